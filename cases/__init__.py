@@ -1,0 +1,3 @@
+"""The shared case library and the check/timing harness (filled in by the cases issue)."""
+
+__all__: list[str] = []

@@ -1,0 +1,313 @@
+"""The public transformations, JAX style: grad, value_and_grad, vjp, jvp, jacobian, jacfwd,
+hessian, hvp.
+
+Inputs may be NumPy float arrays, Python floats, or nested tuples/lists/dicts of them.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+import refengine.numpy as rnp
+from refengine.primitive import Tracer
+from refengine.traces import ForwardTrace, ReverseTrace
+from refengine.tree import tree_flatten, tree_unflatten
+
+__all__ = ["grad", "hessian", "hvp", "jacfwd", "jacobian", "jvp", "value_and_grad", "vjp"]
+
+Argnums = int | Sequence[int]
+
+
+def _dtype(x: Any) -> np.dtype:
+    return x.dtype if isinstance(x, Tracer) else np.result_type(x)
+
+
+def _as_input(x: Any, what: str) -> Any:
+    """Validate one differentiated leaf: float32/float64 arrays and Python floats only."""
+    if isinstance(x, Tracer):
+        value = x
+    elif isinstance(x, float):
+        value = np.asarray(x, dtype=np.float64)
+    elif isinstance(x, (np.ndarray, np.generic)):
+        value = np.asarray(x)
+    elif isinstance(x, (bool, int)):
+        raise TypeError(
+            f"{what} is the Python {type(x).__name__} {x!r}; only floating-point values can be "
+            f"differentiated. Pass {float(x)!r} instead, or leave it out of argnums."
+        )
+    else:
+        raise TypeError(
+            f"{what} is a {type(x).__name__}; refengine differentiates NumPy float32/float64 "
+            "arrays, Python floats, and tuples/lists/dicts of them. Convert it with np.asarray."
+        )
+    dtype = _dtype(value)
+    if dtype not in (np.float32, np.float64):
+        kind = {"i": "an integer", "u": "an unsigned integer", "b": "a boolean"}.get(
+            dtype.kind, "an unsupported"
+        )
+        raise TypeError(
+            f"{what} has dtype {dtype}: {kind} array cannot be differentiated. Convert it with "
+            ".astype(np.float64) (or float32), or leave it out of argnums."
+        )
+    return value
+
+
+def _flatten_inputs(primals: Sequence[Any], fname: str) -> tuple[list[list[Any]], list[Any]]:
+    leaves_per_arg, structures = [], []
+    for i, p in enumerate(primals):
+        leaves, structure = tree_flatten(p)
+        leaves_per_arg.append([_as_input(x, f"{fname}: argument {i}") for x in leaves])
+        structures.append(structure)
+    return leaves_per_arg, structures
+
+
+def _output(x: Any) -> Any:
+    return x if isinstance(x, Tracer) else np.asarray(x)
+
+
+def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
+    """Run ``f`` on ``primals``, recording a tape; return the output and ``vjp_fn``.
+
+    ``vjp_fn(cotangent)`` returns a tuple with one cotangent per primal, each with that
+    primal's structure, shapes and dtypes. It can be called any number of times.
+    """
+    leaves_per_arg, structures = _flatten_inputs(primals, "rf.vjp")
+    trace = ReverseTrace()
+    boxed = [[trace.new_input(x) for x in leaves] for leaves in leaves_per_arg]
+    try:
+        out = f(*[tree_unflatten(s, b) for s, b in zip(structures, boxed)])
+    finally:
+        trace.alive = False
+    out_leaves, out_structure = tree_flatten(out)
+    out_vars = [x._var if isinstance(x, Tracer) and x._trace is trace else None for x in out_leaves]
+    values = [x._value if v is not None else x for x, v in zip(out_leaves, out_vars)]
+
+    def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
+        ct_leaves, ct_structure = tree_flatten(cotangent)
+        if len(ct_leaves) != len(values):
+            raise ValueError(
+                f"vjp_fn: the cotangent has {len(ct_leaves)} arrays but f returned "
+                f"{len(values)}; pass one cotangent per output, in the same structure"
+            )
+        seeds: dict[Any, Any] = {}
+        for k, (ct, value, var) in enumerate(zip(ct_leaves, values, out_vars)):
+            ct = _check_cotangent(ct, value, k)
+            if var is not None:
+                seeds[var] = ct if var not in seeds else seeds[var] + ct
+        leftover = trace.backward(seeds)
+        grads = []
+        for leaves, box, structure in zip(leaves_per_arg, boxed, structures):
+            arg_grads = []
+            for x, b in zip(leaves, box):
+                c = leftover.get(b._var)
+                arg_grads.append(_output(c) if c is not None else np.zeros(b._var.shape, b._var.dtype))
+            grads.append(tree_unflatten(structure, arg_grads))
+        return tuple(grads)
+
+    return tree_unflatten(out_structure, [_output(v) for v in values]), vjp_fn
+
+
+def _check_cotangent(ct: Any, value: Any, k: int) -> Any:
+    if not isinstance(ct, Tracer):
+        ct = np.asarray(ct)
+    if rnp.shape(ct) != rnp.shape(value):
+        raise ValueError(
+            f"vjp_fn: cotangent {k} has shape {rnp.shape(ct)} but output {k} has shape "
+            f"{rnp.shape(value)}; a cotangent must have its output's shape"
+        )
+    out_dtype = _dtype(value)
+    if _dtype(ct) != out_dtype:
+        if _dtype(ct).kind not in "fiub" or out_dtype.kind != "f":
+            raise TypeError(f"vjp_fn: cotangent {k} has dtype {_dtype(ct)}, output {out_dtype}")
+        ct = rnp.astype(ct, out_dtype)  # the cotangent lives in the output's dtype
+    return ct
+
+
+def jvp(
+    f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
+) -> tuple[Any, Any]:
+    """Forward mode: push ``tangents`` through ``f`` alongside ``primals`` (dual numbers)."""
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError("rf.jvp(f, primals, tangents): primals and tangents must be tuples")
+    if len(primals) != len(tangents):
+        raise ValueError(
+            f"rf.jvp: {len(primals)} primals but {len(tangents)} tangents; give one tangent "
+            "per primal"
+        )
+    leaves_per_arg, structures = _flatten_inputs(primals, "rf.jvp")
+    trace = ForwardTrace()
+    boxed = []
+    for i, (leaves, t) in enumerate(zip(leaves_per_arg, tangents)):
+        t_leaves, _ = tree_flatten(t)
+        if len(t_leaves) != len(leaves):
+            raise ValueError(f"rf.jvp: tangent {i} does not have the structure of primal {i}")
+        boxed.append(
+            [trace.new_input(x, _check_tangent(tx, x, i)) for x, tx in zip(leaves, t_leaves)]
+        )
+    try:
+        out = f(*[tree_unflatten(s, b) for s, b in zip(structures, boxed)])
+    finally:
+        trace.alive = False
+    out_leaves, out_structure = tree_flatten(out)
+    values, out_tangents = [], []
+    for x in out_leaves:
+        if isinstance(x, Tracer) and x._trace is trace:
+            values.append(_output(x._value))
+            out_tangents.append(_output(x._tangent))
+        else:
+            values.append(_output(x))
+            out_tangents.append(np.zeros(rnp.shape(x), _dtype(x)))
+    return tree_unflatten(out_structure, values), tree_unflatten(out_structure, out_tangents)
+
+
+def _check_tangent(t: Any, x: Any, i: int) -> Any:
+    if not isinstance(t, Tracer):
+        t = np.asarray(t)
+    if rnp.shape(t) != rnp.shape(x):
+        raise ValueError(
+            f"rf.jvp: tangent {i} has shape {rnp.shape(t)} but its primal has shape "
+            f"{rnp.shape(x)}; a tangent must have its primal's shape"
+        )
+    if _dtype(t) != _dtype(x):
+        t = rnp.astype(t, _dtype(x))  # the tangent lives in the primal's dtype
+    return t
+
+
+def _normalize_argnums(argnums: Argnums, n_args: int, fname: str) -> tuple[int, ...]:
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    if not nums:
+        raise ValueError(f"{fname}: argnums is empty; name at least one argument")
+    for a in nums:
+        if not isinstance(a, int) or not -n_args <= a < n_args:
+            raise ValueError(
+                f"{fname}: argnums={argnums!r} is out of range: the function was called with "
+                f"{n_args} positional argument(s)"
+            )
+    return tuple(a % n_args for a in nums)
+
+
+def _partial_in(
+    f: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], nums: tuple[int, ...]
+) -> Callable[..., Any]:
+    """f as a function of the arguments at positions ``nums`` only."""
+
+    def g(*diff_args: Any) -> Any:
+        full = list(args)
+        for i, a in zip(nums, diff_args):
+            full[i] = a
+        return f(*full, **kwargs)
+
+    return g
+
+
+def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
+    """``f``'s value and its gradient with respect to the arguments at ``argnums``."""
+
+    @functools.wraps(f)
+    def wrapped(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        nums = _normalize_argnums(argnums, len(args), "rf.grad")
+        out, vjp_fn = vjp(_partial_in(f, args, kwargs, nums), *[args[i] for i in nums])
+        if isinstance(out, (tuple, list, dict)) or rnp.shape(out) != ():
+            shape = "a container" if isinstance(out, (tuple, list, dict)) else rnp.shape(out)
+            raise ValueError(
+                f"rf.grad needs f to return a scalar (shape ()), but it returned {shape}. "
+                "Reduce it (e.g. .sum()), or use rf.vjp with a cotangent or rf.jacobian."
+            )
+        if _dtype(out).kind != "f":
+            raise TypeError(
+                f"rf.grad needs f to return a float, but it returned dtype {_dtype(out)}"
+            )
+        grads = vjp_fn(np.ones((), _dtype(out)))
+        return out, grads[0] if isinstance(argnums, int) else grads
+
+    return wrapped
+
+
+def grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
+    """The gradient of scalar-valued ``f`` with respect to the arguments at ``argnums``."""
+    vg = value_and_grad(f, argnums)
+
+    @functools.wraps(f)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        return vg(*args, **kwargs)[1]
+
+    return wrapped
+
+
+def _single_array(out: Any, fname: str) -> Any:
+    if isinstance(out, (tuple, list, dict)):
+        raise TypeError(f"{fname} needs f to return one array, not a {type(out).__name__}")
+    return out
+
+
+def jacobian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
+    """Reverse-mode Jacobian: one VJP per output entry; shape ``out.shape + in.shape``."""
+
+    @functools.wraps(f)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        nums = _normalize_argnums(argnums, len(args), "rf.jacobian")
+        diff = [args[i] for i in nums]
+        out, vjp_fn = vjp(_partial_in(f, args, kwargs, nums), *diff)
+        out = _single_array(out, "rf.jacobian")
+        out_shape, dtype = rnp.shape(out), _dtype(out)
+        n_out = int(np.prod(out_shape))
+        rows = [vjp_fn(np.eye(n_out, dtype=dtype)[k].reshape(out_shape)) for k in range(n_out)]
+        jacs = []
+        for j, x in enumerate(diff):
+            in_shape = rnp.shape(x)
+            if n_out == 0:
+                jacs.append(np.zeros(out_shape + in_shape, _dtype(x)))
+                continue
+            stacked = rnp.stack([r[j] for r in rows])
+            jacs.append(rnp.reshape(stacked, out_shape + in_shape))
+        return jacs[0] if isinstance(argnums, int) else tuple(jacs)
+
+    return wrapped
+
+
+def jacfwd(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
+    """Forward-mode Jacobian: one JVP per input entry; shape ``out.shape + in.shape``."""
+
+    @functools.wraps(f)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        nums = _normalize_argnums(argnums, len(args), "rf.jacfwd")
+        diff = [args[i] for i in nums]
+        g = _partial_in(f, args, kwargs, nums)
+        zeros = [np.zeros(rnp.shape(x), _dtype(_as_input(x, "rf.jacfwd"))) for x in diff]
+        jacs = []
+        for j, x in enumerate(diff):
+            in_shape, dtype = rnp.shape(x), _dtype(x)
+            n_in = int(np.prod(in_shape))
+            columns = []
+            out = None
+            for k in range(n_in):
+                tangents = list(zeros)
+                tangents[j] = np.eye(n_in, dtype=dtype)[k].reshape(in_shape)
+                out, t_out = jvp(g, diff, tangents)
+                columns.append(_single_array(t_out, "rf.jacfwd"))
+            if out is None:
+                out = _single_array(g(*diff), "rf.jacfwd")
+            out_shape = rnp.shape(out)
+            if n_in == 0:
+                jacs.append(np.zeros(out_shape + in_shape, _dtype(out)))
+                continue
+            stacked = rnp.stack(columns, axis=-1)
+            jacs.append(rnp.reshape(stacked, out_shape + in_shape))
+        return jacs[0] if isinstance(argnums, int) else tuple(jacs)
+
+    return wrapped
+
+
+def hessian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
+    """Forward-over-reverse Hessian of scalar ``f``; shape ``in.shape + in.shape``."""
+    return jacfwd(jacobian(f, argnums), argnums)
+
+
+def hvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, ...]:
+    """Hessian-vector product of scalar ``f`` (forward over reverse), one entry per primal."""
+    everything = tuple(range(len(primals)))
+    return jvp(grad(f, everything), primals, tangents)[1]

@@ -1,0 +1,289 @@
+"""The array interface of traced values: operators, indexing, attributes, common methods.
+
+Operators call primitives directly (they are the hot path); methods with NumPy's argument
+conventions go through ``refengine.numpy``. Anything that would turn a traced value into an
+untraced one (``np.asarray``, ``float()``) raises instead of silently dropping its derivative.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from refengine import primitives as P
+from refengine.primitive import Tracer
+
+__all__ = ["ArrayOps", "normalize_index"]
+
+
+def _rnp():
+    # Imported on use: refengine.numpy builds on the modules that import this one.
+    import refengine.numpy as rnp
+
+    return rnp
+
+
+def normalize_index(index: Any) -> Any:
+    """Make an index static data: lists become arrays; traced values are refused."""
+    parts = index if isinstance(index, tuple) else (index,)
+    out = []
+    for part in parts:
+        if isinstance(part, Tracer):
+            raise TypeError(
+                "an index may not be a traced (differentiated) value: indices are integer or "
+                "boolean data. Compute the index from untraced values, or use rnp.where for a "
+                "differentiable selection."
+            )
+        if isinstance(part, list):
+            part = np.asarray(part)
+        if isinstance(part, np.ndarray) and part.dtype.kind not in "iub":
+            raise TypeError(f"array indices must be integers or booleans, got {part.dtype}")
+        out.append(part)
+    return tuple(out) if isinstance(index, tuple) else out[0]
+
+
+def _no_conversion(what: str):
+    def refuse(self, *args, **kwargs):
+        raise TypeError(
+            f"{what} of a traced value would drop its derivative. Keep computing with "
+            "refengine.numpy functions; if you really want the number without its derivative, "
+            "take rf.stop_gradient(x) first and convert that."
+        )
+
+    return refuse
+
+
+class ArrayOps:
+    """Mixin giving tracers the NumPy array interface."""
+
+    __slots__ = ()
+
+    # --- attributes ---
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return np.shape(self._value)
+
+    @property
+    def ndim(self) -> int:
+        return np.ndim(self._value)
+
+    @property
+    def size(self) -> int:
+        return int(np.size(self._value))
+
+    @property
+    def dtype(self) -> np.dtype:
+        v = self._value
+        return v.dtype if hasattr(v, "dtype") else np.asarray(v).dtype
+
+    @property
+    def T(self) -> Any:  # noqa: N802 - NumPy's name
+        return P.transpose(self, axes=tuple(range(self.ndim))[::-1])
+
+    @property
+    def mT(self) -> Any:  # noqa: N802 - NumPy's name
+        return _rnp().swapaxes(self, -1, -2)
+
+    def __len__(self) -> int:
+        return len(self._value)
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._value!r})"
+
+    def __bool__(self) -> bool:
+        # Truth is piecewise constant: branching on it loses no derivative.
+        return bool(self._value)
+
+    __array__ = _no_conversion("np.asarray()")
+    __float__ = _no_conversion("float()")
+    __int__ = _no_conversion("int()")
+    __complex__ = _no_conversion("complex()")
+    __index__ = _no_conversion("Using as an index")
+    tolist = _no_conversion(".tolist()")
+    item = _no_conversion(".item()")
+
+    def __setitem__(self, index, value):
+        raise TypeError(
+            "in-place assignment into a traced array is not supported (the overwritten "
+            "entries' derivatives would be lost silently). Build the result instead: "
+            "rnp.where(mask, new, x), rnp.concatenate, or indexing."
+        )
+
+    # --- arithmetic ---
+    def __add__(self, other):
+        return P.add(self, other)
+
+    def __radd__(self, other):
+        return P.add(other, self)
+
+    def __sub__(self, other):
+        return P.subtract(self, other)
+
+    def __rsub__(self, other):
+        return P.subtract(other, self)
+
+    def __mul__(self, other):
+        return P.multiply(self, other)
+
+    def __rmul__(self, other):
+        return P.multiply(other, self)
+
+    def __truediv__(self, other):
+        return P.divide(self, other)
+
+    def __rtruediv__(self, other):
+        return P.divide(other, self)
+
+    def __pow__(self, other):
+        return P.power(self, other)
+
+    def __rpow__(self, other):
+        return P.power(other, self)
+
+    def __matmul__(self, other):
+        return P.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return P.matmul(other, self)
+
+    def __neg__(self):
+        return P.negative(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return P.abs(self)
+
+    # --- comparisons: untraced boolean arrays ---
+    def __lt__(self, other):
+        return P.less(self, other)
+
+    def __le__(self, other):
+        return P.less_equal(self, other)
+
+    def __gt__(self, other):
+        return P.greater(self, other)
+
+    def __ge__(self, other):
+        return P.greater_equal(self, other)
+
+    def __eq__(self, other):  # type: ignore[override]
+        return P.equal(self, other)
+
+    def __ne__(self, other):  # type: ignore[override]
+        return P.not_equal(self, other)
+
+    __hash__ = None  # type: ignore[assignment] - elementwise == makes tracers unhashable
+
+    # --- indexing ---
+    def __getitem__(self, index):
+        return P.getitem(self, index=normalize_index(index))
+
+    # --- NumPy protocols: np.sin(tracer), np.sum(tracer) route to refengine.numpy ---
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        name = ufunc.__name__
+        if method == "__call__" and not kwargs:
+            fn = getattr(_rnp(), name, None)
+            if fn is not None:
+                return fn(*inputs)
+        raise TypeError(
+            f"numpy.{name} (method {method!r}{', with ' + str(sorted(kwargs)) if kwargs else ''})"
+            f" is not supported on traced values; use refengine.numpy.{name} without out=/"
+            "where= arguments, or an equivalent refengine.numpy function."
+        )
+
+    def __array_function__(self, func, types, args, kwargs):
+        module = func.__module__.replace("numpy.", "").replace("numpy", "")
+        target: Any = _rnp()
+        for part in [p for p in module.split(".") if p and p not in ("_core", "core")]:
+            target = getattr(target, part, None)
+        fn = getattr(target, func.__name__, None) if target is not None else None
+        if fn is None:
+            raise TypeError(
+                f"numpy.{func.__name__} is not supported on traced values by refengine; it "
+                "would return an untraced result and lose the derivative. See "
+                "refengine.numpy for the supported functions."
+            )
+        return fn(*args, **kwargs)
+
+    # --- methods with NumPy's signatures ---
+    def sum(self, axis=None, keepdims=False):
+        return _rnp().sum(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return _rnp().mean(self, axis=axis, keepdims=keepdims)
+
+    def prod(self, axis=None, keepdims=False):
+        return _rnp().prod(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        return _rnp().max(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        return _rnp().min(self, axis=axis, keepdims=keepdims)
+
+    def var(self, axis=None, ddof=0, keepdims=False):
+        return _rnp().var(self, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def std(self, axis=None, ddof=0, keepdims=False):
+        return _rnp().std(self, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def cumsum(self, axis=None):
+        return _rnp().cumsum(self, axis=axis)
+
+    def cumprod(self, axis=None):
+        return _rnp().cumprod(self, axis=axis)
+
+    def argmax(self, axis=None, keepdims=False):
+        return _rnp().argmax(self, axis=axis, keepdims=keepdims)
+
+    def argmin(self, axis=None, keepdims=False):
+        return _rnp().argmin(self, axis=axis, keepdims=keepdims)
+
+    def reshape(self, *shape, order="C"):
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return _rnp().reshape(self, shape, order=order)
+
+    def transpose(self, *axes):
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        return _rnp().transpose(self, axes or None)
+
+    def swapaxes(self, axis1, axis2):
+        return _rnp().swapaxes(self, axis1, axis2)
+
+    def squeeze(self, axis=None):
+        return _rnp().squeeze(self, axis=axis)
+
+    def ravel(self):
+        return _rnp().ravel(self)
+
+    def flatten(self):
+        return _rnp().ravel(self)
+
+    def dot(self, other):
+        return _rnp().dot(self, other)
+
+    def clip(self, min=None, max=None):  # noqa: A002 - NumPy's names
+        return _rnp().clip(self, min, max)
+
+    def round(self, decimals=0):
+        return _rnp().round(self, decimals)
+
+    def trace(self, offset=0, axis1=0, axis2=1):
+        return _rnp().trace(self, offset, axis1, axis2)
+
+    def diagonal(self, offset=0, axis1=0, axis2=1):
+        return _rnp().diagonal(self, offset, axis1, axis2)
+
+    def astype(self, dtype):
+        return _rnp().astype(self, dtype)
+
+    def copy(self):
+        return self

@@ -1,0 +1,36 @@
+"""The finite-difference oracle: derivatives of plain NumPy functions, with error bounds.
+
+Everything here evaluates ``f`` on float64 NumPy arrays (complex128 for the complex step) and
+imports nothing from refengine's tape or from any framework, so every AD system, refengine
+included, is judged against the same independent reference.
+
+- ``directional(f, args, tangents)``: J v.
+- ``jacobian(f, args)``: the full (outputs x inputs) Jacobian, for small inputs.
+- ``gradient(f, args, argnum=0)``: the gradient of a scalar function.
+- ``projection(f, args, u, tangents)``: u^T J v; ``bisect`` locates a failing input block.
+
+Each returns a ``Derivative``: value, error bound, method, kinks with the one-sided values,
+validity and the reason when invalid. Options live in ``OracleConfig``.
+"""
+
+from refengine.numeric.config import METHODS, OracleConfig
+from refengine.numeric.directional import directional
+from refengine.numeric.evaluate import Flattener, flatten_output
+from refengine.numeric.jacobian import gradient, jacobian
+from refengine.numeric.projection import bisect, project, projection
+from refengine.numeric.result import Derivative, OracleError
+
+__all__ = [
+    "METHODS",
+    "Derivative",
+    "Flattener",
+    "OracleConfig",
+    "OracleError",
+    "bisect",
+    "directional",
+    "flatten_output",
+    "gradient",
+    "jacobian",
+    "project",
+    "projection",
+]

@@ -1,0 +1,97 @@
+"""The oracle's answer: a derivative estimate that carries its own error bound."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Derivative", "OracleError"]
+
+
+class OracleError(ValueError):
+    """The oracle was asked for something it cannot answer (a bad point or a bad input)."""
+
+
+@dataclass(frozen=True, eq=False)
+class Derivative:
+    """A finite-difference derivative with an error bound for every entry.
+
+    ``value`` and ``error`` have the same shape; the true derivative lies in
+    ``[value - error, value + error]`` (the calibration test measures how often that holds).
+
+    Where ``kink`` is set, the left and right derivatives disagree beyond their error bounds:
+    the function is not differentiable there. ``left`` and ``right`` then hold the one-sided
+    values, and ``value`` +- ``error`` is the interval spanned by both (widened by their errors):
+    every valid subgradient, projected on the direction, lies in it. Consumers that test
+    ``abs(g - value) <= error`` therefore test membership in that interval without a special case.
+
+    ``valid`` is False when some entry has no trustworthy estimate (the function is not finite
+    at the point, every step failed, the step underflowed); such entries have ``value`` NaN and
+    ``error`` inf, and ``reason`` says why. The oracle never returns a silent number.
+    """
+
+    value: np.ndarray
+    error: np.ndarray
+    method: str
+    kink: np.ndarray
+    left: np.ndarray | None = None
+    right: np.ndarray | None = None
+    valid: bool = True
+    reason: str = ""
+    evaluations: int = 0
+
+    @property
+    def lower(self) -> np.ndarray:
+        return self.value - self.error
+
+    @property
+    def upper(self) -> np.ndarray:
+        return self.value + self.error
+
+    @property
+    def ok(self) -> np.ndarray:
+        """Per entry: a finite value with a finite error bound."""
+        return np.isfinite(self.value) & np.isfinite(self.error)
+
+    @property
+    def differentiable(self) -> bool:
+        return not bool(np.any(self.kink))
+
+    def require_valid(self) -> Derivative:
+        """Return self, or raise OracleError with the reason when some entry is invalid."""
+        if not self.valid:
+            raise OracleError(f"finite differences are not trustworthy here: {self.reason}")
+        return self
+
+    def reshape(self, shape: tuple[int, ...]) -> Derivative:
+        def re(a: np.ndarray | None) -> np.ndarray | None:
+            return None if a is None else np.reshape(a, shape)
+
+        return Derivative(
+            value=np.reshape(self.value, shape),
+            error=np.reshape(self.error, shape),
+            method=self.method,
+            kink=np.reshape(self.kink, shape),
+            left=re(self.left),
+            right=re(self.right),
+            valid=self.valid,
+            reason=self.reason,
+            evaluations=self.evaluations,
+        )
+
+
+def invalid(shape: tuple[int, ...], method: str, reason: str, evaluations: int = 0) -> Derivative:
+    """A result with no trustworthy entry."""
+    nan = np.full(shape, np.nan)
+    return Derivative(
+        value=nan,
+        error=np.full(shape, np.inf),
+        method=method,
+        kink=np.zeros(shape, dtype=bool),
+        left=None,
+        right=None,
+        valid=False,
+        reason=reason,
+        evaluations=evaluations,
+    )

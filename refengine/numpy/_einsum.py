@@ -1,0 +1,62 @@
+"""einsum: NumPy's subscripts normalised to one explicit form the derivative rule can read.
+
+The normal form has explicit output subscripts, no ellipsis (it is expanded to capital letters,
+right-aligned as NumPy broadcasts them) and no spaces, e.g. ``"ij,jk->ik"``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from refengine import primitives as P
+from refengine.primitive import Tracer
+
+__all__ = ["einsum", "parse_einsum"]
+
+_ELLIPSIS_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def parse_einsum(subscripts: str, ndims: list[int]) -> str:
+    """Return the explicit normal form of ``subscripts`` for operands of the given ranks."""
+    spec = subscripts.replace(" ", "")
+    if "->" in spec:
+        lhs, rhs = spec.split("->")
+    else:
+        lhs, rhs = spec, None
+    inputs = lhs.split(",")
+    if len(inputs) != len(ndims):
+        raise ValueError(
+            f"einsum subscripts {subscripts!r} name {len(inputs)} operands, got {len(ndims)}"
+        )
+    if any(c.isupper() for c in spec):
+        raise ValueError("rnp.einsum reserves capital letters for '...'; use lower case")
+    widest = 0
+    expanded = []
+    for sub, nd in zip(inputs, ndims):
+        if "..." in sub:
+            n_ell = nd - (len(sub) - 3)
+            widest = max(widest, n_ell)
+            # Ellipsis axes take the last capital letters, so they line up from the right
+            # exactly as NumPy broadcasts them.
+            sub = sub.replace("...", _ELLIPSIS_LETTERS[len(_ELLIPSIS_LETTERS) - n_ell :])
+        elif len(sub) != nd:
+            raise ValueError(f"einsum operand with subscripts {sub!r} has {nd} dimensions")
+        expanded.append(sub)
+    ell_out = _ELLIPSIS_LETTERS[len(_ELLIPSIS_LETTERS) - widest :]
+    if rhs is None:
+        counts: dict[str, int] = {}
+        for sub in expanded:
+            for c in sub:
+                counts[c] = counts.get(c, 0) + 1
+        rhs = ell_out + "".join(sorted(c for c, n in counts.items() if n == 1 and c.islower()))
+    else:
+        rhs = rhs.replace("...", ell_out)
+    return ",".join(expanded) + "->" + rhs
+
+
+def einsum(subscripts: str, *operands: Any) -> Any:
+    """``np.einsum`` with explicit or implicit output and ellipses, differentiable."""
+    ndims = [np.ndim(x._value) if isinstance(x, Tracer) else np.ndim(x) for x in operands]
+    return P.einsum(*operands, spec=parse_einsum(subscripts, ndims))

@@ -1,0 +1,104 @@
+"""``rnp.linalg``: NumPy's linear algebra, differentiable (batched over leading axes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from refengine import primitives as P
+from refengine.primitive import Tracer
+
+__all__ = ["cholesky", "det", "eigh", "inv", "norm", "qr", "slogdet", "solve", "svd"]
+
+inv = P.inv
+det = P.det
+cholesky = P.cholesky
+
+
+def _ndim(x: Any) -> int:
+    return np.ndim(x._value) if isinstance(x, Tracer) else np.ndim(x)
+
+
+def solve(a: Any, b: Any) -> Any:
+    # NumPy 2 reads b as a vector only when it is 1-d; the rule relies on the same reading.
+    return P.solve(a, b)
+
+
+def slogdet(a: Any) -> tuple[Any, Any]:
+    """(sign, log|det|); only log|det| carries a derivative."""
+    return P.slogdet(a)
+
+
+def eigh(a: Any, UPLO: str = "L") -> tuple[Any, Any]:  # noqa: N803 - NumPy's name
+    if UPLO != "L":
+        raise NotImplementedError("rnp.linalg.eigh reads the lower triangle only (UPLO='L')")
+    return P.eigh(a)
+
+
+def qr(a: Any, mode: str = "reduced") -> tuple[Any, Any]:
+    if mode != "reduced":
+        raise NotImplementedError("rnp.linalg.qr supports mode='reduced' only")
+    return P.qr(a)
+
+
+def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True) -> Any:
+    if compute_uv and full_matrices:
+        raise NotImplementedError(
+            "rnp.linalg.svd differentiates the thin SVD: pass full_matrices=False "
+            "(the extra columns of the full SVD are not unique, so have no derivative)"
+        )
+    u, s, vh = P.svd(a)
+    return (u, s, vh) if compute_uv else s
+
+
+def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A002
+    """Vector and matrix norms with NumPy's ``ord`` meanings, built on primitives."""
+    import refengine.numpy as rnp
+
+    nd = _ndim(x)
+    if axis is None:
+        axis = tuple(range(nd)) if ord is None else (tuple(range(nd)) if nd <= 2 else None)
+        if axis is None:
+            raise ValueError("Improper number of dimensions to norm.")
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    axes = tuple(a % nd for a in axes)
+    if ord is None or (len(axes) == 1 and ord == 2) or (len(axes) == 2 and ord == "fro"):
+        return P.norm2(x, axis=axes, keepdims=keepdims)
+    if len(axes) == 1:
+        ax = axes[0]
+        if ord == np.inf:
+            return rnp.max(rnp.abs(x), axis=ax, keepdims=keepdims)
+        if ord == -np.inf:
+            return rnp.min(rnp.abs(x), axis=ax, keepdims=keepdims)
+        if ord == 1:
+            return rnp.sum(rnp.abs(x), axis=ax, keepdims=keepdims)
+        if ord == 0:
+            return rnp.sum(rnp.not_equal(x, 0).astype(x.dtype), axis=ax, keepdims=keepdims)
+        if isinstance(ord, str):
+            raise ValueError(f"Invalid norm order {ord!r} for vectors")
+        total = rnp.sum(rnp.abs(x) ** ord, axis=ax, keepdims=keepdims)
+        return total ** (1.0 / ord)
+    if len(axes) != 2:
+        raise ValueError("Improper number of dimensions to norm.")
+    row, col = axes
+    if ord in (1, -1):
+        sums = rnp.sum(rnp.abs(x), axis=row, keepdims=True)
+        red = rnp.max if ord == 1 else rnp.min
+        out = red(sums, axis=col, keepdims=True)
+    elif ord in (np.inf, -np.inf):
+        sums = rnp.sum(rnp.abs(x), axis=col, keepdims=True)
+        red = rnp.max if ord == np.inf else rnp.min
+        out = red(sums, axis=row, keepdims=True)
+    elif ord in (2, -2, "nuc"):
+        moved = rnp.moveaxis(x, (row, col), (-2, -1))
+        s = svd(moved, full_matrices=False, compute_uv=False)
+        if ord == "nuc":
+            red_s = rnp.sum(s, axis=-1)
+        else:
+            red_s = (rnp.max if ord == 2 else rnp.min)(s, axis=-1)
+        out = rnp.expand_dims(rnp.expand_dims(red_s, -1), -1)
+        out = rnp.moveaxis(out, (-2, -1), (row, col))
+    else:
+        raise ValueError(f"Invalid norm order {ord!r} for matrices")
+    return out if keepdims else rnp.squeeze(out, axis=axes)

@@ -1,0 +1,94 @@
+"""Primitives and the one dispatch function, ``bind``.
+
+A primitive is an operation whose derivative is written down in the derivative table
+(``refengine/derivatives.py``); everything else in refengine is built from primitives. Calling a
+primitive runs ``bind``: with no traced argument it is a plain NumPy call, otherwise the
+innermost active transformation (the trace with the highest level) handles it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+__all__ = ["Primitive", "Tracer", "bind"]
+
+
+class Tracer:
+    """A value being traced by one transformation (reverse tape or forward duals).
+
+    ``_value`` is the primal: a NumPy array, or a tracer of an outer (lower-level) trace when
+    transformations are nested. ``_trace`` is the transformation that owns this tracer.
+    """
+
+    __slots__ = ("_value", "_trace")
+    # Make NumPy defer to our reflected operators (ndarray * tracer -> tracer.__rmul__).
+    __array_priority__ = 1000.0
+
+
+class Primitive:
+    """One operation with an implementation and (once the table is loaded) derivative rules.
+
+    ``impl`` receives plain values (NumPy arrays, or outer tracers under nesting, which is why
+    it is only ever called through ``bind``). Positional arguments are operands that may be
+    traced; keyword parameters are static configuration (axis, shape, indices).
+    """
+
+    __slots__ = ("name", "impl", "vjp", "jvp", "note", "multiple_results", "differentiable")
+
+    def __init__(
+        self,
+        name: str,
+        impl: Callable[..., Any],
+        *,
+        multiple_results: bool = False,
+        differentiable: bool = True,
+    ) -> None:
+        self.name = name
+        self.impl = impl
+        self.multiple_results = multiple_results
+        # A non-differentiable primitive (sign, floor, comparisons, argmax) returns an untraced
+        # result: its derivative is zero everywhere it exists, so nothing needs recording.
+        self.differentiable = differentiable
+        self.vjp: Sequence[Callable[..., Any] | None] | Callable[[int], Any] = ()
+        self.jvp: Sequence[Callable[..., Any] | None] | Callable[[int], Any] = ()
+        self.note = ""
+
+    def vjp_rule(self, argnum: int) -> Callable[..., Any] | None:
+        return _rule_for(self.vjp, argnum)
+
+    def jvp_rule(self, argnum: int) -> Callable[..., Any] | None:
+        return _rule_for(self.jvp, argnum)
+
+    def __call__(self, *args: Any, **params: Any) -> Any:
+        return bind(self, args, params)
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name}>"
+
+
+def _rule_for(rules: Any, argnum: int) -> Callable[..., Any] | None:
+    # Variadic primitives (concatenate, stack) give one factory that builds the rule for an
+    # argument position; fixed-arity ones give a tuple aligned with their operands.
+    if callable(rules):
+        return rules(argnum)
+    return rules[argnum] if argnum < len(rules) else None
+
+
+def bind(prim: Primitive, args: tuple[Any, ...], params: dict[str, Any]) -> Any:
+    """Apply ``prim``: hand it to the innermost trace among its arguments, or compute it."""
+    top = None
+    level = 0
+    for a in args:
+        if isinstance(a, Tracer):
+            trace = a._trace
+            if trace.level > level:
+                top = trace
+                level = trace.level
+    if top is None:
+        try:
+            return prim.impl(*args, **params)
+        except ValueError as e:
+            # NumPy's message says what is wrong ("could not be broadcast"); add which op.
+            raise ValueError(f"in refengine primitive '{prim.name}': {e}") from e
+    return top.process(prim, args, params)

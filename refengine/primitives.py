@@ -1,0 +1,193 @@
+"""Every primitive refengine knows, with its NumPy implementation.
+
+Their derivatives live in ``refengine/derivatives.py``. Implementations only ever see plain
+NumPy values (``bind`` strips every trace first). Composite functions (mean, var, stack, sort,
+softmax, ...) are not here: ``refengine/numpy`` builds them from these primitives.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.special as sps
+
+from refengine.primitive import Primitive
+
+__all__ = [  # noqa: RUF022 - grouped as in the derivative table, not alphabetically
+    # elementwise unary
+    "negative", "abs", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt",
+    "cbrt", "square", "reciprocal", "sin", "cos", "tan", "arcsin", "arccos", "arctan",
+    "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh",
+    "expit", "logit", "erf", "erfc", "gammaln", "polygamma", "relu",
+    # elementwise binary
+    "add", "subtract", "multiply", "divide", "power", "maximum", "minimum", "arctan2",
+    "hypot", "logaddexp", "xlogy",
+    # selection
+    "where", "clip",
+    # reductions
+    "reduce_sum", "reduce_prod", "reduce_max", "reduce_min", "cumsum", "cumprod",
+    "logsumexp",
+    # structure
+    "reshape", "transpose", "broadcast_to", "concatenate", "getitem", "scatter_add", "flip",
+    "roll", "tril", "triu", "diagonal", "pad", "astype",
+    # contractions
+    "matmul", "einsum",
+    # linear algebra
+    "inv", "solve", "det", "slogdet", "cholesky", "eigh", "qr", "svd", "norm2",
+    # non-differentiable
+    "sign", "floor", "ceil", "round", "greater", "greater_equal", "less", "less_equal",
+    "equal", "not_equal", "logical_and", "logical_or", "logical_not", "isfinite", "isnan",
+    "argmax", "argmin", "argsort", "zeros_like", "ones_like", "stop_gradient",
+]
+
+
+def _p(name: str, impl, **kw) -> Primitive:
+    return Primitive(name, impl, **kw)
+
+
+def _nondiff(name: str, impl) -> Primitive:
+    return Primitive(name, impl, differentiable=False)
+
+
+# --- elementwise unary -------------------------------------------------------------------------
+negative = _p("negative", np.negative)
+abs = _p("abs", np.abs)  # noqa: A001 - NumPy's name
+exp = _p("exp", np.exp)
+exp2 = _p("exp2", np.exp2)
+expm1 = _p("expm1", np.expm1)
+log = _p("log", np.log)
+log2 = _p("log2", np.log2)
+log10 = _p("log10", np.log10)
+log1p = _p("log1p", np.log1p)
+sqrt = _p("sqrt", np.sqrt)
+cbrt = _p("cbrt", np.cbrt)
+square = _p("square", np.square)
+reciprocal = _p("reciprocal", np.reciprocal)
+sin = _p("sin", np.sin)
+cos = _p("cos", np.cos)
+tan = _p("tan", np.tan)
+arcsin = _p("arcsin", np.arcsin)
+arccos = _p("arccos", np.arccos)
+arctan = _p("arctan", np.arctan)
+sinh = _p("sinh", np.sinh)
+cosh = _p("cosh", np.cosh)
+tanh = _p("tanh", np.tanh)
+arcsinh = _p("arcsinh", np.arcsinh)
+arccosh = _p("arccosh", np.arccosh)
+arctanh = _p("arctanh", np.arctanh)
+expit = _p("expit", sps.expit)
+logit = _p("logit", sps.logit)
+erf = _p("erf", sps.erf)
+erfc = _p("erfc", sps.erfc)
+gammaln = _p("gammaln", sps.gammaln)
+# polygamma(n, x) with n a static order: digamma is order 0, and each derivative raises it.
+polygamma = _p("polygamma", lambda x, *, n: sps.polygamma(n, x).astype(np.result_type(x)))
+relu = _p("relu", lambda x: np.maximum(x, np.zeros((), np.result_type(x))))
+
+# --- elementwise binary ------------------------------------------------------------------------
+add = _p("add", np.add)
+subtract = _p("subtract", np.subtract)
+multiply = _p("multiply", np.multiply)
+divide = _p("divide", np.divide)
+power = _p("power", np.power)
+maximum = _p("maximum", np.maximum)
+minimum = _p("minimum", np.minimum)
+arctan2 = _p("arctan2", np.arctan2)
+hypot = _p("hypot", np.hypot)
+logaddexp = _p("logaddexp", np.logaddexp)
+xlogy = _p("xlogy", sps.xlogy)
+
+# --- selection ---------------------------------------------------------------------------------
+where = _p("where", np.where)
+clip = _p("clip", np.clip)
+
+
+# --- reductions (axis is always a tuple or None here) --------------------------------------------
+reduce_sum = _p("sum", lambda x, *, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims))
+reduce_prod = _p("prod", lambda x, *, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims))
+reduce_max = _p("max", lambda x, *, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims))
+reduce_min = _p("min", lambda x, *, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims))
+cumsum = _p("cumsum", lambda x, *, axis: np.cumsum(x, axis=axis))
+cumprod = _p("cumprod", lambda x, *, axis: np.cumprod(x, axis=axis))
+logsumexp = _p(
+    "logsumexp",
+    lambda x, *, axis, keepdims: sps.logsumexp(x, axis=axis, keepdims=keepdims).astype(
+        np.result_type(x)
+    ),
+)
+
+# --- structure ---------------------------------------------------------------------------------
+reshape = _p("reshape", lambda x, *, shape: np.reshape(x, shape))
+transpose = _p("transpose", lambda x, *, axes: np.transpose(x, axes))
+broadcast_to = _p("broadcast_to", lambda x, *, shape: np.broadcast_to(x, shape))
+concatenate = _p("concatenate", lambda *xs, axis: np.concatenate(xs, axis=axis))
+getitem = _p("getitem", lambda x, *, index: x[index])
+
+
+def _scatter_add(g, *, shape, index):
+    out = np.zeros(shape, dtype=np.result_type(g))
+    if _has_integer_array(index):
+        np.add.at(out, index, g)  # repeated indices accumulate
+    else:
+        out[index] = g  # basic indexing and masks never repeat an element: plain assignment
+    return out
+
+
+def _has_integer_array(index) -> bool:
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(isinstance(i, np.ndarray) and i.dtype.kind in "iu" for i in parts)
+
+
+scatter_add = _p("scatter_add", _scatter_add)
+flip = _p("flip", lambda x, *, axis: np.flip(x, axis))
+roll = _p("roll", lambda x, *, shift, axis: np.roll(x, shift, axis))
+tril = _p("tril", lambda x, *, k: np.tril(x, k))
+triu = _p("triu", lambda x, *, k: np.triu(x, k))
+# np.diagonal returns a read-only view; copy so results never alias their input.
+diagonal = _p(
+    "diagonal", lambda x, *, offset, axis1, axis2: np.diagonal(x, offset, axis1, axis2).copy()
+)
+pad = _p("pad", lambda x, *, pad_width, value: np.pad(x, pad_width, constant_values=value))
+astype = _p("astype", lambda x, *, dtype: np.asarray(x).astype(dtype))
+
+# --- contractions ------------------------------------------------------------------------------
+matmul = _p("matmul", np.matmul)
+einsum = _p("einsum", lambda *xs, spec: np.einsum(spec, *xs, optimize=True))
+
+# --- linear algebra (batched over leading axes, as NumPy) ----------------------------------------
+inv = _p("inv", np.linalg.inv)
+solve = _p("solve", np.linalg.solve)
+det = _p("det", np.linalg.det)
+slogdet = _p("slogdet", lambda a: tuple(np.linalg.slogdet(a)), multiple_results=True)
+cholesky = _p("cholesky", np.linalg.cholesky)
+eigh = _p("eigh", lambda a: tuple(np.linalg.eigh(a)), multiple_results=True)
+qr = _p("qr", lambda a: tuple(np.linalg.qr(a, mode="reduced")), multiple_results=True)
+svd = _p(
+    "svd", lambda a: tuple(np.linalg.svd(a, full_matrices=False)), multiple_results=True
+)
+norm2 = _p(
+    "norm2",
+    lambda x, *, axis, keepdims: np.linalg.vector_norm(x, axis=axis, keepdims=keepdims),
+)
+
+# --- non-differentiable: zero derivative wherever one exists; results are never traced ----------
+sign = _nondiff("sign", np.sign)
+floor = _nondiff("floor", np.floor)
+ceil = _nondiff("ceil", np.ceil)
+round = _nondiff("round", lambda x, *, decimals: np.round(x, decimals))  # noqa: A001
+greater = _nondiff("greater", np.greater)
+greater_equal = _nondiff("greater_equal", np.greater_equal)
+less = _nondiff("less", np.less)
+less_equal = _nondiff("less_equal", np.less_equal)
+equal = _nondiff("equal", np.equal)
+not_equal = _nondiff("not_equal", np.not_equal)
+logical_and = _nondiff("logical_and", np.logical_and)
+logical_or = _nondiff("logical_or", np.logical_or)
+logical_not = _nondiff("logical_not", np.logical_not)
+isfinite = _nondiff("isfinite", np.isfinite)
+isnan = _nondiff("isnan", np.isnan)
+argmax = _nondiff("argmax", lambda x, *, axis, keepdims: np.argmax(x, axis, keepdims=keepdims))
+argmin = _nondiff("argmin", lambda x, *, axis, keepdims: np.argmin(x, axis, keepdims=keepdims))
+argsort = _nondiff("argsort", lambda x, *, axis: np.argsort(x, axis=axis, kind="stable"))
+zeros_like = _nondiff("zeros_like", np.zeros_like)
+ones_like = _nondiff("ones_like", np.ones_like)
+stop_gradient = _nondiff("stop_gradient", lambda x: x)

@@ -1,0 +1,3 @@
+"""Reports and the gradparity command line."""
+
+__all__: list[str] = []

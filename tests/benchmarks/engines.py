@@ -1,0 +1,112 @@
+"""The three variants each workload is timed with, as zero-argument callables.
+
+- ``numpy_manual``: the objective under plain NumPy (forward) and the hand-written gradient;
+- ``autograd``: HIPS autograd (``autograd.numpy``, ``autograd.value_and_grad``);
+- ``refengine``: this project's engine (``refengine.numpy``, ``refengine.value_and_grad``).
+
+Engines are imported on first use, so collecting the benchmarks never imports an engine that
+is not being measured (and a broken refengine fails its own benchmarks only).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pytest
+from workloads import Problem
+
+VARIANTS = ("numpy_manual", "autograd", "refengine")
+QUANTITIES = ("forward", "value_and_grad")
+
+
+def namespace(variant: str) -> ModuleType:
+    name = {"numpy_manual": "numpy", "autograd": "autograd.numpy", "refengine": "refengine.numpy"}
+    return importlib.import_module(name[variant])
+
+
+def _value_and_grad_transform(variant: str) -> Callable[..., Callable[..., Any]]:
+    if variant == "autograd":
+        autograd = importlib.import_module("autograd")
+        return lambda f, argnums: autograd.value_and_grad(f, argnum=argnums)
+    refengine = importlib.import_module("refengine")
+    return lambda f, argnums: refengine.value_and_grad(f, argnums=argnums)
+
+
+def make_call(variant: str, quantity: str, problem: Problem) -> Callable[[], Any]:
+    """What one timed round calls. Everything else (tracing setup, data) is built here."""
+    params = problem.params
+    if quantity == "forward":
+        f = problem.bind(namespace(variant))
+        return lambda: f(*params)
+    if variant == "numpy_manual":
+        return problem.value_and_grad_manual
+    # Always a tuple of argnums, so every engine returns a tuple of gradients.
+    argnums = tuple(range(len(params)))
+    vg = _value_and_grad_transform(variant)(problem.bind(namespace(variant)), argnums)
+    return lambda: vg(*params)
+
+
+def check_result(variant: str, quantity: str, problem: Problem, result: Any) -> dict[str, Any]:
+    """Compare one untimed call with the hand-written result; return facts for ``extra_info``.
+
+    A fast wrong answer must not pass as a benchmark result. float32 results are compared
+    loosely (different summation orders), float64 ones tightly.
+    """
+    expected_value, expected_grads = problem.value_and_grad_manual()
+    dtype = problem.params[0].dtype
+    rtol = 1e-9 if dtype == np.float64 else 2e-3
+    value, grads = (result, None) if quantity == "forward" else result
+    np.testing.assert_allclose(np.asarray(value), expected_value, rtol=rtol)
+    info: dict[str, Any] = {"value_dtype": np.asarray(value).dtype.name}
+    if grads is None:
+        return info
+    info["grad_dtypes"] = sorted({np.asarray(g).dtype.name for g in grads})
+    for i, (g, e) in enumerate(zip(grads, expected_grads, strict=True)):
+        scale = float(np.max(np.abs(e), initial=1.0))
+        np.testing.assert_allclose(
+            np.asarray(g), e, rtol=rtol, atol=rtol * scale, err_msg=f"{variant} gradient {i}"
+        )
+    if variant == "refengine":
+        # The design promises cotangents in the input's dtype; autograd is known not to keep
+        # float32 (anchors.md), which is recorded, not asserted.
+        assert info["grad_dtypes"] == [dtype.name], f"refengine gradient dtypes {info}"
+        assert info["value_dtype"] == dtype.name, f"refengine value dtype {info}"
+    return info
+
+
+# Every benchmark: GC off while timing; 20 untimed warm-up calls (caches, lazily built
+# tables); at least 20 timed rounds, else as many as fit in 1 s.
+BENCHMARK_OPTIONS = pytest.mark.benchmark(
+    disable_gc=True, warmup=True, warmup_iterations=20, min_rounds=20, max_time=1.0
+)
+
+
+def run_benchmark(
+    benchmark: Any,
+    problem: Problem,
+    variant: str,
+    quantity: str,
+    *,
+    workload: str,
+    n_ops: int = 1,
+) -> None:
+    """Check one untimed call, then time ``variant`` on ``problem`` in group ``workload``.
+
+    ``n_ops`` divides the time for per-op figures (the chain); ``summarize.py`` applies it.
+    """
+    call = make_call(variant, quantity, problem)
+    info = check_result(variant, quantity, problem, call())
+    benchmark.group = f"{workload}: {quantity}"
+    benchmark.extra_info.update(
+        workload=workload,
+        quantity=quantity,
+        variant=variant,
+        dtype=problem.params[0].dtype.name,
+        n_ops=n_ops,
+        **info,
+    )
+    benchmark(call)

@@ -1,0 +1,23 @@
+"""(a) 200 elementwise ops on a length-1 float64 array: per-op overhead of each engine."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from engines import BENCHMARK_OPTIONS, QUANTITIES, VARIANTS, run_benchmark
+from workloads import CHAIN_N_OPS, Problem, chain_problem
+
+pytestmark = BENCHMARK_OPTIONS
+
+
+@pytest.fixture(scope="module")
+def problem() -> Problem:
+    return chain_problem(np.random.default_rng(1))
+
+
+@pytest.mark.parametrize("quantity", QUANTITIES)
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_chain(benchmark: Any, problem: Problem, variant: str, quantity: str) -> None:
+    run_benchmark(benchmark, problem, variant, quantity, workload="chain", n_ops=CHAIN_N_OPS)

@@ -1,0 +1,23 @@
+"""(c) GradBench's GMM objective, d=10, K=25, N=1000, float64."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from engines import BENCHMARK_OPTIONS, QUANTITIES, VARIANTS, run_benchmark
+from workloads import Problem, gmm_problem
+
+pytestmark = BENCHMARK_OPTIONS
+
+
+@pytest.fixture(scope="module")
+def problem() -> Problem:
+    return gmm_problem(np.random.default_rng(3), d=10, k=25, n_points=1000)
+
+
+@pytest.mark.parametrize("quantity", QUANTITIES)
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_gmm(benchmark: Any, problem: Problem, variant: str, quantity: str) -> None:
+    run_benchmark(benchmark, problem, variant, quantity, workload="gmm")

@@ -1,0 +1,26 @@
+"""(b) MLP loss, 256 x 512 -> 512 -> 512 -> 3, tanh, mean squared error, float64 and float32."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from engines import BENCHMARK_OPTIONS, QUANTITIES, VARIANTS, run_benchmark
+from workloads import Problem, mlp_problem
+
+pytestmark = BENCHMARK_OPTIONS
+
+DTYPES = ("float64", "float32")
+
+
+@pytest.fixture(scope="module", params=DTYPES)
+def problem(request: pytest.FixtureRequest) -> Problem:
+    # The same seed for both dtypes: float32 times the float64 instance, rounded.
+    return mlp_problem(np.random.default_rng(2), np.dtype(request.param))
+
+
+@pytest.mark.parametrize("quantity", QUANTITIES)
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_mlp(benchmark: Any, problem: Problem, variant: str, quantity: str) -> None:
+    run_benchmark(benchmark, problem, variant, quantity, workload=problem.name)
