@@ -87,7 +87,7 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tupl
     values = [x._value if v is not None else x for x, v in zip(out_leaves, out_vars)]
 
     def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
-        ct_leaves, ct_structure = tree_flatten(cotangent)
+        ct_leaves, _ = tree_flatten(cotangent)
         if len(ct_leaves) != len(values):
             raise ValueError(
                 f"vjp_fn: the cotangent has {len(ct_leaves)} arrays but f returned "
@@ -100,11 +100,12 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tupl
                 seeds[var] = ct if var not in seeds else seeds[var] + ct
         leftover = trace.backward(seeds)
         grads = []
-        for leaves, box, structure in zip(leaves_per_arg, boxed, structures):
+        for box, structure in zip(boxed, structures):
             arg_grads = []
-            for x, b in zip(leaves, box):
+            for b in box:
                 c = leftover.get(b._var)
-                arg_grads.append(_output(c) if c is not None else np.zeros(b._var.shape, b._var.dtype))
+                zero = None if c is not None else np.zeros(b._var.shape, b._var.dtype)
+                arg_grads.append(_output(c) if c is not None else zero)
             grads.append(tree_unflatten(structure, arg_grads))
         return tuple(grads)
 

@@ -233,8 +233,8 @@ def _prod_of_others(x, axis):
     shape = _shape(x)
     rest = [i for i in range(len(shape)) if i not in axis]
     moved = rnp.transpose(x, rest + list(axis))
-    flat = rnp.reshape(moved, tuple(shape[i] for i in rest) + (-1,))
-    ones = np.ones(_shape(flat)[:-1] + (1,), dtype=_dtype(x))
+    flat = rnp.reshape(moved, (*(shape[i] for i in rest), -1))
+    ones = np.ones((*_shape(flat)[:-1], 1), dtype=_dtype(x))
     before = rnp.cumprod(rnp.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
     after = rnp.flip(rnp.cumprod(rnp.flip(
         rnp.concatenate([flat[..., 1:], ones], axis=-1), axis=-1), axis=-1), axis=-1)
@@ -411,6 +411,8 @@ def _as_matrices(a, b):
 
 def _matmul_g(g, a, b):
     # The output cotangent with the axes matmul dropped for 1-d operands put back.
+    if rnp.ndim(a) == 1 and rnp.ndim(b) == 1:
+        return rnp.reshape(g, (1, 1))
     if rnp.ndim(a) == 1:
         g = rnp.expand_dims(g, -2)
     if rnp.ndim(b) == 1:
@@ -419,13 +421,13 @@ def _matmul_g(g, a, b):
 
 
 def _matmul_vjp_a(g, ans, a, b):
-    a2, b2 = _as_matrices(a, b)
+    _, b2 = _as_matrices(a, b)
     ga = rnp.matmul(_matmul_g(g, a, b), _swap(b2))
     return rnp.squeeze(ga, -2) if rnp.ndim(a) == 1 else ga
 
 
 def _matmul_vjp_b(g, ans, a, b):
-    a2, b2 = _as_matrices(a, b)
+    a2, _ = _as_matrices(a, b)
     gb = rnp.matmul(_swap(a2), _matmul_g(g, a, b))
     return rnp.squeeze(gb, -1) if rnp.ndim(b) == 1 else gb
 
@@ -445,7 +447,7 @@ def _einsum_vjp(i):
             if c not in available:
                 operands.append(np.ones(sizes[c], dtype=_dtype(g)))
                 operand_subs.append(c)
-        grad = rnp.einsum(",".join(operand_subs) + "->" + unique, *operands)
+        grad = P.einsum(*operands, spec=",".join(operand_subs) + "->" + unique)
         if unique == target:
             return grad
         # A repeated letter (a diagonal, e.g. "ii->i") takes the cotangent only on it.
@@ -461,7 +463,7 @@ def _einsum_vjp(i):
                 full.append(c)
         eyes = [np.eye(sizes[c], dtype=_dtype(g)) for c, _ in deltas]
         eye_subs = [c + d for c, d in deltas]
-        return rnp.einsum(",".join([unique, *eye_subs]) + "->" + "".join(full), grad, *eyes)
+        return P.einsum(grad, *eyes, spec=",".join([unique, *eye_subs]) + "->" + "".join(full))
 
     return rule
 

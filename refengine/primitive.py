@@ -21,7 +21,7 @@ class Tracer:
     transformations are nested. ``_trace`` is the transformation that owns this tracer.
     """
 
-    __slots__ = ("_value", "_trace")
+    __slots__ = ("_trace", "_value")
     # Make NumPy defer to our reflected operators (ndarray * tracer -> tracer.__rmul__).
     __array_priority__ = 1000.0
 
@@ -34,7 +34,7 @@ class Primitive:
     traced; keyword parameters are static configuration (axis, shape, indices).
     """
 
-    __slots__ = ("name", "impl", "vjp", "jvp", "note", "multiple_results", "differentiable")
+    __slots__ = ("differentiable", "impl", "jvp", "multiple_results", "name", "note", "vjp")
 
     def __init__(
         self,

@@ -25,8 +25,8 @@ __all__ = [
     "ReverseTrace",
     "ReverseTracer",
     "Var",
-    "unbroadcast",
     "new_level",
+    "unbroadcast",
 ]
 
 _levels = itertools.count(1)
@@ -52,7 +52,7 @@ def _escaped(trace: Any) -> EscapedTracerError:
 class Var:
     """One output of one recorded primitive (or one input leaf): what cotangents attach to."""
 
-    __slots__ = ("shape", "dtype")
+    __slots__ = ("dtype", "shape")
 
     def __init__(self, shape: tuple[int, ...], dtype: np.dtype) -> None:
         self.shape = shape
@@ -62,7 +62,7 @@ class Var:
 class Node:
     """One primitive application on the tape."""
 
-    __slots__ = ("prim", "args", "params", "out", "out_vars", "parents")
+    __slots__ = ("args", "out", "out_vars", "params", "parents", "prim")
 
     def __init__(self, prim, args, params, out, out_vars, parents) -> None:
         self.prim = prim

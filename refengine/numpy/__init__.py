@@ -9,6 +9,7 @@ accepts plain arrays (and then returns plain NumPy results) and traced values al
 from __future__ import annotations
 
 import builtins
+import itertools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -406,16 +407,16 @@ def split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list[Any]:
     else:
         bounds = [0, *indices_or_sections, n]
     lead = (slice(None),) * axis
-    return [ary[(*lead, slice(a, b))] for a, b in zip(bounds[:-1], bounds[1:])]
+    return [ary[(*lead, slice(a, b))] for a, b in itertools.pairwise(bounds)]
 
 
 def tile(A: Any, reps: Any) -> Any:  # noqa: N803 - NumPy's name
     reps = (reps,) if isinstance(reps, int) else tuple(reps)
     nd = builtins.max(ndim(A), len(reps))
-    A = reshape(A, (1,) * (nd - ndim(A)) + shape(A))
+    a = reshape(A, (1,) * (nd - ndim(A)) + shape(A))
     reps = (1,) * (nd - len(reps)) + reps
-    index = np.ix_(*[np.tile(np.arange(n), r) for n, r in zip(shape(A), reps)])
-    return A[index]
+    index = np.ix_(*[np.tile(np.arange(n), r) for n, r in zip(shape(a), reps)])
+    return a[index]
 
 
 def repeat(a: Any, repeats: Any, axis: int | None = None) -> Any:

@@ -58,5 +58,17 @@ def parse_einsum(subscripts: str, ndims: list[int]) -> str:
 
 def einsum(subscripts: str, *operands: Any) -> Any:
     """``np.einsum`` with explicit or implicit output and ellipses, differentiable."""
-    ndims = [np.ndim(x._value) if isinstance(x, Tracer) else np.ndim(x) for x in operands]
-    return P.einsum(*operands, spec=parse_einsum(subscripts, ndims))
+    shapes = [np.shape(x._value) if isinstance(x, Tracer) else np.shape(x) for x in operands]
+    spec = parse_einsum(subscripts, [len(s) for s in shapes])
+    # The normal form names broadcast (ellipsis) axes with letters, which np.einsum does not
+    # broadcast: stretch size-1 axes explicitly (broadcast_to is differentiable).
+    sizes: dict[str, int] = {}
+    subs = spec.split("->")[0].split(",")
+    for sub, shape in zip(subs, shapes):
+        for c, n in zip(sub, shape):
+            sizes[c] = max(sizes.get(c, 1), n)
+    stretched = []
+    for x, sub, shape in zip(operands, subs, shapes):
+        target = tuple(sizes[c] for c in sub)
+        stretched.append(x if target == shape else P.broadcast_to(x, shape=target))
+    return P.einsum(*stretched, spec=spec)

@@ -1,0 +1,299 @@
+"""Sample points for every entry of the derivative table, each inside the rule's domain.
+
+One table of small specs drives the table-walking test: the primitive, how to draw its
+operands from a seeded generator, its static parameters, and which operands are
+differentiated. Points sit away from kinks on purpose: kinks are tested on their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from refengine import primitives as P
+from refengine.numpy import parse_einsum
+from refengine.primitive import Primitive
+
+Draw = Callable[[np.random.Generator], tuple[Any, ...]]
+
+
+@dataclass(frozen=True)
+class Sample:
+    prim: Primitive
+    draw: Draw
+    params: dict[str, Any] = field(default_factory=dict)
+    diff: tuple[int, ...] | None = None  # None: every operand
+    label: str = ""
+
+    @property
+    def id(self) -> str:
+        return f"{self.prim.name}-{self.label}" if self.label else self.prim.name
+
+
+def real(*shape: int, lo: float = -1.5, hi: float = 1.5) -> Draw:
+    return lambda rng: rng.uniform(lo, hi, shape)
+
+
+def positive(*shape: int, lo: float = 0.5, hi: float = 2.0) -> Draw:
+    return lambda rng: rng.uniform(lo, hi, shape)
+
+
+def away_from_zero(*shape: int, lo: float = 0.4, hi: float = 1.5) -> Draw:
+    return lambda rng: rng.uniform(lo, hi, shape) * rng.choice([-1.0, 1.0], shape)
+
+
+def distinct(*shape: int) -> Draw:
+    # A random permutation of well-separated values: no ties anywhere.
+    n = int(np.prod(shape))
+    return lambda rng: (rng.permutation(n) * 0.37 - 0.2 * n + rng.uniform(0, 0.05)).reshape(shape)
+
+
+def spd(n: int, batch: tuple[int, ...] = ()) -> Draw:
+    def draw(rng):
+        a = rng.standard_normal((*batch, n, n))
+        return a @ np.swapaxes(a, -1, -2) + n * np.eye(n)
+
+    return draw
+
+
+def well_conditioned(n: int, batch: tuple[int, ...] = ()) -> Draw:
+    return lambda rng: np.eye(n) + 0.3 * rng.standard_normal((*batch, n, n))
+
+
+def distinct_singular_values(m: int, n: int) -> Draw:
+    def draw(rng):
+        k = min(m, n)
+        u, _ = np.linalg.qr(rng.standard_normal((m, k)))
+        v, _ = np.linalg.qr(rng.standard_normal((n, k)))
+        return (u * np.linspace(2.0, 0.5, k)) @ v.T
+
+    return draw
+
+
+def operands(*draws: Draw) -> Draw:
+    return lambda rng: tuple(d(rng) for d in draws)
+
+
+def one(draw: Draw) -> Draw:
+    return lambda rng: (draw(rng),)
+
+
+def constant(value: Any) -> Draw:
+    return lambda rng: value
+
+
+def _unary(prim: Primitive, draw: Draw) -> list[Sample]:
+    return [Sample(prim, one(draw))]
+
+
+UNARY_DOMAINS: list[tuple[Primitive, Draw]] = [
+    (P.negative, real(3, 2)),
+    (P.abs, away_from_zero(5)),
+    (P.exp, real(4)),
+    (P.exp2, real(4)),
+    (P.expm1, real(4)),
+    (P.log, positive(4)),
+    (P.log2, positive(4)),
+    (P.log10, positive(4)),
+    (P.log1p, positive(4, lo=-0.5, hi=2.0)),
+    (P.sqrt, positive(4)),
+    (P.cbrt, away_from_zero(4)),
+    (P.square, real(4)),
+    (P.reciprocal, away_from_zero(4)),
+    (P.sin, real(2, 3)),
+    (P.cos, real(4)),
+    (P.tan, real(4, lo=-1.2, hi=1.2)),
+    (P.arcsin, real(4, lo=-0.8, hi=0.8)),
+    (P.arccos, real(4, lo=-0.8, hi=0.8)),
+    (P.arctan, real(4)),
+    (P.sinh, real(4)),
+    (P.cosh, real(4)),
+    (P.tanh, real(4)),
+    (P.arcsinh, real(4)),
+    (P.arccosh, positive(4, lo=1.3, hi=3.0)),
+    (P.arctanh, real(4, lo=-0.8, hi=0.8)),
+    (P.expit, real(4, lo=-3, hi=3)),
+    (P.logit, positive(4, lo=0.15, hi=0.85)),
+    (P.erf, real(4)),
+    (P.erfc, real(4)),
+    (P.gammaln, positive(4, lo=0.6, hi=4.0)),
+    (P.relu, away_from_zero(5)),
+]
+
+BINARY_DOMAINS: list[tuple[Primitive, Draw, Draw]] = [
+    (P.add, real(3, 4), real(3, 4)),
+    (P.subtract, real(3, 4), real(3, 4)),
+    (P.multiply, real(3, 4), real(3, 4)),
+    (P.divide, real(3, 4), away_from_zero(3, 4)),
+    (P.power, positive(3, 4), real(3, 4)),
+    (P.arctan2, away_from_zero(4), away_from_zero(4)),
+    (P.hypot, away_from_zero(4), away_from_zero(4)),
+    (P.logaddexp, real(4, lo=-3, hi=3), real(4, lo=-3, hi=3)),
+    (P.xlogy, real(4), positive(4)),
+]
+
+
+def _binary_samples() -> list[Sample]:
+    out = []
+    for prim, dx, dy in BINARY_DOMAINS:
+        out.append(Sample(prim, operands(dx, dy)))
+    # Broadcasting variants: the engine must sum the cotangent back to each operand's shape.
+    for prim, lo in [(P.add, -1.5), (P.multiply, -1.5), (P.divide, 0.5), (P.power, 0.5)]:
+        out.append(Sample(prim, operands(positive(3, 1, lo=lo), positive(1, 4)), label="3x1,1x4"))
+        out.append(Sample(prim, operands(positive(4, lo=lo), positive(2, 3, 4)), label="4,2x3x4"))
+        out.append(Sample(prim, operands(positive(2, 3, lo=lo), constant(0.7)), label="scalar"))
+    # Integer powers of negative numbers: d/dx is real, d/dy is not (no real logarithm).
+    out.append(Sample(P.power, operands(real(5), constant(3.0)), diff=(0,), label="neg-base"))
+    out.append(Sample(P.power, operands(real(5), constant(2)), diff=(0,), label="int-exponent"))
+    out.append(Sample(P.maximum, lambda rng: tuple(distinct(2, 4)(rng).reshape(2, 2, 2))))
+    out.append(Sample(P.minimum, lambda rng: tuple(distinct(2, 4)(rng).reshape(2, 2, 2))))
+
+    def vs_scalar(rng):
+        x = distinct(3, 4)(rng)
+        values = np.sort(x.ravel())
+        return x, float(values[5] + values[6]) / 2  # halfway between two entries: no tie
+
+    out.append(Sample(P.maximum, vs_scalar, label="vs-scalar"))
+    out.append(
+        Sample(P.polygamma, one(positive(4, lo=0.8, hi=3.0)), params={"n": 0}, label="digamma")
+    )
+    out.append(
+        Sample(P.polygamma, one(positive(4, lo=0.8, hi=3.0)), params={"n": 1}, label="trigamma")
+    )
+    return out
+
+
+def _selection_samples() -> list[Sample]:
+    def where_draw(rng):
+        return rng.random((3, 4)) < 0.5, rng.standard_normal((3, 4)), rng.standard_normal((1, 4))
+
+    def clip_draw(rng):
+        x = np.array([-1.3, -0.6, 0.1, 0.45, 0.8, 1.7])
+        return x + rng.uniform(-0.05, 0.05, 6), np.full(6, -0.5), np.full(6, 0.5)
+
+    return [
+        Sample(P.where, where_draw, diff=(1, 2)),
+        Sample(P.clip, clip_draw),
+        Sample(P.clip, clip_draw, diff=(0,), label="x-only"),
+    ]
+
+
+def _reductions() -> list[Sample]:
+    out = []
+    for axis, keep in [((0, 1, 2), False), ((1,), False), ((0, 2), True), ((2,), True)]:
+        label = f"axis{''.join(map(str, axis))}{'-keep' if keep else ''}"
+        params = {"axis": axis, "keepdims": keep}
+        out.append(Sample(P.reduce_sum, one(real(2, 3, 4)), params, label=label))
+        out.append(Sample(P.reduce_prod, one(away_from_zero(2, 3, 4)), params, label=label))
+        out.append(Sample(P.reduce_max, one(distinct(2, 3, 4)), params, label=label))
+        out.append(Sample(P.reduce_min, one(distinct(2, 3, 4)), params, label=label))
+        out.append(Sample(P.logsumexp, one(real(2, 3, 4)), params, label=label))
+        out.append(Sample(P.norm2, one(real(2, 3, 4)), params, label=label))
+
+    def with_zero(rng):
+        x = rng.uniform(0.5, 1.5, (3, 4))
+        x[1, 2] = 0.0
+        return (x,)
+
+    out.append(Sample(P.reduce_prod, with_zero, {"axis": (1,), "keepdims": False}, label="zero"))
+    for axis in (0, 1):
+        out.append(Sample(P.cumsum, one(real(3, 4)), {"axis": axis}, label=f"axis{axis}"))
+        out.append(Sample(P.cumprod, one(away_from_zero(3, 4)), {"axis": axis}, label=f"a{axis}"))
+        out.append(Sample(P.cumprod, with_zero, {"axis": axis}, label=f"zero-axis{axis}"))
+    return out
+
+
+def _structure() -> list[Sample]:
+    idx_repeat = np.array([0, 2, 2, 1, 0])
+    mask = np.array([[True, False, True, True], [False, False, True, False], [True] * 4])
+    return [
+        Sample(P.reshape, one(real(2, 6)), {"shape": (3, 4)}),
+        Sample(P.transpose, one(real(2, 3, 4)), {"axes": (2, 0, 1)}),
+        Sample(P.broadcast_to, one(real(3, 1)), {"shape": (2, 3, 4)}),
+        Sample(P.concatenate, operands(real(2, 3), real(1, 3), real(3, 3)), {"axis": 0}),
+        Sample(P.concatenate, operands(real(2, 1), real(2, 3)), {"axis": 1}, label="axis1"),
+        Sample(P.getitem, one(real(4, 5)), {"index": (slice(1, 3), slice(None, None, 2))},
+               label="slices"),
+        Sample(P.getitem, one(real(3, 4)), {"index": idx_repeat % 3}, label="repeated-ints"),
+        Sample(P.getitem, one(real(3, 4)), {"index": mask}, label="mask"),
+        Sample(P.getitem, one(real(3, 4)), {"index": (Ellipsis, None, 1)}, label="ellipsis-none"),
+        Sample(P.getitem, one(real(3, 4)), {"index": (idx_repeat % 3, idx_repeat % 4)},
+               label="pairs"),
+        Sample(P.scatter_add, one(real(5, 4)), {"shape": (3, 4), "index": idx_repeat % 3},
+               label="repeated"),
+        Sample(P.flip, one(real(3, 4)), {"axis": (1,)}),
+        Sample(P.roll, one(real(3, 4)), {"shift": 2, "axis": 1}),
+        Sample(P.roll, one(real(3, 4)), {"shift": (1, -1), "axis": (0, 1)}, label="tuple"),
+        Sample(P.tril, one(real(4, 4)), {"k": 0}),
+        Sample(P.triu, one(real(2, 4, 3)), {"k": 1}),
+        Sample(P.diagonal, one(real(4, 3)), {"offset": 1, "axis1": 0, "axis2": 1}),
+        Sample(P.diagonal, one(real(3, 2, 3)), {"offset": -1, "axis1": 2, "axis2": 0},
+               label="batched"),
+        Sample(P.pad, one(real(2, 3)), {"pad_width": ((1, 0), (2, 1)), "value": 0.5}),
+        Sample(P.astype, one(real(3)), {"dtype": np.dtype(np.float64)}),
+    ]
+
+
+def _einsum(spec: str, *draws: Draw) -> Sample:
+    def draw(rng):
+        return tuple(d(rng) for d in draws)
+
+    ndims = [d(np.random.default_rng(0)).ndim for d in draws]
+    return Sample(P.einsum, draw, {"spec": parse_einsum(spec, ndims)}, label=spec)
+
+
+def _contractions() -> list[Sample]:
+    return [
+        Sample(P.matmul, operands(real(3, 4), real(4, 2)), label="2d"),
+        Sample(P.matmul, operands(real(4), real(4, 2)), label="1d-2d"),
+        Sample(P.matmul, operands(real(3, 4), real(4)), label="2d-1d"),
+        Sample(P.matmul, operands(real(4), real(4)), label="1d-1d"),
+        Sample(P.matmul, operands(real(2, 3, 4), real(4, 2)), label="batched"),
+        Sample(P.matmul, operands(real(1, 3, 4), real(2, 4, 5)), label="broadcast-batch"),
+        _einsum("ij,jk->ik", real(3, 4), real(4, 2)),
+        _einsum("ii->i", real(3, 3)),
+        _einsum("ii", real(3, 3)),
+        _einsum("ij->", real(3, 4)),
+        _einsum("ij->i", real(3, 4)),
+        _einsum("bij,bjk->bik", real(2, 3, 4), real(2, 4, 2)),
+        _einsum("i,i", real(4), real(4)),
+        _einsum("...ij,...jk->...ik", real(2, 3, 4), real(4, 2)),
+        _einsum("ij,jk,kl->il", real(2, 3), real(3, 4), real(4, 2)),
+        _einsum("...ij,...jk", real(1, 3, 4), real(2, 4, 5)),
+    ]
+
+
+def _linalg() -> list[Sample]:
+    return [
+        Sample(P.inv, one(well_conditioned(3))),
+        Sample(P.inv, one(well_conditioned(3, (2,))), label="batched"),
+        Sample(P.solve, operands(well_conditioned(3), real(3)), label="vector"),
+        Sample(P.solve, operands(well_conditioned(3), real(3, 2)), label="matrix"),
+        Sample(P.solve, operands(well_conditioned(3, (2,)), real(2, 3, 2)), label="batched"),
+        Sample(P.det, one(well_conditioned(3))),
+        Sample(P.det, one(well_conditioned(3, (2,))), label="batched"),
+        Sample(P.slogdet, one(well_conditioned(3))),
+        Sample(P.cholesky, one(spd(3))),
+        Sample(P.cholesky, one(spd(3, (2,))), label="batched"),
+        Sample(P.eigh, one(spd(3))),
+        Sample(P.eigh, one(spd(4, (2,))), label="batched"),
+        Sample(P.qr, one(real(3, 3)), label="square"),
+        Sample(P.qr, one(real(4, 3)), label="tall"),
+        Sample(P.svd, one(distinct_singular_values(3, 3)), label="square"),
+        Sample(P.svd, one(distinct_singular_values(4, 3)), label="tall"),
+        Sample(P.svd, one(distinct_singular_values(3, 4)), label="wide"),
+    ]
+
+
+SAMPLES: list[Sample] = (
+    [s for prim, draw in UNARY_DOMAINS for s in _unary(prim, draw)]
+    + _binary_samples()
+    + _selection_samples()
+    + _reductions()
+    + _structure()
+    + _contractions()
+    + _linalg()
+)
