@@ -104,8 +104,8 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tupl
             arg_grads = []
             for b in box:
                 c = leftover.get(b._var)
-                zero = None if c is not None else np.zeros(b._var.shape, b._var.dtype)
-                arg_grads.append(_output(c) if c is not None else zero)
+                # An output that does not depend on this input: zeros of its shape and dtype.
+                arg_grads.append(_output(c) if c is not None else np.zeros(b.shape, b.dtype))
             grads.append(tree_unflatten(structure, arg_grads))
         return tuple(grads)
 

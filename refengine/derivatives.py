@@ -57,6 +57,11 @@ def defrule(
         raise ValueError(f"{prim.name}: a rule needs both vjp and jvp")
     if prim.name in TABLE:
         raise ValueError(f"{prim.name}: registered twice")
+    if not callable(vjp):
+        vjp, jvp = tuple(vjp), tuple(jvp)
+        if [r is None for r in vjp] != [r is None for r in jvp]:
+            raise ValueError(f"{prim.name}: vjp and jvp disagree on which arguments are data")
+        prim.data_args = frozenset(i for i, r in enumerate(vjp) if r is None)
     prim.vjp, prim.jvp, prim.note = vjp, jvp, note
     TABLE[prim.name] = prim
 

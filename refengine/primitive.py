@@ -8,7 +8,7 @@ innermost active transformation (the trace with the highest level) handles it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["Primitive", "Tracer", "bind"]
@@ -34,7 +34,9 @@ class Primitive:
     traced; keyword parameters are static configuration (axis, shape, indices).
     """
 
-    __slots__ = ("differentiable", "impl", "jvp", "multiple_results", "name", "note", "vjp")
+    __slots__ = (
+        "data_args", "differentiable", "impl", "jvp", "multiple_results", "name", "note", "vjp"
+    )
 
     def __init__(
         self,
@@ -50,29 +52,19 @@ class Primitive:
         # A non-differentiable primitive (sign, floor, comparisons, argmax) returns an untraced
         # result: its derivative is zero everywhere it exists, so nothing needs recording.
         self.differentiable = differentiable
-        self.vjp: Sequence[Callable[..., Any] | None] | Callable[[int], Any] = ()
-        self.jvp: Sequence[Callable[..., Any] | None] | Callable[[int], Any] = ()
+        # Rules: a tuple aligned with the operands, or, for variadic primitives (concatenate,
+        # einsum), a function from the operand's position to its rule.
+        self.vjp: tuple[Callable[..., Any] | None, ...] | Callable[[int], Any] = ()
+        self.jvp: tuple[Callable[..., Any] | None, ...] | Callable[[int], Any] = ()
         self.note = ""
-
-    def vjp_rule(self, argnum: int) -> Callable[..., Any] | None:
-        return _rule_for(self.vjp, argnum)
-
-    def jvp_rule(self, argnum: int) -> Callable[..., Any] | None:
-        return _rule_for(self.jvp, argnum)
+        # Operand positions that are data (a condition, indices): no derivative flows there.
+        self.data_args: frozenset[int] = frozenset()
 
     def __call__(self, *args: Any, **params: Any) -> Any:
         return bind(self, args, params)
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
-
-
-def _rule_for(rules: Any, argnum: int) -> Callable[..., Any] | None:
-    # Variadic primitives (concatenate, stack) give one factory that builds the rule for an
-    # argument position; fixed-arity ones give a tuple aligned with their operands.
-    if callable(rules):
-        return rules(argnum)
-    return rules[argnum] if argnum < len(rules) else None
 
 
 def bind(prim: Primitive, args: tuple[Any, ...], params: dict[str, Any]) -> Any:

@@ -50,27 +50,40 @@ def _escaped(trace: Any) -> EscapedTracerError:
 
 
 class Var:
-    """One output of one recorded primitive (or one input leaf): what cotangents attach to."""
+    """An input leaf, or one output of a multiple-output primitive: what a cotangent attaches
+    to. (A single-output node is its own key: no extra object per operation.)"""
 
-    __slots__ = ("dtype", "shape")
-
-    def __init__(self, shape: tuple[int, ...], dtype: np.dtype) -> None:
-        self.shape = shape
-        self.dtype = dtype
+    __slots__ = ()
 
 
 class Node:
     """One primitive application on the tape."""
 
-    __slots__ = ("args", "out", "out_vars", "params", "parents", "prim")
+    __slots__ = ("prim", "args", "params", "out", "out_vars", "parents")
 
-    def __init__(self, prim, args, params, out, out_vars, parents) -> None:
+    def __init__(self, prim, args, params, out, parents) -> None:
         self.prim = prim
         self.args = args
         self.params = params
         self.out = out
-        self.out_vars = out_vars
-        self.parents = parents  # list of (argument position, Var)
+        self.out_vars: Any = self
+        self.parents = parents  # list of (argument position, key of that argument's value)
+
+
+def _no_rule_error(prim: Primitive) -> NotImplementedError:
+    return NotImplementedError(
+        f"primitive '{prim.name}' has no entry in the derivative table "
+        "(refengine/derivatives.py), so it cannot be differentiated; add one with defrule, or "
+        "mark it non-differentiable"
+    )
+
+
+def _data_argument_error(prim: Primitive, i: int, mode: str) -> NotImplementedError:
+    return NotImplementedError(
+        f"refengine has no {mode} rule for argument {i} of '{prim.name}': that argument is "
+        "data (a condition or indices), not differentiable. Pass it as a constant, not derived "
+        "from the differentiated inputs."
+    )
 
 
 def unbroadcast(x: Any, shape: tuple[int, ...], dtype: np.dtype) -> Any:
@@ -132,7 +145,7 @@ class ReverseTrace:
         self.alive = True
 
     def new_input(self, value: Any) -> ReverseTracer:
-        return ReverseTracer(value, self, Var(np.shape(value), _dtype_of(value)))
+        return ReverseTracer(value, self, Var())
 
     def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
         if not self.alive:
@@ -148,43 +161,44 @@ class ReverseTrace:
         out = bind(prim, vals, params)
         if not prim.differentiable:
             return out
-        for i, _ in parents:
-            if prim.vjp_rule(i) is None:
-                raise NotImplementedError(
-                    f"refengine has no reverse-mode (VJP) rule for argument {i} of "
-                    f"'{prim.name}'; that argument is not differentiable. Pass it as a "
-                    "constant (not derived from the differentiated inputs)."
-                )
+        if not prim.vjp:
+            raise _no_rule_error(prim)
+        if prim.data_args:
+            for i, _ in parents:
+                if i in prim.data_args:
+                    raise _data_argument_error(prim, i, "reverse-mode (VJP)")
+        node = Node(prim, vals, params, out, parents)
+        self.tape.append(node)
         if prim.multiple_results:
-            out_vars = tuple(Var(np.shape(o), _dtype_of(o)) for o in out)
-            self.tape.append(Node(prim, vals, params, out, out_vars, parents))
-            return tuple(ReverseTracer(o, self, v) for o, v in zip(out, out_vars))
-        var = Var(np.shape(out), _dtype_of(out))
-        self.tape.append(Node(prim, vals, params, out, var, parents))
-        return ReverseTracer(out, self, var)
+            node.out_vars = tuple(Var() for _ in out)
+            return tuple(ReverseTracer(o, self, v) for o, v in zip(out, node.out_vars))
+        return ReverseTracer(out, self, node)
 
-    def backward(self, seeds: dict[Var, Any]) -> dict[Var, Any]:
-        """Propagate cotangents from output Vars back to every Var; returns the leftovers
-        (the cotangents of input leaves)."""
+    def backward(self, seeds: dict[Any, Any]) -> dict[Any, Any]:
+        """Propagate cotangents from the seeded outputs back through the tape; returns what
+        is left: the cotangents of the input leaves."""
         ct = dict(seeds)
         pop = ct.pop
         for node in reversed(self.tape):
-            if node.prim.multiple_results:
+            prim = node.prim
+            if prim.multiple_results:
                 gs = [pop(v, None) for v in node.out_vars]
                 if all(g is None for g in gs):
                     continue
-                g = tuple(
-                    P.zeros_like(o) if gi is None else gi for gi, o in zip(gs, node.out)
-                )
+                g = tuple(P.zeros_like(o) if gi is None else gi for gi, o in zip(gs, node.out))
             else:
-                g = pop(node.out_vars, None)
+                g = pop(node, None)
                 if g is None:
                     continue
-            for i, var in node.parents:
-                c = node.prim.vjp_rule(i)(g, node.out, *node.args, **node.params)
-                c = unbroadcast(c, var.shape, var.dtype)
-                prev = ct.get(var)
-                ct[var] = c if prev is None else P.add(prev, c)
+            rules, args = prim.vjp, node.args
+            for i, key in node.parents:
+                rule = rules[i] if type(rules) is tuple else rules(i)
+                c = rule(g, node.out, *args, **node.params)
+                x = args[i]
+                if c.shape != x.shape or c.dtype != x.dtype:
+                    c = unbroadcast(c, x.shape, x.dtype)
+                prev = ct.get(key)
+                ct[key] = c if prev is None else P.add(prev, c)
         return ct
 
 
@@ -214,15 +228,14 @@ class ForwardTrace:
         out = bind(prim, vals, params)
         if not prim.differentiable:
             return out
+        if not prim.jvp:
+            raise _no_rule_error(prim)
         t_out = None
+        rules = prim.jvp
         for i, t in tangents:
-            rule = prim.jvp_rule(i)
-            if rule is None:
-                raise NotImplementedError(
-                    f"refengine has no forward-mode (JVP) rule for argument {i} of "
-                    f"'{prim.name}'; that argument is not differentiable. Pass it as a "
-                    "constant (not derived from the differentiated inputs)."
-                )
+            if i in prim.data_args:
+                raise _data_argument_error(prim, i, "forward-mode (JVP)")
+            rule = rules[i] if type(rules) is tuple else rules(i)
             c = rule(t, out, *vals, **params)
             if t_out is None:
                 t_out = c

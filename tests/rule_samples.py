@@ -22,15 +22,19 @@ Draw = Callable[[np.random.Generator], tuple[Any, ...]]
 
 @dataclass(frozen=True)
 class Sample:
-    prim: Primitive
+    prim: Primitive | Callable[..., Any]  # a primitive, or a composite refengine function
     draw: Draw
     params: dict[str, Any] = field(default_factory=dict)
     diff: tuple[int, ...] | None = None  # None: every operand
     label: str = ""
 
     @property
+    def name(self) -> str:
+        return getattr(self.prim, "name", None) or self.prim.__name__
+
+    @property
     def id(self) -> str:
-        return f"{self.prim.name}-{self.label}" if self.label else self.prim.name
+        return f"{self.name}-{self.label}" if self.label else self.name
 
 
 def real(*shape: int, lo: float = -1.5, hi: float = 1.5) -> Draw:
