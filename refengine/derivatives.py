@@ -33,6 +33,7 @@ import numpy as np
 import refengine.numpy as rnp
 from refengine import primitives as P
 from refengine.primitive import Primitive, Tracer
+from refengine.traces import unbroadcast
 
 __all__ = ["NON_DIFFERENTIABLE", "TABLE", "defrule"]
 
@@ -71,7 +72,7 @@ def _scaled_by(partial):
 
 
 def _shape(x: Any) -> tuple[int, ...]:
-    return rnp.shape(x)
+    return x.shape  # rules see arrays, NumPy scalars or tracers: all have .shape
 
 
 def _dtype(x: Any) -> np.dtype:
@@ -86,7 +87,7 @@ def _keepdims(g: Any, x_shape: tuple[int, ...], axis: tuple[int, ...], keepdims:
     """Give a reduction's output cotangent the reduced axes back (as size 1)."""
     if keepdims:
         return g
-    return rnp.reshape(g, tuple(1 if i in axis else n for i, n in enumerate(x_shape)))
+    return P.reshape(g, shape=tuple(1 if i in axis else n for i, n in enumerate(x_shape)))
 
 
 # ============================================================================================
@@ -165,7 +166,7 @@ def _hypot_d(ans: Any, a: Any) -> Any:
 
 defrule(P.add, vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: g),
         jvp=(lambda t, ans, x, y: t, lambda t, ans, x, y: t))
-defrule(P.subtract, vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -g),
+defrule(P.subtract, vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -unbroadcast(g, y.shape, y.dtype)),
         jvp=(lambda t, ans, x, y: t, lambda t, ans, x, y: -t))
 defrule(P.multiply, partials=(lambda ans, x, y: y, lambda ans, x, y: x))
 defrule(P.divide, partials=(lambda ans, x, y: 1.0 / y, lambda ans, x, y: -ans / y))
@@ -215,13 +216,16 @@ defrule(P.clip,
 # Reductions (axis is a tuple of non-negative ints)
 # ============================================================================================
 def _sum_vjp(g, ans, x, *, axis, keepdims):
-    return rnp.broadcast_to(_keepdims(g, _shape(x), axis, keepdims), _shape(x))
+    return P.broadcast_to(_keepdims(g, _shape(x), axis, keepdims), shape=_shape(x))
 
 
 def _extreme_share(ans, x, axis, keepdims):
     """Equal shares of the gradient for the entries that attain the max (or min)."""
     hit = rnp.equal(x, _keepdims(ans, _shape(x), axis, keepdims))
-    return (hit / np.sum(hit, axis=axis, keepdims=True)).astype(_dtype(ans))
+    count = np.sum(hit, axis=axis, keepdims=True)
+    if np.all(count == 1):  # no ties: the share is the indicator itself
+        return hit
+    return (hit / count).astype(_dtype(ans))
 
 
 def _extreme_vjp(g, ans, x, *, axis, keepdims):
@@ -366,14 +370,14 @@ def _negate_shift(shift):
 
 
 defrule(P.reshape,
-        vjp=(lambda g, ans, x, *, shape: rnp.reshape(g, _shape(x)),),
-        jvp=(lambda t, ans, x, *, shape: rnp.reshape(t, shape),))
+        vjp=(lambda g, ans, x, *, shape: P.reshape(g, shape=_shape(x)),),
+        jvp=(lambda t, ans, x, *, shape: P.reshape(t, shape=shape),))
 defrule(P.transpose,
-        vjp=(lambda g, ans, x, *, axes: rnp.transpose(g, np.argsort(axes).tolist()),),
-        jvp=(lambda t, ans, x, *, axes: rnp.transpose(t, axes),))
+        vjp=(lambda g, ans, x, *, axes: P.transpose(g, axes=tuple(np.argsort(axes).tolist())),),
+        jvp=(lambda t, ans, x, *, axes: P.transpose(t, axes=axes),))
 defrule(P.broadcast_to,
         vjp=(lambda g, ans, x, *, shape: g,),  # the engine sums the broadcast axes back
-        jvp=(lambda t, ans, x, *, shape: rnp.broadcast_to(t, shape),))
+        jvp=(lambda t, ans, x, *, shape: P.broadcast_to(t, shape=shape),))
 defrule(P.concatenate, vjp=_concatenate_vjp, jvp=_concatenate_jvp)
 defrule(P.getitem,
         vjp=(lambda g, ans, x, *, index: P.scatter_add(g, shape=_shape(x), index=index),),

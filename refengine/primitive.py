@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["Primitive", "Tracer", "bind"]
+__all__ = ["Primitive", "Tracer", "apply_impl", "bind"]
 
 
 class Tracer:
@@ -78,9 +78,14 @@ def bind(prim: Primitive, args: tuple[Any, ...], params: dict[str, Any]) -> Any:
                 top = trace
                 level = trace.level
     if top is None:
-        try:
-            return prim.impl(*args, **params)
-        except ValueError as e:
-            # NumPy's message says what is wrong ("could not be broadcast"); add which op.
-            raise ValueError(f"in refengine primitive '{prim.name}': {e}") from e
+        return apply_impl(prim, args, params)
     return top.process(prim, args, params)
+
+
+def apply_impl(prim: Primitive, args: Any, params: dict[str, Any]) -> Any:
+    """Run the NumPy implementation on plain values."""
+    try:
+        return prim.impl(*args, **params)
+    except ValueError as e:
+        # NumPy's message says what is wrong ("could not be broadcast"); add which op.
+        raise ValueError(f"in refengine primitive '{prim.name}': {e}") from e

@@ -116,7 +116,7 @@ logsumexp = _p(
 )
 
 # --- structure ---------------------------------------------------------------------------------
-reshape = _p("reshape", lambda x, *, shape: np.reshape(x, shape))
+reshape = _p("reshape", lambda x, *, shape: np.asarray(x).reshape(shape))
 transpose = _p("transpose", lambda x, *, axes: np.transpose(x, axes))
 broadcast_to = _p("broadcast_to", lambda x, *, shape: np.broadcast_to(x, shape))
 concatenate = _p("concatenate", lambda *xs, axis: np.concatenate(xs, axis=axis))
@@ -151,7 +151,14 @@ astype = _p("astype", lambda x, *, dtype: np.asarray(x).astype(dtype))
 
 # --- contractions ------------------------------------------------------------------------------
 matmul = _p("matmul", np.matmul)
-einsum = _p("einsum", lambda *xs, spec: np.einsum(spec, *xs, optimize=True))
+def _einsum(*xs, spec):
+    # NumPy's path optimiser costs ~20 us a call: worth it only for three or more operands
+    # or for large ones, where it can hand the contraction to BLAS.
+    large = len(xs) > 2 or max(np.size(x) for x in xs) > 4096
+    return np.einsum(spec, *xs, optimize=large)
+
+
+einsum = _p("einsum", _einsum)
 
 # --- linear algebra (batched over leading axes, as NumPy) ----------------------------------------
 inv = _p("inv", np.linalg.inv)

@@ -16,7 +16,7 @@ import numpy as np
 
 from refengine import primitives as P
 from refengine.array_ops import ArrayOps
-from refengine.primitive import Primitive, Tracer, bind
+from refengine.primitive import Primitive, Tracer, apply_impl, bind
 
 __all__ = [
     "DualTracer",
@@ -66,7 +66,7 @@ class Node:
         self.args = args
         self.params = params
         self.out = out
-        self.out_vars: Any = self
+        self.out_vars: Any = None  # the Vars of a multiple-output node; else the node is its key
         self.parents = parents  # list of (argument position, key of that argument's value)
 
 
@@ -152,13 +152,14 @@ class ReverseTrace:
             raise _escaped(self)
         vals = []
         parents = []
+        nested = False  # does any operand still carry an outer trace?
         for i, a in enumerate(args):
             if isinstance(a, Tracer) and a._trace is self:
-                vals.append(a._value)
                 parents.append((i, a._var))
-            else:
-                vals.append(a)
-        out = bind(prim, vals, params)
+                a = a._value
+            vals.append(a)
+            nested = nested or isinstance(a, Tracer)
+        out = bind(prim, vals, params) if nested else apply_impl(prim, vals, params)
         if not prim.differentiable:
             return out
         if not prim.vjp:

@@ -14,10 +14,10 @@ validity and the reason when invalid. Options live in ``OracleConfig``.
 """
 
 from refengine.numeric.config import METHODS, OracleConfig
-from refengine.numeric.directional import directional
+from refengine.numeric.differences import directional
 from refengine.numeric.evaluate import Flattener, flatten_output
-from refengine.numeric.jacobian import gradient, jacobian
-from refengine.numeric.projection import bisect, project, projection
+from refengine.numeric.jacobians import gradient, jacobian
+from refengine.numeric.projections import bisect, project, projection
 from refengine.numeric.result import Derivative, OracleError
 
 __all__ = [

@@ -4,60 +4,130 @@ Given difference quotients ``D(h_k)`` on a ladder of steps ``h_k = h_0 / r^k`` w
 expands in powers ``h^p, h^2p, ...`` (p = 2 for central, p = 1 for one-sided differences), the
 tableau eliminates one power per column. Every tableau entry ``T[j][k]`` gets an error estimate
 
-    safety * max(|T[j][k] - T[j-1][k]|, |T[j][k] - T[j-1][k-1]|) + roundoff floor,
+    safety * max(|T[j][k] - T[j-1][k]|, |T[j][k] - T[j-1][k-1]|) + rounding floor,
 
 (three estimates must agree before a value is trusted), and each output entry takes the tableau
-entry whose estimate is smallest. The roundoff floor (``eps |f| / h``, amplified by the
-extrapolation weights) keeps the tiny steps, where differences are rounding noise, from
-reporting a spuriously small error.
+entry whose estimate is smallest.
+
+The rounding floor is the noise in the values of ``f`` divided by the step, amplified by the
+extrapolation weights. The noise is at least ``roundoff * eps * |f|``, but ``f`` may cancel (a
+nearly-zero sum of large terms), so it is also measured: on the smallest steps, the jumps of the
+highest-order column that has eliminated the truncation error are rounding noise.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-__all__ = ["extrapolate"]
+__all__ = ["Extrapolation", "extrapolate"]
+
+
+@dataclass(frozen=True)
+class Extrapolation:
+    value: np.ndarray  # best value per entry (NaN where no candidate)
+    error: np.ndarray  # its error bound (inf where no candidate)
+    level: np.ndarray  # the ladder level (row) the best value came from, -1 if none
 
 
 def extrapolate(
     quotients: np.ndarray,
-    floors: np.ndarray,
+    denominators: np.ndarray,
+    noise: np.ndarray,
     *,
     power: int,
-    ratio: float,
-    max_order: int,
-    safety: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Best extrapolated value and its error bound per entry.
+    ratio: float = 2.0,
+    max_order: int = 4,
+    safety: float = 2.0,
+    bottom: int = 4,
+) -> Extrapolation:
+    """Extrapolate each column of ``quotients`` (shape (levels, entries)).
 
-    ``quotients`` and ``floors`` have shape (levels, entries); rows with NaN (a step that left
-    the domain of ``f``) are skipped. Entries with no usable candidate get NaN and inf.
+    ``denominators`` (levels, 1 or entries) are the step widths the quotients divided by;
+    ``noise`` (levels, entries) is the assumed rounding error of each value of ``f``. Rows with
+    NaN (a step that left the domain of ``f``) are skipped.
     """
     d = np.asarray(quotients, dtype=np.float64)
     levels, m = d.shape
-    with np.errstate(invalid="ignore", over="ignore"):
-        t_prev = d
-        f_prev = np.asarray(floors, dtype=np.float64)
-        e0 = np.full_like(d, np.inf)
-        e0[1:] = np.abs(d[1:] - d[:-1])
-        values = [d]
-        estimates = [safety * e0 + f_prev]
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        tables = [d]
+        amps = [1.0]
         for j in range(1, min(max_order, levels - 1) + 1):
             c = ratio ** (power * j) - 1.0
+            prev = tables[-1]
             t = np.full_like(d, np.nan)
-            t[1:] = t_prev[1:] + (t_prev[1:] - t_prev[:-1]) / c
+            t[1:] = prev[1:] + (prev[1:] - prev[:-1]) / c
+            tables.append(t)
+            amps.append(amps[-1] * (c + 2.0) / c)
+        sigma = np.fmax(noise, _measured_noise(tables, amps, denominators, bottom))
+        unit_floor = 2.0 * sigma / denominators
+        values, estimates = [], []
+        for j, t in enumerate(tables):
+            floor = unit_floor * amps[j]
             e = np.full_like(d, np.inf)
-            e[1:] = np.maximum(np.abs(t[1:] - t_prev[1:]), np.abs(t[1:] - t_prev[:-1]))
-            fl = np.full_like(d, np.inf)
-            fl[1:] = np.maximum(f_prev[1:], f_prev[:-1]) * (c + 2.0) / c
+            if j == 0:
+                e[1:] = np.abs(t[1:] - t[:-1])
+            else:
+                prev = tables[j - 1]
+                e[1:] = np.maximum(np.abs(t[1:] - prev[1:]), np.abs(t[1:] - prev[:-1]))
             values.append(t)
-            estimates.append(safety * e + fl)
-            t_prev, f_prev = t, fl
+            estimates.append(safety * e + floor)
+        trusted = _asymptotic(d, unit_floor, len(tables))
         value = np.stack(values).reshape(-1, m)
         est = np.stack(estimates).reshape(-1, m)
     est = np.where(np.isfinite(est) & np.isfinite(value), est, np.inf)
+    # Prefer candidates from the asymptotic range; fall back to all where there is none.
+    in_range = np.where(trusted, est, np.inf)
+    est = np.where(np.isfinite(in_range).any(axis=0), in_range, est)
     best = np.argmin(est, axis=0)
     cols = np.arange(m)
     err = est[best, cols]
-    val = np.where(np.isfinite(err), value[best, cols], np.nan)
-    return val, err
+    found = np.isfinite(err)
+    return Extrapolation(
+        value=np.where(found, value[best, cols], np.nan),
+        error=err,
+        level=np.where(found, best % levels, -1),
+    )
+
+
+def _asymptotic(d: np.ndarray, unit_floor: np.ndarray, columns: int) -> np.ndarray:
+    """Which tableau entries come from steps in the asymptotic range (shape (columns*levels, m)).
+
+    There the differences between successive quotients shrink as the step shrinks (by r^p), or
+    are already down at the rounding floor. Steps far larger than the scale on which ``f``
+    varies (e.g. steps across the pole of 1/x, or into a region where log is undefined on one
+    side) give quotients that change smoothly but not like a power series, and can make a few
+    tableau entries agree by accident; they are not trusted. Column ``j`` at level ``k`` needs
+    the ``j + 1`` differences ending at level ``k`` to qualify.
+    """
+    levels, m = d.shape
+    good = np.zeros_like(d, dtype=bool)
+    delta = np.abs(d[1:] - d[:-1])
+    shrinking = delta[1:] <= 0.75 * delta[:-1]
+    at_floor = delta[1:] <= 2.0 * unit_floor[2:]
+    good[2:] = (shrinking | at_floor) & np.isfinite(delta[1:]) & np.isfinite(delta[:-1])
+    out = []
+    run = np.zeros_like(d, dtype=np.int64)  # consecutive good levels ending here
+    for k in range(levels):
+        run[k] = np.where(good[k], (run[k - 1] if k else 0) + 1, 0)
+    for j in range(columns):
+        out.append(run >= j + 1)
+    return np.stack(out).reshape(-1, m)
+
+
+def _measured_noise(
+    tables: list[np.ndarray], amps: list[float], denominators: np.ndarray, bottom: int
+) -> np.ndarray:
+    """Noise in f's values seen on the ``bottom`` smallest usable steps (0 if too few)."""
+    best = None
+    for t, amp in zip(tables, amps):
+        jumps = np.abs(t[1:] - t[:-1]) * denominators[1:] / (2.0 * amp)
+        finite = np.isfinite(jumps)
+        rank_from_bottom = np.cumsum(finite[::-1], axis=0)[::-1]
+        enough = finite.sum(axis=0) >= 2
+        seen = np.where(finite & (rank_from_bottom <= bottom), jumps, 0.0).max(axis=0)
+        seen = np.where(enough, seen, np.inf)
+        best = seen if best is None else np.fmin(best, seen)
+    assert best is not None
+    return np.where(np.isfinite(best), best, 0.0)

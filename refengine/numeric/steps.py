@@ -49,11 +49,11 @@ def ladder(scale: DirectionScale, config: OracleConfig) -> np.ndarray:
     """Decreasing steps ``h_0 > h_0/2 > ...`` for Richardson extrapolation (at least 3)."""
     if config.step is not None:
         top = float(config.step)
-        n = int(round(math.log2(config.max_step / config.min_step))) + 1
+        n = round(math.log2(config.max_step / config.min_step)) + 1
     else:
         top = _pow2(config.max_step * scale.big / scale.vmax)
         bottom = config.min_step * scale.small / scale.vmax
-        n = int(math.floor(math.log2(top / bottom))) + 1 if top > 0 and bottom > 0 else 3
+        n = math.floor(math.log2(top / bottom)) + 1 if top > 0 and bottom > 0 else 3
     n = min(max(n, 3), config.max_levels)
     return top * 0.5 ** np.arange(n)
 
@@ -83,7 +83,9 @@ def perturb(
     lost = support & ((xp == x) | (xm == x))
     if lost.any():
         j = int(np.argmax(lost))
-        return xp, xm, (
-            f"the step {h:.3g} underflows next to x[{j}] = {x[j]:.17g}: x + h*v rounds to x"
+        return (
+            xp,
+            xm,
+            (f"the step {h:.3g} underflows next to x[{j}] = {x[j]:.17g}: x + h*v rounds to x"),
         )
     return xp, xm, ""

@@ -122,7 +122,11 @@ linspace = np.linspace
 
 
 def _shape_of(a: Any) -> tuple[int, ...]:
-    return np.shape(a._value) if isinstance(a, Tracer) else np.shape(a)
+    # Arrays, NumPy scalars and tracers all carry .shape; np.shape is for Python scalars/lists.
+    try:
+        return a.shape
+    except AttributeError:
+        return np.shape(a)
 
 
 shape = _shape_of

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from refengine.numeric.config import OracleConfig
-from refengine.numeric.directional import directional_flat, prepare
+from refengine.numeric.differences import directional_flat, prepare
 from refengine.numeric.evaluate import FlatFunction
 from refengine.numeric.result import Derivative, OracleError
 

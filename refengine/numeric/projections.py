@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from refengine.numeric.config import OracleConfig
-from refengine.numeric.directional import directional_flat, prepare
+from refengine.numeric.differences import directional_flat, prepare
 from refengine.numeric.evaluate import flatten_output
 from refengine.numeric.result import Derivative
 from refengine.numeric.steps import EPS
@@ -35,8 +35,17 @@ def projection(
     v = fun.flattener.flatten(tangents)
     jv = directional_flat(fun, x, v, f0, config or OracleConfig())
     result = project(jv, flatten_output(cotangent).astype(np.float64))
-    return Derivative(result.value, result.error, result.method, result.kink, result.left,
-                      result.right, result.valid, result.reason, jv.evaluations + 1)
+    return Derivative(
+        result.value,
+        result.error,
+        result.method,
+        result.kink,
+        result.left,
+        result.right,
+        result.valid,
+        result.reason,
+        jv.evaluations + 1,
+    )
 
 
 def project(jv: Derivative, u: np.ndarray) -> Derivative:

@@ -18,7 +18,7 @@ from refengine.numeric.config import OracleConfig
 from refengine.numeric.evaluate import FlatFunction, Flattener, as_float64_args
 from refengine.numeric.kinks import detect_kinks, kink_interval
 from refengine.numeric.result import Derivative
-from refengine.numeric.richardson import extrapolate
+from refengine.numeric.richardson import Extrapolation, extrapolate
 from refengine.numeric.steps import (
     EPS,
     DirectionScale,
@@ -28,7 +28,7 @@ from refengine.numeric.steps import (
     perturb,
 )
 
-__all__ = ["directional", "directional_flat", "prepare"]
+__all__ = ["directional", "directional_flat", "prepare", "scale_groups"]
 
 
 def prepare(
@@ -63,8 +63,56 @@ def directional(
 def directional_flat(
     fun: FlatFunction, x: np.ndarray, v: np.ndarray, f0: np.ndarray, config: OracleConfig
 ) -> Derivative:
-    """J v on flat vectors, with ``f0 = fun(x)`` already known."""
+    """J v on flat vectors, with ``f0 = fun(x)`` already known.
+
+    A direction whose support spans more than ``2^32`` in scale (say entries near 1e-8 and
+    1e8) has no step that suits all its entries: it is split into groups of similar scale, and
+    the derivatives along the groups add up (values, error bounds and one-sided intervals).
+    """
     start = fun.count
+    groups = [None] if config.scale is not None else scale_groups(x, v)
+    if len(groups) == 1:
+        return _finish(_single_scale(fun, x, v, f0, config), f0, fun.count - start)
+    parts = []
+    for idx in groups:
+        vg = np.zeros_like(v)
+        vg[idx] = v[idx]
+        parts.append(_single_scale(fun, x, vg, f0, config))
+    total = Derivative(
+        value=sum(p.value for p in parts),
+        error=sum(p.error for p in parts),
+        method="+".join(sorted({p.method for p in parts})),
+        kink=np.logical_or.reduce([p.kink for p in parts]),
+        left=None if any(p.left is None for p in parts) else sum(p.left for p in parts),
+        right=None if any(p.right is None for p in parts) else sum(p.right for p in parts),
+        valid=True,
+        reason="; ".join(p.reason for p in parts if p.reason),
+    )
+    return _finish(total, f0, fun.count - start)
+
+
+def scale_groups(x: np.ndarray, v: np.ndarray, spread: float = 2.0**32) -> list[np.ndarray]:
+    """The direction's support, split into groups whose |x| differ by at most ``spread``.
+
+    Zero entries count as scale 1. Most directions form one group.
+    """
+    idx = np.flatnonzero(v)
+    mags = np.abs(x[idx])
+    mags = np.where(mags > 0, mags, 1.0)
+    if idx.size == 0 or mags.max() <= spread * mags.min():
+        return [idx]
+    order = np.argsort(mags)
+    groups, start = [], 0
+    for k in range(1, order.size + 1):
+        if k == order.size or mags[order[k]] > spread * mags[order[start]]:
+            groups.append(np.sort(idx[order[start:k]]))
+            start = k
+    return groups
+
+
+def _single_scale(
+    fun: FlatFunction, x: np.ndarray, v: np.ndarray, f0: np.ndarray, config: OracleConfig
+) -> Derivative:
     scale = DirectionScale(x, v, config)
     m = f0.size
     if scale.vmax == 0.0:
@@ -78,7 +126,7 @@ def directional_flat(
         result = _ladder(fun, x, v, f0, scale, config)
         if config.method == "auto":
             result = _complex_if_consistent(fun, x, v, scale, result)
-    return _finish(result, f0, fun.count - start)
+    return result
 
 
 def _finish(result: Derivative, f0: np.ndarray, evaluations: int) -> Derivative:
@@ -146,66 +194,95 @@ def _ladder(
 ) -> Derivative:
     steps = ladder(scale, config)
     fp, fm, hp, hm, problems = _evaluate_ladder(fun, x, v, steps, scale)
+    central = _central_extrapolation(fp, fm, hp, hm, f0, config)
+    # Truncation error still shrinking at the smallest step (a function that varies on a scale
+    # much finer than the input's, e.g. exp(50 x)): extend the ladder downwards.
+    while _still_converging(central, f0, steps.size) and steps.size < config.max_levels:
+        more = steps[-1] * 0.5 ** np.arange(1, min(8, config.max_levels - steps.size) + 1)
+        ext = _evaluate_ladder(fun, x, v, more, scale)
+        steps = np.concatenate([steps, more])
+        fp, fm, hp, hm = (np.concatenate([a, b]) for a, b in zip((fp, fm, hp, hm), ext[:4]))
+        problems += ext[4]
+        central = _central_extrapolation(fp, fm, hp, hm, f0, config)
+        if len(ext[4]) == more.size:
+            break  # the steps underflow: smaller ones will not help
     if len(problems) == steps.size:
-        return _invalid_like(f0, "richardson", problems[-1])
-    opts = {"ratio": 2.0, "max_order": config.max_order, "safety": config.safety}
+        return _invalid_like(f0, "richardson", problems[0])
+    opts = {"max_order": config.max_order, "safety": config.safety}
+    noise = _noise(fp, fm, f0, config)
     with np.errstate(invalid="ignore", over="ignore"):
-        central = (fp - fm) / (hp + hm)
-        noise = _evaluation_noise(central, hp + hm, fp, fm, f0, config)
-        central_floor = 2.0 * noise / (hp + hm)
-        right = (fp - f0) / hp
-        right_floor = 2.0 * noise / hp
-        left = (f0 - fm) / hm
-        left_floor = 2.0 * noise / hm
-    value, error = extrapolate(central, central_floor, power=2, **opts)
-    r_val, r_err = extrapolate(right, right_floor, power=1, **opts)
-    l_val, l_err = extrapolate(left, left_floor, power=1, **opts)
+        right = extrapolate((fp - f0) / hp, hp, noise, power=1, **opts)
+        left = extrapolate((f0 - fm) / hm, hm, noise, power=1, **opts)
+    value, error = central.value, central.error
     method, reason = "richardson", ""
     if config.method == "forward":
-        value, error, method = r_val, r_err, "forward"
+        value, error, method = right.value, right.error, "forward"
     elif config.method == "backward":
-        value, error, method = l_val, l_err, "backward"
+        value, error, method = left.value, left.error, "backward"
     kink = np.zeros(f0.size, dtype=bool)
     if config.detect_kinks:
-        kink = detect_kinks(l_val, l_err, r_val, r_err, config)
-        mid, half = kink_interval(l_val, l_err, r_val, r_err)
+        kink = detect_kinks(left.value, left.error, right.value, right.error, config)
+        mid, half = kink_interval(left.value, left.error, right.value, right.error)
         value = np.where(kink, mid, value)
         error = np.where(kink, half, error)
-    # At the edge of f's domain only one side exists: use it, and say so.
-    missing = ~(np.isfinite(value) & np.isfinite(error))
-    for side_val, side_err, side in ((r_val, r_err, "right"), (l_val, l_err, "left")):
-        use = missing & np.isfinite(side_val) & np.isfinite(side_err)
-        if use.any():
-            value = np.where(use, side_val, value)
-            error = np.where(use, side_err, error)
-            missing &= ~use
-            reason = f"only the {side}-sided difference exists for {int(use.sum())} entries"
-    if missing.any() and problems:
-        reason = "; ".join(filter(None, [reason, problems[-1]]))
-    return Derivative(value, error, method, kink, l_val, r_val, True, reason)
+    missing = ~(np.isfinite(value) & np.isfinite(error)) & np.isfinite(f0)
+    if missing.any():
+        reason = _why_missing(missing, left, right, problems)
+    return Derivative(value, error, method, kink, left.value, right.value, True, reason)
 
 
-def _evaluation_noise(
-    central: np.ndarray,
-    width: np.ndarray,
+def _why_missing(
+    missing: np.ndarray, left: Extrapolation, right: Extrapolation, problems: list[str]
+) -> str:
+    """Say why some entries have no estimate (they are reported invalid, never guessed)."""
+    i = int(np.argmax(missing))
+    sides = [
+        name for name, side in (("left", left), ("right", right)) if np.isfinite(side.value[i])
+    ]
+    if len(sides) == 1:
+        return (
+            f"output entry {i}: f is defined only on the {sides[0]} of the point (an edge of "
+            f"its domain); the {sides[0]}-sided estimate is in Derivative.{sides[0]}"
+        )
+    if problems:
+        return f"no usable step for output entry {i}: {problems[0]}"
+    return f"no finite difference gave an estimate for output entry {i}"
+
+
+def _noise(fp: np.ndarray, fm: np.ndarray, f0: np.ndarray, config: OracleConfig) -> np.ndarray:
+    """The assumed rounding error of each value of f: ``roundoff * eps * |f|``."""
+    return config.roundoff * EPS * np.fmax(np.fmax(np.abs(fp), np.abs(fm)), np.abs(f0))
+
+
+def _central_extrapolation(
     fp: np.ndarray,
     fm: np.ndarray,
+    hp: np.ndarray,
+    hm: np.ndarray,
     f0: np.ndarray,
     config: OracleConfig,
-    bottom: int = 4,
-) -> np.ndarray:
-    """The rounding noise in the values of ``f``, per level and output entry.
+) -> Extrapolation:
+    with np.errstate(invalid="ignore", over="ignore"):
+        return extrapolate(
+            (fp - fm) / (hp + hm),
+            hp + hm,
+            _noise(fp, fm, f0, config),
+            power=2,
+            max_order=config.max_order,
+            safety=config.safety,
+        )
 
-    At least ``roundoff * eps * |f|``; but ``f`` may cancel (a sum of large terms that is nearly
-    zero), so the noise is also measured: on the smallest steps, the change of the central
-    quotient between levels times the step is noise, not truncation error.
+
+def _still_converging(central: Extrapolation, f0: np.ndarray, levels: int) -> bool:
+    """Is the truncation error still shrinking at the smallest steps for some entry?
+
+    Either its best value comes from one of the two smallest steps, or no step gave a finite
+    central difference yet (the point is closer to the edge of f's domain than the steps).
     """
-    floor = config.roundoff * EPS * np.fmax(np.fmax(np.abs(fp), np.abs(fm)), np.abs(f0))
-    jumps = np.abs(central[1:] - central[:-1]) * width[1:]
-    finite = np.isfinite(jumps)
-    rank_from_bottom = np.cumsum(finite[::-1], axis=0)[::-1]
-    measured = np.where(finite & (rank_from_bottom <= bottom), jumps, 0.0).max(axis=0, initial=0.0)
-    return np.fmax(floor, measured)
+    hopeless = ~np.isfinite(f0)
+    at_bottom = central.level >= levels - 2
+    no_value = central.level < 0
+    return bool(np.any((at_bottom | no_value) & ~hopeless))
 
 
 def _central(
@@ -220,7 +297,7 @@ def _central(
     steps = np.array([2.0 * h, h])
     fp, fm, hp, hm, problems = _evaluate_ladder(fun, x, v, steps, scale)
     if problems:
-        return _invalid_like(f0, "central", problems[-1])
+        return _invalid_like(f0, "central", problems[0])
     with np.errstate(invalid="ignore", over="ignore"):
         d = (fp - fm) / (hp + hm)
         floor = config.roundoff * EPS * (np.abs(fp[1]) + np.abs(fm[1])) / (hp[1] + hm[1])
@@ -242,8 +319,9 @@ def _complex_or_richardson(
     if isinstance(got, str):
         rich = _ladder(fun, x, v, f0, scale, config)
         reason = "; ".join(filter(None, [f"complex step unavailable: {got}", rich.reason]))
-        return Derivative(rich.value, rich.error, rich.method, rich.kink, rich.left, rich.right,
-                          True, reason)
+        return Derivative(
+            rich.value, rich.error, rich.method, rich.kink, rich.left, rich.right, True, reason
+        )
     value, error = got
     return Derivative(value, error, "complex", np.zeros(f0.size, bool), None, None, True, "")
 
@@ -254,23 +332,25 @@ def _complex_if_consistent(
     """Richardson's result, with complex-step values on its smooth entries if they agree.
 
     The complex step is used only if it agrees with Richardson within Richardson's error bound on
-    every smooth entry: a function that is not real-analytic (abs, comparisons, conj) can return
-    a complex result that is wrong without raising.
+    every smooth entry: a function that is not real-analytic (abs, comparisons, conj, a Hermitian
+    factorization such as Cholesky) can return a complex result that is wrong without raising.
     """
-    got = complex_step(fun, x, v, complex_step_size(scale))
+    smooth = ~rich.kink & np.isfinite(rich.value) & np.isfinite(rich.error)
+    got = complex_step(fun, x, v, complex_step_size(scale), smooth)
     if isinstance(got, str):
         return rich
     cs_val, cs_err = got
-    smooth = ~rich.kink & np.isfinite(rich.value) & np.isfinite(rich.error)
     if not np.all(np.abs(cs_val - rich.value)[smooth] <= rich.error[smooth]):
         return rich
+    # Two independent methods agree to within |cs - rich|; the complex step's own estimate can
+    # miss rounding inside f's complex implementation, so its bound is at least that gap.
     value = np.where(smooth, cs_val, rich.value)
-    error = np.where(smooth, cs_err, rich.error)
-    return Derivative(value, error, "complex", rich.kink, rich.left, rich.right, True,
-                      rich.reason)
+    error = np.where(smooth, np.fmax(cs_err, np.abs(cs_val - rich.value)), rich.error)
+    return Derivative(value, error, "complex", rich.kink, rich.left, rich.right, True, rich.reason)
 
 
 def _invalid_like(f0: np.ndarray, method: str, reason: str) -> Derivative:
     nan = np.full(f0.size, np.nan)
-    return Derivative(nan, np.full(f0.size, np.inf), method, np.zeros(f0.size, bool),
-                      None, None, False, reason)
+    return Derivative(
+        nan, np.full(f0.size, np.inf), method, np.zeros(f0.size, bool), None, None, False, reason
+    )

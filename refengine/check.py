@@ -1,0 +1,671 @@
+"""check_grads: derivatives of an AD system against the finite-difference oracle.
+
+``check_derivatives`` is generic: the AD system comes in as ``ADFunctions`` (JAX-style ``jvp``
+and ``vjp`` transformations plus array conversions), so framework adapters reuse it unchanged;
+``check_grads`` is that check for refengine.
+
+What is checked, for ``f`` and then recursively for its derivatives up to ``order``:
+
+- forward mode: the JVP ``J v`` against the oracle's ``J v``, entry by entry;
+- reverse mode: the dot-product test, the VJP ``J^T u`` against ``u^T J`` from the oracle;
+- order 2 and up: the first derivatives are functions too. "JVP of f" is ``x -> J(x) t`` for a
+  fixed random ``t``, "VJP of f" is ``x -> J(x)^T u``; they are checked the same way (finite
+  differences of the AD first derivative against the nested AD second derivative), giving the
+  labels "JVP of JVP of f", "VJP of JVP of f", "JVP of VJP of f", "VJP of VJP of f".
+
+Small inputs (``full_jacobian_max`` entries or fewer) are compared on the full Jacobian. Larger
+ones on random projections (one oracle ladder each, whatever the size); a failing projection is
+narrowed down by bisection over input blocks to the single entry that is wrong.
+
+An entry passes when ``|ad - fd| <= atol + rtol * |fd| + fd_error``: the oracle's own error
+bound is always part of the tolerance. ``rtol`` defaults by dtype (float64 1e-6, float32 2e-3);
+``atol`` defaults to ``rtol`` times the largest magnitude in the compared quantity (for
+contractions such as ``u^T J``, the sum of the absolute terms), so entries that cancel to nearly
+zero are not held to a relative precision that no float computation has. ``atol=0`` means zero.
+Where the oracle finds a kink, ``fd +- fd_error`` is the interval of one-sided derivatives, so
+any subgradient in it passes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from refengine.numeric import (
+    Derivative,
+    Flattener,
+    OracleConfig,
+    OracleError,
+    bisect,
+    directional,
+    jacobian,
+)
+from refengine.numeric.evaluate import as_float64_args
+
+__all__ = [
+    "DEFAULT_RTOL",
+    "ADFunctions",
+    "CheckConfig",
+    "Comparison",
+    "GradientCheckError",
+    "check_derivatives",
+    "check_grads",
+]
+
+DEFAULT_RTOL = {np.dtype(np.float32): 2e-3, np.dtype(np.float64): 1e-6}
+_MODE_NAMES = {"fwd": "JVP", "rev": "VJP"}
+
+
+@dataclass(frozen=True)
+class ADFunctions:
+    """An AD system, as the checker sees it.
+
+    ``jvp(f, primals, tangents) -> (out, tangent_out)`` and ``vjp(f, *primals) -> (out, vjp_fn)``
+    with ``vjp_fn(cotangent) -> tuple`` (one gradient per primal), as in JAX; ``f`` and the values
+    are the framework's own. ``from_numpy`` makes a framework array with the NumPy array's dtype,
+    ``to_numpy`` the reverse, ``dtype_of`` gives a framework value's NumPy dtype.
+    """
+
+    jvp: Callable[..., Any]
+    vjp: Callable[..., Any]
+    from_numpy: Callable[[np.ndarray], Any] = np.asarray
+    to_numpy: Callable[[Any], np.ndarray] = np.asarray
+    dtype_of: Callable[[Any], np.dtype] = lambda x: np.dtype(x.dtype)
+
+
+@dataclass(frozen=True)
+class CheckConfig:
+    """Options of ``check_derivatives`` (see the module docstring for the tolerance rule)."""
+
+    modes: tuple[str, ...] = ("fwd", "rev")
+    order: int = 2
+    atol: float | None = None
+    rtol: float | None = None
+    full_jacobian_max: int = 16
+    projections: int = 2
+    oracle: OracleConfig = field(default_factory=OracleConfig)
+    check_dtypes: bool = True
+
+    def __post_init__(self) -> None:
+        bad = [m for m in self.modes if m not in _MODE_NAMES]
+        if bad or not self.modes:
+            raise ValueError(
+                f"modes must be a non-empty subset of ('fwd', 'rev'), got {self.modes}"
+            )
+        if not isinstance(self.order, int) or self.order < 1:
+            raise ValueError(f"order must be a positive integer, got {self.order!r}")
+        for name in ("atol", "rtol"):
+            value = getattr(self, name)
+            if value is not None and not value >= 0:
+                raise ValueError(f"{name} must be None or >= 0, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One AD quantity against the oracle, reduced to its worst entry (largest error/tol)."""
+
+    function: str
+    check: str  # e.g. "VJP of JVP of f"
+    mode: str
+    order: int
+    passed: bool
+    argument: int | None  # input argument of the worst entry (None for a whole projection)
+    index: tuple[int, ...] | None  # index inside that argument
+    output_index: int | None  # flat output index, where known
+    ad_value: float
+    fd_value: float
+    fd_error: float
+    abs_err: float
+    rel_err: float
+    tol: float
+    kink: bool = False
+    evaluations: int = 0
+    note: str = ""
+
+    def message(self) -> str:
+        where = "a random projection u^T J v"
+        if self.argument is not None:
+            where = f"argument {self.argument}, input index {self.index}"
+        if self.output_index is not None:
+            where += f", output index {self.output_index}"
+        kink = " (the oracle found a kink: FD value +- bound is the subgradient interval)"
+        return (
+            f"{self.check} of function {self.function!r} (mode {self.mode}, order {self.order}) "
+            f"is wrong at {where}: AD value {self.ad_value:.17g}, FD value {self.fd_value:.17g} "
+            f"+- {self.fd_error:.3g} (FD error bound){kink if self.kink else ''}; "
+            f"abs error {self.abs_err:.3g}, rel error {self.rel_err:.3g}, "
+            f"tolerance {self.tol:.3g}" + (f". {self.note}" if self.note else "")
+        )
+
+
+class GradientCheckError(AssertionError):
+    """An AD derivative disagrees with the finite-difference oracle beyond the tolerance."""
+
+    def __init__(self, comparison: Comparison) -> None:
+        super().__init__(comparison.message())
+        self.comparison = comparison
+
+
+@dataclass(frozen=True)
+class _Target:
+    """A function being checked: ``f`` itself, or one of its AD derivatives."""
+
+    label: str
+    order: int
+    fn: Callable[..., Any]  # framework function, works at the arguments' dtype and float64
+    numpy_fn: Callable[..., Any] | None  # float64 NumPy version for the oracle, if known
+
+
+def check_grads(
+    f: Callable[..., Any],
+    args: Sequence[Any],
+    *,
+    modes: Sequence[str] = ("fwd", "rev"),
+    order: int = 2,
+    atol: float | None = None,
+    rtol: float | None = None,
+    rng: np.random.Generator | int | None = None,
+) -> list[Comparison]:
+    """Check refengine's derivatives of ``f(*args)`` against finite differences.
+
+    Raises ``GradientCheckError`` (an ``AssertionError``) naming the function, check, argument,
+    entry, AD and FD values, FD error bound, errors and tolerance of the worst mismatch; raises
+    ``OracleError`` when finite differences cannot be trusted at this point (f not finite).
+    Returns the comparisons that passed.
+    """
+    from refengine.api import jvp, vjp
+
+    config = CheckConfig(modes=tuple(modes), order=order, atol=atol, rtol=rtol)
+    return check_derivatives(f, args, ad=ADFunctions(jvp=jvp, vjp=vjp), config=config, rng=rng)
+
+
+def check_derivatives(
+    f: Callable[..., Any],
+    args: Sequence[Any],
+    *,
+    ad: ADFunctions,
+    config: CheckConfig | None = None,
+    rng: np.random.Generator | int | None = None,
+    f_numpy: Callable[..., Any] | None = None,
+    name: str | None = None,
+) -> list[Comparison]:
+    """Check the AD system ``ad`` on ``f(*args)``; ``f_numpy`` is f in NumPy for the oracle."""
+    config = config or CheckConfig()
+    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng or 0)
+    x64 = as_float64_args(args)
+    arrays = tuple(np.asarray(a) for a in args)
+    label = name or getattr(f, "__name__", None) or "f"
+    run = _Run(ad, config, rng, label, arrays, x64)
+    run.check(_Target(label, 1, f, f_numpy), config.order)
+    return run.results
+
+
+class _Run:
+    """The state of one check_derivatives call: inputs, AD system, options, results."""
+
+    def __init__(
+        self,
+        ad: ADFunctions,
+        config: CheckConfig,
+        rng: np.random.Generator,
+        name: str,
+        arrays: tuple[np.ndarray, ...],
+        x64: tuple[np.ndarray, ...],
+    ) -> None:
+        self.ad, self.config, self.rng, self.name = ad, config, rng, name
+        self.arrays, self.x64 = arrays, x64
+        self.flat = Flattener(x64)
+        self.results: list[Comparison] = []
+
+    # -- recursion over modes and orders -------------------------------------------------------
+
+    def check(self, target: _Target, order_left: int) -> None:
+        cache: dict[Any, Derivative] = {}
+        for mode in self.config.modes:
+            self.results.append(self.check_mode(target, mode, cache))
+        if order_left > 1:
+            for mode in self.config.modes:
+                self.check(self.derive(target, mode), order_left - 1)
+
+    def derive(self, target: _Target, mode: str) -> _Target:
+        ad = self.ad
+        if mode == "fwd":
+            t = self.random_inputs()
+
+            def jvp_fn(*xs: Any) -> Any:
+                tans = tuple(ad.from_numpy(ti.astype(ad.dtype_of(xi))) for ti, xi in zip(t, xs))
+                return ad.jvp(target.fn, xs, tans)[1]
+
+            return _Target(f"JVP of {target.label}", target.order + 1, jvp_fn, None)
+        u = self.random_outputs(target)
+
+        def vjp_fn(*xs: Any) -> Any:
+            out, pullback = ad.vjp(target.fn, *xs)
+            leaves = _leaves(out)
+            cts = [ad.from_numpy(ui.astype(ad.dtype_of(o))) for ui, o in zip(u, leaves)]
+            return pullback(_rebuild(out, cts))
+
+        return _Target(f"VJP of {target.label}", target.order + 1, vjp_fn, None)
+
+    # -- one mode at one order -----------------------------------------------------------------
+
+    def check_mode(self, target: _Target, mode: str, cache: dict[Any, Derivative]) -> Comparison:
+        small = self.flat.size <= self.config.full_jacobian_max
+        if mode == "fwd":
+            comparison = (
+                self.fwd_full(target, cache) if small else self.fwd_projected(target, cache)
+            )
+        else:
+            comparison = (
+                self.rev_full(target, cache) if small else self.rev_projected(target, cache)
+            )
+        if not comparison.passed:
+            raise GradientCheckError(comparison)
+        return comparison
+
+    def fwd_full(self, target: _Target, cache: dict[Any, Derivative]) -> Comparison:
+        """Every JVP column e_j against the oracle's Jacobian column."""
+        fd = self.oracle_jacobian(target, cache)
+        columns = [self.ad_jvp(target, _unit(self.flat.size, j)) for j in range(self.flat.size)]
+        ad_jac = np.stack([c[0] for c in columns], axis=1)
+        dtype = self.dtype([c[1] for c in columns])
+        col_max = np.max(np.abs(fd.value), axis=0, keepdims=True, initial=0.0)
+        return self.compare(
+            target,
+            "fwd",
+            ad_jac,
+            (fd.value, fd.error, fd.kink),
+            col_max,
+            dtype,
+            fd.evaluations,
+            lambda k: (*self.flat.locate(k[1]), k[0]),
+        )
+
+    def rev_full(self, target: _Target, cache: dict[Any, Derivative]) -> Comparison:
+        """J^T u for a random u against u^T J from the oracle's Jacobian, entry by entry."""
+        fd = self.oracle_jacobian(target, cache)
+        m = fd.value.shape[0]
+        u = self.rng.standard_normal(m)
+        grad, dtype = self.ad_vjp(target, u)
+        contracted = (
+            u @ fd.value,
+            np.abs(u) @ fd.error,
+            (fd.kink & (u != 0)[:, None]).any(axis=0),
+        )
+        mag = np.abs(u) @ np.abs(fd.value)
+        comparison = self.compare(
+            target,
+            "rev",
+            grad,
+            contracted,
+            mag,
+            dtype,
+            fd.evaluations,
+            lambda k: (*self.flat.locate(k[0]), None),
+        )
+        if comparison.passed or m > self.config.full_jacobian_max:
+            return comparison
+        # Name the output too: the failing Jacobian column from one VJP per output entry.
+        j = self.flat_index(comparison)
+        column = np.array([self.ad_vjp(target, _unit(m, i))[0][j] for i in range(m)])
+        row_max = np.max(np.abs(fd.value), axis=1, initial=0.0)
+        where = self.flat.locate(j)
+        entry = self.compare(
+            target,
+            "rev",
+            column,
+            (fd.value[:, j], fd.error[:, j], fd.kink[:, j]),
+            row_max,
+            dtype,
+            fd.evaluations,
+            lambda k: (*where, k[0]),
+        )
+        return entry if not entry.passed else comparison
+
+    def fwd_projected(self, target: _Target, cache: dict[Any, Derivative]) -> Comparison:
+        """J v for random v against the oracle's J v; bisect over inputs on failure."""
+        worst = None
+        for p in range(self.config.projections):
+            v = self.projection_direction(p, cache)
+            c = self.fwd_along(target, v, cache, key=("dir", p))
+            if not c.passed:
+                return self.locate(c, v, lambda vb: self.fwd_along(target, vb, {}, None))
+            worst = c if worst is None or _ratio(c) > _ratio(worst) else worst
+        assert worst is not None
+        return worst
+
+    def rev_projected(self, target: _Target, cache: dict[Any, Derivative]) -> Comparison:
+        """<J^T u, v> against u . (J v) for random u, v; bisect over inputs on failure."""
+        worst = None
+        for p in range(self.config.projections):
+            v = self.projection_direction(p, cache)
+            fd = self.oracle_directional(target, v, cache, key=("dir", p))
+            u = self.rng.standard_normal(fd.value.size)
+            grad, dtype = self.ad_vjp(target, u)
+            c = self.compare_projection(target, grad, u, v, fd, dtype)
+            if not c.passed:
+                return self.locate(c, v, partial(self.rev_along, target, grad, u, dtype))
+            worst = c if worst is None or _ratio(c) > _ratio(worst) else worst
+        assert worst is not None
+        return worst
+
+    def rev_along(
+        self, target: _Target, grad: np.ndarray, u: np.ndarray, dtype: np.dtype, v: np.ndarray
+    ) -> Comparison:
+        fd = self.oracle_directional(target, v, {}, None)
+        return self.compare_projection(target, grad, u, v, fd, dtype)
+
+    def fwd_along(
+        self, target: _Target, v: np.ndarray, cache: dict[Any, Derivative], key: Any
+    ) -> Comparison:
+        fd = self.oracle_directional(target, v, cache, key)
+        ad_jv, dtype = self.ad_jvp(target, v)
+        mag = np.max(np.abs(fd.value), initial=0.0)
+        return self.compare(
+            target,
+            "fwd",
+            ad_jv,
+            (fd.value, fd.error, fd.kink),
+            mag,
+            dtype,
+            fd.evaluations,
+            lambda k: (None, None, k[0]),
+        )
+
+    # -- locating a failure found by a projection ----------------------------------------------
+
+    def locate(
+        self, first: Comparison, v: np.ndarray, along: Callable[[np.ndarray], Comparison]
+    ) -> Comparison:
+        """Bisect over input blocks (the direction restricted to a block) to one failing entry."""
+
+        def restricted(block: np.ndarray) -> Comparison:
+            vb = np.zeros_like(v)
+            vb[block] = v[block]
+            return along(vb)
+
+        block = bisect(np.flatnonzero(v), lambda b: not restricted(b).passed)
+        if block.size != 1:
+            return replace(first, note=f"bisection stopped at a block of {block.size} entries")
+        c = restricted(block)
+        if c.passed:
+            return replace(first, note="no single input entry fails on its own")
+        arg, index = self.flat.locate(int(block[0]))
+        note = "found by bisection over input blocks after a random projection failed"
+        return replace(c, argument=arg, index=index, note=note)
+
+    # -- the two sides: AD and oracle ----------------------------------------------------------
+
+    def ad_jvp(self, target: _Target, v_flat: np.ndarray) -> tuple[np.ndarray, np.dtype]:
+        ad = self.ad
+        xs = tuple(ad.from_numpy(a) for a in self.arrays)
+        tans = tuple(
+            ad.from_numpy(t.astype(a.dtype))
+            for t, a in zip(self.flat.unflatten(v_flat), self.arrays)
+        )
+        out, tan = ad.jvp(target.fn, xs, tans)
+        if self.config.check_dtypes:
+            self.check_structure(target, "fwd", _leaves(tan), _leaves(out), "tangent output")
+        return self.flatten(tan), self.dtype([ad.dtype_of(o) for o in _leaves(tan)])
+
+    def ad_vjp(self, target: _Target, u_flat: np.ndarray) -> tuple[np.ndarray, np.dtype]:
+        ad = self.ad
+        xs = tuple(ad.from_numpy(a) for a in self.arrays)
+        out, pullback = ad.vjp(target.fn, *xs)
+        leaves = _leaves(out)
+        pieces = np.split(u_flat, np.cumsum([_size(o) for o in leaves])[:-1])
+        cts = [
+            ad.from_numpy(p.reshape(_shape(o)).astype(ad.dtype_of(o)))
+            for p, o in zip(pieces, leaves)
+        ]
+        grads = pullback(_rebuild(out, cts))
+        if self.config.check_dtypes:
+            self.check_structure(target, "rev", list(grads), list(xs), "gradient")
+        return self.flatten(grads), self.dtype([ad.dtype_of(g) for g in grads])
+
+    def oracle_fn(self, target: _Target) -> Callable[..., Any]:
+        if target.numpy_fn is not None:
+            return target.numpy_fn
+        ad = self.ad
+        return lambda *x: _map_leaves(
+            target.fn(*[ad.from_numpy(a) for a in x]), lambda o: np.asarray(ad.to_numpy(o))
+        )
+
+    def oracle_jacobian(self, target: _Target, cache: dict[Any, Derivative]) -> Derivative:
+        if "jac" not in cache:
+            cache["jac"] = jacobian(self.oracle_fn(target), self.x64, config=self.config.oracle)
+        return self.valid(target, cache["jac"])
+
+    def oracle_directional(
+        self, target: _Target, v: np.ndarray, cache: dict[Any, Derivative], key: Any
+    ) -> Derivative:
+        if key is None or key not in cache:
+            tans = self.flat.unflatten(v)
+            d = directional(self.oracle_fn(target), self.x64, tans, config=self.config.oracle)
+            if key is None:
+                return self.valid(target, d)
+            cache[key] = d
+        return self.valid(target, cache[key])
+
+    def valid(self, target: _Target, d: Derivative) -> Derivative:
+        if not d.valid:
+            raise OracleError(
+                f"cannot check {target.label} of function {self.name!r}: finite differences are "
+                f"not trustworthy at this point: {d.reason}"
+            )
+        return d
+
+    # -- comparing ----------------------------------------------------------------------------
+
+    def compare(
+        self,
+        target: _Target,
+        mode: str,
+        ad_values: np.ndarray,
+        fd: tuple[np.ndarray, np.ndarray, np.ndarray],
+        magnitude: np.ndarray,
+        dtype: np.dtype,
+        evaluations: int,
+        locate: Callable[[tuple[int, ...]], tuple[int | None, Any, int | None]],
+    ) -> Comparison:
+        """Compare entry by entry; report the entry with the largest error/tolerance ratio.
+
+        ``fd`` is (value, error bound, kink) from the oracle; ``magnitude`` (broadcastable) is
+        the size that the default ``atol`` is relative to; ``locate`` maps an entry's position
+        to (argument, index inside it, output index).
+        """
+        fd_value, fd_error, kink = fd
+        rtol = self.config.rtol if self.config.rtol is not None else DEFAULT_RTOL[dtype]
+        if self.config.atol is not None:
+            atol = np.full(fd_value.shape, float(self.config.atol))
+        else:
+            atol = rtol * np.broadcast_to(magnitude, fd_value.shape)
+        ad_values = np.asarray(ad_values, dtype=np.float64).reshape(fd_value.shape)
+        abs_err = np.abs(ad_values - fd_value)
+        tol = atol + rtol * np.abs(fd_value) + fd_error
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(abs_err <= tol, abs_err / np.where(tol > 0, tol, 1.0), np.inf)
+        ratio = np.where(np.isnan(abs_err), np.inf, ratio)
+        if ratio.size == 0:
+            return self.comparison(target, mode, True, (None, None, None), 0, 0, 0, 0, 0, 0)
+        k = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
+        return self.comparison(
+            target,
+            mode,
+            bool(np.all(ratio <= 1.0)),
+            locate(tuple(int(q) for q in k)),
+            float(ad_values[k]),
+            float(fd_value[k]),
+            float(fd_error[k]),
+            float(abs_err[k]),
+            float(tol[k]),
+            evaluations,
+            bool(np.asarray(kink)[k]),
+        )
+
+    def compare_projection(
+        self,
+        target: _Target,
+        grad: np.ndarray,
+        u: np.ndarray,
+        v: np.ndarray,
+        fd_jv: Derivative,
+        dtype: np.dtype,
+    ) -> Comparison:
+        """The dot-product test: <J^T u, v> from the VJP against u . (J v) from the oracle."""
+        fd = (
+            np.array([u @ fd_jv.value]),
+            np.array([np.abs(u) @ fd_jv.error]),
+            np.array([bool(np.any(fd_jv.kink[u != 0]))]),
+        )
+        # Both sums round relative to their absolute terms.
+        mag = max(np.abs(u) @ np.abs(fd_jv.value), np.abs(grad) @ np.abs(v))
+        return self.compare(
+            target,
+            "rev",
+            np.array([grad @ v]),
+            fd,
+            np.asarray(mag),
+            dtype,
+            fd_jv.evaluations,
+            lambda k: (None, None, None),
+        )
+
+    def comparison(
+        self,
+        target: _Target,
+        mode: str,
+        passed: bool,
+        where: tuple[int | None, Any, int | None],
+        ad_value: float,
+        fd_value: float,
+        fd_error: float,
+        abs_err: float,
+        tol: float,
+        evaluations: int,
+        kink: bool = False,
+    ) -> Comparison:
+        argument, index, output = where
+        rel = abs_err / abs(fd_value) if fd_value != 0 else (0.0 if abs_err == 0 else np.inf)
+        return Comparison(
+            function=self.name,
+            check=f"{_MODE_NAMES[mode]} of {target.label}",
+            mode=mode,
+            order=target.order,
+            passed=passed,
+            argument=argument,
+            index=index,
+            output_index=output,
+            ad_value=ad_value,
+            fd_value=fd_value,
+            fd_error=fd_error,
+            abs_err=abs_err,
+            rel_err=float(rel),
+            tol=tol,
+            kink=kink,
+            evaluations=evaluations,
+        )
+
+    def check_structure(
+        self, target: _Target, mode: str, got: list[Any], want: list[Any], what: str
+    ) -> None:
+        """AD results must have the shapes and dtypes of the values they belong to."""
+        ad = self.ad
+        problem = None
+        if len(got) != len(want):
+            problem = f"{len(got)} {what}s returned, expected {len(want)}"
+        for k, (g, w) in enumerate(zip(got, want)):
+            if problem is None and (_shape(g) != _shape(w) or ad.dtype_of(g) != ad.dtype_of(w)):
+                problem = (
+                    f"{what} {k} has shape {_shape(g)} and dtype {ad.dtype_of(g)}, expected "
+                    f"shape {_shape(w)} and dtype {ad.dtype_of(w)}"
+                )
+        if problem is not None:
+            nan = float("nan")
+            c = self.comparison(target, mode, False, (None, None, None), nan, nan, nan, nan, 0.0, 0)
+            raise GradientCheckError(replace(c, note=problem))
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def flatten(self, tree: Any) -> np.ndarray:
+        leaves = [np.asarray(self.ad.to_numpy(o), dtype=np.float64).ravel() for o in _leaves(tree)]
+        return np.concatenate(leaves) if leaves else np.zeros(0)
+
+    def dtype(self, dtypes: Sequence[np.dtype]) -> np.dtype:
+        """The precision the AD computed in: the lowest among inputs and AD results."""
+        return _lowest_precision([*dtypes, *(a.dtype for a in self.arrays)])
+
+    def flat_index(self, c: Comparison) -> int:
+        assert c.argument is not None and c.index is not None
+        shape = self.flat.shapes[c.argument]
+        return self.flat.offsets[c.argument] + int(np.ravel_multi_index(c.index, shape))
+
+    def random_inputs(self) -> list[np.ndarray]:
+        # Rounded to the arguments' dtype, so float32 and float64 evaluations see the same t.
+        return [
+            self.rng.standard_normal(a.shape).astype(a.dtype).astype(np.float64)
+            for a in self.arrays
+        ]
+
+    def random_outputs(self, target: _Target) -> list[np.ndarray]:
+        out = target.fn(*[self.ad.from_numpy(a) for a in self.arrays])
+        return [
+            self.rng.standard_normal(_shape(o)).astype(self.ad.dtype_of(o)).astype(np.float64)
+            for o in _leaves(out)
+        ]
+
+    def projection_direction(self, p: int, cache: dict[Any, Any]) -> np.ndarray:
+        key = ("v", p)
+        if key not in cache:
+            parts = self.random_inputs()
+            cache[key] = np.concatenate([q.ravel() for q in parts])
+        return cache[key]
+
+
+def _unit(n: int, j: int) -> np.ndarray:
+    e = np.zeros(n)
+    e[j] = 1.0
+    return e
+
+
+def _ratio(c: Comparison) -> float:
+    return c.abs_err / c.tol if c.tol > 0 else (0.0 if c.abs_err == 0 else np.inf)
+
+
+def _leaves(tree: Any) -> list[Any]:
+    if isinstance(tree, (tuple, list)):
+        return [leaf for item in tree for leaf in _leaves(item)]
+    return [tree]
+
+
+def _rebuild(template: Any, leaves: list[Any]) -> Any:
+    it = iter(leaves)
+
+    def build(t: Any) -> Any:
+        if isinstance(t, (tuple, list)):
+            return type(t)(build(item) for item in t)
+        return next(it)
+
+    return build(template)
+
+
+def _map_leaves(tree: Any, fn: Callable[[Any], Any]) -> Any:
+    return _rebuild(tree, [fn(leaf) for leaf in _leaves(tree)])
+
+
+def _shape(x: Any) -> tuple[int, ...]:
+    return tuple(int(s) for s in getattr(x, "shape", np.shape(x)))
+
+
+def _size(x: Any) -> int:
+    return int(np.prod(_shape(x), dtype=np.int64))
+
+
+def _lowest_precision(dtypes: Sequence[np.dtype]) -> np.dtype:
+    """float32 if any dtype is a float narrower than 64 bits, else float64."""
+    low = any(d.kind == "f" and d.itemsize < 8 for d in dtypes)
+    return np.dtype(np.float32) if low else np.dtype(np.float64)
