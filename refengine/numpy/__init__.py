@@ -22,7 +22,7 @@ from refengine.numpy import linalg, nn, special
 from refengine.numpy._einsum import einsum, parse_einsum
 from refengine.primitive import Tracer
 
-__all__ = [  # noqa: RUF022 - grouped by kind
+__all__ = [
     "linalg", "special", "nn",
     # elementwise
     "negative", "positive", "abs", "absolute", "sign", "exp", "exp2", "expm1", "log", "log2",
