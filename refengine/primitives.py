@@ -102,10 +102,13 @@ clip = _p("clip", np.clip)
 
 
 # --- reductions (axis is always a tuple or None here) --------------------------------------------
-reduce_sum = _p("sum", lambda x, *, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims))
-reduce_prod = _p("prod", lambda x, *, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims))
-reduce_max = _p("max", lambda x, *, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims))
-reduce_min = _p("min", lambda x, *, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims))
+# ufunc.reduce directly: np.sum and friends add a Python wrapper around exactly this call.
+reduce_sum = _p("sum", lambda x, *, axis, keepdims: np.add.reduce(x, axis, keepdims=keepdims))
+reduce_prod = _p(
+    "prod", lambda x, *, axis, keepdims: np.multiply.reduce(x, axis, keepdims=keepdims)
+)
+reduce_max = _p("max", lambda x, *, axis, keepdims: np.maximum.reduce(x, axis, keepdims=keepdims))
+reduce_min = _p("min", lambda x, *, axis, keepdims: np.minimum.reduce(x, axis, keepdims=keepdims))
 cumsum = _p("cumsum", lambda x, *, axis: np.cumsum(x, axis=axis))
 cumprod = _p("cumprod", lambda x, *, axis: np.cumprod(x, axis=axis))
 logsumexp = _p(

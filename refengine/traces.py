@@ -199,7 +199,8 @@ class ReverseTrace:
                 if c.shape != x.shape or c.dtype != x.dtype:
                     c = unbroadcast(c, x.shape, x.dtype)
                 prev = ct.get(key)
-                ct[key] = c if prev is None else P.add(prev, c)
+                # `+` dispatches to the add primitive when either side is traced.
+                ct[key] = c if prev is None else prev + c
         return ct
 
 

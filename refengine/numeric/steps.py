@@ -30,13 +30,15 @@ class DirectionScale:
         mags = np.abs(x[support])
         mags = mags[mags > 0]
         if config.scale is not None:
-            self.big = self.small = self.typical = float(config.scale)
+            self.big = self.small = float(config.scale)
         elif mags.size:
+            # The smallest scale: the 1st percentile rather than the minimum, so that one entry
+            # near zero among a million does not stretch the ladder (if it matters, the ladder
+            # is extended when it has not converged at its smallest step).
             self.big = max(1.0, float(mags.max()))
-            self.small = min(1.0, float(mags.min()))
-            self.typical = max(1.0, float(mags.max()))
+            self.small = min(1.0, float(np.quantile(mags, 0.01, method="lower")))
         else:
-            self.big = self.small = self.typical = 1.0
+            self.big = self.small = 1.0
 
 
 def _pow2(value: float) -> float:
@@ -59,10 +61,10 @@ def ladder(scale: DirectionScale, config: OracleConfig) -> np.ndarray:
 
 
 def central_step(scale: DirectionScale, config: OracleConfig) -> float:
-    """The classic central-difference step, eps^(1/3) times the input scale, rounded to 2^k."""
+    """The classic central-difference step, eps^(1/3) * max(1, |x|), rounded to a power of 2."""
     if config.step is not None:
         return float(config.step)
-    return _pow2(EPS ** (1.0 / 3.0) * scale.typical / scale.vmax)
+    return _pow2(EPS ** (1.0 / 3.0) * scale.big / scale.vmax)
 
 
 def complex_step_size(scale: DirectionScale) -> float:
