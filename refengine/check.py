@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -45,6 +45,7 @@ from refengine.numeric import (
     jacobian,
 )
 from refengine.numeric.evaluate import as_float64_args
+from refengine.tree import tree_flatten, tree_map, tree_unflatten
 
 __all__ = [
     "DEFAULT_RTOL",
@@ -102,6 +103,8 @@ class CheckConfig:
             value = getattr(self, name)
             if value is not None and not value >= 0:
                 raise ValueError(f"{name} must be None or >= 0, got {value!r}")
+        if self.projections < 1 or self.full_jacobian_max < 0:
+            raise ValueError("projections must be >= 1 and full_jacobian_max >= 0")
 
 
 @dataclass(frozen=True)
@@ -113,32 +116,33 @@ class Comparison:
     mode: str
     order: int
     passed: bool
-    argument: int | None  # input argument of the worst entry (None for a whole projection)
-    index: tuple[int, ...] | None  # index inside that argument
-    output_index: int | None  # flat output index, where known
-    ad_value: float
-    fd_value: float
-    fd_error: float
-    abs_err: float
-    rel_err: float
-    tol: float
+    argument: int | None = None  # input argument of the worst entry (None: a projection)
+    index: tuple[int, ...] | None = None  # index inside that argument
+    output_index: int | None = None  # flat output index, where known
+    ad_value: float = float("nan")
+    fd_value: float = float("nan")
+    fd_error: float = float("nan")
+    abs_err: float = float("nan")
+    rel_err: float = float("nan")
+    tol: float = 0.0
     kink: bool = False
     evaluations: int = 0
     note: str = ""
 
     def message(self) -> str:
-        where = "a random projection u^T J v"
+        where = "on a random projection u^T J v"
         if self.argument is not None:
-            where = f"argument {self.argument}, input index {self.index}"
+            where = f"at argument {self.argument}, input index {self.index}"
         if self.output_index is not None:
             where += f", output index {self.output_index}"
-        kink = " (the oracle found a kink: FD value +- bound is the subgradient interval)"
+        kink = " (a kink: FD value +- bound is the interval of one-sided derivatives)"
         return (
-            f"{self.check} of function {self.function!r} (mode {self.mode}, order {self.order}) "
-            f"is wrong at {where}: AD value {self.ad_value:.17g}, FD value {self.fd_value:.17g} "
-            f"+- {self.fd_error:.3g} (FD error bound){kink if self.kink else ''}; "
-            f"abs error {self.abs_err:.3g}, rel error {self.rel_err:.3g}, "
-            f"tolerance {self.tol:.3g}" + (f". {self.note}" if self.note else "")
+            f"{self.check} disagrees with finite differences (function {self.function!r}, "
+            f"mode {self.mode}, order {self.order}) {where}: AD value {self.ad_value:.17g}, "
+            f"FD value {self.fd_value:.17g} +- {self.fd_error:.3g} (FD error bound)"
+            f"{kink if self.kink else ''}; abs error {self.abs_err:.3g}, rel error "
+            f"{self.rel_err:.3g}, against tolerance {self.tol:.3g}"
+            + (f". {self.note}" if self.note else "")
         )
 
 
@@ -148,6 +152,15 @@ class GradientCheckError(AssertionError):
     def __init__(self, comparison: Comparison) -> None:
         super().__init__(comparison.message())
         self.comparison = comparison
+
+
+class _FD(NamedTuple):
+    """The oracle's side of a comparison."""
+
+    value: np.ndarray
+    error: np.ndarray
+    kink: np.ndarray
+    evaluations: int
 
 
 @dataclass(frozen=True)
@@ -198,7 +211,7 @@ def check_derivatives(
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng or 0)
     x64 = as_float64_args(args)
     arrays = tuple(np.asarray(a) for a in args)
-    label = name or getattr(f, "__name__", None) or "f"
+    label = name or getattr(f, "__name__", None) or getattr(f, "name", None) or "f"
     run = _Run(ad, config, rng, label, arrays, x64)
     run.check(_Target(label, 1, f, f_numpy), config.order)
     return run.results
@@ -254,6 +267,8 @@ class _Run:
     # -- one mode at one order -----------------------------------------------------------------
 
     def check_mode(self, target: _Target, mode: str, cache: dict[Any, Derivative]) -> Comparison:
+        if self.flat.size == 0:
+            return Comparison(**self.labels(target, mode), passed=True, note="no input entries")
         small = self.flat.size <= self.config.full_jacobian_max
         if mode == "fwd":
             comparison = (
@@ -269,62 +284,39 @@ class _Run:
 
     def fwd_full(self, target: _Target, cache: dict[Any, Derivative]) -> Comparison:
         """Every JVP column e_j against the oracle's Jacobian column."""
-        fd = self.oracle_jacobian(target, cache)
+        jac = self.oracle_jacobian(target, cache)
         columns = [self.ad_jvp(target, _unit(self.flat.size, j)) for j in range(self.flat.size)]
         ad_jac = np.stack([c[0] for c in columns], axis=1)
+        fd = _FD(jac.value, jac.error, jac.kink, jac.evaluations)
+        col_max = np.max(np.abs(jac.value), axis=0, keepdims=True, initial=0.0)
         dtype = self.dtype([c[1] for c in columns])
-        col_max = np.max(np.abs(fd.value), axis=0, keepdims=True, initial=0.0)
-        return self.compare(
-            target,
-            "fwd",
-            ad_jac,
-            (fd.value, fd.error, fd.kink),
-            col_max,
-            dtype,
-            fd.evaluations,
-            lambda k: (*self.flat.locate(k[1]), k[0]),
-        )
+        where = lambda k: (*self.flat.locate(k[1]), k[0])
+        return self.compare(target, "fwd", ad_jac, fd, col_max, dtype, where)
 
     def rev_full(self, target: _Target, cache: dict[Any, Derivative]) -> Comparison:
         """J^T u for a random u against u^T J from the oracle's Jacobian, entry by entry."""
-        fd = self.oracle_jacobian(target, cache)
-        m = fd.value.shape[0]
+        jac = self.oracle_jacobian(target, cache)
+        m = jac.value.shape[0]
         u = self.rng.standard_normal(m)
         grad, dtype = self.ad_vjp(target, u)
-        contracted = (
-            u @ fd.value,
-            np.abs(u) @ fd.error,
-            (fd.kink & (u != 0)[:, None]).any(axis=0),
+        kink = (jac.kink & (u != 0)[:, None]).any(axis=0)
+        fd = _FD(u @ jac.value, np.abs(u) @ jac.error, kink, jac.evaluations)
+        mag = np.abs(u) @ np.abs(jac.value)
+        found = self.compare(
+            target, "rev", grad, fd, mag, dtype, lambda k: (*self.flat.locate(k[0]), None)
         )
-        mag = np.abs(u) @ np.abs(fd.value)
-        comparison = self.compare(
-            target,
-            "rev",
-            grad,
-            contracted,
-            mag,
-            dtype,
-            fd.evaluations,
-            lambda k: (*self.flat.locate(k[0]), None),
-        )
-        if comparison.passed or m > self.config.full_jacobian_max:
-            return comparison
+        if found.passed or m > self.config.full_jacobian_max:
+            return found
         # Name the output too: the failing Jacobian column from one VJP per output entry.
-        j = self.flat_index(comparison)
+        j = self.flat_index(found)
         column = np.array([self.ad_vjp(target, _unit(m, i))[0][j] for i in range(m)])
-        row_max = np.max(np.abs(fd.value), axis=1, initial=0.0)
-        where = self.flat.locate(j)
+        fd_j = _FD(jac.value[:, j], jac.error[:, j], jac.kink[:, j], jac.evaluations)
+        row_max = np.max(np.abs(jac.value), axis=1, initial=0.0)
+        arg, index = self.flat.locate(j)
         entry = self.compare(
-            target,
-            "rev",
-            column,
-            (fd.value[:, j], fd.error[:, j], fd.kink[:, j]),
-            row_max,
-            dtype,
-            fd.evaluations,
-            lambda k: (*where, k[0]),
+            target, "rev", column, fd_j, row_max, dtype, lambda k: (arg, index, k[0])
         )
-        return entry if not entry.passed else comparison
+        return entry if not entry.passed else found
 
     def fwd_projected(self, target: _Target, cache: dict[Any, Derivative]) -> Comparison:
         """J v for random v against the oracle's J v; bisect over inputs on failure."""
@@ -362,19 +354,11 @@ class _Run:
     def fwd_along(
         self, target: _Target, v: np.ndarray, cache: dict[Any, Derivative], key: Any
     ) -> Comparison:
-        fd = self.oracle_directional(target, v, cache, key)
+        jv = self.oracle_directional(target, v, cache, key)
         ad_jv, dtype = self.ad_jvp(target, v)
-        mag = np.max(np.abs(fd.value), initial=0.0)
-        return self.compare(
-            target,
-            "fwd",
-            ad_jv,
-            (fd.value, fd.error, fd.kink),
-            mag,
-            dtype,
-            fd.evaluations,
-            lambda k: (None, None, k[0]),
-        )
+        fd = _FD(jv.value, jv.error, jv.kink, jv.evaluations)
+        mag = np.max(np.abs(jv.value), initial=0.0)
+        return self.compare(target, "fwd", ad_jv, fd, mag, dtype, lambda k: (None, None, k[0]))
 
     # -- locating a failure found by a projection ----------------------------------------------
 
@@ -390,12 +374,12 @@ class _Run:
 
         block = bisect(np.flatnonzero(v), lambda b: not restricted(b).passed)
         if block.size != 1:
-            return replace(first, note=f"bisection stopped at a block of {block.size} entries")
+            return replace(first, note=f"Bisection stopped at a block of {block.size} entries")
         c = restricted(block)
         if c.passed:
-            return replace(first, note="no single input entry fails on its own")
+            return replace(first, note="No single input entry fails on its own")
         arg, index = self.flat.locate(int(block[0]))
-        note = "found by bisection over input blocks after a random projection failed"
+        note = "Found by bisection over input blocks after a random projection failed"
         return replace(c, argument=arg, index=index, note=note)
 
     # -- the two sides: AD and oracle ----------------------------------------------------------
@@ -431,8 +415,8 @@ class _Run:
         if target.numpy_fn is not None:
             return target.numpy_fn
         ad = self.ad
-        return lambda *x: _map_leaves(
-            target.fn(*[ad.from_numpy(a) for a in x]), lambda o: np.asarray(ad.to_numpy(o))
+        return lambda *x: tree_map(
+            lambda o: np.asarray(ad.to_numpy(o)), target.fn(*[ad.from_numpy(a) for a in x])
         )
 
     def oracle_jacobian(self, target: _Target, cache: dict[Any, Derivative]) -> Derivative:
@@ -454,8 +438,8 @@ class _Run:
     def valid(self, target: _Target, d: Derivative) -> Derivative:
         if not d.valid:
             raise OracleError(
-                f"cannot check {target.label} of function {self.name!r}: finite differences are "
-                f"not trustworthy at this point: {d.reason}"
+                f"cannot check {target.label}: finite differences are not trustworthy at this "
+                f"point: {d.reason}"
             )
         return d
 
@@ -466,45 +450,43 @@ class _Run:
         target: _Target,
         mode: str,
         ad_values: np.ndarray,
-        fd: tuple[np.ndarray, np.ndarray, np.ndarray],
-        magnitude: np.ndarray,
+        fd: _FD,
+        magnitude: np.ndarray | float,
         dtype: np.dtype,
-        evaluations: int,
         locate: Callable[[tuple[int, ...]], tuple[int | None, Any, int | None]],
     ) -> Comparison:
         """Compare entry by entry; report the entry with the largest error/tolerance ratio.
 
-        ``fd`` is (value, error bound, kink) from the oracle; ``magnitude`` (broadcastable) is
-        the size that the default ``atol`` is relative to; ``locate`` maps an entry's position
-        to (argument, index inside it, output index).
+        ``magnitude`` (broadcastable) is what the default ``atol`` is relative to; ``locate``
+        maps an entry's position to (argument, index inside it, output index).
         """
-        fd_value, fd_error, kink = fd
         rtol = self.config.rtol if self.config.rtol is not None else DEFAULT_RTOL[dtype]
-        if self.config.atol is not None:
-            atol = np.full(fd_value.shape, float(self.config.atol))
-        else:
-            atol = rtol * np.broadcast_to(magnitude, fd_value.shape)
-        ad_values = np.asarray(ad_values, dtype=np.float64).reshape(fd_value.shape)
-        abs_err = np.abs(ad_values - fd_value)
-        tol = atol + rtol * np.abs(fd_value) + fd_error
+        atol = self.config.atol if self.config.atol is not None else rtol * magnitude
+        ad_values = np.asarray(ad_values, dtype=np.float64).reshape(fd.value.shape)
+        abs_err = np.abs(ad_values - fd.value)
+        tol = np.broadcast_to(atol + rtol * np.abs(fd.value) + fd.error, fd.value.shape)
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(abs_err <= tol, abs_err / np.where(tol > 0, tol, 1.0), np.inf)
-        ratio = np.where(np.isnan(abs_err), np.inf, ratio)
+        base = self.labels(target, mode)
         if ratio.size == 0:
-            return self.comparison(target, mode, True, (None, None, None), 0, 0, 0, 0, 0, 0)
+            return Comparison(**base, passed=True, evaluations=fd.evaluations)
         k = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
-        return self.comparison(
-            target,
-            mode,
-            bool(np.all(ratio <= 1.0)),
-            locate(tuple(int(q) for q in k)),
-            float(ad_values[k]),
-            float(fd_value[k]),
-            float(fd_error[k]),
-            float(abs_err[k]),
-            float(tol[k]),
-            evaluations,
-            bool(np.asarray(kink)[k]),
+        argument, index, output = locate(tuple(int(q) for q in k))
+        err, ref = float(abs_err[k]), abs(float(fd.value[k]))
+        return Comparison(
+            **base,
+            passed=bool(np.all(ratio <= 1.0)),
+            argument=argument,
+            index=index,
+            output_index=output,
+            ad_value=float(ad_values[k]),
+            fd_value=float(fd.value[k]),
+            fd_error=float(fd.error[k]),
+            abs_err=err,
+            rel_err=err / ref if ref > 0 else (0.0 if err == 0 else float("inf")),
+            tol=float(tol[k]),
+            kink=bool(fd.kink[k]),
+            evaluations=fd.evaluations,
         )
 
     def compare_projection(
@@ -517,58 +499,24 @@ class _Run:
         dtype: np.dtype,
     ) -> Comparison:
         """The dot-product test: <J^T u, v> from the VJP against u . (J v) from the oracle."""
-        fd = (
+        fd = _FD(
             np.array([u @ fd_jv.value]),
             np.array([np.abs(u) @ fd_jv.error]),
             np.array([bool(np.any(fd_jv.kink[u != 0]))]),
+            fd_jv.evaluations,
         )
         # Both sums round relative to their absolute terms.
         mag = max(np.abs(u) @ np.abs(fd_jv.value), np.abs(grad) @ np.abs(v))
-        return self.compare(
-            target,
-            "rev",
-            np.array([grad @ v]),
-            fd,
-            np.asarray(mag),
-            dtype,
-            fd_jv.evaluations,
-            lambda k: (None, None, None),
-        )
+        ad_value = np.array([grad @ v])
+        return self.compare(target, "rev", ad_value, fd, mag, dtype, lambda k: (None, None, None))
 
-    def comparison(
-        self,
-        target: _Target,
-        mode: str,
-        passed: bool,
-        where: tuple[int | None, Any, int | None],
-        ad_value: float,
-        fd_value: float,
-        fd_error: float,
-        abs_err: float,
-        tol: float,
-        evaluations: int,
-        kink: bool = False,
-    ) -> Comparison:
-        argument, index, output = where
-        rel = abs_err / abs(fd_value) if fd_value != 0 else (0.0 if abs_err == 0 else np.inf)
-        return Comparison(
-            function=self.name,
-            check=f"{_MODE_NAMES[mode]} of {target.label}",
-            mode=mode,
-            order=target.order,
-            passed=passed,
-            argument=argument,
-            index=index,
-            output_index=output,
-            ad_value=ad_value,
-            fd_value=fd_value,
-            fd_error=fd_error,
-            abs_err=abs_err,
-            rel_err=float(rel),
-            tol=tol,
-            kink=kink,
-            evaluations=evaluations,
-        )
+    def labels(self, target: _Target, mode: str) -> dict[str, Any]:
+        return {
+            "function": self.name,
+            "check": f"{_MODE_NAMES[mode]} of {target.label}",
+            "mode": mode,
+            "order": target.order,
+        }
 
     def check_structure(
         self, target: _Target, mode: str, got: list[Any], want: list[Any], what: str
@@ -585,9 +533,9 @@ class _Run:
                     f"shape {_shape(w)} and dtype {ad.dtype_of(w)}"
                 )
         if problem is not None:
-            nan = float("nan")
-            c = self.comparison(target, mode, False, (None, None, None), nan, nan, nan, nan, 0.0, 0)
-            raise GradientCheckError(replace(c, note=problem))
+            raise GradientCheckError(
+                Comparison(**self.labels(target, mode), passed=False, note=problem)
+            )
 
     # -- helpers --------------------------------------------------------------------------------
 
@@ -637,24 +585,11 @@ def _ratio(c: Comparison) -> float:
 
 
 def _leaves(tree: Any) -> list[Any]:
-    if isinstance(tree, (tuple, list)):
-        return [leaf for item in tree for leaf in _leaves(item)]
-    return [tree]
+    return tree_flatten(tree)[0]
 
 
 def _rebuild(template: Any, leaves: list[Any]) -> Any:
-    it = iter(leaves)
-
-    def build(t: Any) -> Any:
-        if isinstance(t, (tuple, list)):
-            return type(t)(build(item) for item in t)
-        return next(it)
-
-    return build(template)
-
-
-def _map_leaves(tree: Any, fn: Callable[[Any], Any]) -> Any:
-    return _rebuild(tree, [fn(leaf) for leaf in _leaves(tree)])
+    return tree_unflatten(tree_flatten(template)[1], leaves)
 
 
 def _shape(x: Any) -> tuple[int, ...]:

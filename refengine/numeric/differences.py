@@ -9,6 +9,7 @@ decides whether ``f`` has a kink along ``v``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,7 @@ from refengine.numeric.complex_step import complex_step
 from refengine.numeric.config import OracleConfig
 from refengine.numeric.evaluate import FlatFunction, Flattener, as_float64_args
 from refengine.numeric.kinks import detect_kinks, kink_interval
-from refengine.numeric.result import Derivative
+from refengine.numeric.result import Derivative, invalid
 from refengine.numeric.richardson import Extrapolation, extrapolate
 from refengine.numeric.steps import (
     EPS,
@@ -48,7 +49,10 @@ def directional(
     *,
     config: OracleConfig | None = None,
 ) -> Derivative:
-    """J v for ``f(*args)`` along ``tangents`` (one per argument), as a flat output vector."""
+    """J v for ``f(*args)`` along ``tangents`` (one per argument), as a flat output vector.
+
+    ``evaluations`` counts every call of ``f``, the one at the point included.
+    """
     fun, x, f0 = prepare(f, args)
     t_args = as_float64_args(tangents, what="tangent")
     if tuple(np.shape(t) for t in t_args) != fun.flattener.shapes:
@@ -57,7 +61,8 @@ def directional(
             f"{list(fun.flattener.shapes)}"
         )
     v = fun.flattener.flatten(t_args)
-    return directional_flat(fun, x, v, f0, config or OracleConfig())
+    result = directional_flat(fun, x, v, f0, config or OracleConfig())
+    return replace(result, evaluations=fun.count)  # f(x) itself included
 
 
 def directional_flat(
@@ -207,38 +212,73 @@ def _ladder(
         if len(ext[4]) == more.size:
             break  # the steps underflow: smaller ones will not help
     if len(problems) == steps.size:
-        return _invalid_like(f0, "richardson", problems[0])
+        return invalid(f0.size, "richardson", problems[0])
     opts = {"max_order": config.max_order, "safety": config.safety}
     noise = _noise(fp, fm, f0, config)
     with np.errstate(invalid="ignore", over="ignore"):
-        right = extrapolate((fp - f0) / hp, hp, noise, power=1, **opts)
-        left = extrapolate((f0 - fm) / hm, hm, noise, power=1, **opts)
-    value, error = central.value, central.error
-    method, reason = "richardson", ""
-    if config.method == "forward":
-        value, error, method = right.value, right.error, "forward"
-    elif config.method == "backward":
-        value, error, method = left.value, left.error, "backward"
+        right = _reliable(extrapolate((fp - f0) / hp, hp, noise, power=1, **opts))
+        left = _reliable(extrapolate((f0 - fm) / hm, hm, noise, power=1, **opts))
+    value, error = {"forward": right, "backward": left}.get(config.method, _reliable(central))
+    method = config.method if config.method in ("forward", "backward") else "richardson"
     kink = np.zeros(f0.size, dtype=bool)
     if config.detect_kinks:
-        kink = detect_kinks(left.value, left.error, right.value, right.error, config)
-        mid, half = kink_interval(left.value, left.error, right.value, right.error)
+        kink = detect_kinks(*left, *right, config)
+        mid, half = kink_interval(*left, *right)
         value = np.where(kink, mid, value)
         error = np.where(kink, half, error)
-    missing = ~(np.isfinite(value) & np.isfinite(error)) & np.isfinite(f0)
+    reason = ""
+    broken = _not_differentiable(fp, fm, f0, noise)
+    if broken.any():
+        i = int(np.argmax(broken))
+        reason = (
+            f"f is not differentiable at the point along this direction (output entry {i}): "
+            "|f(x +- h v) - f(x)| shrinks more slowly than h, a jump or an infinite slope"
+        )
+        value = np.where(broken, np.nan, value)
+        kink &= ~broken
+    missing = ~(np.isfinite(value) & np.isfinite(error)) & np.isfinite(f0) & ~broken
     if missing.any():
-        reason = _why_missing(missing, left, right, problems)
-    return Derivative(value, error, method, kink, left.value, right.value, True, reason)
+        reason = _why_missing(missing, left[0], right[0], problems)
+    return Derivative(value, error, method, kink, left[0], right[0], True, reason)
+
+
+def _reliable(e: Extrapolation) -> tuple[np.ndarray, np.ndarray]:
+    """Value and error, NaN and inf where the value is not from the asymptotic range of steps
+    (there the error estimate is not reliable)."""
+    return np.where(e.trusted, e.value, np.nan), np.where(e.trusted, e.error, np.inf)
+
+
+def _not_differentiable(
+    fp: np.ndarray, fm: np.ndarray, f0: np.ndarray, noise: np.ndarray
+) -> np.ndarray:
+    """Entries where a one-sided change of f does not shrink like h on the smallest steps.
+
+    For a differentiable f, |f(x + h v) - f(x)| halves (or faster) when h halves; for a jump it
+    stays put, for an infinite slope (sqrt(|x|) at 0) it shrinks like h^alpha, alpha < 1. Kinks
+    (|x| at 0) are differentiable from each side and are not flagged. Changes within a thousand
+    times the rounding noise are not judged.
+    """
+    flags = np.zeros(f0.size, dtype=bool)
+    for side in (fp, fm):
+        change = np.abs(side - f0)
+        finite = np.isfinite(change)
+        rank = np.cumsum(finite[::-1], axis=0)[::-1]  # 1 at the smallest finite step
+        last = np.where(finite & (rank == 1), change, 0.0).sum(axis=0)
+        before = np.where(finite & (rank == 2), change, 0.0).sum(axis=0)
+        level_noise = np.where(finite & (rank == 1), noise, 0.0).sum(axis=0)
+        usable = finite.sum(axis=0) >= 2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            slow = last > 0.6 * before
+        flags |= usable & slow & (last > 1e3 * level_noise)
+    return flags
 
 
 def _why_missing(
-    missing: np.ndarray, left: Extrapolation, right: Extrapolation, problems: list[str]
+    missing: np.ndarray, left: np.ndarray, right: np.ndarray, problems: list[str]
 ) -> str:
     """Say why some entries have no estimate (they are reported invalid, never guessed)."""
     i = int(np.argmax(missing))
-    sides = [
-        name for name, side in (("left", left), ("right", right)) if np.isfinite(side.value[i])
-    ]
+    sides = [name for name, side in (("left", left), ("right", right)) if np.isfinite(side[i])]
     if len(sides) == 1:
         return (
             f"output entry {i}: f is defined only on the {sides[0]} of the point (an edge of "
@@ -246,7 +286,10 @@ def _why_missing(
         )
     if problems:
         return f"no usable step for output entry {i}: {problems[0]}"
-    return f"no finite difference gave an estimate for output entry {i}"
+    return (
+        f"no estimate for output entry {i}: the difference quotients do not settle down to the "
+        "smallest step (f varies on a finer scale than any usable step)"
+    )
 
 
 def _noise(fp: np.ndarray, fm: np.ndarray, f0: np.ndarray, config: OracleConfig) -> np.ndarray:
@@ -276,13 +319,13 @@ def _central_extrapolation(
 def _still_converging(central: Extrapolation, f0: np.ndarray, levels: int) -> bool:
     """Is the truncation error still shrinking at the smallest steps for some entry?
 
-    Either its best value comes from one of the two smallest steps, or no step gave a finite
-    central difference yet (the point is closer to the edge of f's domain than the steps).
+    Either its best value comes from one of the two smallest steps, or no step is in the
+    asymptotic range yet (no finite central difference at all: the point is closer to the edge
+    of f's domain than the steps; or the quotients do not settle: f varies on a finer scale).
     """
     hopeless = ~np.isfinite(f0)
     at_bottom = central.level >= levels - 2
-    no_value = central.level < 0
-    return bool(np.any((at_bottom | no_value) & ~hopeless))
+    return bool(np.any((at_bottom | ~central.trusted) & ~hopeless))
 
 
 def _central(
@@ -297,7 +340,7 @@ def _central(
     steps = np.array([2.0 * h, h])
     fp, fm, hp, hm, problems = _evaluate_ladder(fun, x, v, steps, scale)
     if problems:
-        return _invalid_like(f0, "central", problems[0])
+        return invalid(f0.size, "central", problems[0])
     with np.errstate(invalid="ignore", over="ignore"):
         d = (fp - fm) / (hp + hm)
         floor = config.roundoff * EPS * (np.abs(fp[1]) + np.abs(fm[1])) / (hp[1] + hm[1])
@@ -347,10 +390,3 @@ def _complex_if_consistent(
     value = np.where(smooth, cs_val, rich.value)
     error = np.where(smooth, np.fmax(cs_err, np.abs(cs_val - rich.value)), rich.error)
     return Derivative(value, error, "complex", rich.kink, rich.left, rich.right, True, rich.reason)
-
-
-def _invalid_like(f0: np.ndarray, method: str, reason: str) -> Derivative:
-    nan = np.full(f0.size, np.nan)
-    return Derivative(
-        nan, np.full(f0.size, np.inf), method, np.zeros(f0.size, bool), None, None, False, reason
-    )

@@ -73,7 +73,12 @@ class Flattener:
 
 
 def flatten_output(out: Any) -> np.ndarray:
-    """An output of any shape, or a tuple/list of them, as one flat vector."""
+    """An output of any shape, or a tuple/list/dict of them, as one flat vector.
+
+    Dict entries come in the order of their keys' repr (the order refengine.tree uses).
+    """
+    if isinstance(out, dict):
+        out = [out[k] for k in sorted(out, key=repr)]
     if isinstance(out, (tuple, list)):
         parts = [flatten_output(o) for o in out]
         return np.concatenate(parts) if parts else np.zeros(0)

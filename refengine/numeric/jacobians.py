@@ -78,7 +78,14 @@ def stack_columns(results: Sequence[Derivative], rows: int) -> Derivative:
         parts = [getattr(r, name) for r in results]
         return np.stack([np.full(rows, np.nan) if p is None else p for p in parts], axis=1)
 
-    reasons = [f"column {j}: {r.reason}" for j, r in enumerate(results) if r.reason]
+    by_reason: dict[str, list[int]] = {}
+    for j, r in enumerate(results):
+        if r.reason:
+            by_reason.setdefault(r.reason, []).append(j)
+    reasons = [
+        f"column {cols[0]}" + (f" (and {len(cols) - 1} more)" if len(cols) > 1 else "") + f": {r}"
+        for r, cols in by_reason.items()
+    ]
     methods = sorted({r.method for r in results})
     return Derivative(
         value=np.stack([r.value for r in results], axis=1),

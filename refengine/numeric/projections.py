@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from refengine.numeric.config import OracleConfig
-from refengine.numeric.differences import directional_flat, prepare
+from refengine.numeric.differences import directional
 from refengine.numeric.evaluate import flatten_output
 from refengine.numeric.result import Derivative
 from refengine.numeric.steps import EPS
@@ -31,21 +31,8 @@ def projection(
     config: OracleConfig | None = None,
 ) -> Derivative:
     """u^T J v as a scalar Derivative (``cotangent`` shaped like the output of ``f``)."""
-    fun, x, f0 = prepare(f, args)
-    v = fun.flattener.flatten(tangents)
-    jv = directional_flat(fun, x, v, f0, config or OracleConfig())
-    result = project(jv, flatten_output(cotangent).astype(np.float64))
-    return Derivative(
-        result.value,
-        result.error,
-        result.method,
-        result.kink,
-        result.left,
-        result.right,
-        result.valid,
-        result.reason,
-        jv.evaluations + 1,
-    )
+    jv = directional(f, args, tangents, config=config)
+    return project(jv, flatten_output(cotangent).astype(np.float64))
 
 
 def project(jv: Derivative, u: np.ndarray) -> Derivative:

@@ -54,10 +54,6 @@ class Derivative:
         """Per entry: a finite value with a finite error bound."""
         return np.isfinite(self.value) & np.isfinite(self.error)
 
-    @property
-    def differentiable(self) -> bool:
-        return not bool(np.any(self.kink))
-
     def require_valid(self) -> Derivative:
         """Return self, or raise OracleError with the reason when some entry is invalid."""
         if not self.valid:
@@ -81,17 +77,13 @@ class Derivative:
         )
 
 
-def invalid(shape: tuple[int, ...], method: str, reason: str, evaluations: int = 0) -> Derivative:
-    """A result with no trustworthy entry."""
-    nan = np.full(shape, np.nan)
+def invalid(size: int, method: str, reason: str) -> Derivative:
+    """A flat result with no trustworthy entry."""
     return Derivative(
-        value=nan,
-        error=np.full(shape, np.inf),
+        value=np.full(size, np.nan),
+        error=np.full(size, np.inf),
         method=method,
-        kink=np.zeros(shape, dtype=bool),
-        left=None,
-        right=None,
+        kink=np.zeros(size, dtype=bool),
         valid=False,
         reason=reason,
-        evaluations=evaluations,
     )

@@ -29,6 +29,7 @@ class Extrapolation:
     value: np.ndarray  # best value per entry (NaN where no candidate)
     error: np.ndarray  # its error bound (inf where no candidate)
     level: np.ndarray  # the ladder level (row) the best value came from, -1 if none
+    trusted: np.ndarray  # whether that value came from the asymptotic range of steps
 
 
 def extrapolate(
@@ -73,13 +74,16 @@ def extrapolate(
                 e[1:] = np.maximum(np.abs(t[1:] - prev[1:]), np.abs(t[1:] - prev[:-1]))
             values.append(t)
             estimates.append(safety * e + floor)
-        trusted = _asymptotic(d, unit_floor, len(tables))
+        # Only the a-priori noise says "at the floor": measured noise may be truncation.
+        trusted = _asymptotic(d, 2.0 * noise / denominators, len(tables))
         value = np.stack(values).reshape(-1, m)
         est = np.stack(estimates).reshape(-1, m)
     est = np.where(np.isfinite(est) & np.isfinite(value), est, np.inf)
-    # Prefer candidates from the asymptotic range; fall back to all where there is none.
+    # Prefer candidates from the asymptotic range; fall back to all where there is none (the
+    # caller then extends the ladder, and reports the entry invalid if that does not help).
     in_range = np.where(trusted, est, np.inf)
-    est = np.where(np.isfinite(in_range).any(axis=0), in_range, est)
+    any_trusted = np.isfinite(in_range).any(axis=0)
+    est = np.where(any_trusted, in_range, est)
     best = np.argmin(est, axis=0)
     cols = np.arange(m)
     err = est[best, cols]
@@ -88,6 +92,7 @@ def extrapolate(
         value=np.where(found, value[best, cols], np.nan),
         error=err,
         level=np.where(found, best % levels, -1),
+        trusted=found & any_trusted,
     )
 
 

@@ -40,7 +40,7 @@ __all__ = [
     "reshape", "ravel", "transpose", "swapaxes", "moveaxis", "expand_dims", "squeeze",
     "broadcast_to", "concatenate", "stack", "hstack", "vstack", "split", "tile", "repeat",
     "flip", "roll", "tril", "triu", "diagonal", "diag", "pad", "take", "take_along_axis",
-    "sort", "argsort", "outer", "einsum", "matmul", "dot", "tensordot", "astype",
+    "sort", "argsort", "outer", "einsum", "matmul", "dot", "tensordot", "astype", "grad",
     # construction and constants
     "array", "asarray", "zeros", "ones", "zeros_like", "ones_like", "full", "eye", "arange",
     "linspace", "shape", "ndim", "size", "stop_gradient", "float32", "float64", "int32",
@@ -119,6 +119,13 @@ full = np.full
 eye = np.eye
 arange = np.arange
 linspace = np.linspace
+
+
+def grad(f: Any, argnums: Any = 0) -> Any:
+    """``rf.grad``, reachable from the namespace for nested-derivative cases (``xp.grad``)."""
+    from refengine.api import grad as _grad  # refengine.api imports this module
+
+    return _grad(f, argnums)
 
 
 def _shape_of(a: Any) -> tuple[int, ...]:
