@@ -52,24 +52,37 @@ def benchmarks_requested(config: pytest.Config) -> bool:
     return False
 
 
+def plugin_active(config: pytest.Config) -> bool:
+    return config.pluginmanager.hasplugin("benchmark")
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    if not plugin_active(config):
+        # Without pytest-benchmark (not installed, or -p no:benchmark) the modules here must
+        # still import under --strict-markers; their tests are then skipped.
+        config.addinivalue_line("markers", "benchmark: pytest-benchmark options (inactive)")
+        return
     if not benchmarks_requested(config):
         return
     for name in _THREAD_VARIABLES:
         os.environ[name] = "1"
     _settings["numpy_imported_before_env"] = "numpy" in sys.modules
-    cpus = sorted(os.sched_getaffinity(0))
-    os.sched_setaffinity(0, {cpus[-1]})
-    _settings["cpu_affinity"] = sorted(os.sched_getaffinity(0))
+    if hasattr(os, "sched_setaffinity"):  # Linux
+        os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})
+        _settings["cpu_affinity"] = sorted(os.sched_getaffinity(0))
+    else:
+        _settings["cpu_affinity"] = "not available on this platform: not pinned"
     _settings["malloc"] = _fix_malloc_thresholds()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if benchmarks_requested(config):
+    if not plugin_active(config):
+        reason = "the benchmarks need the pytest-benchmark plugin"
+    elif not benchmarks_requested(config):
+        reason = "benchmarks run only on request: pytest tests/benchmarks --benchmark-only"
+    else:
         return
-    skip = pytest.mark.skip(
-        reason="benchmarks run only on request: pytest tests/benchmarks --benchmark-only"
-    )
+    skip = pytest.mark.skip(reason=reason)
     for item in items:
         if HERE in Path(item.path).resolve().parents:
             item.add_marker(skip)
@@ -77,7 +90,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session", autouse=True)
 def one_blas_thread() -> dict[str, int]:
-    """Limit every BLAS library loaded so far (engines imported at collection) to 1 thread."""
+    """Limit every BLAS library loaded by now to one thread (NumPy's, SciPy's if imported);
+    one loaded later reads the ``*_NUM_THREADS=1`` set in ``pytest_configure``."""
     import numpy  # noqa: F401 - make sure NumPy's BLAS is loaded before limiting it
 
     threads = _limit_blas_threads(1)
@@ -88,6 +102,7 @@ def one_blas_thread() -> dict[str, int]:
     return threads
 
 
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-benchmark, which may be disabled
 def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict) -> None:
     machine_info["gradparity"] = {
         **_settings,

@@ -10,14 +10,18 @@ is not being measured (and a broken refengine fails its own benchmarks only).
 
 from __future__ import annotations
 
+import gc
 import importlib
 from collections.abc import Callable
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
 from workloads import Problem
+
+if TYPE_CHECKING:  # the plugin is only needed when benchmarks run
+    from pytest_benchmark.fixture import BenchmarkFixture
 
 VARIANTS = ("numpy_manual", "autograd", "refengine")
 QUANTITIES = ("forward", "value_and_grad")
@@ -37,7 +41,8 @@ def _value_and_grad_transform(variant: str) -> Callable[..., Callable[..., Any]]
 
 
 def make_call(variant: str, quantity: str, problem: Problem) -> Callable[[], Any]:
-    """What one timed round calls. Everything else (tracing setup, data) is built here."""
+    """What one timed round calls: the whole eager computation, taping included for the AD
+    engines; only what is built once per program (the transformed function) is built here."""
     params = problem.params
     if quantity == "forward":
         f = problem.bind(namespace(variant))
@@ -78,6 +83,23 @@ def check_result(variant: str, quantity: str, problem: Problem, result: Any) -> 
     return info
 
 
+def cyclic_garbage(call: Callable[[], Any]) -> int:
+    """Objects one call leaves in reference cycles (freed only by the cyclic GC).
+
+    Timing runs with the GC off, so such garbage piles up round after round (memory grows,
+    fresh pages fault in); a non-zero count marks the timing as unrepresentative.
+    """
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        call()
+        return gc.collect()
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 # Every benchmark: GC off while timing; 20 untimed warm-up calls (caches, lazily built
 # tables); at least 20 timed rounds, else as many as fit in 1 s.
 BENCHMARK_OPTIONS = pytest.mark.benchmark(
@@ -86,7 +108,7 @@ BENCHMARK_OPTIONS = pytest.mark.benchmark(
 
 
 def run_benchmark(
-    benchmark: Any,
+    benchmark: BenchmarkFixture,
     problem: Problem,
     variant: str,
     quantity: str,
@@ -100,6 +122,7 @@ def run_benchmark(
     """
     call = make_call(variant, quantity, problem)
     info = check_result(variant, quantity, problem, call())
+    info["cyclic_garbage_per_call"] = cyclic_garbage(call)
     benchmark.group = f"{workload}: {quantity}"
     benchmark.extra_info.update(
         workload=workload,

@@ -6,7 +6,7 @@
 Reads pytest-benchmark's JSON, prints Markdown: times per workload and variant, the engine's
 ratios to each baseline, value-and-gradient/forward ratios, and the targets with their
 verdicts. Every ratio is between two measurements of the same run. ``--check`` exits 1 when a
-target is missed or has no data.
+target is missed or has no data, or when a timed call leaves reference cycles behind.
 """
 
 from __future__ import annotations
@@ -150,8 +150,22 @@ def main(argv: list[str] | None = None) -> int:
     rows = target_rows(times)
     for label, r, at_most, ok in rows:
         verdict = "no data" if r is None else ("met" if ok else "MISSED")
-        print(f"| {label} | {_fmt(r)} | {at_most:g} | {verdict} |")
-    return 1 if args.check and not all(ok for *_, ok in rows) else 0
+        print(f"| {label} | {_fmt(r, 3)} | {at_most:g} | {verdict} |")
+    leaky = cyclic_garbage_lines(report)
+    if leaky:
+        print("\nWarning: these calls leave reference cycles, which pile up while the GC is off")
+        print("during timing (memory grows round after round), so their times are not")
+        print("representative:\n")
+        print("\n".join(leaky))
+    return 1 if args.check and (leaky or not all(ok for *_, ok in rows)) else 0
+
+
+def cyclic_garbage_lines(report: dict[str, Any]) -> list[str]:
+    return [
+        f"- {b['name']}: {b['extra_info']['cyclic_garbage_per_call']} objects per call"
+        for b in report["benchmarks"]
+        if b["extra_info"].get("cyclic_garbage_per_call")
+    ]
 
 
 if __name__ == "__main__":

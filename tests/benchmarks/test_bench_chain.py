@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
 from engines import BENCHMARK_OPTIONS, QUANTITIES, VARIANTS, run_benchmark
 from workloads import CHAIN_N_OPS, Problem, chain_problem
+
+if TYPE_CHECKING:  # the plugin is only needed when benchmarks run
+    from pytest_benchmark.fixture import BenchmarkFixture
 
 pytestmark = BENCHMARK_OPTIONS
 
@@ -19,5 +22,5 @@ def problem() -> Problem:
 
 @pytest.mark.parametrize("quantity", QUANTITIES)
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_chain(benchmark: Any, problem: Problem, variant: str, quantity: str) -> None:
+def test_chain(benchmark: BenchmarkFixture, problem: Problem, variant: str, quantity: str) -> None:
     run_benchmark(benchmark, problem, variant, quantity, workload="chain", n_ops=CHAIN_N_OPS)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
 from engines import BENCHMARK_OPTIONS, QUANTITIES, VARIANTS, run_benchmark
 from workloads import Problem, mlp_problem
+
+if TYPE_CHECKING:  # the plugin is only needed when benchmarks run
+    from pytest_benchmark.fixture import BenchmarkFixture
 
 pytestmark = BENCHMARK_OPTIONS
 
@@ -22,5 +25,5 @@ def problem(request: pytest.FixtureRequest) -> Problem:
 
 @pytest.mark.parametrize("quantity", QUANTITIES)
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_mlp(benchmark: Any, problem: Problem, variant: str, quantity: str) -> None:
+def test_mlp(benchmark: BenchmarkFixture, problem: Problem, variant: str, quantity: str) -> None:
     run_benchmark(benchmark, problem, variant, quantity, workload=problem.name)

@@ -264,7 +264,7 @@ def gmm_constant(d: int, k: int, n_points: int, gamma: float, m: int) -> float:
 
 
 def _logsumexp(xp: ModuleType, a: Array, axis: int) -> Array:
-    """logsumexp with keepdims, max-shifted; the shift's gradient contributions cancel."""
+    """Log-sum-exp with keepdims, max-shifted; the shift's gradient contributions cancel."""
     shift = xp.max(a, axis=axis, keepdims=True)
     return xp.log(xp.sum(xp.exp(a - shift), axis=axis, keepdims=True)) + shift
 
