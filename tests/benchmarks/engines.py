@@ -13,7 +13,7 @@ from __future__ import annotations
 import gc
 import importlib
 from collections.abc import Callable
-from types import ModuleType
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,9 +27,18 @@ VARIANTS = ("numpy_manual", "autograd", "refengine")
 QUANTITIES = ("forward", "value_and_grad")
 
 
-def namespace(variant: str) -> ModuleType:
-    name = {"numpy_manual": "numpy", "autograd": "autograd.numpy", "refengine": "refengine.numpy"}
-    return importlib.import_module(name[variant])
+def namespace(variant: str) -> Any:
+    """The engine's NumPy namespace. AD engines get their SciPy-special part as ``.special``
+    (their own logsumexp primitive); plain NumPy keeps the max-shifted formula that the
+    hand-written gradient's forward pass uses, so the forward baseline is that same code."""
+    if variant == "numpy_manual":
+        return importlib.import_module("numpy")
+    if variant == "refengine":
+        return importlib.import_module("refengine.numpy")  # has rnp.special already
+    module = importlib.import_module("autograd.numpy")
+    # A plain namespace (not a __getattr__ proxy), so attribute lookups cost what a module's do.
+    names = {name: getattr(module, name) for name in dir(module) if not name.startswith("__")}
+    return SimpleNamespace(**names, special=importlib.import_module("autograd.scipy.special"))
 
 
 def _value_and_grad_transform(variant: str) -> Callable[..., Callable[..., Any]]:

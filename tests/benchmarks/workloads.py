@@ -264,7 +264,11 @@ def gmm_constant(d: int, k: int, n_points: int, gamma: float, m: int) -> float:
 
 
 def _logsumexp(xp: ModuleType, a: Array, axis: int) -> Array:
-    """Log-sum-exp with keepdims, max-shifted; the shift's gradient contributions cancel."""
+    """Log-sum-exp with keepdims: the library's own function (a primitive in each engine, as
+    GradBench's tools use theirs) where the namespace has one, else the max-shifted formula."""
+    special = getattr(xp, "special", None)
+    if special is not None and hasattr(special, "logsumexp"):
+        return special.logsumexp(a, axis=axis, keepdims=True)
     shift = xp.max(a, axis=axis, keepdims=True)
     return xp.log(xp.sum(xp.exp(a - shift), axis=axis, keepdims=True)) + shift
 
