@@ -7,6 +7,8 @@ softmax, ...) are not here: ``refengine/numpy`` builds them from these primitive
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import scipy.special as sps
 
@@ -127,7 +129,17 @@ logsumexp = _p("logsumexp", _logsumexp)
 # --- structure ---------------------------------------------------------------------------------
 reshape = _p("reshape", lambda x, *, shape: np.asarray(x).reshape(shape))
 transpose = _p("transpose", lambda x, *, axes: np.transpose(x, axes))
-broadcast_to = _p("broadcast_to", lambda x, *, shape: np.broadcast_to(x, shape))
+def _broadcast_to(x, *, shape):
+    # A small result is cheaper to fill than np.broadcast_to's view is to build; a large one
+    # stays a view (no memory).
+    if math.prod(shape) > 65536:
+        return np.broadcast_to(x, shape)
+    out = np.empty(shape, dtype=np.result_type(x))
+    out[...] = x
+    return out
+
+
+broadcast_to = _p("broadcast_to", _broadcast_to)
 concatenate = _p("concatenate", lambda *xs, axis: np.concatenate(xs, axis=axis))
 getitem = _p("getitem", lambda x, *, index: x[index])
 

@@ -150,15 +150,17 @@ class ReverseTrace:
     def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
         if not self.alive:
             raise _escaped(self)
-        vals = []
+        vals = list(args)
         parents = []
         nested = False  # does any operand still carry an outer trace?
         for i, a in enumerate(args):
-            if isinstance(a, Tracer) and a._trace is self:
-                parents.append((i, a._var))
-                a = a._value
-            vals.append(a)
-            nested = nested or isinstance(a, Tracer)
+            if isinstance(a, Tracer):
+                if a._trace is self:
+                    parents.append((i, a._var))
+                    vals[i] = a = a._value
+                    nested = nested or isinstance(a, Tracer)
+                else:
+                    nested = True
         out = bind(prim, vals, params) if nested else apply_impl(prim, vals, params)
         if not prim.differentiable:
             return out
