@@ -1,3 +1,79 @@
-"""The shared case library and the check/timing harness (filled in by the cases issue)."""
+"""The shared case library: every function written once against a NumPy-named ``xp``.
 
-__all__: list[str] = []
+    import cases
+
+    cases.get("gmm")                      # one case (KeyError lists the closest names)
+    cases.select(tags={"kink"})           # by tag, by names, by glob pattern
+    for case in cases.all(): ...
+
+    @cases.register(tags={"mine"})
+    def cube_sum(xp, x):
+        return xp.sum(x ** 3)
+
+Third-party packages add cases through the entry-point group ``gradparity.cases`` (a Case, a
+list of cases, a function returning them, or a module that registers on import). The built-in
+library and the plugins load on first lookup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from cases import domains
+from cases.case import Arg, Case, Kink, Sizes, Tolerance
+from cases.registry import (
+    REGISTRY,
+    PluginWarning,
+    RegistrationError,
+    Registry,
+    UnknownCaseError,
+)
+
+__all__ = [
+    "Arg",
+    "Case",
+    "Kink",
+    "PluginWarning",
+    "RegistrationError",
+    "Registry",
+    "Sizes",
+    "Tolerance",
+    "UnknownCaseError",
+    "all",
+    "domains",
+    "get",
+    "ops_used",
+    "register",
+    "select",
+]
+
+
+def all() -> list[Case]:  # noqa: A001 - the issue's name for it
+    """Every registered case, in registration order (the library's themes, then plugins)."""
+    return REGISTRY.all()
+
+
+def get(name: str) -> Case:
+    """The case called ``name``; an unknown name raises KeyError listing the closest ones."""
+    return REGISTRY.get(name)
+
+
+def select(
+    names: Iterable[str] | None = None,
+    tags: Iterable[str] | str | None = None,
+    pattern: str | None = None,
+) -> list[Case]:
+    """Cases matching every filter given: ``names`` (each must exist), any of ``tags``, and a
+    glob ``pattern`` on the name."""
+    return REGISTRY.select(names=names, tags=tags, pattern=pattern)
+
+
+def register(case: Case | Callable[..., Any] | None = None, /, **fields: Any) -> Any:
+    """Register a Case, or decorate ``fn(xp, *inputs)`` to make and register one."""
+    return REGISTRY.register(case, **fields)
+
+
+def ops_used(name: str) -> frozenset[str]:
+    """The vocabulary names the case used when it was traced at registration."""
+    return REGISTRY.ops_used(name)

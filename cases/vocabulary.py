@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["VOCABULARY", "Op", "names", "qualified_names"]
+__all__ = ["OPTIONAL", "VOCABULARY", "Op", "names", "qualified_names"]
 
 
 @dataclass(frozen=True)
@@ -183,10 +183,21 @@ gelu        | gelu(x)        | real (the exact, erf form)
 log_sigmoid | log_sigmoid(x) | real
 """)
 
+# Nested derivatives (GradBench's saddle and particle): a derivative inside the function being
+# differentiated. An optional capability: a case that calls it declares requires={"grad"}, and
+# an adapter without it reports the case unsupported instead of failing.
+NESTED = _ops("", """
+grad | grad(f)(x) | nested AD: xp.grad(f)(x) for scalar f; optional capability
+""")
+
 VOCABULARY: tuple[Op, ...] = tuple(
     UNARY + PIECEWISE_CONSTANT + BINARY + SELECTION + REDUCTIONS + STRUCTURE + CONSTRUCTION
-    + LINALG + SPECIAL + NN
+    + LINALG + SPECIAL + NN + NESTED
 )
+
+# Names that are optional capabilities rather than array functions: not every namespace has
+# them (refengine serves grad from refengine.grad, not refengine.numpy).
+OPTIONAL: frozenset[str] = frozenset(op.qualified for op in NESTED)
 
 
 def names() -> list[str]:

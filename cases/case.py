@@ -1,0 +1,238 @@
+"""The :class:`Case`: one function written once against ``xp``, with how to feed it.
+
+A case is plain data: the function, its inputs (name, domain, shape, differentiated or not),
+sizes, dtypes, tags, tolerance overrides with their reasons, and the points where it is not
+differentiable on purpose. It imports no framework; the harness hands it an ``xp``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from cases.domains import REAL, Domain
+
+__all__ = [
+    "Arg",
+    "Case",
+    "Kink",
+    "Sampler",
+    "Shape",
+    "ShapeSpec",
+    "Size",
+    "Sizes",
+    "Tolerance",
+    "matrix",
+    "scalar",
+    "vector",
+]
+
+Size = int | tuple[int, ...]
+Shape = tuple[int, ...]
+ShapeSpec = Shape | Callable[[Any], Shape]
+# A custom sampler: (rng, size) -> one float64 (or integer/bool data) array per input; the case
+# casts floating arrays to the dtype under test (see Case.sample).
+Sampler = Callable[[np.random.Generator, Any], Sequence[np.ndarray]]
+
+DTYPES = ("float64", "float32")
+
+
+def vector(n: int) -> Shape:
+    return (n,)
+
+
+def matrix(n: int) -> Shape:
+    return (n, n)
+
+
+def scalar(_size: Any = None) -> Shape:
+    return ()
+
+
+def _shape(spec: ShapeSpec, size: Any) -> Shape:
+    return tuple(int(n) for n in (spec(size) if callable(spec) else spec))
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One input: its name, the domain it is drawn from, its shape at a size, and whether the
+    case differentiates with respect to it (data such as indices or fixed points is not)."""
+
+    name: str
+    domain: Domain = REAL
+    shape: ShapeSpec = vector
+    diff: bool = True
+
+    def shape_at(self, size: Any) -> Shape:
+        return _shape(self.shape, size)
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """The small size every check runs at, and the sweep the timing runs over.
+
+    A size is an int (``n``) or a tuple of ints named by ``names`` (a model's ``(d, K, N)``).
+    """
+
+    check: Size = 6
+    sweep: tuple[Size, ...] = (100, 10_000, 1_000_000)
+    names: tuple[str, ...] = ("n",)
+
+    def label(self, size: Size) -> str:
+        """``"n=100"`` or ``"d=2,K=5,N=100"``: a readable size for records and test ids."""
+        values = size if isinstance(size, tuple) else (size,)
+        return ",".join(f"{k}={v}" for k, v in zip(self.names, values, strict=True))
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """A tolerance override, and why the default is not right here.
+
+    ``dtype`` and ``check`` narrow where it applies (None: every dtype / every check). Check
+    names are the harness's: "value" (against NumPy), "fd" (against the finite-difference
+    oracle), and the names of the other checks in design.md.
+    """
+
+    rtol: float
+    atol: float
+    reason: str
+    dtype: str | None = None
+    check: str | None = None
+
+
+@dataclass(frozen=True)
+class Kink:
+    """A point where the case is not differentiable, on purpose.
+
+    ``variable`` names the input; ``index`` is the entry (None: the input as a whole, e.g. a
+    zero vector or a singular matrix); ``value`` is that entry's exact value at the check
+    inputs (registration verifies it); ``kind`` is a short label ("abs-at-zero", "tie",
+    "clip-bound", ...) the conformance checks group by.
+    """
+
+    variable: str
+    index: tuple[int, ...] | None
+    value: float | None = None
+    kind: str = ""
+    note: str = ""
+
+
+def _frozen(items: Iterable[str] | str) -> frozenset[str]:
+    return frozenset([items] if isinstance(items, str) else items)
+
+
+@dataclass(frozen=True)
+class Case:
+    """A function written once against ``xp``, evaluated on every framework.
+
+    ``fn(xp, *inputs)`` returns one array (or scalar) of shape ``output_shape`` at the given
+    size. Inputs come from ``args`` (each from its domain) unless ``sampler`` draws them
+    together (ties, data with structure). ``requires`` names optional capabilities beyond the
+    array vocabulary (``"grad"`` for nested derivatives); an adapter without them reports the
+    case unsupported.
+    """
+
+    name: str
+    fn: Callable[..., Any]
+    args: tuple[Arg, ...] = (Arg("x"),)
+    output_shape: ShapeSpec = ()
+    sampler: Sampler | None = None
+    sizes: Sizes = field(default_factory=Sizes)
+    dtypes: tuple[str, ...] = DTYPES
+    tags: frozenset[str] = frozenset()
+    tolerances: tuple[Tolerance, ...] = ()
+    kinks: tuple[Kink, ...] = ()
+    requires: frozenset[str] = frozenset()
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        # Accept lists, sets and single strings for convenience; store immutable forms.
+        object.__setattr__(self, "args", tuple(self.args))
+        object.__setattr__(self, "dtypes", tuple(self.dtypes))
+        object.__setattr__(self, "tags", _frozen(self.tags))
+        object.__setattr__(self, "tolerances", tuple(self.tolerances))
+        object.__setattr__(self, "kinks", tuple(self.kinks))
+        object.__setattr__(self, "requires", _frozen(self.requires))
+
+    # --- inputs ---------------------------------------------------------------------------
+    @property
+    def argnums(self) -> tuple[int, ...]:
+        """Positions (in ``inputs``, not counting ``xp``) of the differentiated inputs."""
+        return tuple(i for i, a in enumerate(self.args) if a.diff)
+
+    @property
+    def arg_names(self) -> tuple[str, ...]:
+        return tuple(a.name for a in self.args)
+
+    def arg_index(self, name: str) -> int:
+        try:
+            return self.arg_names.index(name)
+        except ValueError:
+            raise KeyError(f"case {self.name!r} has no input {name!r} "
+                           f"(inputs: {', '.join(self.arg_names)})") from None
+
+    def input_shapes(self, size: Size | None = None) -> tuple[Shape, ...]:
+        size = self.sizes.check if size is None else size
+        return tuple(a.shape_at(size) for a in self.args)
+
+    def expected_shape(self, size: Size | None = None) -> Shape:
+        return _shape(self.output_shape, self.sizes.check if size is None else size)
+
+    def sample(
+        self, rng: np.random.Generator, size: Size | None = None, dtype: str = "float64"
+    ) -> tuple[np.ndarray, ...]:
+        """Draw the inputs at ``size`` (default: the check size) in ``dtype``.
+
+        Floating arrays are cast to ``dtype``; integer and boolean data are left alone.
+        """
+        size = self.sizes.check if size is None else size
+        if self.sampler is not None:
+            raw = tuple(np.asarray(x) for x in self.sampler(rng, size))
+        else:
+            raw = tuple(a.domain.sample(rng, a.shape_at(size)) for a in self.args)
+        if len(raw) != len(self.args):
+            raise ValueError(
+                f"case {self.name!r}: sampler returned {len(raw)} inputs for "
+                f"{len(self.args)} args ({', '.join(self.arg_names)})"
+            )
+        target = np.dtype(dtype)
+        return tuple(x.astype(target) if x.dtype.kind == "f" else x for x in raw)
+
+    def violations(self, inputs: Sequence[np.ndarray]) -> list[str]:
+        """What is wrong with ``inputs`` against the declared domains (empty: nothing)."""
+        problems = []
+        for arg, x in zip(self.args, inputs, strict=True):
+            problem = arg.domain.violation(np.asarray(x))
+            if problem:
+                problems.append(f"input {arg.name!r} is outside {arg.domain.name!r}: {problem}")
+        return problems
+
+    # --- evaluation -----------------------------------------------------------------------
+    def __call__(self, xp: Any, *inputs: Any) -> Any:
+        return self.fn(xp, *inputs)
+
+    def bind(self, xp: Any, inputs: Sequence[Any]) -> tuple[Callable[..., Any], tuple[Any, ...]]:
+        """``(f, diff_inputs)``: ``f(*diff_inputs)`` is ``fn(xp, *inputs)`` with the data
+        inputs held fixed, the form every framework's ``grad``/``vjp`` expects."""
+        inputs = tuple(inputs)
+        argnums = self.argnums
+
+        def f(*diff: Any) -> Any:
+            full = list(inputs)
+            for i, value in zip(argnums, diff, strict=True):
+                full[i] = value
+            return self.fn(xp, *full)
+
+        return f, tuple(inputs[i] for i in argnums)
+
+    def tolerance(self, dtype: str, check: str) -> Tolerance | None:
+        """The override for this dtype and check, the most specific one first."""
+        matches = [
+            t for t in self.tolerances
+            if t.dtype in (None, dtype) and t.check in (None, check)
+        ]
+        matches.sort(key=lambda t: (t.dtype is None, t.check is None))
+        return matches[0] if matches else None

@@ -1,0 +1,22 @@
+"""Model cases: GradBench's evals (gmm, lstm, ba, llsq, det, ode, lse, kmeans, saddle,
+particle) and everyday models (logistic regression, MLP, transformer block, Rosenbrock)."""
+
+from __future__ import annotations
+
+from cases.case import Case
+from cases.library.models import ba, classic, det, gmm, kmeans, llsq, lse, lstm, nested, ode
+
+__all__ = ["CASES"]
+
+CASES: list[Case] = [
+    *gmm.CASES,
+    *lstm.CASES,
+    *ba.CASES,
+    *llsq.CASES,
+    *det.CASES,
+    *ode.CASES,
+    *lse.CASES,
+    *kmeans.CASES,
+    *classic.CASES,
+    *nested.CASES,
+]

@@ -1,0 +1,322 @@
+"""The case registry: validation on the way in, lookup and selection on the way out.
+
+Registration checks a case before anyone runs it: a unique, well-formed name; inputs that are
+drawn from their own domains in every declared dtype; kink points that really sit where the
+case says; and one traced evaluation (``cases.recording``) proving that the function uses
+nothing outside the vocabulary and returns the declared shape. Every error names the case.
+
+The built-in library (``cases.library``) and third-party cases (entry-point group
+``gradparity.cases``) are loaded on first use, not at import.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import inspect
+import re
+import warnings
+from collections.abc import Callable, Iterable
+from importlib import metadata
+from typing import Any
+
+import numpy as np
+
+from cases.case import DTYPES, Arg, Case
+from cases.recording import VocabularyError, trace
+from cases.vocabulary import OPTIONAL
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "REGISTRY",
+    "CAPABILITIES",
+    "PluginWarning",
+    "Registry",
+    "RegistrationError",
+    "UnknownCaseError",
+]
+
+ENTRY_POINT_GROUP = "gradparity.cases"
+# Optional capabilities a case may require beyond the array vocabulary ("grad").
+CAPABILITIES = OPTIONAL
+# The tag a case must carry when Python branches on a traced value (cannot run under jit).
+DATA_DEPENDENT = "data-dependent"
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_.+\-]*$")
+_SEED = 0  # registration draws its check inputs from this seed
+
+
+class RegistrationError(ValueError):
+    """A case was rejected; the message names the case and what is wrong."""
+
+
+class UnknownCaseError(KeyError):
+    """No case by that name; the message lists the closest names."""
+
+    def __str__(self) -> str:  # KeyError would print the repr of the message
+        return str(self.args[0])
+
+
+class PluginWarning(UserWarning):
+    """A ``gradparity.cases`` entry point failed to load; its cases are missing."""
+
+
+def _fail(case_name: str, message: str) -> RegistrationError:
+    return RegistrationError(f"case {case_name!r}: {message}")
+
+
+class Registry:
+    """An ordered set of validated cases.
+
+    ``library`` and ``plugins`` say whether the built-in cases and the entry points are loaded
+    (lazily, on the first lookup); a bare ``Registry(library=False, plugins=False)`` is handy
+    in tests.
+    """
+
+    def __init__(self, *, library: bool = True, plugins: bool = True) -> None:
+        self._cases: dict[str, Case] = {}
+        self._ops: dict[str, frozenset[str]] = {}
+        self._pending = [step for step, on in (("library", library), ("plugins", plugins)) if on]
+        self._loading = False
+
+    # --- loading ------------------------------------------------------------------------------
+    def _load(self) -> None:
+        if self._loading or not self._pending:
+            return
+        self._loading = True
+        try:
+            while self._pending:
+                if self._pending[0] == "library":
+                    self._load_library()
+                else:
+                    self._load_plugins()
+                # Only now: a library that failed to validate stays pending, so every later
+                # lookup raises again instead of returning part of the library.
+                self._pending.pop(0)
+        finally:
+            self._loading = False
+
+    def _load_library(self) -> None:
+        from cases.library import CASES
+
+        validated = []
+        for case in CASES:
+            if case.name in self._cases or case.name in {c.name for c, _ in validated}:
+                raise _fail(case.name, "a case with this name is already registered")
+            validated.append((case, validate(case)))
+        for case, ops in validated:  # all or nothing
+            self._cases[case.name] = case
+            self._ops[case.name] = ops
+
+    def _load_plugins(self) -> None:
+        for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+            try:
+                loaded = ep.load()
+                for case in _cases_from(loaded):
+                    if self._cases.get(case.name) is not case:  # not registered on import
+                        self.add(case)
+            except Exception as exc:
+                warnings.warn(
+                    f"{ENTRY_POINT_GROUP} plugin {ep.name!r} ({ep.value}) failed to load and "
+                    f"its cases are missing: {type(exc).__name__}: {exc}",
+                    PluginWarning,
+                    stacklevel=3,
+                )
+
+    # --- registration -------------------------------------------------------------------------
+    def add(self, case: Case) -> Case:
+        """Validate ``case`` and add it; raise RegistrationError naming the case if invalid."""
+        if not isinstance(case, Case):
+            raise TypeError(f"register expects a Case, got {type(case).__name__}")
+        self._load()
+        if case.name in self._cases:
+            raise _fail(case.name, "a case with this name is already registered")
+        self._ops[case.name] = validate(case)
+        self._cases[case.name] = case
+        return case
+
+    def register(self, case: Case | Callable[..., Any] | None = None, /, **fields: Any) -> Any:
+        """Register a Case; or, as a decorator, turn ``fn(xp, *inputs)`` into one (and return it).
+
+        ``@register`` alone gives every input after ``xp`` a real vector (``Arg(name)``) and
+        the function's name; ``@register(args=..., tags=..., ...)`` sets any Case field.
+        """
+        if isinstance(case, Case):
+            if fields:
+                raise TypeError("register(case) takes no other arguments")
+            return self.add(case)
+        if case is None:
+            return lambda fn: self.register(fn, **fields)
+        fn = case
+        fields.setdefault("name", fn.__name__.replace("_", "-"))
+        fields.setdefault("args", tuple(Arg(p) for p in list(inspect.signature(fn).parameters)[1:]))
+        fields.setdefault("note", inspect.getdoc(fn) or "")
+        # The Case replaces the function; it is still callable as fn(xp, *inputs).
+        return self.add(Case(fn=fn, **fields))
+
+    def remove(self, name: str) -> Case:
+        """Drop a case (tests that register a throwaway case clean up with this)."""
+        self._ops.pop(name, None)
+        return self._cases.pop(name)
+
+    # --- lookup -------------------------------------------------------------------------------
+    def all(self) -> list[Case]:
+        self._load()
+        return list(self._cases.values())
+
+    def get(self, name: str) -> Case:
+        self._load()
+        try:
+            return self._cases[name]
+        except KeyError:
+            close = difflib.get_close_matches(name, list(self._cases), n=5, cutoff=0.5)
+            hint = f"; closest: {', '.join(close)}" if close else ""
+            raise UnknownCaseError(f"no case named {name!r}{hint}") from None
+
+    def ops_used(self, name: str) -> frozenset[str]:
+        """The vocabulary names (qualified) the case used when traced at registration."""
+        self.get(name)
+        return self._ops[name]
+
+    def tags(self) -> frozenset[str]:
+        self._load()
+        return frozenset(t for c in self._cases.values() for t in c.tags)
+
+    def select(
+        self,
+        names: Iterable[str] | None = None,
+        tags: Iterable[str] | str | None = None,
+        pattern: str | None = None,
+    ) -> list[Case]:
+        """Cases matching every filter given: listed ``names`` (each must exist), carrying any of
+        ``tags`` (each must exist), and a name matching the glob ``pattern`` ("gmm*")."""
+        chosen = [self.get(n) for n in names] if names is not None else self.all()
+        if tags is not None:
+            wanted = {tags} if isinstance(tags, str) else set(tags)
+            unknown = wanted - self.tags()
+            if unknown:
+                hints = [
+                    f"{t!r} (closest: {', '.join(difflib.get_close_matches(t, self.tags()))})"
+                    for t in sorted(unknown)
+                ]
+                raise UnknownCaseError(f"no case has tag {', '.join(hints)}")
+            chosen = [c for c in chosen if c.tags & wanted]
+        if pattern is not None:
+            chosen = [c for c in chosen if fnmatch.fnmatchcase(c.name, pattern)]
+        return chosen
+
+
+def _cases_from(loaded: Any) -> list[Case]:
+    """What an entry point may point at: a Case, an iterable of them, a function returning
+    either, or a module that registered its cases on import (nothing more to add)."""
+    if inspect.ismodule(loaded):
+        return []
+    if callable(loaded) and not isinstance(loaded, Case):
+        loaded = loaded()
+    if isinstance(loaded, Case):
+        return [loaded]
+    out = list(loaded)
+    bad = [type(c).__name__ for c in out if not isinstance(c, Case)]
+    if bad:
+        raise TypeError(f"expected Case objects, got {', '.join(bad)}")
+    return out
+
+
+# --- validation ---------------------------------------------------------------------------------
+def validate(case: Case) -> frozenset[str]:
+    """Check everything about ``case`` that can be checked without a framework; return the
+    vocabulary names its function used. Raises RegistrationError naming the case."""
+    _check_declarations(case)
+    inputs = {dtype: _check_inputs(case, dtype) for dtype in case.dtypes}
+    _check_kinks(case, inputs[case.dtypes[0]])
+    return _check_trace(case, inputs["float64" if "float64" in case.dtypes else case.dtypes[0]])
+
+
+def _check_declarations(case: Case) -> None:
+    name = case.name
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise _fail(name, "names are lowercase letters, digits and . _ + - (e.g. 'sum-axis0')")
+    if not callable(case.fn):
+        raise _fail(name, "fn is not callable")
+    if not case.args or not all(isinstance(a, Arg) for a in case.args):
+        raise _fail(name, "args must be a non-empty sequence of Arg")
+    if len(set(case.arg_names)) != len(case.args):
+        raise _fail(name, f"input names repeat: {case.arg_names}")
+    if not case.argnums:
+        raise _fail(name, "no input is differentiated (every Arg has diff=False)")
+    if not case.dtypes or set(case.dtypes) - set(DTYPES):
+        raise _fail(name, f"dtypes must be a non-empty subset of {DTYPES}, got {case.dtypes}")
+    for tol in case.tolerances:
+        if not tol.reason.strip():
+            raise _fail(name, f"tolerance override {tol} gives no reason")
+        if tol.rtol < 0 or tol.atol < 0 or tol.dtype not in (None, *DTYPES):
+            raise _fail(name, f"tolerance override {tol} is malformed")
+    unknown = case.requires - CAPABILITIES
+    if unknown:
+        raise _fail(name, f"requires unknown capabilities {sorted(unknown)} "
+                          f"(known: {sorted(CAPABILITIES)})")
+    for tag in case.tags:
+        if not _NAME.match(tag):
+            raise _fail(name, f"tag {tag!r} is not lowercase-with-hyphens")
+
+
+def _check_inputs(case: Case, dtype: str) -> tuple[np.ndarray, ...]:
+    try:
+        inputs = case.sample(np.random.default_rng(_SEED), dtype=dtype)
+    except Exception as exc:
+        raise _fail(case.name, f"sampling {dtype} inputs failed: {exc}") from exc
+    for arg, x, shape in zip(case.args, inputs, case.input_shapes(), strict=True):
+        if x.shape != shape:
+            raise _fail(case.name, f"input {arg.name!r} was drawn with shape {x.shape}, "
+                                   f"but its Arg declares {shape}")
+        if arg.diff and x.dtype != np.dtype(dtype):
+            raise _fail(case.name, f"differentiated input {arg.name!r} has dtype {x.dtype}, "
+                                   f"not {dtype}")
+    problems = case.violations(inputs)
+    if problems:
+        raise _fail(case.name, f"the sampler violates its own domain ({dtype}): {problems[0]}")
+    return inputs
+
+
+def _check_kinks(case: Case, inputs: tuple[np.ndarray, ...]) -> None:
+    for kink in case.kinks:
+        if kink.variable not in case.arg_names:
+            raise _fail(case.name, f"kink names input {kink.variable!r}, which does not exist")
+        x = inputs[case.arg_index(kink.variable)]
+        if kink.index is None:
+            continue
+        try:
+            got = x[kink.index]
+        except IndexError:
+            raise _fail(case.name, f"kink index {kink.index} is outside input "
+                                   f"{kink.variable!r} of shape {x.shape}") from None
+        if kink.value is not None and not got == np.asarray(kink.value, dtype=x.dtype):
+            raise _fail(case.name, f"kink says {kink.variable}[{kink.index}] = {kink.value}, "
+                                   f"but the check inputs have {got!r} there")
+
+
+def _check_trace(case: Case, inputs: tuple[np.ndarray, ...]) -> frozenset[str]:
+    try:
+        result = trace(case.fn, inputs)
+    except VocabularyError as exc:
+        raise _fail(case.name, f"uses {exc.op!r}, which is outside the vocabulary: {exc}") from exc
+    except Exception as exc:
+        raise _fail(case.name, f"evaluating under NumPy failed: {type(exc).__name__}: {exc}") \
+            from exc
+    out = np.asarray(result.output)
+    if isinstance(result.output, (tuple, list)) or out.dtype == object:
+        raise _fail(case.name, "fn must return one array (or scalar), not a tuple or list")
+    if out.shape != case.expected_shape():
+        raise _fail(case.name, f"fn returned shape {out.shape}, but output_shape declares "
+                               f"{case.expected_shape()}")
+    if out.dtype.kind != "f":
+        raise _fail(case.name, f"fn returned dtype {out.dtype}; a differentiable output is "
+                               "floating point")
+    if "grad" in result.ops and "grad" not in case.requires:
+        raise _fail(case.name, "uses xp.grad but does not declare requires={'grad'}")
+    if result.branched and DATA_DEPENDENT not in case.tags:
+        raise _fail(case.name, f"branches in Python on a traced value; tag it "
+                               f"{DATA_DEPENDENT!r} so jit adapters can skip it")
+    return result.ops
+
+
+REGISTRY = Registry()
