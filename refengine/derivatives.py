@@ -534,8 +534,45 @@ def _solve_jvp_a(t, ans, a, b):
     return dx[..., 0] if _solve_is_vector(b) else dx
 
 
+def _cofactors(a):
+    """The cofactor matrix, from the determinants of the minors: the derivative of det even
+    where A is singular (det(A) inv(A)^T there is 0 * inf)."""
+    n = _shape(a)[-1]
+    if n == 1:
+        return np.ones(_shape(a), _dtype(a))
+    rows = []
+    for i in range(n):
+        keep_rows = np.delete(np.arange(n), i)
+        row = []
+        for j in range(n):
+            keep_cols = np.delete(np.arange(n), j)
+            minor = a[..., keep_rows[:, None], keep_cols[None, :]]
+            row.append((-1.0) ** (i + j) * rnp.linalg.det(minor))
+        rows.append(rnp.stack(row, axis=-1))
+    return rnp.stack(rows, axis=-2)
+
+
+def _det_singular(a) -> bool:
+    """Singular or nearly so (condition number past 1/sqrt(eps)): there det(A) inv(A)^T loses
+    every digit to cancellation, and the cofactors are the accurate formula."""
+    while isinstance(a, Tracer):
+        a = a._value
+    a = np.asarray(a)
+    with np.errstate(all="ignore"):
+        cond = np.linalg.cond(a)
+    return bool(np.any(~(cond < 1.0 / np.sqrt(np.finfo(a.dtype).eps))))
+
+
 def _det_vjp(g, ans, a):
+    if _det_singular(a):
+        return g[..., None, None] * _cofactors(a)
     return (g * ans)[..., None, None] * _swap(rnp.linalg.inv(a))
+
+
+def _det_jvp(t, ans, a):
+    if _det_singular(a):
+        return rnp.sum(_cofactors(a) * t, axis=(-2, -1))
+    return ans * _logdet_tangent(t, a)
 
 
 def _logdet_tangent(t, a):
@@ -684,9 +721,9 @@ defrule(P.inv, vjp=(_inv_vjp,),
         note="singular input: no derivative (NumPy raises LinAlgError in the forward pass)")
 defrule(P.solve, vjp=(_solve_vjp_a, lambda g, ans, a, b: rnp.linalg.solve(_swap(a), g)),
         jvp=(_solve_jvp_a, lambda t, ans, a, b: rnp.linalg.solve(a, t)))
-defrule(P.det, vjp=(_det_vjp,), jvp=(lambda t, ans, a: ans * _logdet_tangent(t, a),),
-        note="computed through the inverse: at a singular matrix (where the derivative, the "
-             "adjugate, exists) refengine raises LinAlgError instead")
+defrule(P.det, vjp=(_det_vjp,), jvp=(_det_jvp,),
+        note="det(A) inv(A)^T; at a singular matrix the cofactor matrix (the adjugate's "
+             "transpose) from the minors' determinants, so the derivative stays exact there")
 defrule(P.slogdet, vjp=(_slogdet_vjp,),
         jvp=(lambda t, ans, a: (np.zeros(_shape(ans[0]), _dtype(t)), _logdet_tangent(t, a)),),
         note="the sign is piecewise constant: zero derivative")

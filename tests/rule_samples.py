@@ -67,6 +67,16 @@ def well_conditioned(n: int, batch: tuple[int, ...] = ()) -> Draw:
     return lambda rng: np.eye(n) + 0.3 * rng.standard_normal((*batch, n, n))
 
 
+def singular(n: int, batch: tuple[int, ...] = ()) -> Draw:
+    # Rank n - 1: the last row is the sum of the others.
+    def draw(rng):
+        a = rng.standard_normal((*batch, n, n))
+        a[..., -1, :] = a[..., :-1, :].sum(axis=-2)
+        return a
+
+    return draw
+
+
 def distinct_singular_values(m: int, n: int) -> Draw:
     def draw(rng):
         k = min(m, n)
@@ -279,6 +289,8 @@ def _linalg() -> list[Sample]:
         Sample(P.solve, operands(well_conditioned(3, (2,)), real(2, 3, 2)), label="batched"),
         Sample(P.det, one(well_conditioned(3))),
         Sample(P.det, one(well_conditioned(3, (2,))), label="batched"),
+        Sample(P.det, one(singular(3)), label="singular"),
+        Sample(P.det, one(singular(3, (2,))), label="singular-batched"),
         Sample(P.slogdet, one(well_conditioned(3))),
         Sample(P.cholesky, one(spd(3))),
         Sample(P.cholesky, one(spd(3, (2,))), label="batched"),
