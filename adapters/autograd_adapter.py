@@ -1,0 +1,135 @@
+"""HIPS autograd (``autograd.numpy``): reverse mode, and its forward mode ``make_jvp``.
+
+``xp`` is ``autograd.numpy`` and ``autograd.scipy.special``; autograd has no ``xlogy``,
+``softmax``, ``log_softmax`` or ``xp.nn``, so those are composites. A name autograd wraps
+without a derivative rule (a VJP, or a JVP in forward mode) is native for values and
+``unsupported`` for that derivative: autograd raises NotImplementedError, which the shared
+error capture reports as such.
+
+The HVP is reverse-over-reverse (autograd's own ``make_hvp`` construction), because autograd's
+forward mode covers fewer primitives than its reverse mode.
+
+Known (anchors.md): under NumPy 2 autograd can return float64 cotangents for float32 inputs;
+the adapter passes on what autograd returns, so the checks can see it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from adapters.base import (
+    COMPOSITE,
+    LINALG_NAMES,
+    MAIN_NAMES,
+    NATIVE,
+    BaseAdapter,
+    Table,
+    like_structure,
+    partial_in,
+    table_from_names,
+)
+from adapters.numpy_adapter import nn_composites, thin_svd
+
+__all__ = ["AutogradAdapter"]
+
+
+def _special_composites(anp: Any, asp: Any) -> dict[str, tuple[Any, str]]:
+    def xlogy(x: Any, y: Any) -> Any:
+        # SciPy's convention: 0 where x == 0, whatever y is.
+        return anp.where(x == 0, 0.0, x * anp.log(y))
+
+    def log_softmax(x: Any, axis: Any = None) -> Any:
+        return x - asp.logsumexp(x, axis=axis, keepdims=True)
+
+    def softmax(x: Any, axis: Any = None) -> Any:
+        return anp.exp(log_softmax(x, axis=axis))
+
+    return {f"special.{f.__name__}": (f, COMPOSITE) for f in (xlogy, softmax, log_softmax)}
+
+
+def _traceable(g: Callable[..., Any]) -> Callable[..., Any]:
+    """``g`` with tuple and list outputs rebuilt as autograd's own containers: autograd traces
+    through ``autograd.builtins.tuple``, and treats a plain tuple of boxes as a constant
+    ("Output seems independent of input")."""
+    from autograd.builtins import list as ag_list
+    from autograd.builtins import tuple as ag_tuple
+
+    def pack(out: Any) -> Any:
+        if isinstance(out, tuple):
+            return ag_tuple(tuple(pack(o) for o in out))
+        if isinstance(out, list):
+            return ag_list([pack(o) for o in out])
+        return out
+
+    return lambda *args: pack(g(*args))
+
+
+class AutogradAdapter(BaseAdapter):
+    name = "autograd"
+    framework = "autograd"
+    distributions = ("autograd",)
+
+    def _load(self) -> Table:
+        import autograd
+        import autograd.numpy as anp
+        import autograd.scipy.special as asp
+
+        return {
+            **table_from_names(anp, MAIN_NAMES),
+            "grad": (autograd.grad, NATIVE),
+            **table_from_names(anp.linalg, LINALG_NAMES, "linalg."),
+            "linalg.svd": (thin_svd(anp.linalg), NATIVE),
+            **table_from_names(asp, "expit logit erf erfc gammaln digamma logsumexp",
+                               "special."),
+            **_special_composites(anp, asp),
+            **nn_composites(anp, asp.erf),
+        }
+
+    def _vjp(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
+        import autograd
+
+        everything = tuple(range(len(argnums)))
+
+        def call(inputs: tuple[Any, ...], cotangent: Any) -> Any:
+            g, diff = partial_in(f, inputs, argnums)
+            vjp_fn, out = autograd.make_vjp(_traceable(g), everything)(*diff)
+            return out, vjp_fn(like_structure(cotangent, out))
+
+        return call
+
+    def _jvp(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
+        import autograd
+
+        everything = tuple(range(len(argnums)))
+
+        def call(inputs: tuple[Any, ...], tangents: tuple[Any, ...]) -> Any:
+            g, diff = partial_in(f, inputs, argnums)
+            return autograd.make_jvp(_traceable(g), everything)(*diff)(tuple(tangents))
+
+        return call
+
+    def _value_and_grad(
+        self, f: Callable[..., Any], argnums: tuple[int, ...]
+    ) -> Callable[..., Any]:
+        import autograd
+
+        vg = autograd.value_and_grad(f, argnums)
+        return lambda inputs, _direction=None: vg(*inputs)
+
+    def _hvp(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
+        import autograd
+        import autograd.numpy as anp
+
+        everything = tuple(range(len(argnums)))
+
+        def call(inputs: tuple[Any, ...], tangents: tuple[Any, ...]) -> Any:
+            g, diff = partial_in(f, inputs, argnums)
+            grad_g = autograd.grad(g, everything)
+
+            def directional(*xs: Any) -> Any:
+                return sum(anp.sum(gx * t) for gx, t in zip(grad_g(*xs), tangents))
+
+            return autograd.grad(directional, everything)(*diff)
+
+        return call

@@ -1,0 +1,177 @@
+"""JAX: ``jax.numpy``, ``jax.scipy.special`` and ``jax.nn``; modes eager and jit.
+
+Every vocabulary name is a JAX function (none is composite). Thin wrappers only adapt
+arguments: ``eigh`` reads the lower triangle as NumPy does (``UPLO="L"``,
+``symmetrize_input=False``; JAX's default symmetrizes, which changes the derivative a
+non-symmetric perturbation sees), ``svd`` is thin by default, ``clip`` accepts NumPy's
+``a_min``/``a_max``, ``gelu`` is exact (JAX's default is the tanh approximation), and
+``softmax``/``log_softmax`` take ``axis`` positionally as SciPy does.
+
+Float64 (``x64``): JAX computes in float32 unless x64 is enabled, and enabling it globally
+(``jax_enable_x64``) would change every other JAX user in the process. This adapter instead
+enters the scoped, thread-local ``jax.enable_x64(True)`` context around everything it does:
+conversion, tracing and every call of a prepared function. Nothing outside the adapter sees
+x64; the cost is one context switch per call (about 0.5 us measured here, inside timings).
+
+Threads: XLA's CPU thread flags are set (``adapters.threads``) but XLA does not honour them;
+only the process CPU affinity bounds JAX (``threads.configure(n, pin=True)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+
+from adapters.base import (
+    LINALG_NAMES,
+    MAIN_NAMES,
+    NATIVE,
+    SPECIAL_NAMES,
+    BaseAdapter,
+    Table,
+    like_structure,
+    partial_in,
+    table_from_names,
+)
+
+__all__ = ["JaxAdapter"]
+
+
+def _table() -> Table:
+    import jax
+    import jax.numpy as jnp
+    import jax.scipy.special as jsp
+
+    def clip(x: Any, a_min: Any = None, a_max: Any = None) -> Any:
+        return jnp.clip(x, a_min, a_max)
+
+    def eigh(a: Any) -> Any:
+        return jnp.linalg.eigh(a, UPLO="L", symmetrize_input=False)
+
+    def svd(a: Any, full_matrices: bool = False, compute_uv: bool = True) -> Any:
+        return jnp.linalg.svd(a, full_matrices=full_matrices, compute_uv=compute_uv)
+
+    def softmax(x: Any, axis: Any = None) -> Any:
+        return jsp.softmax(x, axis=axis)
+
+    def log_softmax(x: Any, axis: Any = None) -> Any:
+        return jsp.log_softmax(x, axis=axis)
+
+    def gelu(x: Any) -> Any:
+        return jax.nn.gelu(x, approximate=False)
+
+    return {
+        **table_from_names(jnp, MAIN_NAMES),
+        "grad": (jax.grad, NATIVE),
+        "clip": (clip, NATIVE),
+        **table_from_names(jnp.linalg, LINALG_NAMES, "linalg."),
+        "linalg.eigh": (eigh, NATIVE),
+        "linalg.svd": (svd, NATIVE),
+        **table_from_names(jsp, SPECIAL_NAMES, "special."),
+        "special.softmax": (softmax, NATIVE),
+        "special.log_softmax": (log_softmax, NATIVE),
+        **table_from_names(jax.nn, "relu softplus log_sigmoid", "nn."),
+        "nn.gelu": (gelu, NATIVE),
+    }
+
+
+class JaxAdapter(BaseAdapter):
+    name = "jax"
+    framework = "jax"
+    distributions = ("jax", "jaxlib")
+    modes = ("eager", "jit")
+    mode_labels: ClassVar[Mapping[str, str]] = {"jit": "jax.jit"}
+
+    def _load(self) -> Table:
+        import jax
+
+        self._jax = jax
+        self._device = jax.devices(self.device)[0]
+        self._thread_report = {
+            "xla": "XLA CPU thread flags are set but not honoured; only CPU affinity "
+                   "(threads.configure(n, pin=True)) bounds JAX's threads",
+        }
+        return _table()
+
+    def devices(self) -> list[str]:
+        import jax
+
+        return sorted({d.platform for d in jax.devices()} | {"cpu"})
+
+    def _to_native(self, array: np.ndarray) -> Any:
+        with self._jax.enable_x64(True):
+            return self._jax.device_put(array, self._device)
+
+    def sync(self, value: Any) -> Any:
+        return self._jax.block_until_ready(value)
+
+    def _compile(
+        self, call: Callable[..., Any], mode: str
+    ) -> tuple[Callable[..., Any], Callable[[], int] | None]:
+        jax = self._jax
+        if mode == "eager":
+            def eager(inputs: tuple[Any, ...], direction: Any = None) -> Any:
+                with jax.enable_x64(True):
+                    return call(inputs, direction)
+
+            return eager, None
+        count = [0]
+
+        def traced(inputs: tuple[Any, ...], direction: Any) -> Any:
+            count[0] += 1  # runs only while JAX traces, so it counts compilations
+            return call(inputs, direction)
+
+        jitted = jax.jit(traced)
+
+        def run(inputs: tuple[Any, ...], direction: Any = None) -> Any:
+            with jax.enable_x64(True):
+                return jitted(inputs, direction)
+
+        return run, lambda: count[0]
+
+    def _classify(self, exc: Exception) -> str | None:
+        import jax
+
+        if isinstance(exc, (jax.errors.ConcretizationTypeError,
+                            jax.errors.NonConcreteBooleanIndexError)):
+            # Data-dependent shapes or control flow: jit cannot trace the case.
+            return f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+        return super()._classify(exc)
+
+    def _vjp(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
+        jax = self._jax
+
+        def call(inputs: tuple[Any, ...], cotangent: Any) -> Any:
+            g, diff = partial_in(f, inputs, argnums)
+            out, vjp_fn = jax.vjp(g, *diff)
+            return out, vjp_fn(like_structure(cotangent, out))
+
+        return call
+
+    def _jvp(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
+        jax = self._jax
+
+        def call(inputs: tuple[Any, ...], tangents: tuple[Any, ...]) -> Any:
+            g, diff = partial_in(f, inputs, argnums)
+            return jax.jvp(g, tuple(diff), tuple(tangents))
+
+        return call
+
+    def _value_and_grad(
+        self, f: Callable[..., Any], argnums: tuple[int, ...]
+    ) -> Callable[..., Any]:
+        vg = self._jax.value_and_grad(f, argnums=argnums)
+        return lambda inputs, _direction=None: vg(*inputs)
+
+    def _hvp(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
+        jax = self._jax
+        everything = tuple(range(len(argnums)))
+
+        def call(inputs: tuple[Any, ...], tangents: tuple[Any, ...]) -> Any:
+            g, diff = partial_in(f, inputs, argnums)
+            # Forward over reverse, as JAX's documentation recommends for HVPs.
+            return jax.jvp(jax.grad(g, argnums=everything), tuple(diff), tuple(tangents))[1]
+
+        return call

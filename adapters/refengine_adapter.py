@@ -1,0 +1,90 @@
+"""refengine, this project's reference engine: eager reverse and forward mode over NumPy.
+
+``xp`` is ``refengine.numpy`` itself (and ``refengine.grad`` for nested ``xp.grad``), so every
+name is native (refengine implements the whole vocabulary; tests/test_vocabulary.py holds it
+to that); only ``svd`` is wrapped, to make it thin by default as the vocabulary says. The
+HVP is refengine's own forward-over-reverse ``rf.hvp``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from adapters.base import (
+    LINALG_NAMES,
+    MAIN_NAMES,
+    NATIVE,
+    NN_NAMES,
+    SPECIAL_NAMES,
+    BaseAdapter,
+    Table,
+    partial_in,
+    table_from_names,
+)
+from adapters.numpy_adapter import thin_svd
+
+__all__ = ["RefengineAdapter"]
+
+
+class RefengineAdapter(BaseAdapter):
+    name = "refengine"
+    framework = "refengine"
+    distributions = ("gradparity",)
+
+    def _load(self) -> Table:
+        import refengine as rf
+        import refengine.numpy as rnp
+
+        return {
+            **table_from_names(rnp, MAIN_NAMES),
+            "grad": (rf.grad, NATIVE),
+            **table_from_names(rnp.linalg, LINALG_NAMES, "linalg."),
+            # The vocabulary's svd is thin by default; rnp's keeps NumPy's full default.
+            "linalg.svd": (thin_svd(rnp.linalg), NATIVE),
+            **table_from_names(rnp.special, SPECIAL_NAMES, "special."),
+            **table_from_names(rnp.nn, NN_NAMES, "nn."),
+        }
+
+    def versions(self) -> dict[str, str]:
+        import numpy as np
+
+        import refengine
+
+        return {"refengine": refengine.__version__, "numpy": np.__version__}
+
+    def _vjp(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
+        import refengine as rf
+
+        def call(inputs: tuple[Any, ...], cotangent: Any) -> Any:
+            g, diff = partial_in(f, inputs, argnums)
+            out, vjp_fn = rf.vjp(g, *diff)
+            return out, vjp_fn(cotangent)
+
+        return call
+
+    def _jvp(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
+        import refengine as rf
+
+        def call(inputs: tuple[Any, ...], tangents: tuple[Any, ...]) -> Any:
+            g, diff = partial_in(f, inputs, argnums)
+            return rf.jvp(g, tuple(diff), tuple(tangents))
+
+        return call
+
+    def _value_and_grad(
+        self, f: Callable[..., Any], argnums: tuple[int, ...]
+    ) -> Callable[..., Any]:
+        import refengine as rf
+
+        vg = rf.value_and_grad(f, argnums=argnums)
+        return lambda inputs, _direction=None: vg(*inputs)
+
+    def _hvp(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
+        import refengine as rf
+
+        def call(inputs: tuple[Any, ...], tangents: tuple[Any, ...]) -> Any:
+            g, diff = partial_in(f, inputs, argnums)
+            return rf.hvp(g, tuple(diff), tuple(tangents))
+
+        return call

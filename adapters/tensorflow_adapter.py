@@ -1,0 +1,173 @@
+"""TensorFlow: modes eager and jit (``tf.function``).
+
+- VJP and value-and-gradient: ``tf.GradientTape`` with ``output_gradients``; inputs an output
+  does not reach get zeros (``UnconnectedGradients.ZERO``).
+- JVP: ``tf.autodiff.ForwardAccumulator``.
+- HVP: a ForwardAccumulator around a GradientTape (forward over reverse, as TensorFlow's
+  documentation does it).
+
+``xp`` lives in ``adapters.tensorflow_xp``. Threads: ``tf.config.threading`` is set right
+after import, before TensorFlow's runtime starts (afterwards it cannot change). Devices:
+``cpu``, or ``gpu`` where TensorFlow sees one; every call then runs under ``tf.device``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+
+from adapters import threads
+from adapters.base import BaseAdapter, Table, partial_in, tree_leaves
+
+__all__ = ["TensorflowAdapter"]
+
+
+class TensorflowAdapter(BaseAdapter):
+    name = "tensorflow"
+    framework = "tensorflow"
+    distributions = ("tensorflow", "tensorflow-cpu")
+    modes = ("eager", "jit")
+    mode_labels: ClassVar[Mapping[str, str]] = {"jit": "tf.function"}
+
+    def _load(self) -> Table:
+        import tensorflow as tf
+
+        self._tf = tf
+        self._apply_threads(tf)  # first: it must precede TensorFlow's first op
+        if self.device == "gpu" and not tf.config.list_physical_devices("GPU"):
+            raise RuntimeError(f"TensorFlow {tf.__version__} sees no GPU")
+        self._device_name = "/GPU:0" if self.device == "gpu" else "/CPU:0"
+        from adapters import tensorflow_xp
+
+        return tensorflow_xp.table()
+
+    def _apply_threads(self, tf: Any) -> None:
+        n = threads.requested()
+        notes = []
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(n)
+            tf.config.threading.set_inter_op_parallelism_threads(n)
+        except RuntimeError as exc:  # TensorFlow's runtime had already started
+            notes.append(f"unchanged: {exc}")
+        self._thread_report = {
+            "intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
+            "inter_op": tf.config.threading.get_inter_op_parallelism_threads(),
+            "notes": notes,
+        }
+
+    def versions(self) -> dict[str, str]:
+        if self.available():
+            return {"tensorflow": self._tf.__version__}
+        return super().versions()
+
+    def devices(self) -> list[str]:
+        import tensorflow as tf
+
+        return ["cpu", "gpu"] if tf.config.list_physical_devices("GPU") else ["cpu"]
+
+    def _to_native(self, array: np.ndarray) -> Any:
+        with self._tf.device(self._device_name):
+            return self._tf.convert_to_tensor(array)
+
+    def _to_numpy(self, value: Any) -> np.ndarray:
+        return value.numpy() if hasattr(value, "numpy") else np.asarray(value)
+
+    def sync(self, value: Any) -> Any:
+        if self.device == "gpu":
+            self._tf.test.experimental.sync_devices()
+        return value
+
+    def _classify(self, exc: Exception) -> str | None:
+        message = str(exc)
+        if isinstance(exc, LookupError) and "No gradient defined" in message:
+            return message.splitlines()[0]
+        if isinstance(exc, TypeError) and "are valid indices" in message:
+            return "TensorFlow tensors take no integer-array index: " + message
+        if isinstance(exc, AttributeError) and "Tensor" in message and "no attribute" in message:
+            return "TensorFlow tensors lack this array attribute (.T, ...): " + message
+        return super()._classify(exc)
+
+    def _compile(
+        self, call: Callable[..., Any], mode: str
+    ) -> tuple[Callable[..., Any], Callable[[], int] | None]:
+        tf, device = self._tf, self._device_name
+        count = [0]
+        if mode == "jit":
+            inner = call
+
+            def traced(inputs: tuple[Any, ...], direction: Any) -> Any:
+                count[0] += 1  # runs only while tf.function traces
+                return inner(inputs, direction)
+
+            call = tf.function(traced)
+
+        traces = (lambda: count[0]) if mode == "jit" else None
+        if self.device == "cpu":  # TensorFlow's default placement: no scope to pay for
+            return call, traces
+
+        def run(inputs: tuple[Any, ...], direction: Any = None) -> Any:
+            with tf.device(device):
+                return call(inputs, direction)
+
+        return run, traces
+
+    def _vjp(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
+        tf = self._tf
+
+        def call(inputs: tuple[Any, ...], cotangent: Any) -> Any:
+            g, diff = partial_in(f, inputs, argnums)
+            with tf.GradientTape() as tape:
+                tape.watch(diff)
+                out = g(*diff)
+            pairs = [(o, c) for o, c in zip(tree_leaves(out), tree_leaves(cotangent))
+                     if o.dtype.is_floating]  # integer outputs carry no derivative
+            grads = tape.gradient(
+                [o for o, _ in pairs], diff, output_gradients=[c for _, c in pairs],
+                unconnected_gradients=tf.UnconnectedGradients.ZERO,
+            )
+            return out, tuple(grads)
+
+        return call
+
+    def _jvp(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
+        tf = self._tf
+
+        def call(inputs: tuple[Any, ...], tangents: tuple[Any, ...]) -> Any:
+            g, diff = partial_in(f, inputs, argnums)
+            with tf.autodiff.ForwardAccumulator(diff, list(tangents)) as acc:
+                out = g(*diff)
+            return out, acc.jvp(out, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+
+        return call
+
+    def _value_and_grad(
+        self, f: Callable[..., Any], argnums: tuple[int, ...]
+    ) -> Callable[..., Any]:
+        tf = self._tf
+
+        def call(inputs: tuple[Any, ...], _direction: Any = None) -> Any:
+            g, diff = partial_in(f, inputs, argnums)
+            with tf.GradientTape() as tape:
+                tape.watch(diff)
+                out = g(*diff)
+            grads = tape.gradient(out, diff, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+            return out, tuple(grads)
+
+        return call
+
+    def _hvp(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
+        tf = self._tf
+        zero = tf.UnconnectedGradients.ZERO
+
+        def call(inputs: tuple[Any, ...], tangents: tuple[Any, ...]) -> Any:
+            g, diff = partial_in(f, inputs, argnums)
+            with tf.autodiff.ForwardAccumulator(diff, list(tangents)) as acc:
+                with tf.GradientTape() as tape:
+                    tape.watch(diff)
+                    out = g(*diff)
+                grads = tape.gradient(out, diff, unconnected_gradients=zero)
+            return tuple(acc.jvp(grads, unconnected_gradients=zero))
+
+        return call

@@ -1,0 +1,134 @@
+"""PyTorch, eager: ``torch.autograd`` for reverse mode, ``torch.func`` for forward mode.
+
+- VJP and value-and-gradient: the tape (``torch.autograd.grad``), what torch users run;
+  inputs an output does not depend on get zero cotangents (``materialize_grads``).
+- JVP: ``torch.func.jvp`` (forward-mode AD with dual tensors).
+- HVP: ``torch.func.jvp`` over ``torch.func.grad`` (forward over reverse).
+
+``xp`` lives in ``adapters.torch_xp``. Devices: ``cpu``, or ``cuda`` where torch sees one
+(``TorchAdapter(device="cuda")``); ``sync`` then calls ``torch.cuda.synchronize``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from adapters import threads
+from adapters.base import BaseAdapter, Table, partial_in, tree_leaves, tree_map
+
+__all__ = ["TorchAdapter"]
+
+
+class TorchAdapter(BaseAdapter):
+    name = "torch"
+    framework = "torch"
+    distributions = ("torch",)
+
+    def _load(self) -> Table:
+        import torch
+
+        from adapters import torch_xp
+
+        self._torch = torch
+        if self.device.startswith("cuda") and not torch.cuda.is_available():
+            raise RuntimeError(f"torch {torch.__version__} sees no CUDA device")
+        self._apply_threads(torch)
+        return torch_xp.table(torch.device(self.device))
+
+    def _apply_threads(self, torch: Any) -> None:
+        n = threads.requested()
+        torch.set_num_threads(n)
+        notes = []
+        try:
+            torch.set_num_interop_threads(n)
+        except RuntimeError as exc:  # allowed only before torch's first parallel work
+            notes.append(f"interop threads unchanged: {exc}")
+        self._thread_report = {
+            "intra_op": torch.get_num_threads(),
+            "inter_op": torch.get_num_interop_threads(),
+            "notes": notes,
+        }
+
+    def versions(self) -> dict[str, str]:
+        if self.available():
+            return {"torch": self._torch.__version__}
+        return super().versions()
+
+    def devices(self) -> list[str]:
+        import torch
+
+        return ["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"]
+
+    def _to_native(self, array: np.ndarray) -> Any:
+        # A copy: torch.from_numpy would share memory with the caller's array.
+        return self._torch.from_numpy(np.array(array, copy=True)).to(self.device)
+
+    def _to_numpy(self, value: Any) -> np.ndarray:
+        if isinstance(value, self._torch.Tensor):
+            return value.detach().cpu().numpy()
+        return np.asarray(value)
+
+    def sync(self, value: Any) -> Any:
+        if self.device.startswith("cuda"):
+            self._torch.cuda.synchronize()
+        return value
+
+    def _classify(self, exc: Exception) -> str | None:
+        message = str(exc)
+        # torch says so in words when an op has no forward-mode or no backward formula.
+        if isinstance(exc, RuntimeError) and (
+            ("forward AD" in message and "not" in message and "implemented" in message)
+            or ("derivative for" in message and "is not implemented" in message)
+        ):
+            return message.splitlines()[0]
+        return super()._classify(exc)
+
+    def _reverse(
+        self, f: Callable[..., Any], argnums: tuple[int, ...], inputs: tuple[Any, ...],
+        cotangent: Any,
+    ) -> tuple[Any, tuple[Any, ...]]:
+        torch = self._torch
+        diff = [inputs[i].detach().requires_grad_(True) for i in argnums]
+        g, _ = partial_in(f, inputs, argnums)
+        with torch.enable_grad():
+            out = g(*diff)
+        outs = tree_leaves(out)
+        cts = [None] * len(outs) if cotangent is None else tree_leaves(cotangent)
+        pairs = [(o, c) for o, c in zip(outs, cts) if o.requires_grad]
+        if pairs:
+            grads = torch.autograd.grad(
+                [o for o, _ in pairs], diff, [c for _, c in pairs], materialize_grads=True
+            )
+        else:  # no output depends on the inputs (argmax, comparisons)
+            grads = tuple(torch.zeros_like(d) for d in diff)
+        return tree_map(lambda t: t.detach(), out), tuple(grads)
+
+    def _vjp(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
+        return lambda inputs, cotangent: self._reverse(f, argnums, inputs, cotangent)
+
+    def _value_and_grad(
+        self, f: Callable[..., Any], argnums: tuple[int, ...]
+    ) -> Callable[..., Any]:
+        return lambda inputs, _direction=None: self._reverse(f, argnums, inputs, None)
+
+    def _jvp(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
+        func = self._torch.func
+
+        def call(inputs: tuple[Any, ...], tangents: tuple[Any, ...]) -> Any:
+            g, diff = partial_in(f, inputs, argnums)
+            return func.jvp(g, tuple(diff), tuple(tangents))
+
+        return call
+
+    def _hvp(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
+        func = self._torch.func
+        everything = tuple(range(len(argnums)))
+
+        def call(inputs: tuple[Any, ...], tangents: tuple[Any, ...]) -> Any:
+            g, diff = partial_in(f, inputs, argnums)
+            return func.jvp(func.grad(g, argnums=everything), tuple(diff), tuple(tangents))[1]
+
+        return call

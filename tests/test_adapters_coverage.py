@@ -1,0 +1,87 @@
+"""Coverage tables: complete over the vocabulary, honest about composites, and true to ``xp``."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+import adapters
+from adapters.base import COMPOSITE, MISSING, NATIVE, VOCABULARY_NAMES, Unsupported
+from cases.vocabulary import qualified_names
+
+ALL = ["numpy", "refengine", "torch", "jax", "tensorflow", "autograd"]
+
+# What the README states; a change here is a change to document.
+COMPOSITES = {
+    "numpy": {"nn.relu", "nn.softplus", "nn.gelu", "nn.log_sigmoid"},
+    "refengine": set(),
+    "torch": {"cbrt"},
+    "jax": set(),
+    "tensorflow": {"exp2", "log2", "log10", "cbrt", "hypot", "logaddexp", "special.logit"},
+    "autograd": {"special.xlogy", "special.softmax", "special.log_softmax", "nn.relu",
+                 "nn.softplus", "nn.gelu", "nn.log_sigmoid"},
+}
+MISSING_NAMES = {"numpy": {"grad"}}
+
+
+def require(name: str) -> Any:
+    adapter = adapters.get(name)
+    status = adapter.available()
+    if not status:
+        if os.environ.get("GRADPARITY_REQUIRE_FRAMEWORKS"):
+            pytest.fail(f"{name} is required but unavailable: {status.reason}")
+        pytest.skip(f"{name} unavailable: {status.reason}")
+    return adapter
+
+
+def _lookup(xp: Any, qualified: str) -> Any:
+    for part in qualified.split("."):
+        xp = getattr(xp, part)
+    return xp
+
+
+def test_the_adapters_copy_of_the_vocabulary_is_the_vocabulary() -> None:
+    """adapters may not import cases, so they keep a copy of the names; it must not drift."""
+    assert sorted(VOCABULARY_NAMES) == sorted(qualified_names())
+    assert len(set(VOCABULARY_NAMES)) == len(VOCABULARY_NAMES)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_coverage_is_complete(name: str) -> None:
+    coverage = require(name).coverage()
+    assert sorted(coverage) == sorted(qualified_names())
+    assert set(coverage.values()) <= {NATIVE, COMPOSITE, MISSING}
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_composites_and_missing_names_are_the_documented_ones(name: str) -> None:
+    coverage = require(name).coverage()
+    assert {n for n, w in coverage.items() if w == COMPOSITE} == COMPOSITES[name]
+    assert {n for n, w in coverage.items() if w == MISSING} == MISSING_NAMES.get(name, set())
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_xp_serves_exactly_what_coverage_claims(name: str) -> None:
+    adapter = require(name)
+    for qualified, word in adapter.coverage().items():
+        if word == MISSING:
+            with pytest.raises(Unsupported):
+                _lookup(adapter.xp, qualified)
+        else:
+            assert callable(_lookup(adapter.xp, qualified)), qualified
+
+
+def test_a_name_outside_the_table_is_unsupported_not_a_crash() -> None:
+    xp = require("numpy").xp
+    with pytest.raises(Unsupported, match=r"no xp\.linalg\.pinv"):
+        _ = xp.linalg.pinv
+    assert not hasattr(xp, "grad")  # Unsupported is an AttributeError
+
+
+def test_coverage_counts_add_up() -> None:
+    counts = adapters.coverage_counts()
+    assert counts, "no adapter available"
+    for name, by_word in counts.items():
+        assert sum(by_word.values()) == len(qualified_names()), name

@@ -1,0 +1,175 @@
+"""Each adapter's VJP, JVP, value-and-gradient and HVP agree with refengine on a handful of
+functions, in every mode (the full matrix of cases is the conformance suite's job).
+
+Exact cross-AD agreement: float64, rtol 1e-10. Where a framework cannot take a derivative
+(autograd's forward mode lacks rules), the adapter must say ``unsupported``; those places
+are data (``EXPECTED_UNSUPPORTED``), and raising anything else there, or ``Unsupported``
+anywhere else, fails.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pytest
+
+import adapters
+from adapters.base import Unsupported, floating_argnums
+
+RNG = np.random.default_rng(7)
+ADAPTERS = ["torch", "jax", "tensorflow", "autograd"]
+
+
+def _conditioned(n: int) -> np.ndarray:
+    return RNG.normal(size=(n, n)) + n * np.eye(n)
+
+
+@dataclass(frozen=True)
+class Fn:
+    id: str
+    fn: Callable[..., Any]
+    inputs: tuple[np.ndarray, ...]
+    scalar: bool
+
+
+def elementwise(xp: Any, x: Any, y: Any) -> Any:
+    return xp.sum(xp.sin(x) * y**2) + xp.special.logsumexp(x)
+
+
+def linear_algebra(xp: Any, a: Any, b: Any) -> Any:
+    return xp.linalg.solve(a, b) + xp.tanh(a @ b)
+
+
+def two_outputs(xp: Any, x: Any) -> Any:
+    return xp.exp(x), xp.sum(x**3, axis=0)
+
+
+def structure(xp: Any, x: Any) -> Any:
+    y = xp.concatenate([xp.flip(x, axis=0), x[:, 1:3]], axis=1)
+    return xp.cumsum(xp.transpose(y), axis=0)
+
+
+def index_data(xp: Any, x: Any, idx: Any) -> Any:
+    return xp.take(x, idx, axis=1) ** 2
+
+
+def special(xp: Any, x: Any) -> Any:
+    return xp.sum(xp.nn.softplus(x) * xp.special.expit(x)) + xp.sum(
+        xp.special.gammaln(x * x + 1.0)
+    )
+
+
+def factorizations(xp: Any, a: Any) -> Any:
+    spd = a @ xp.transpose(a) + 3 * xp.eye(3, dtype=a.dtype)
+    return xp.linalg.slogdet(a)[1] + xp.sum(xp.linalg.cholesky(spd))
+
+
+def nested(xp: Any, x: Any) -> Any:
+    return xp.sum(xp.grad(lambda v: xp.sum(xp.sin(v) ** 2))(x) * x)
+
+
+X, Y = RNG.normal(size=(3, 4)), RNG.normal(size=4)
+FNS = [
+    Fn("elementwise", elementwise, (X, Y), True),
+    Fn("linear_algebra", linear_algebra, (_conditioned(3), RNG.normal(size=(3, 2))), False),
+    Fn("two_outputs", two_outputs, (X,), False),
+    Fn("structure", structure, (X,), False),
+    Fn("index_data", index_data, (X, np.array([3, 0, -1])), False),
+    Fn("special", special, (X,), True),
+    Fn("factorizations", factorizations, (_conditioned(3),), True),
+    Fn("nested", nested, (X,), True),
+]
+
+# (adapter, quantity, function id): why the framework cannot do it. autograd 1.9 wraps these
+# NumPy functions without the rule (autograd/numpy/numpy_vjps.py, numpy_jvps.py).
+EXPECTED_UNSUPPORTED = {
+    ("autograd", "vjp", "structure"): "no VJP for flip",
+    ("autograd", "vjp", "index_data"): "no VJP for take",
+    ("autograd", "jvp", "structure"): "no JVP for flip",
+    ("autograd", "jvp", "index_data"): "no JVP for take",
+    ("autograd", "jvp", "linear_algebra"): "no JVP for linalg.solve",
+    ("autograd", "jvp", "special"): "no JVP for special.expit",
+    ("autograd", "jvp", "factorizations"): "no JVP for linalg.slogdet",
+}
+
+# (adapter, quantity, function id): (rtol, why) where the framework's own rule is less
+# accurate than float64 allows.
+KNOWN_INACCURATE = {
+    ("torch", "hvp", "special"): (
+        1e-8,
+        "gammaln's second derivative is torch's trigamma, whose float64 series is truncated "
+        "(about 5e-10 relative; aten/src/ATen/native/Math.h, calc_trigamma)",
+    ),
+}
+
+
+def require(name: str) -> Any:
+    adapter = adapters.get(name)
+    status = adapter.available()
+    if not status:
+        if os.environ.get("GRADPARITY_REQUIRE_FRAMEWORKS"):
+            pytest.fail(f"{name} is required but unavailable: {status.reason}")
+        pytest.skip(f"{name} unavailable: {status.reason}")
+    return adapter
+
+
+def _like_outputs(out: Any) -> Any:
+    """A random cotangent shaped like ``out`` (one array per output)."""
+    if isinstance(out, tuple):
+        return tuple(_like_outputs(o) for o in out)
+    return RNG.normal(size=np.shape(out))
+
+
+def _close(got: Any, expected: Any, where: str, rtol: float) -> None:
+    if isinstance(expected, (tuple, list)):
+        assert len(got) == len(expected), where
+        for k, (g, e) in enumerate(zip(got, expected)):
+            _close(g, e, f"{where}[{k}]", rtol)
+        return
+    expected = np.asarray(expected)
+    assert got.dtype == expected.dtype, f"{where}: dtype {got.dtype} != {expected.dtype}"
+    np.testing.assert_allclose(got, expected, rtol=rtol, atol=rtol / 100, err_msg=where)
+
+
+def _quantity(adapter: Any, quantity: str, f: Fn, mode: str) -> tuple[Any, Any]:
+    """(what the adapter computes, what refengine computes) for one quantity."""
+    ref = adapters.get("refengine")
+    nums = floating_argnums(f.inputs)
+    tangents = tuple(RNG.normal(size=f.inputs[i].shape) for i in nums)
+    if quantity == "vjp":
+        ct = _like_outputs(ref.value(f.fn, f.inputs))
+        return adapter.vjp(f.fn, f.inputs, ct, mode), ref.vjp(f.fn, f.inputs, ct)
+    if quantity == "jvp":
+        return adapter.jvp(f.fn, f.inputs, tangents, mode), ref.jvp(f.fn, f.inputs, tangents)
+    if quantity == "value_and_grad":
+        return adapter.value_and_grad(f.fn, f.inputs, mode), ref.value_and_grad(f.fn, f.inputs)
+    return adapter.hvp(f.fn, f.inputs, tangents, mode), ref.hvp(f.fn, f.inputs, tangents)
+
+
+PARAMS = [
+    (name, quantity, f)
+    for name in ADAPTERS
+    for quantity in ("vjp", "jvp", "value_and_grad", "hvp")
+    for f in FNS
+    if f.scalar or quantity in ("vjp", "jvp")
+]
+
+
+@pytest.mark.parametrize(
+    ("adapter_name", "quantity", "f"), PARAMS, ids=[f"{a}-{q}-{f.id}" for a, q, f in PARAMS]
+)
+def test_agrees_with_refengine(adapter_name: str, quantity: str, f: Fn) -> None:
+    adapter = require(adapter_name)
+    for mode in adapter.modes:
+        where = f"{adapter_name} {mode} {quantity} {f.id}"
+        if (adapter_name, quantity, f.id) in EXPECTED_UNSUPPORTED:
+            with pytest.raises(Unsupported):
+                _quantity(adapter, quantity, f, mode)
+            continue
+        got, expected = _quantity(adapter, quantity, f, mode)
+        rtol = KNOWN_INACCURATE.get((adapter_name, quantity, f.id), (1e-10, ""))[0]
+        _close(got, expected, where, rtol)
