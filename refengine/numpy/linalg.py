@@ -43,7 +43,8 @@ def qr(a: Any, mode: str = "reduced") -> tuple[Any, Any]:
 
 
 def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True) -> Any:
-    if compute_uv and full_matrices:
+    shape = a.shape if hasattr(a, "shape") else np.shape(a)
+    if compute_uv and full_matrices and shape[-1] != shape[-2]:
         raise NotImplementedError(
             "rnp.linalg.svd differentiates the thin SVD: pass full_matrices=False "
             "(the extra columns of the full SVD are not unique, so have no derivative)"
