@@ -13,6 +13,7 @@ after import, before TensorFlow's runtime starts (afterwards it cannot change). 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
@@ -32,6 +33,9 @@ class TensorflowAdapter(BaseAdapter):
     mode_labels: ClassVar[Mapping[str, str]] = {"jit": "tf.function"}
 
     def _load(self) -> Table:
+        # TensorFlow's C++ INFO lines (oneDNN notices) would drown the CLI's output; warnings
+        # and errors still show. A user's own setting wins.
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
         import tensorflow as tf
 
         self._tf = tf

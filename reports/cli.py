@@ -1,28 +1,109 @@
-"""The ``gradparity`` command line. For now it runs the refengine demo; the conformance and
-timing commands arrive with the reports issue."""
+"""The ``gradparity`` command line.
+
+Exit status: 0 success; 1 an undocumented failure was found (``--no-fail`` turns this off);
+2 a usage error (an unknown name, a bad option); 3 a run folder that cannot be created or read.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-__all__ = ["main"]
+__all__ = ["EXIT_FAILURES", "EXIT_OK", "EXIT_RUN_FOLDER", "EXIT_USAGE", "main"]
+
+EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_RUN_FOLDER = 0, 1, 2, 3
+
+
+def _selection_options(parser: argparse.ArgumentParser, *, timing: bool) -> None:
+    parser.add_argument("--adapters", help="comma-separated adapter names (default: all "
+                        "available)")
+    parser.add_argument("--cases", help="comma-separated case names or glob patterns")
+    parser.add_argument("--tags", help="comma-separated tags; a case matches any of them")
+    parser.add_argument("--dtypes", help="float32, float64 (default: each case's own)")
+    parser.add_argument("--modes", help="eager, jit (default: every mode of each adapter)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads for every framework (default 1)")
+    parser.add_argument("--out", type=Path, help="run folder (default: runs/<date-time>)")
+    parser.add_argument("--quick", action="store_true",
+                        help="check sizes only and a short timing budget (a smoke run)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run in --out, skipping what it already recorded")
+    parser.add_argument("--force", action="store_true", help="overwrite an existing run folder")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--no-fail", action="store_true",
+                        help="exit 0 even when undocumented failures are found")
+    parser.add_argument("--seed", type=int, default=0, help="seed for every sampled input")
+    if timing:
+        parser.add_argument("--sizes", default=None,
+                            help="'check', 'sweep' (default for bench), or sweep indices "
+                            "such as 0,2")
+        parser.add_argument("--isolate", action="store_true",
+                            help="time each adapter in its own subprocess")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gradparity",
+        description="Do PyTorch, JAX, TensorFlow, autograd and refengine compute the same "
+        "derivatives, and how fast? Checks, timings and reports.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    run = sub.add_parser("run", help="conformance checks and timings, then the reports")
+    _selection_options(run, timing=True)
+    check = sub.add_parser("check", help="conformance checks only")
+    _selection_options(check, timing=False)
+    bench = sub.add_parser("bench", help="timings only")
+    _selection_options(bench, timing=True)
+    listing = sub.add_parser("list", help="list cases, adapters or ops")
+    listing.add_argument("what", choices=["cases", "adapters", "ops"])
+    listing.add_argument("--tags", help="only cases with any of these tags")
+    report = sub.add_parser("report", help="re-render a run folder's reports")
+    report.add_argument("run_dir", type=Path)
+    compare = sub.add_parser("compare", help="compare two run folders")
+    compare.add_argument("run_a", type=Path)
+    compare.add_argument("run_b", type=Path)
+    compare.add_argument("--out", type=Path, help="also write the comparison to this file")
+    compare.add_argument("--no-fail", action="store_true",
+                         help="exit 0 even when B has new failures")
+    sub.add_parser("demo", help="refengine's derivatives of a small function, every mode")
+    try:
+        from reports.explain_cli import add_explain_parser
+    except ImportError:  # the explain command arrives with refengine.explain
+        pass
+    else:
+        add_explain_parser(sub)
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="gradparity", description=__doc__)
-    sub = parser.add_subparsers(dest="command")
-    sub.add_parser("demo", help="show refengine's derivatives of a small function")
-    for name in ("run", "check", "bench", "list", "report", "compare", "explain"):
-        sub.add_parser(name, help="not yet implemented")
+    parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command in (None, "demo"):
-        from reports.demo import run_demo
+    from reports import commands
+    from reports.rundir import RunFolderError
+    from reports.selection import SelectionError
 
-        run_demo()
-        return 0
-    print(f"gradparity {args.command}: not yet implemented", file=sys.stderr)
-    return 2
+    try:
+        if args.command in (None, "demo"):
+            from reports.demo import run_demo
+
+            run_demo()
+            return EXIT_OK
+        if args.command == "explain":
+            from reports.explain_cli import run_explain
+
+            return run_explain(args)
+        handler = {
+            "run": commands.run, "check": commands.check, "bench": commands.bench,
+            "list": commands.listing, "report": commands.report, "compare": commands.compare,
+        }[args.command]
+        return handler(args)
+    except SelectionError as e:
+        print(f"gradparity: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except RunFolderError as e:
+        print(f"gradparity: {e}", file=sys.stderr)
+        return EXIT_RUN_FOLDER
 
 
 if __name__ == "__main__":

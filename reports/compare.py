@@ -1,0 +1,90 @@
+"""Two runs side by side: new failures, fixed ones, changed conventions, and timing changes
+beyond the measured noise (for two framework versions, or two machines)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from reports.render import environment_lines
+from reports.rundir import RunFolder
+
+__all__ = ["Comparison", "compare_runs"]
+
+GOOD = ("pass", "divergence-documented")
+FAILING = ("fail", "error", "nonfinite")
+CHECK_KEY = ["case", "adapter", "mode", "dtype", "check"]
+TIMING_KEY = ["case", "adapter", "mode", "dtype", "size", "quantity"]
+# A timing change counts when it exceeds both this floor and twice the runs' relative spread.
+MIN_CHANGE = 0.10
+
+
+@dataclass(frozen=True)
+class Comparison:
+    new_failures: pd.DataFrame
+    fixed: pd.DataFrame
+    changed_conventions: pd.DataFrame
+    other_status_changes: pd.DataFrame
+    timing_changes: pd.DataFrame
+    markdown: str
+
+
+def _status_changes(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    merged = a[[*CHECK_KEY, "status", "convention", "message"]].merge(
+        b[[*CHECK_KEY, "status", "convention", "message"]], on=CHECK_KEY,
+        suffixes=("_a", "_b"),
+    )
+    return merged
+
+
+def _timing_changes(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    if a.empty or b.empty:
+        return pd.DataFrame(columns=[*TIMING_KEY, "median_a", "median_b", "ratio", "noise"])
+    merged = a[[*TIMING_KEY, "median_s", "iqr_s"]].merge(
+        b[[*TIMING_KEY, "median_s", "iqr_s"]], on=TIMING_KEY, suffixes=("_a", "_b")
+    )
+    ratio = merged["median_s_b"] / merged["median_s_a"]
+    noise = (merged["iqr_s_a"] / merged["median_s_a"]).fillna(0) + (
+        merged["iqr_s_b"] / merged["median_s_b"]
+    ).fillna(0)
+    beyond = (np.abs(np.log(ratio)) > np.log1p(MIN_CHANGE)) & (np.abs(ratio - 1) > 2 * noise)
+    out = merged.assign(ratio=ratio, noise=noise)[beyond]
+    out = out.rename(columns={"median_s_a": "median_a", "median_s_b": "median_b"})
+    return out[[*TIMING_KEY, "median_a", "median_b", "ratio", "noise"]].reset_index(drop=True)
+
+
+def _section(title: str, frame: pd.DataFrame, columns: list[str]) -> list[str]:
+    lines = [f"## {title} ({len(frame)})", ""]
+    lines.append(frame[columns].to_markdown(index=False, floatfmt=".3g") if len(frame)
+                 else "_(none)_")
+    return [*lines, ""]
+
+
+def compare_runs(a: RunFolder, b: RunFolder) -> Comparison:
+    ca, cb = a.conformance(), b.conformance()
+    changes = _status_changes(ca, cb)
+    was_good, is_good = changes["status_a"].isin(GOOD), changes["status_b"].isin(GOOD)
+    new_failures = changes[was_good & changes["status_b"].isin(FAILING)]
+    fixed = changes[changes["status_a"].isin(FAILING) & is_good]
+    conv_a = changes["convention_a"].fillna("")
+    conv_b = changes["convention_b"].fillna("")
+    changed_conventions = changes[(conv_a != conv_b) & (conv_a != "") & (conv_b != "")]
+    other = changes[(changes["status_a"] != changes["status_b"])
+                    & ~changes.index.isin(new_failures.index) & ~changes.index.isin(fixed.index)]
+    timing = _timing_changes(a.timing(), b.timing())
+    status_cols = [*CHECK_KEY, "status_a", "status_b"]
+    lines = ["# gradparity compare", "", f"A: `{a.path}`", *environment_lines(a.environment()),
+             "", f"B: `{b.path}`", *environment_lines(b.environment()), ""]
+    lines += _section("New failures (A passed, B fails)", new_failures,
+                      [*status_cols, "message_b"])
+    lines += _section("Fixed (A failed, B passes)", fixed, status_cols)
+    lines += _section("Changed conventions", changed_conventions,
+                      [*CHECK_KEY, "convention_a", "convention_b"])
+    lines += _section("Other status changes", other, status_cols)
+    lines += _section(f"Timing changes beyond the noise (and beyond {MIN_CHANGE:.0%})", timing,
+                      [*TIMING_KEY, "median_a", "median_b", "ratio", "noise"])
+    return Comparison(new_failures.reset_index(drop=True), fixed.reset_index(drop=True),
+                      changed_conventions.reset_index(drop=True), other.reset_index(drop=True),
+                      timing, "\n".join(lines))

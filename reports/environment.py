@@ -1,0 +1,70 @@
+"""What a run ran on: written as environment.json beside every run's records."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.metadata
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["collect_environment"]
+
+PACKAGES = ("numpy", "scipy", "torch", "jax", "jaxlib", "tensorflow-cpu", "tensorflow",
+            "autograd", "pandas", "matplotlib", "gradparity")
+THREAD_VARIABLES = ("GRADPARITY_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                    "MKL_NUM_THREADS", "XLA_FLAGS", "TF_NUM_INTRAOP_THREADS",
+                    "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _git_commit() -> str | None:
+    root = Path(__file__).resolve().parent.parent
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                             text=True, timeout=5, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() or None
+
+
+def _versions() -> dict[str, str]:
+    # Read from package metadata: never import a framework just to learn its version.
+    found = {}
+    for name in PACKAGES:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def collect_environment(argv: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+    """Versions of Python and every framework, CPU, thread settings, git commit, date and the
+    command line."""
+    affinity = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    return {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "command_line": list(sys.argv if argv is None else argv),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpu": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "cpu_affinity": affinity,
+        "versions": _versions(),
+        "thread_environment": {k: os.environ[k] for k in THREAD_VARIABLES if k in os.environ},
+        "git_commit": _git_commit(),
+        **extra,
+    }

@@ -1,0 +1,62 @@
+"""The two tidy record schemas (design.md) and the pandas frames built from them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+__all__ = [
+    "CATEGORY_ORDER",
+    "CONFORMANCE_COLUMNS",
+    "STATUSES",
+    "TIMING_COLUMNS",
+    "category_of",
+    "conformance_frame",
+    "timing_frame",
+]
+
+CONFORMANCE_COLUMNS = (
+    "run_id", "case", "tags", "adapter", "framework_version", "mode", "device", "dtype",
+    "check", "status", "max_abs_err", "max_rel_err", "tol", "oracle_err", "worst_index",
+    "got", "expected", "convention", "message", "seconds",
+)
+TIMING_COLUMNS = (
+    "run_id", "case", "adapter", "mode", "device", "dtype", "size", "n_inputs", "quantity",
+    "median_s", "min_s", "iqr_s", "n_samples", "threads", "peak_bytes", "memory_method",
+)
+STATUSES = ("pass", "fail", "error", "unsupported", "nonfinite", "divergence-documented")
+
+# A case's category for the matrix: its most specific tag, in this order.
+CATEGORY_ORDER = (
+    "model", "kink", "trap", "delicate", "control-flow", "nested", "linalg", "special",
+    "indexing", "structure", "reduction", "binary", "selection", "elementwise",
+)
+
+
+def category_of(tags: str | Iterable[str]) -> str:
+    names = set(tags.split(",")) if isinstance(tags, str) else set(tags)
+    return next((c for c in CATEGORY_ORDER if c in names), "other")
+
+
+def _frame(records: Iterable[Mapping[str, Any] | Any], columns: tuple[str, ...], kind: str):
+    rows = [r if isinstance(r, Mapping) else r.to_dict() for r in records]
+    extra = {key for row in rows for key in row} - set(columns)
+    if extra:
+        raise ValueError(f"{kind} records have columns outside the schema: {sorted(extra)}")
+    return pd.DataFrame(rows, columns=list(columns)) if rows else pd.DataFrame(columns=columns)
+
+
+def conformance_frame(records: Iterable[Any]) -> pd.DataFrame:
+    """Conformance records (dicts or objects with ``to_dict``) as a frame in schema order."""
+    frame = _frame(records, CONFORMANCE_COLUMNS, "conformance")
+    unknown = set(frame["status"].dropna()) - set(STATUSES)
+    if unknown:
+        raise ValueError(f"unknown statuses {sorted(unknown)}; expected one of {STATUSES}")
+    return frame
+
+
+def timing_frame(records: Iterable[Any]) -> pd.DataFrame:
+    """Timing records as a frame in schema order."""
+    return _frame(records, TIMING_COLUMNS, "timing")

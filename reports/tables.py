@@ -1,0 +1,116 @@
+"""The report's tables, each a pandas frame computed from the tidy records."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from reports.schema import STATUSES, category_of
+
+__all__ = [
+    "coverage_table",
+    "matrix_by_category",
+    "status_counts",
+    "timing_table",
+    "undocumented_failures",
+    "worst_errors",
+]
+
+FAILING = ("fail", "error", "nonfinite")
+
+
+def _column(frame: pd.DataFrame) -> pd.Series:
+    return frame["adapter"].astype(str) + "/" + frame["mode"].astype(str)
+
+
+def status_counts(conformance: pd.DataFrame) -> pd.DataFrame:
+    """Records per adapter/mode and status (every status a column, zeros included)."""
+    if conformance.empty:
+        return pd.DataFrame(columns=["adapter/mode", *STATUSES, "total"])
+    counts = pd.crosstab(_column(conformance), conformance["status"])
+    counts = counts.reindex(columns=list(STATUSES), fill_value=0)
+    counts["total"] = counts.sum(axis=1)
+    counts.index.name = "adapter/mode"
+    return counts.reset_index()
+
+
+def matrix_by_category(conformance: pd.DataFrame) -> pd.DataFrame:
+    """Case category x adapter/mode: 'pass / failing / documented / unsupported' counts."""
+    if conformance.empty:
+        return pd.DataFrame()
+    frame = conformance.assign(
+        category=conformance["tags"].fillna("").map(category_of), column=_column(conformance)
+    )
+
+    def cell(group: pd.DataFrame) -> str:
+        s = group["status"]
+        return (f"{(s == 'pass').sum()} / {s.isin(FAILING).sum()} / "
+                f"{(s == 'divergence-documented').sum()} / {(s == 'unsupported').sum()}")
+
+    table = frame.groupby(["category", "column"]).apply(cell, include_groups=False).unstack()
+    table.columns.name = None
+    return table.fillna("").reset_index()
+
+
+def pass_fraction(conformance: pd.DataFrame) -> pd.DataFrame:
+    """Category x adapter/mode: the fraction of checked (not unsupported) records that pass
+    or match a documented divergence; NaN where nothing was checked."""
+    frame = conformance.assign(
+        category=conformance["tags"].fillna("").map(category_of), column=_column(conformance)
+    )
+    frame = frame[frame["status"] != "unsupported"]
+    good = frame["status"].isin(["pass", "divergence-documented"])
+    return good.groupby([frame["category"], frame["column"]]).mean().unstack()
+
+
+def undocumented_failures(conformance: pd.DataFrame, limit: int | None = None) -> pd.DataFrame:
+    """Failing records (fail, error, nonfinite), worst relative error first."""
+    bad = conformance[conformance["status"].isin(FAILING)]
+    bad = bad.sort_values("max_rel_err", ascending=False, na_position="last")
+    columns = ["case", "adapter", "mode", "dtype", "check", "status", "max_rel_err", "message"]
+    return (bad[columns] if limit is None else bad[columns].head(limit)).reset_index(drop=True)
+
+
+def worst_errors(conformance: pd.DataFrame, per_adapter: int = 5) -> pd.DataFrame:
+    """The largest relative errors each adapter reached among checks it passed or failed."""
+    checked = conformance[conformance["status"].isin(["pass", "fail"])]
+    checked = checked.dropna(subset=["max_rel_err"])
+    checked = checked.sort_values("max_rel_err", ascending=False)
+    top = checked.groupby("adapter", sort=True).head(per_adapter)
+    columns = ["adapter", "mode", "dtype", "case", "check", "status", "max_rel_err", "tol"]
+    return top[columns].reset_index(drop=True)
+
+
+def coverage_table() -> pd.DataFrame:
+    """Vocabulary name x adapter: native / composite / missing (unavailable adapters omitted)."""
+    import adapters
+
+    columns = {}
+    for adapter in adapters.all():
+        if adapter.available():
+            columns[adapter.name] = pd.Series(adapter.coverage())
+    table = pd.DataFrame(columns)
+    table.index.name = "name"
+    return table.reset_index()
+
+
+def timing_table(timing: pd.DataFrame) -> pd.DataFrame:
+    """Per case, size, dtype and adapter/mode: forward and value-and-gradient medians, their
+    ratio, compile time, and speed relative to refengine and to the fastest adapter."""
+    if timing.empty:
+        return pd.DataFrame()
+    frame = timing.assign(column=_column(timing))
+    wide = frame.pivot_table(index=["case", "size", "dtype", "column"], columns="quantity",
+                             values="median_s", aggfunc="first")
+    for needed in ("forward", "value_and_grad", "compile"):
+        if needed not in wide:
+            wide[needed] = float("nan")
+    wide["grad/forward"] = wide["value_and_grad"] / wide["forward"]
+    keys = ["case", "size", "dtype"]
+    grad = wide["value_and_grad"]
+    fastest = grad.groupby(level=keys).transform("min")
+    wide["vs fastest"] = grad / fastest
+    ref = grad[grad.index.get_level_values("column").str.startswith("refengine/")]
+    ref = ref.droplevel("column")
+    wide["vs refengine"] = grad / ref.reindex(wide.index.droplevel("column")).to_numpy()
+    keep = ["forward", "value_and_grad", "grad/forward", "compile", "vs refengine", "vs fastest"]
+    return wide[keep].reset_index().rename(columns={"column": "adapter/mode"})
