@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
@@ -10,6 +9,8 @@ import pytest
 import adapters
 from adapters.base import COMPOSITE, MISSING, NATIVE, VOCABULARY_NAMES, Unsupported
 from cases.vocabulary import qualified_names
+
+from .adapter_support import require
 
 ALL = ["numpy", "refengine", "torch", "jax", "tensorflow", "autograd"]
 
@@ -26,14 +27,6 @@ COMPOSITES = {
 MISSING_NAMES = {"numpy": {"grad"}}
 
 
-def require(name: str) -> Any:
-    adapter = adapters.get(name)
-    status = adapter.available()
-    if not status:
-        if os.environ.get("GRADPARITY_REQUIRE_FRAMEWORKS"):
-            pytest.fail(f"{name} is required but unavailable: {status.reason}")
-        pytest.skip(f"{name} unavailable: {status.reason}")
-    return adapter
 
 
 def _lookup(xp: Any, qualified: str) -> Any:

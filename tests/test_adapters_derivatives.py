@@ -9,7 +9,6 @@ anywhere else, fails.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +18,8 @@ import pytest
 
 import adapters
 from adapters.base import Unsupported, floating_argnums
+
+from .adapter_support import require
 
 RNG = np.random.default_rng(7)
 ADAPTERS = ["torch", "jax", "tensorflow", "autograd"]
@@ -107,14 +108,6 @@ KNOWN_INACCURATE = {
 }
 
 
-def require(name: str) -> Any:
-    adapter = adapters.get(name)
-    status = adapter.available()
-    if not status:
-        if os.environ.get("GRADPARITY_REQUIRE_FRAMEWORKS"):
-            pytest.fail(f"{name} is required but unavailable: {status.reason}")
-        pytest.skip(f"{name} unavailable: {status.reason}")
-    return adapter
 
 
 def _like_outputs(out: Any) -> Any:

@@ -16,20 +16,14 @@ import pytest
 import adapters
 from adapters.base import Adapter, FrameworkError, Outcome, Unsupported, attempt
 
+from .adapter_support import require
+
 ROOT = Path(__file__).resolve().parents[1]
 FRAMEWORKS = {"torch": "torch", "jax": "jax", "tensorflow": "tensorflow",
               "autograd": "autograd"}
 X = np.random.default_rng(3).normal(size=(3, 4))
 
 
-def require(name: str) -> Any:
-    adapter = adapters.get(name)
-    status = adapter.available()
-    if not status:
-        if os.environ.get("GRADPARITY_REQUIRE_FRAMEWORKS"):
-            pytest.fail(f"{name} is required but unavailable: {status.reason}")
-        pytest.skip(f"{name} unavailable: {status.reason}")
-    return adapter
 
 
 def run_python(code: str, **env: str) -> str:

@@ -7,7 +7,6 @@ one argument form. Where a framework serves a name only in some forms, the excep
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +17,8 @@ import pytest
 import adapters
 from adapters.base import MISSING, Unsupported
 from cases.vocabulary import qualified_names
+
+from .adapter_support import require
 
 RNG = np.random.default_rng(20240605)
 ADAPTERS = ["refengine", "torch", "jax", "tensorflow", "autograd"]
@@ -256,16 +257,6 @@ KNOWN_INACCURATE = {
 JIT_SAMPLES = list({sample.name: sample for sample in reversed(SAMPLES)}.values())
 
 
-def require(name: str) -> Any:
-    """The adapter, or a skip when its framework is missing (a failure in CI, where
-    GRADPARITY_REQUIRE_FRAMEWORKS=1 says every framework must be there)."""
-    adapter = adapters.get(name)
-    status = adapter.available()
-    if not status:
-        if os.environ.get("GRADPARITY_REQUIRE_FRAMEWORKS"):
-            pytest.fail(f"{name} is required but unavailable: {status.reason}")
-        pytest.skip(f"{name} unavailable: {status.reason}")
-    return adapter
 
 
 def _compare(got: Any, expected: Any, where: str, rtol: float = 1e-12) -> None:
