@@ -15,6 +15,7 @@ from __future__ import annotations
 from refengine import derivatives  # noqa: F401 - loads the rules into the primitives
 from refengine.api import grad, hessian, hvp, jacfwd, jacobian, jvp, value_and_grad, vjp
 from refengine.check import GradientCheckError, check_grads
+from refengine.explainer import explain
 from refengine.primitive import Primitive, Tracer
 from refengine.primitives import stop_gradient
 from refengine.traces import EscapedTracerError
@@ -25,6 +26,7 @@ __all__ = [
     "Primitive",
     "Tracer",
     "check_grads",
+    "explain",
     "grad",
     "hessian",
     "hvp",

@@ -10,6 +10,7 @@ inner trace is itself recorded by outer traces: that is what makes higher order 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -177,9 +178,16 @@ class ReverseTrace:
             return tuple(ReverseTracer(o, self, v) for o, v in zip(out, node.out_vars))
         return ReverseTracer(out, self, node)
 
-    def backward(self, seeds: dict[Any, Any]) -> dict[Any, Any]:
+    def backward(
+        self, seeds: dict[Any, Any], observe: Callable[[Node, Any, list], None] | None = None
+    ) -> dict[Any, Any]:
         """Propagate cotangents from the seeded outputs back through the tape; returns what
-        is left: the cotangents of the input leaves."""
+        is left: the cotangents of the input leaves.
+
+        ``observe(node, g, sent)``, if given, sees each step: the cotangent arriving at the
+        node and, per input, ``(position, key, cotangent sent, whether it was summed over
+        broadcast axes)`` (rf.explain shows the chain rule with it).
+        """
         ct = dict(seeds)
         pop = ct.pop
         for node in reversed(self.tape):
@@ -194,15 +202,21 @@ class ReverseTrace:
                 if g is None:
                     continue
             rules, args = prim.vjp, node.args
+            sent = [] if observe is not None else None
             for i, key in node.parents:
                 rule = rules[i] if type(rules) is tuple else rules(i)
                 c = rule(g, node.out, *args, **node.params)
                 x = args[i]
-                if c.shape != x.shape or c.dtype != x.dtype:
+                summed = c.shape != x.shape
+                if summed or c.dtype != x.dtype:
                     c = unbroadcast(c, x.shape, x.dtype)
                 prev = ct.get(key)
                 # `+` dispatches to the add primitive when either side is traced.
                 ct[key] = c if prev is None else prev + c
+                if sent is not None:
+                    sent.append((i, key, c, summed))
+            if observe is not None:
+                observe(node, g, sent)
         return ct
 
 

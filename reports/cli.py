@@ -10,6 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from reports.explain_cli import add_explain_parser
+
 __all__ = ["EXIT_FAILURES", "EXIT_OK", "EXIT_RUN_FOLDER", "EXIT_USAGE", "main"]
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_RUN_FOLDER = 0, 1, 2, 3
@@ -67,12 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--no-fail", action="store_true",
                          help="exit 0 even when B has new failures")
     sub.add_parser("demo", help="refengine's derivatives of a small function, every mode")
-    try:
-        from reports.explain_cli import add_explain_parser
-    except ImportError:  # the explain command arrives with refengine.explain
-        pass
-    else:
-        add_explain_parser(sub)
+    add_explain_parser(sub)
     return parser
 
 

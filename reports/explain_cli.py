@@ -40,7 +40,8 @@ def add_explain_parser(subparsers: Any) -> argparse.ArgumentParser:
         "explain", help="show how a function is differentiated, step by step",
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("target", metavar="CASE_OR_MODULE:FUNCTION",
-                   help="a case name (gradparity list) or module:function / file.py:function")
+                   help="a case name (gradparity list cases), or module:function or "
+                        "file.py:function")
     p.add_argument("--shape", action="append", default=[], metavar="SHAPE",
                    help="shape of the next input of a module:function target: 3, 3x2, or "
                         "scalar (repeat once per input; default scalar)")
@@ -109,8 +110,8 @@ def resolve_target(target: str) -> tuple[str, Any]:
         try:
             return "case", cases.get(target)
         except KeyError as exc:
-            raise TargetError(f"unknown case: {exc}. Run 'gradparity list' for the cases, or "
-                              "name your own function as module:function") from exc
+            raise TargetError(f"unknown case: {exc}. Run 'gradparity list cases' for the "
+                              "cases, or name your own function as module:function") from exc
     module_name, _, func_name = target.rpartition(":")
     if not module_name or not func_name:
         raise TargetError(f"bad target {target!r}: write module:function or file.py:function")
@@ -124,7 +125,7 @@ def resolve_target(target: str) -> tuple[str, Any]:
 
 
 def _inputs(f: Any, shapes: list[tuple[int, ...]], positive: bool, seed: int) -> list[Any]:
-    from refengine.explain import is_case_style
+    from refengine.explainer import is_case_style
 
     params = list(inspect.signature(f).parameters.values())
     if is_case_style(f):
@@ -144,7 +145,7 @@ def _inputs(f: Any, shapes: list[tuple[int, ...]], positive: bool, seed: int) ->
 
 def run_explain(args: argparse.Namespace) -> int:
     """Run ``gradparity explain`` with parsed ``args``; return the exit status."""
-    from refengine.explain import ExplainError, explain, explain_case
+    from refengine.explainer import ExplainError, explain, explain_case
 
     frameworks = None
     if args.frameworks is not None:
