@@ -61,25 +61,31 @@ class Primitive:
         self.data_args: frozenset[int] = frozenset()
 
     def __call__(self, *args: Any, **params: Any) -> Any:
-        return bind(self, args, params)
+        """Apply the primitive: hand it to the innermost trace among its arguments, or
+        compute it (the hot path of the engine, hence written out here)."""
+        top = None
+        level = 0
+        for a in args:
+            if isinstance(a, Tracer):
+                trace = a._trace
+                if trace.level > level:
+                    top = trace
+                    level = trace.level
+        if top is None:
+            try:
+                return self.impl(*args, **params)
+            except ValueError as e:
+                # NumPy's message says what is wrong ("could not be broadcast"); add which op.
+                raise ValueError(f"in refengine primitive '{self.name}': {e}") from e
+        return top.process(self, args, params)
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
 
 
-def bind(prim: Primitive, args: tuple[Any, ...], params: dict[str, Any]) -> Any:
-    """Apply ``prim``: hand it to the innermost trace among its arguments, or compute it."""
-    top = None
-    level = 0
-    for a in args:
-        if isinstance(a, Tracer):
-            trace = a._trace
-            if trace.level > level:
-                top = trace
-                level = trace.level
-    if top is None:
-        return apply_impl(prim, args, params)
-    return top.process(prim, args, params)
+def bind(prim: Primitive, args: Any, params: dict[str, Any]) -> Any:
+    """``prim(*args, **params)``: the form the traces use for operands held in a list."""
+    return prim(*args, **params)
 
 
 def apply_impl(prim: Primitive, args: Any, params: dict[str, Any]) -> Any:
