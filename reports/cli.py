@@ -36,6 +36,9 @@ def _selection_options(parser: argparse.ArgumentParser, *, timing: bool) -> None
     parser.add_argument("--no-fail", action="store_true",
                         help="exit 0 even when undocumented failures are found")
     parser.add_argument("--seed", type=int, default=0, help="seed for every sampled input")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="worker processes for the checks (default: one per CPU); "
+                        "timings always run in one process")
     if timing:
         parser.add_argument("--sizes", default=None,
                             help="'check', 'sweep' (default for bench), or sweep indices "

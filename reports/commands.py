@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -53,6 +54,8 @@ def _folder(args: argparse.Namespace) -> RunFolder:
 def _start(args: argparse.Namespace) -> tuple[Selection, RunFolder]:
     from adapters import threads
 
+    if args.quick and not args.dtypes:
+        args.dtypes = "float64"  # a smoke run: one dtype; a full run checks both
     selection = select(args)  # validate names before touching the folder
     threads.configure(args.threads)
     folder = _folder(args)
@@ -64,17 +67,65 @@ def _start(args: argparse.Namespace) -> tuple[Selection, RunFolder]:
     return selection, folder
 
 
-def _run_checks(selection: Selection, folder: RunFolder, args: argparse.Namespace) -> None:
+def _check_group(items: list[tuple[str, str, str, str]], seed: int, run_id: str,
+                 quick: bool) -> list[dict[str, Any]]:
+    """Every (adapter, mode) of one case and dtype: one task, so the case's finite-difference
+    reference (cached per case and dtype) is computed once for all of them."""
+    import adapters
+    import cases
     from cases.conformance.run import run_case
 
+    checks = _quick_checks() if quick else None
+    out = []
+    for case_name, adapter_name, mode, dtype in items:
+        records = run_case(cases.get(case_name), adapters.get(adapter_name), mode, dtype,
+                           seed=seed, run_id=run_id, checks=checks)
+        out.extend(r.to_dict() for r in records)
+    return out
+
+
+def _quick_checks() -> list[str]:
+    # A smoke run keeps the first-order checks: value, cross-AD, adjoint, oracle, non-finite
+    # and kinks; second order, float32-vs-float64 and determinism wait for a full run.
+    from cases.conformance.checks import CHECKS
+
+    slow = {"hvp_vs_oracle", "hvp_vs_refengine", "float32_vs_float64", "determinism"}
+    return [c for c in CHECKS if c not in slow]
+
+
+def _worker_setup(threads: int) -> None:
+    from adapters import threads as thread_control
+
+    thread_control.configure(threads)
+
+
+def _run_checks(selection: Selection, folder: RunFolder, args: argparse.Namespace) -> None:
     done = folder.done("conformance") if args.resume else set()
-    todo = [c for c in selection.combinations()
-            if (c[0].name, c[1].name, c[2], c[3]) not in done]
+    todo = [(c.name, a.name, m, d) for c, a, m, d in selection.combinations()
+            if (c.name, a.name, m, d) not in done]
+    groups: dict[tuple[str, str], list[tuple[str, str, str, str]]] = {}
+    for item in todo:
+        groups.setdefault((item[0], item[3]), []).append(item)
+    jobs = args.jobs if args.jobs else (os.cpu_count() or 1)
+    common = (args.seed, folder.path.name, args.quick)
     with _progress(len(todo), "checks", args.quiet) as advance:
-        for case, adapter, mode, dtype in todo:
-            records = run_case(case, adapter, mode, dtype, seed=args.seed)
-            folder.append("conformance", records)  # written now: a crash keeps it
-            advance(note=f"{case.name} {adapter.name}/{mode} {dtype}")
+        if jobs == 1 or len(groups) < 2:
+            for (case, dtype), items in groups.items():
+                folder.append("conformance", _check_group(items, *common))  # written now
+                advance(len(items), note=f"{case} {dtype}")
+            return
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        # spawn, not fork: the frameworks' thread pools do not survive a fork.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_setup,
+                                 initargs=(args.threads,)) as pool:
+            futures = {pool.submit(_check_group, items, *common): key
+                       for key, items in groups.items()}
+            for future in as_completed(futures):
+                folder.append("conformance", future.result())  # written as each finishes
+                advance(len(groups[futures[future]]), note=" ".join(futures[future]))
 
 
 def _sizes(args: argparse.Namespace, default: str) -> Any:
@@ -103,7 +154,8 @@ def _run_timings(selection: Selection, folder: RunFolder, args: argparse.Namespa
             if adapters:
                 records = run_timings([case], adapters, selection.modes, selection.dtypes,
                                       sizes=sizes, quick=args.quick, isolate=args.isolate,
-                                      threads=args.threads, seed=args.seed)
+                                      threads=args.threads, seed=args.seed,
+                                      run_id=folder.path.name)
                 for record in records:
                     folder.append("timing", [record])
             advance(note=case.name)
