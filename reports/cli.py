@@ -80,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from reports import commands
+    from reports.commands import HarnessMissingError
     from reports.rundir import RunFolderError
     from reports.selection import SelectionError
 
@@ -98,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             "list": commands.listing, "report": commands.report, "compare": commands.compare,
         }[args.command]
         return handler(args)
-    except SelectionError as e:
+    except (SelectionError, HarnessMissingError) as e:
         print(f"gradparity: {e}", file=sys.stderr)
         return EXIT_USAGE
     except RunFolderError as e:

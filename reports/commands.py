@@ -16,7 +16,7 @@ from reports.render import render
 from reports.rundir import RunFolder
 from reports.selection import Selection, select
 
-__all__ = ["bench", "check", "compare", "listing", "report", "run"]
+__all__ = ["HarnessMissingError", "bench", "check", "compare", "listing", "report", "run"]
 
 EXIT_OK, EXIT_FAILURES = 0, 1
 FAILING = ("fail", "error", "nonfinite")
@@ -54,17 +54,33 @@ def _folder(args: argparse.Namespace) -> RunFolder:
 def _start(args: argparse.Namespace) -> tuple[Selection, RunFolder]:
     from adapters import threads
 
+
     if args.quick and not args.dtypes:
         args.dtypes = "float64"  # a smoke run: one dtype; a full run checks both
     selection = select(args)  # validate names before touching the folder
     threads.configure(args.threads)
     folder = _folder(args)
+    _require_harness("cases.timing" if args.command == "bench" else "cases.conformance")
     if not (args.resume and (folder.path / "environment.json").exists()):
         folder.write_environment(collect_environment(
             threads=threads.describe() if hasattr(threads, "describe") else args.threads,
             adapters={a.name: a.versions() for a in selection.adapters},
         ))
     return selection, folder
+
+
+class HarnessMissingError(RuntimeError):
+    """The conformance or timing harness is not part of this installation."""
+
+
+def _require_harness(module: str) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise HarnessMissingError(
+            f"this version of gradparity has no {module} (the conformance and timing harnesses "
+            "are in progress); list, report, compare, explain and demo work"
+        )
 
 
 def _check_group(items: list[tuple[str, str, str, str]], seed: int, run_id: str,
@@ -100,6 +116,7 @@ def _worker_setup(threads: int) -> None:
 
 
 def _run_checks(selection: Selection, folder: RunFolder, args: argparse.Namespace) -> None:
+    _require_harness("cases.conformance")
     done = folder.done("conformance") if args.resume else set()
     todo = [(c.name, a.name, m, d) for c, a, m, d in selection.combinations()
             if (c.name, a.name, m, d) not in done]
@@ -143,6 +160,7 @@ def _sizes(args: argparse.Namespace, default: str) -> Any:
 
 
 def _run_timings(selection: Selection, folder: RunFolder, args: argparse.Namespace) -> None:
+    _require_harness("cases.timing")
     from cases.timing.run import run_timings
 
     done = {(case, adapter) for case, adapter, _, _ in folder.done("timing")} if args.resume \
