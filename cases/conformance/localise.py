@@ -1,0 +1,177 @@
+"""VJP and JVP against the oracle, and pinning a failure down to one Jacobian entry.
+
+Small inputs: the oracle's full Jacobian ``J`` is known, so ``J^T u`` is compared with
+``u^T J`` entry by entry (naming the input entry) and ``J v`` with the oracle's ``J v`` (naming
+the output entry). On a failure the other index is found with one VJP per output (unit
+cotangents) or one JVP per input (unit tangents): the record names ``d out[i] / d x[j]``.
+
+Large inputs: one projection each, ``<J^T u, v>`` against ``u . (J v)`` and ``J v`` against
+the oracle's ``J v``; a failing projection is bisected over input blocks (the direction
+restricted to a block, the oracle re-run along it) down to the single input entry.
+
+Input entries where the oracle is undefined (a jump, an infinite slope) are left out of the
+smooth comparison; the finite and kink checks judge them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from cases.conformance.compare import Verdict, compare
+from cases.conformance.context import Context
+from cases.conformance.records import FAIL
+from cases.conformance.reference import flat
+from cases.conformance.scales import finite_abs, global_scale
+from refengine.numeric import bisect
+
+__all__ = ["jvp_full", "jvp_projected", "vjp_full", "vjp_projected"]
+
+_LOCALISE_MAX = 64  # at most this many extra framework calls to name the second index
+_FD = "finite differences"
+
+
+def vjp_full(ctx: Context, got: np.ndarray) -> Verdict:
+    ref = ctx.ref
+    jac = ref.oracle().jac
+    assert jac is not None
+    u = flat(ref.u)
+    bad_cols = ref.oracle().invalid_columns() | ref.kink_columns()
+    value = np.where(np.isfinite(jac.value), jac.value, 0.0)
+    expected = np.where(bad_cols, np.nan, u @ value)
+    err = np.abs(u) @ np.where(np.isfinite(jac.error), jac.error, 0.0)
+    verdict = compare(got, expected, ctx.tol("vjp_vs_oracle"), scale=np.abs(u) @ finite_abs(value),
+                      oracle_err=err, checked=~bad_cols, namer=ref.in_namer(),
+                      what=f"{ctx.name} VJP", reference=f"{_FD} (u^T J)")
+    if verdict.status != FAIL or u.size == 1 or u.size > _LOCALISE_MAX:
+        return verdict
+    # Which output: the column J[:, j] from one VJP per output entry.
+    j = int(verdict.worst)
+    column = []
+    for i in range(u.size):
+        e = np.zeros(u.size)
+        e[i] = 1.0
+        out = ctx.vjp_with(e.reshape(ref.out_shape))
+        if not out.ok:
+            return verdict
+        column.append(out.value[j])
+    entry = compare(np.array(column), jac.value[:, j], ctx.tol("vjp_vs_oracle"),
+                    scale=global_scale(jac.value[:, j]), oracle_err=jac.error[:, j],
+                    namer=lambda i: f"d {ref.out_namer()(i)} / d {ref.in_namer()(j)}",
+                    what=f"{ctx.name} VJP", reference=f"{_FD} (J)")
+    if entry.status != FAIL:
+        return verdict
+    return replace(entry, message=f"{entry.message}. Found from u^T J: {verdict.message}")
+
+
+def jvp_full(ctx: Context, got: np.ndarray) -> Verdict:
+    ref = ctx.ref
+    jac = ref.oracle().jac
+    assert jac is not None
+    v = flat(ref.v)
+    bad_cols = ref.oracle().invalid_columns() | ref.kink_columns()
+    # Outputs that depend on an input entry where the oracle is undefined, or where the case
+    # declares a kink, are left out (the kink and finite checks judge those).
+    sub = jac.value[:, bad_cols]
+    bad_rows = np.any(~np.isfinite(sub) | (sub != 0) | jac.kink[:, bad_cols], axis=1)
+    value = np.where(np.isfinite(jac.value), jac.value, 0.0)
+    err = np.where(np.isfinite(jac.error), jac.error, 0.0) @ np.abs(v)
+    verdict = compare(got, value @ v, ctx.tol("jvp_vs_oracle"), scale=finite_abs(value) @ np.abs(v),
+                      oracle_err=err, checked=~bad_rows, namer=ref.out_namer(),
+                      what=f"{ctx.name} JVP", reference=f"{_FD} (J v)")
+    if verdict.status != FAIL or v.size == 1 or v.size > _LOCALISE_MAX:
+        return verdict
+    # Which input: the row J[i, :] from one JVP per input entry.
+    i = int(verdict.worst)
+    row, cols = [], np.flatnonzero(~bad_cols)
+    for j in cols:
+        e = np.zeros(v.size)
+        e[j] = 1.0
+        out = ctx.jvp_along(e)
+        if not out.ok:
+            return verdict
+        row.append(out.value[i])
+    entry = compare(np.array(row), jac.value[i, cols], ctx.tol("jvp_vs_oracle"),
+                    scale=global_scale(jac.value[i, cols]), oracle_err=jac.error[i, cols],
+                    namer=lambda k: f"d {ref.out_namer()(i)} / d {ref.in_namer()(int(cols[k]))}",
+                    what=f"{ctx.name} JVP", reference=f"{_FD} (J)")
+    if entry.status != FAIL:
+        return verdict
+    return replace(entry, message=f"{entry.message}. Found from J v: {verdict.message}")
+
+
+def vjp_projected(ctx: Context, got: np.ndarray) -> Verdict:
+    """The dot-product test <J^T u, v> = u . (J v), then bisection over input blocks."""
+    ref = ctx.ref
+    along = ref.oracle().along_v
+    assert along is not None
+    u, v = flat(ref.u), flat(ref.v)
+    tol = ctx.tol("vjp_vs_oracle")
+
+    def test(direction: np.ndarray, jv_value: np.ndarray, jv_error: np.ndarray,
+             name: str) -> Verdict:
+        scale = max(float(np.abs(u) @ finite_abs(jv_value)), float(np.abs(got) @ np.abs(direction)))
+        return compare(np.array([got @ direction]), np.array([u @ jv_value]), tol, scale=scale,
+                       oracle_err=float(np.abs(u) @ jv_error), namer=lambda _: name,
+                       what=f"{ctx.name} <J^T u, v>", reference=f"{_FD} u . (J v)")
+
+    first = test(v, along.value, along.error, "projection <J^T u, v>")
+    if first.status != FAIL:
+        return first
+
+    def restricted(block: np.ndarray) -> Verdict:
+        vb = np.zeros_like(v)
+        vb[block] = v[block]
+        d = ref.directional_along(vb)
+        return test(vb, d.value, d.error, ref.in_namer()(int(block[0])))
+
+    block = bisect(np.flatnonzero(v), lambda b: restricted(b).status == FAIL)
+    if block.size != 1:
+        return replace(first, message=f"{first.message}; bisection stopped at a block of "
+                                      f"{block.size} input entries")
+    return _single_entry(restricted(block), float(v[block[0]]), first.message)
+
+
+def jvp_projected(ctx: Context, got: np.ndarray) -> Verdict:
+    ref = ctx.ref
+    along = ref.oracle().along_v
+    assert along is not None
+    v = flat(ref.v)
+    tol = ctx.tol("jvp_vs_oracle")
+
+    def test(jv: np.ndarray, value: np.ndarray, error: np.ndarray, namer: object) -> Verdict:
+        ok = np.isfinite(value) & np.isfinite(error)
+        return compare(jv, value, tol, scale=global_scale(value), oracle_err=np.where(ok, error, 0),
+                       checked=ok, namer=namer, what=f"{ctx.name} JVP", reference=f"{_FD} (J v)")
+
+    first = test(got, along.value, along.error, ref.out_namer())
+    if first.status != FAIL:
+        return first
+    i = int(first.worst)
+
+    def restricted(block: np.ndarray) -> Verdict:
+        vb = np.zeros_like(v)
+        vb[block] = v[block]
+        d = ref.directional_along(vb)
+        out = ctx.jvp_along(vb)
+        if not out.ok:
+            return first
+        name = f"d {ref.out_namer()(i)} / d {ref.in_namer()(int(block[0]))}"
+        return test(out.value[i:i + 1], d.value[i:i + 1], d.error[i:i + 1], lambda _: name)
+
+    block = bisect(np.flatnonzero(v), lambda b: restricted(b).status == FAIL)
+    if block.size != 1:
+        return replace(first, message=f"{first.message}; bisection stopped at a block of "
+                                      f"{block.size} input entries")
+    return _single_entry(restricted(block), float(v[block[0]]), first.message)
+
+
+def _single_entry(found: Verdict, vj: float, first_message: str) -> Verdict:
+    """Undo the direction's weight: the entry's own derivative, not times v_j."""
+    if found.status != FAIL or vj == 0:
+        return replace(found, message=f"{first_message}; no single input entry fails alone")
+    scaled = {k: getattr(found, k) / abs(vj) for k in ("max_abs_err", "tol", "oracle_err")}
+    return replace(found, got=found.got / vj, expected=found.expected / vj, **scaled,
+                   message=f"{found.message} (divided by the direction's entry {vj:.6g}). "
+                           f"Found by bisection over input blocks after: {first_message}")

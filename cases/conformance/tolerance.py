@@ -1,0 +1,142 @@
+"""The tolerance model: when is a framework's number "the same" as the reference's?
+
+Every comparison is entry by entry, and an entry passes when
+
+    |got - expected| <= rtol * (|expected| + scale) + tiny + oracle_err
+
+- ``expected`` is the reference's value for that entry (NumPy float64, refengine, the same
+  adapter in float64, or the finite-difference oracle);
+- ``scale`` is the magnitude the computation rounds relative to, so an entry that is a sum of
+  large terms cancelling to nearly zero is not held to a relative precision no floating-point
+  evaluation has. For a VJP entry j it is ``sum_i |u_i| |J_ij|`` and for a JVP entry i
+  ``sum_j |J_ij| |v_j|`` (the absolute terms of the contraction, from the oracle's Jacobian);
+  for a value entry it is ``sum_j |J_ij| |x_j|``, the first-order effect of a relative
+  perturbation of the inputs, i.e. what a backward-stable implementation may differ by. Where
+  no Jacobian is known (inputs too large for a full one), it is the largest ``|expected|`` of
+  the compared vector. It is never multiplied by the array size.
+- ``tiny`` is the dtype's smallest normal number (1.2e-38 for float32, 2.2e-308 for float64):
+  results in the subnormal range carry no relative precision (expit(-100) in float32 is
+  3.7e-44 or 0 depending on the formula);
+- ``oracle_err`` is the oracle's error bound for that entry (0 when the reference is another
+  computation). At a kink the oracle's ``value +- error`` is the interval spanned by the
+  one-sided derivatives, so the same rule tests membership in the subdifferential.
+- ``rtol`` depends on the dtype and on what is compared (``RTOL``):
+
+  ============  ==========================================  =========  =========
+  family        checks                                      float64    float32
+  ============  ==========================================  =========  =========
+  value         value vs NumPy float64                      1e-10      1e-4
+  exact         VJP/JVP/HVP vs refengine, adjoint identity  1e-10      1e-4
+  fd            VJP/JVP/HVP vs the finite-difference oracle 1e-6       2e-3
+  precision     float32 vs the same adapter's float64       --         1e-4
+  determinism   the same call twice                         0          0
+  ============  ==========================================  =========  =========
+
+  float64's 1e-10 leaves ~10^6 ulps for the different orders of operations, formulas and
+  library kernels of two correct implementations; float32's 1e-4 is ~800 ulps of float32.
+  The fd family follows ``refengine.check`` (1e-6 and 2e-3, on top of the oracle's bound).
+  Determinism is bitwise: CPU kernels here have no reason to differ between two calls.
+
+A case may raise a tolerance for a stated reason (``Case.tolerances``: a ``Tolerance`` with
+``rtol``, ``atol``, ``reason`` and optionally a ``dtype`` and a ``check``; ``check`` is a
+family above or a check's own name). The effective tolerance is the larger of the model's and
+``atol + rtol * |expected| + oracle_err``: an override documents why more is needed; it never
+tightens the model, and its reason is quoted in every message that used it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from cases.case import Case
+from cases.case import Tolerance as CaseTolerance
+
+__all__ = ["FAMILIES", "RTOL", "Tol", "family_of", "tolerance_for"]
+
+FAMILIES = ("value", "exact", "fd", "precision", "determinism")
+
+RTOL: dict[tuple[str, str], float] = {
+    ("value", "float64"): 1e-10,
+    ("value", "float32"): 1e-4,
+    ("exact", "float64"): 1e-10,
+    ("exact", "float32"): 1e-4,
+    ("fd", "float64"): 1e-6,
+    ("fd", "float32"): 2e-3,
+    ("precision", "float64"): 1e-10,  # unused: the check runs on float32 only
+    ("precision", "float32"): 1e-4,
+    ("determinism", "float64"): 0.0,
+    ("determinism", "float32"): 0.0,
+}
+
+_FAMILY = {
+    "value": "value",
+    "vjp_vs_refengine": "exact",
+    "jvp_vs_refengine": "exact",
+    "hvp_vs_refengine": "exact",
+    "adjoint": "exact",
+    "vjp_vs_oracle": "fd",
+    "jvp_vs_oracle": "fd",
+    "hvp_vs_oracle": "fd",
+    "kink": "fd",
+    "float32_vs_float64": "precision",
+    "determinism": "determinism",
+    "finite": "exact",
+}
+
+
+def family_of(check: str) -> str:
+    """The tolerance family of a check name (``vjp_vs_oracle`` -> ``fd``)."""
+    return _FAMILY[check]
+
+
+@dataclass(frozen=True)
+class Tol:
+    """The tolerance of one comparison: the model's ``rtol`` plus an optional override."""
+
+    rtol: float
+    tiny: float = 0.0
+    override_rtol: float = 0.0
+    override_atol: float = 0.0
+    reason: str = ""
+
+    def entries(
+        self, expected: np.ndarray, scale: np.ndarray | float, oracle_err: np.ndarray | float = 0.0
+    ) -> np.ndarray:
+        """The tolerance of every entry (see the module docstring)."""
+        mag = np.abs(expected)
+        model = self.rtol * (mag + scale) + self.tiny + oracle_err
+        if not self.reason:
+            return np.asarray(model, dtype=np.float64)
+        custom = self.override_atol + self.override_rtol * mag + oracle_err
+        return np.maximum(model, custom).astype(np.float64)
+
+    def describe(self) -> str:
+        text = f"rtol {self.rtol:.3g} (x (|expected| + scale))"
+        if self.reason:
+            text += (f"; case override atol {self.override_atol:.3g}, rtol "
+                     f"{self.override_rtol:.3g}: {self.reason}")
+        return text
+
+
+def tolerance_for(case: Case, dtype: str, check: str) -> Tol:
+    """The model's tolerance for ``check`` in ``dtype``, raised by the case's override if any."""
+    family = family_of(check)
+    rtol = RTOL[(family, dtype)]
+    tiny = 0.0 if family == "determinism" else float(np.finfo(dtype).tiny)
+    override = _override(case, dtype, check, family)
+    if override is None:
+        return Tol(rtol, tiny)
+    return Tol(rtol, tiny, override.rtol, override.atol, override.reason)
+
+
+def _override(case: Case, dtype: str, check: str, family: str) -> CaseTolerance | None:
+    """The most specific override: the check's own name, then its family, then any check;
+    within each, a dtype-specific one before one for every dtype."""
+    for wanted in (check, family, None):
+        for dt in (dtype, None):
+            for t in case.tolerances:
+                if t.check == wanted and t.dtype == dt:
+                    return t
+    return None

@@ -1,0 +1,259 @@
+"""pytest plugin: the conformance matrix as parametrized tests.
+
+Registered under the ``pytest11`` entry point, so installing gradparity makes it available in
+any repository. A test module asks for the ``gradparity`` fixture::
+
+    def test_conformance(gradparity):
+        gradparity.verify()
+
+and gets one test per case x adapter x mode x dtype x check, with ids such as
+``gmm-jax-jit-float64-vjp_vs_oracle``. Every check of one combination is computed once, by
+``cases.conformance.run_case`` (the same code path as the CLI), and each item reads its record:
+``pass`` and ``divergence-documented`` pass (the citation is attached to the report and listed
+at the end), ``unsupported`` skips with the reason, ``fail``/``error``/``nonfinite`` fail with
+the record's message (the worst entry, never a whole Jacobian).
+
+Options: ``--gp-adapters``, ``--gp-cases`` (names or globs), ``--gp-tags``, ``--gp-dtypes``,
+``--gp-modes``, ``--gp-checks`` (comma-separated), ``--gp-seed``, ``--gp-slow`` and
+``--gp-records PATH`` (every record as JSON lines). Adapters default to every installed AD
+adapter (value-only adapters such as ``numpy`` are left out); negative controls such as
+``refengine-mutant:sin:scale`` may be named. An unavailable adapter's items are skipped with
+the import error, unless ``GRADPARITY_REQUIRE`` (comma-separated adapter names) names it:
+then they fail.
+
+Slow items carry the ``slow`` marker and are collected only with ``--gp-slow`` (or an ``-m``
+expression that mentions ``slow``): jit modes beyond a smoke selection (cases tagged
+``JIT_SMOKE_TAGS``), and every case again at its first sweep size ("large": checked on random
+projections). With pytest-xdist, ``--dist loadgroup`` keeps each case's items on one worker,
+so the oracle runs once per case and dtype.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+__all__ = ["JIT_SMOKE_TAGS", "MatrixItem", "plan"]
+
+JIT_SMOKE_TAGS = frozenset({"model", "kink", "nn", "control-flow", "trap"})
+REQUIRE_ENV = "GRADPARITY_REQUIRE"
+_RECORD_KEY = "gradparity-record"
+_DIVERGENCE_KEY = "gradparity-divergence"
+_combos: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
+_COMBO_CACHE = 8
+# Documented divergences and records seen in this session (on the controller under xdist).
+_state: dict[str, Any] = {"divergences": {}, "records": []}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("gradparity", "gradparity conformance matrix")
+    group.addoption("--gp-adapters", default="", help="comma-separated adapters (default: every "
+                    "installed AD adapter; refengine-mutant:<op>:<kind> for a negative control)")
+    group.addoption("--gp-cases", default="", help="comma-separated case names or globs")
+    group.addoption("--gp-tags", default="", help="only cases with any of these tags (comma)")
+    group.addoption("--gp-dtypes", default="", help="comma-separated dtypes (float64,float32)")
+    group.addoption("--gp-modes", default="", help="comma-separated modes (eager,jit)")
+    group.addoption("--gp-checks", default="", help="comma-separated check names")
+    group.addoption("--gp-seed", type=int, default=0, help="seed of the inputs and directions")
+    group.addoption("--gp-slow", action="store_true", help="also collect the slow items: every "
+                    "jit combination and the large sizes")
+    group.addoption("--gp-records", default="", help="write every record to this JSON-lines file")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: slow tests (gradparity: large sizes and the full "
+                                       "jit matrix; collected with --gp-slow)")
+    config.addinivalue_line("markers", "gradparity: a conformance-matrix item")
+    if not config.pluginmanager.hasplugin("xdist"):
+        config.addinivalue_line("markers", "xdist_group(name): pytest-xdist grouping")
+    _state["divergences"], _state["records"] = {}, []
+
+
+def _split(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+@dataclass(frozen=True)
+class MatrixItem:
+    """One test: a check of a case on an adapter, in a mode, dtype and size."""
+
+    case: Any
+    adapter: str
+    mode: str
+    dtype: str
+    check: str
+    size: Any = None  # None: the case's check size
+    seed: int = 0
+    checks: tuple[str, ...] | None = None  # the checks computed together for this combination
+
+    @property
+    def id(self) -> str:
+        size = "" if self.size is None else f"{self.case.sizes.label(self.size)}-"
+        return f"{self.case.name}-{self.adapter}-{self.mode}-{self.dtype}-{size}{self.check}"
+
+    @property
+    def combo(self) -> tuple[Any, ...]:
+        return (self.case.name, id(self.case), self.adapter, self.mode, self.dtype, self.size,
+                self.seed, self.checks)
+
+    def record(self) -> Any:
+        """This item's record (the whole combination is computed on first use)."""
+        from cases.conformance import run_case
+
+        key = self.combo
+        if key not in _combos:
+            records = run_case(self.case, self.adapter, self.mode, self.dtype, seed=self.seed,
+                               checks=self.checks, size=self.size, run_id="pytest")
+            _combos[key] = {r.check: r for r in records}
+            while len(_combos) > _COMBO_CACHE:
+                _combos.popitem(last=False)
+        _combos.move_to_end(key)
+        return _combos[key][self.check]
+
+
+class Handle:
+    """What a test receives as ``gradparity``: the item, and ``verify()``."""
+
+    def __init__(self, item: MatrixItem, node: pytest.Item) -> None:
+        self.item = item
+        self.node = node
+
+    def verify(self) -> Any:
+        """Turn the record into the test's outcome (and return it)."""
+        item = self.item
+        required = set(_split(os.environ.get(REQUIRE_ENV, "")))
+        if item.adapter in required:
+            from cases.conformance import resolve_adapter
+
+            status = resolve_adapter(item.adapter).available()
+            if not status:
+                pytest.fail(f"{item.adapter} is required ({REQUIRE_ENV}) but not available: "
+                            f"{status.reason}", pytrace=False)
+        record = item.record()
+        if self.node.config.getoption("--gp-records"):
+            self.node.user_properties.append((_RECORD_KEY, record.to_dict()))
+        if record.status == "pass":
+            return record
+        if record.status == "divergence-documented":
+            self.node.user_properties.append((_DIVERGENCE_KEY, record.message))
+            return record
+        if record.status == "unsupported":
+            pytest.skip(record.message or "unsupported")
+        pytest.fail(f"[{record.status}] {record.message}", pytrace=False)
+        return record  # unreachable: pytest.fail raises
+
+
+def _adapter_names(config: pytest.Config) -> list[str]:
+    named = _split(config.getoption("--gp-adapters"))
+    if named:
+        return named
+    import adapters
+
+    return [n for n in adapters.names() if getattr(adapters.get(n), "derivatives", True)]
+
+
+def _slow_wanted(config: pytest.Config) -> bool:
+    return bool(config.getoption("--gp-slow")) or "slow" in (config.option.markexpr or "")
+
+
+def plan(config: pytest.Config) -> Iterator[tuple[MatrixItem, bool]]:
+    """Every (item, slow) the options select, in case-major order."""
+    import cases as library
+    from cases.conformance import planned, resolve_adapter
+
+    names = _split(config.getoption("--gp-cases"))
+    tags = _split(config.getoption("--gp-tags")) or None
+    chosen = library.select(tags=tags) if tags else library.all()
+    if names:
+        wanted = {c.name for n in names for c in library.select(pattern=n)}
+        missing = [n for n in names if not any(True for _ in library.select(pattern=n))]
+        if missing:
+            raise pytest.UsageError(f"--gp-cases: no case matches {', '.join(missing)}")
+        chosen = [c for c in chosen if c.name in wanted]
+    dtypes = _split(config.getoption("--gp-dtypes"))
+    modes = _split(config.getoption("--gp-modes"))
+    checks = tuple(_split(config.getoption("--gp-checks"))) or None
+    seed = config.getoption("--gp-seed")
+    slow = _slow_wanted(config)
+    resolved = [(n, resolve_adapter(n)) for n in _adapter_names(config)]
+    for case in chosen:
+        sizes = [(None, False)]
+        if case.sizes.sweep and case.sizes.sweep[0] != case.sizes.check:
+            sizes.append((case.sizes.sweep[0], True))
+        for name, adapter in resolved:
+            for mode in adapter.modes:
+                if modes and mode not in modes:
+                    continue
+                jit_slow = mode != "eager" and not (case.tags & JIT_SMOKE_TAGS)
+                for dtype in case.dtypes:
+                    if dtypes and dtype not in dtypes:
+                        continue
+                    applicable = planned(case, adapter.name, dtype)
+                    selected = tuple(c for c in applicable if checks is None or c in checks)
+                    for size, large in sizes:
+                        is_slow = jit_slow or large
+                        if is_slow and not slow:
+                            continue
+                        for check in selected:
+                            yield MatrixItem(case, name, mode, dtype, check, size, seed,
+                                             selected), is_slow
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "gradparity" not in metafunc.fixturenames:
+        return
+    config = metafunc.config
+    grouped = config.pluginmanager.hasplugin("xdist")
+    params = []
+    for item, slow in plan(config):
+        marks = [pytest.mark.gradparity]
+        if slow:
+            marks.append(pytest.mark.slow)
+        if grouped:
+            marks.append(pytest.mark.xdist_group(item.case.name))
+        params.append(pytest.param(item, id=item.id, marks=marks))
+    if not params:
+        params = [pytest.param(None, id="no-selection",
+                               marks=pytest.mark.skip(reason="the gradparity options select "
+                                                             "no conformance item"))]
+    metafunc.parametrize("gradparity", params, indirect=True)
+
+
+@pytest.fixture
+def gradparity(request: pytest.FixtureRequest) -> Handle:
+    """The conformance item of this test; call ``.verify()``."""
+    return Handle(request.param, request.node)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when != "call":
+        return
+    for key, value in report.user_properties:
+        if key == _DIVERGENCE_KEY:
+            _state["divergences"].setdefault(value.split(". Observed:")[0], []).append(
+                report.nodeid)
+        elif key == _RECORD_KEY:
+            _state["records"].append(value)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    path = session.config.getoption("--gp-records")
+    if path and not hasattr(session.config, "workerinput"):  # the controller writes
+        with open(path, "w", encoding="utf-8") as out:
+            for record in _state["records"]:
+                out.write(json.dumps(record) + "\n")
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    divergences = _state["divergences"]
+    if not divergences:
+        return
+    terminalreporter.section("gradparity: documented divergences (passed)")
+    for text, nodes in sorted(divergences.items()):
+        terminalreporter.write_line(f"{len(nodes):4d} x {text}")
