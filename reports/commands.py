@@ -60,7 +60,10 @@ def _start(args: argparse.Namespace) -> tuple[Selection, RunFolder]:
     selection = select(args)  # validate names before touching the folder
     threads.configure(args.threads)
     folder = _folder(args)
-    _require_harness("cases.timing" if args.command == "bench" else "cases.conformance")
+    if args.command in ("run", "check"):
+        _require_harness("cases.conformance")
+    if args.command in ("run", "bench"):
+        _require_harness("cases.timing")
     if not (args.resume and (folder.path / "environment.json").exists()):
         folder.write_environment(collect_environment(
             threads=threads.describe() if hasattr(threads, "describe") else args.threads,
@@ -78,8 +81,8 @@ def _require_harness(module: str) -> None:
 
     if importlib.util.find_spec(module) is None:
         raise HarnessMissingError(
-            f"this version of gradparity has no {module} (the conformance and timing harnesses "
-            "are in progress); list, report, compare, explain and demo work"
+            f"this version of gradparity has no {module} (the timing harness is in progress); "
+            "check, list, report, compare, explain and demo work"
         )
 
 
