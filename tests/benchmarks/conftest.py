@@ -6,7 +6,8 @@ directory (or a file in it) is named on the command line, or with ``--benchmark-
 A benchmark run then fixes, before the first measurement, what anchors.md found to move
 timings on this kind of machine, so that every engine is timed under the same conditions:
 
-- one core: the process is pinned to one CPU (``os.sched_setaffinity``);
+- one core: the process is pinned to one CPU (``os.sched_setaffinity``), the one that was idle
+  the most over 0.1 s (the highest-numbered on a quiet machine);
 - one BLAS thread: ``*_NUM_THREADS=1`` in the environment (enough if NumPy is not imported
   yet), then enforced at run time on every loaded BLAS library, through threadpoolctl when it
   is installed, else through OpenBLAS's own ``*set_num_threads*`` entry points (ctypes);
@@ -15,12 +16,20 @@ timings on this kind of machine, so that every engine is timed under the same co
   before (we measured 2.3 ms vs 0.8 ms for the same GMM forward pass without this);
 - the garbage collector is off while timing (``disable_gc`` in each test's benchmark marker).
 
-All of it is recorded in the JSON's ``machine_info["gradparity"]``.
+All of it is recorded in the JSON's ``machine_info["gradparity"]``. The functions that do it
+live in ``cases.timing.environment``, shared with the timing harness.
+
+``test_bench_cases.py`` times the case grid (case x adapter x mode x quantity, grouped by case)
+through the harness's own code path; ``pytest_generate_tests`` below builds that grid, and only
+when benchmarks were requested (so the default run does not load the case library). Options:
+``--timing-cases`` (names or globs, comma-separated; default: the README's model cases),
+``--timing-adapters``, ``--timing-sizes`` (``first``: the first README size of each model case, the
+default; ``figures``: both; or ``smallest``, ``sweep``, ``check``), ``--timing-dtypes`` and
+``--timing-quick`` (the smoke-run budget).
 """
 
 from __future__ import annotations
 
-import ctypes
 import importlib.metadata
 import os
 import sys
@@ -34,10 +43,6 @@ if str(HERE) not in sys.path:  # the test modules import their siblings (workloa
     sys.path.insert(0, str(HERE))
 
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-_M_TRIM_THRESHOLD = -1  # glibc mallopt parameter numbers (malloc.h)
-_M_MMAP_THRESHOLD = -3
-_MMAP_THRESHOLD = 32 * 1024 * 1024  # glibc's largest allowed value on 64-bit
-_TRIM_THRESHOLD = 128 * 1024 * 1024
 
 _settings: dict[str, Any] = {}
 
@@ -67,12 +72,46 @@ def pytest_configure(config: pytest.Config) -> None:
     for name in _THREAD_VARIABLES:
         os.environ[name] = "1"
     _settings["numpy_imported_before_env"] = "numpy" in sys.modules
+    # Imported only now: any ``cases`` import loads NumPy, which must see the variables above.
+    from cases.timing import environment
+
     if hasattr(os, "sched_setaffinity"):  # Linux
-        os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})
-        _settings["cpu_affinity"] = sorted(os.sched_getaffinity(0))
+        _settings["cpu_affinity"] = environment.pin(1)  # the quietest CPU, every thread
     else:
         _settings["cpu_affinity"] = "not available on this platform: not pinned"
-    _settings["malloc"] = _fix_malloc_thresholds()
+    _settings["malloc"] = environment.fix_malloc()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("gradparity timing", "the case grid of test_bench_cases.py")
+    group.addoption("--timing-cases", default=None,
+                    help="case names or glob patterns, comma-separated (default: the README's "
+                         "model cases)")
+    group.addoption("--timing-adapters", default=None,
+                    help="adapter names, comma-separated (default: all)")
+    group.addoption("--timing-sizes", default="first",
+                    choices=("first", "figures", "smallest", "sweep", "check"))
+    group.addoption("--timing-dtypes", default="float64")
+    group.addoption("--timing-quick", action="store_true", help="the smoke-run budget")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "timing_point" not in metafunc.fixturenames:
+        return
+    config = metafunc.config
+    if not (plugin_active(config) and benchmarks_requested(config)):
+        # Skipped anyway: do not load the case library just to name the tests.
+        metafunc.parametrize("timing_point", [None], ids=["grid-not-built"])
+        return
+    from cases.timing.pytest_benchmark import grid_points  # loads the case library
+
+    points = grid_points(
+        cases=config.getoption("timing_cases", default=None),
+        adapters=config.getoption("timing_adapters", default=None),
+        sizes=config.getoption("timing_sizes", default="first"),
+        dtypes=config.getoption("timing_dtypes", default="float64"),
+    )
+    metafunc.parametrize("timing_point", points, ids=[p.id for p in points])
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -92,9 +131,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def one_blas_thread() -> dict[str, int]:
     """Limit every BLAS library loaded by now to one thread (NumPy's, SciPy's if imported);
     one loaded later reads the ``*_NUM_THREADS=1`` set in ``pytest_configure``."""
-    import numpy  # noqa: F401 - make sure NumPy's BLAS is loaded before limiting it
+    from cases.timing import environment  # loads NumPy (and its BLAS) before limiting it
 
-    threads = _limit_blas_threads(1)
+    threads = environment.limit_blas_threads(1)
     _settings["blas_threads"] = threads
     too_many = {lib: n for lib, n in threads.items() if n != 1}
     if too_many:
@@ -116,73 +155,3 @@ def _version(distribution: str) -> str | None:
         return importlib.metadata.version(distribution)
     except importlib.metadata.PackageNotFoundError:
         return None
-
-
-def _fix_malloc_thresholds() -> dict[str, int] | str:
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return "not glibc: malloc thresholds left alone"
-    ok = libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD) and libc.mallopt(
-        _M_TRIM_THRESHOLD, _TRIM_THRESHOLD
-    )
-    if not ok:
-        return "mallopt refused: malloc thresholds left alone"
-    return {"M_MMAP_THRESHOLD": _MMAP_THRESHOLD, "M_TRIM_THRESHOLD": _TRIM_THRESHOLD}
-
-
-def _limit_blas_threads(n: int) -> dict[str, int]:
-    """Thread count per loaded BLAS library after limiting it to ``n``."""
-    try:
-        from threadpoolctl import threadpool_info, threadpool_limits
-    except ImportError:
-        return _limit_openblas_threads(n)
-    threadpool_limits(limits=n, user_api="blas")
-    return {
-        Path(info["filepath"]).name: info["num_threads"]
-        for info in threadpool_info()
-        if info["user_api"] == "blas"
-    }
-
-
-# OpenBLAS's names for its thread controls: plain builds, then the scipy-openblas wheels (NumPy
-# ships the 64-bit-integer one, SciPy the 32-bit one).
-_OPENBLAS_SETTERS = (
-    "openblas_set_num_threads",
-    "scipy_openblas_set_num_threads64_",
-    "scipy_openblas_set_num_threads",
-)
-_OPENBLAS_GETTERS = (
-    "openblas_get_num_threads",
-    "scipy_openblas_get_num_threads64_",
-    "scipy_openblas_get_num_threads",
-)
-
-
-def _limit_openblas_threads(n: int) -> dict[str, int]:
-    """The threadpoolctl fallback, for OpenBLAS (what the NumPy and SciPy wheels bundle)."""
-    threads = {}
-    for path in _loaded_libraries("openblas"):
-        lib = ctypes.CDLL(path)
-        setter = _first_symbol(lib, _OPENBLAS_SETTERS)
-        getter = _first_symbol(lib, _OPENBLAS_GETTERS)
-        if setter is None or getter is None:
-            threads[Path(path).name] = -1  # loaded but not controllable: fail loudly
-            continue
-        setter(n)
-        threads[Path(path).name] = getter()
-    return threads
-
-
-def _loaded_libraries(fragment: str) -> list[str]:
-    with open("/proc/self/maps") as maps:
-        paths = {line.split()[-1] for line in maps if fragment in line.lower()}
-    return sorted(p for p in paths if p.startswith("/"))
-
-
-def _first_symbol(lib: ctypes.CDLL, names: tuple[str, ...]) -> Any:
-    for name in names:
-        fn = getattr(lib, name, None)
-        if fn is not None:
-            return fn
-    return None
