@@ -8,7 +8,9 @@ A function named as ``module:function`` (or ``file.py:function``) takes its inpu
 and computes with ``refengine.numpy``, or is written case-style as ``f(xp, *inputs)`` (its
 first parameter named ``xp``), in which case every framework runs it too. Inputs are drawn
 from N(0, 1) with the shapes given (one ``--shape`` per input, in order; an input without one
-is a scalar), their absolute values with ``--positive``, from ``--seed``.
+is a scalar), their absolute values with ``--positive``, from ``--seed``. At an operation
+that sits at a non-differentiable point, the report shows what each framework returns there
+beside what the divergence table (``cases.conventions``) documents, with its citation.
 
 Exit status: 0 on success; 2 for an unknown case, a module or function that cannot be found,
 or a bad shape; 1 when the function itself fails.
@@ -157,7 +159,8 @@ def run_explain(args: argparse.Namespace) -> int:
         if kind == "case" and (shapes or args.positive):
             raise TargetError("--shape and --positive are for module:function targets; a case "
                               "draws its own inputs from its domains")
-        options = {"frameworks": frameworks, "max_nodes": args.max_nodes}
+        options = {"frameworks": frameworks, "max_nodes": args.max_nodes,
+                   "divergences": _divergence_table()}
         inputs = _inputs(obj, shapes, args.positive, args.seed) if kind == "function" else []
     except (TargetError, ValueError, SyntaxError, ImportError) as exc:
         print(f"gradparity explain: {exc}", file=sys.stderr)
@@ -175,6 +178,16 @@ def run_explain(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     return _write(result, args)
+
+
+def _divergence_table() -> Any:
+    """The divergence table, for what each framework is documented to do at a kink (None when
+    ``cases`` cannot be imported: the report then says the table was not read)."""
+    try:
+        from cases.conventions import TABLE
+    except ImportError:
+        return None
+    return TABLE
 
 
 def _slug(target: str) -> str:

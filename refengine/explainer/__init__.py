@@ -11,7 +11,8 @@
 The report shows the forward computation graph (the tape), the derivative rule of each
 operation as a formula, the backward pass node by node (the chain rule), the forward pass with
 dual numbers, finite differences over step sizes, the complex step and every available
-framework side by side, and what each system does at a non-differentiable point.
+framework side by side, and what each system does at a non-differentiable point (by running
+it, and from the divergence table, with its citation).
 """
 
 from refengine.explainer.core import explain, explain_case, is_case_style

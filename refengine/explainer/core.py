@@ -8,12 +8,13 @@ import functools
 import inspect
 import textwrap
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 from refengine.explainer.compare import compare
+from refengine.explainer.documented import describe, entries_for_case, load_divergences
 from refengine.explainer.frameworks import load_adapters
 from refengine.explainer.graph import build_graph
 from refengine.explainer.kinks import find_kinks
@@ -46,6 +47,8 @@ def explain(
     max_nodes: int = 40,
     renderer: str = "auto",
     title: str | None = None,
+    divergences: Iterable[Any] | None = None,
+    case_name: str | None = None,
 ) -> Explanation:
     """Explain how refengine, and every framework asked, differentiates ``f`` at ``args``.
 
@@ -60,6 +63,14 @@ def explain(
     ``max_nodes`` caps the operations listed and drawn one by one. ``renderer`` is "auto"
     (Graphviz if its ``dot`` program is installed, else matplotlib), "graphviz",
     "matplotlib" or "text".
+
+    At an operation that sits exactly at a non-differentiable point, the report shows what
+    each framework returns there and what the divergence table ``divergences`` documents
+    (entries with ``op``, ``point``, ``adapters``, ``behaviour`` and ``citation``, as in
+    gradparity's ``cases.conventions.TABLE``; None: that table, read on first need when the
+    ``cases`` package can be imported, else a note), flagging a run that differs from refengine
+    without an entry and an entry this run does not bear out. ``case_name`` (set by
+    ``explain_case``) also lists the table's entries for that case.
     """
     if renderer not in RENDERERS:
         raise ValueError(f"renderer must be one of {RENDERERS}, got {renderer!r}")
@@ -89,15 +100,27 @@ def explain(
             notes.extend(f"framework {s}" for s in skipped)
         return loaded
 
+    table: list[Any] | None = None
+    table_read = False
+
+    def documented() -> list[Any] | None:  # read on first need: a kink, or a named case
+        nonlocal table, table_read
+        if not table_read:
+            table, skipped = load_divergences(divergences)
+            notes.extend(skipped)
+            table_read = True
+        return table
+
     with _quiet():
         if cotangent is None:
             out = np.asarray(f_rnp(*values))
             cotangent = None if out.shape == () else _rounded(rng, out.shape, out.dtype)
         rec = record(f_rnp, values, argnums=argnums, names=names, cotangent=cotangent,
                      tangents=tangents)
-        kinks = find_kinks(rec.nodes, adapters)
+        kinks = find_kinks(rec.nodes, adapters, documented)
         comparison = compare(rec, f_rnp, values, xp_fn=f if case_style else None,
                              adapters=adapters() if case_style else [])
+    case_entries = _case_entries(documented(), case_name, kinks) if case_name else []
     if not case_style and frameworks != ():
         notes.append("frameworks not compared on f itself: f is written against "
                      "refengine.numpy; write it as f(xp, *inputs) to run it on every framework")
@@ -111,7 +134,15 @@ def explain(
         source=_shown_source(f, title),
         max_nodes=max_nodes,
         renderer=renderer,
+        case_entries=case_entries,
     )
+
+
+def _case_entries(table: list[Any] | None, case: str, kinks: list[Any]) -> list[str]:
+    """The table's entries naming ``case`` that no kink shows (its op is not on the tape)."""
+    shown = [e for k in kinks for e in k.entries]
+    return [describe(e, adapters=True) for e in entries_for_case(table or [], case)
+            if not any(e is s for s in shown)]
 
 
 @contextlib.contextmanager
@@ -128,6 +159,7 @@ def explain_case(case: Any, *, seed: int = 0, **options: Any) -> Explanation:
     ``argnums``, ``arg_names`` and ``name``) at inputs drawn with ``seed``."""
     inputs = case.sample(np.random.default_rng(seed))
     options.setdefault("title", f"case {case.name}")
+    options.setdefault("case_name", case.name)
     return explain(case.fn, *inputs, argnums=tuple(case.argnums), names=list(case.arg_names),
                    seed=seed, **options)
 

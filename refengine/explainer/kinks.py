@@ -4,7 +4,10 @@ A detector per primitive looks at a node's actual operands (``abs`` at 0, ``maxi
 a ``max`` reduction with tied entries, ``norm`` of a zero vector, ...). For each such node the
 operation alone is differentiated at those operands, with a cotangent of ones, by refengine and
 by every framework asked for: the numbers each one returns are the convention it chose. The
-table's note says which convention refengine chose and why.
+table's note says which convention refengine chose and why; the divergence table (see
+``documented``) says what each framework is documented to do there, with a citation. A run
+that differs from refengine without an entry, or an entry that this run does not bear out, is
+flagged.
 """
 
 from __future__ import annotations
@@ -15,22 +18,51 @@ from typing import Any
 
 import numpy as np
 
+from refengine.explainer.documented import applies_to_run, describe, entries_at
 from refengine.explainer.fmt import summarize
 from refengine.explainer.frameworks import FrameworkRun, run_vjp
 from refengine.explainer.recording import NodeRecord
 
-__all__ = ["KinkReport", "find_kinks", "local_op"]
+__all__ = ["DOCUMENTED", "NOT_REPRODUCED", "NOT_RUN", "UNDOCUMENTED", "KinkAnswer",
+           "KinkReport", "find_kinks", "local_op"]
+
+# How a framework's answer at a kink stands against refengine's and the divergence table.
+DOCUMENTED = "differs from refengine: a documented divergence"
+UNDOCUMENTED = "differs from refengine, and no divergence-table entry says so: undocumented"
+NOT_REPRODUCED = ("agrees with refengine, yet the divergence table documents a divergence: "
+                  "does the entry still hold?")
+NOT_RUN = "not run here"
+
+
+@dataclass(frozen=True)
+class KinkAnswer:
+    """One system at one kink: what running it gave, and what the divergence table says."""
+
+    system: str  # "refengine", "jax 0.10.2"; the adapter's name when it did not run
+    answer: str  # "g_x = 1.0" at the kink entries, "error: ...", or "" when it did not run
+    adapter: str = ""  # the name the divergence table uses ("jax")
+    differs: bool | None = None  # from refengine's answer (None: not compared)
+    documented: tuple[str, ...] = ()  # the table's entries that cover this run, described
+    flag: str = ""  # one of DOCUMENTED, UNDOCUMENTED, NOT_REPRODUCED, NOT_RUN, or ""
 
 
 @dataclass(frozen=True)
 class KinkReport:
-    """One node at a kink: where, refengine's convention, and every system's answer."""
+    """One node at a kink: where, refengine's convention, every system's answer, and the
+    divergence table's entries about this operation at this point (``entries``, any adapter;
+    ``table``: whether a table was read at all)."""
 
     node: str
     prim: str
     what: str
     note: str
-    answers: tuple[tuple[str, str], ...]  # (system, "g_x = ... at the kink entries")
+    answers: tuple[KinkAnswer, ...]
+    entries: tuple[Any, ...] = ()
+    table: bool = False
+
+    def by_system(self) -> dict[str, str]:
+        """``{"refengine": "g_x = 0.0", "jax 0.10.2": "g_x = 1.0", ...}`` (runs only)."""
+        return {a.system: a.answer for a in self.answers if a.flag != NOT_RUN}
 
 
 def _a(x: Any) -> np.ndarray:
@@ -117,11 +149,19 @@ def local_op(name: str, params: dict[str, Any]) -> Callable[..., Any] | None:
     return None
 
 
+def _no_table() -> Sequence[Any] | None:
+    return None
+
+
 def find_kinks(
-    nodes: Sequence[NodeRecord], adapters: Callable[[], Sequence[Any]]
+    nodes: Sequence[NodeRecord],
+    adapters: Callable[[], Sequence[Any]],
+    divergences: Callable[[], Sequence[Any] | None] = _no_table,
 ) -> list[KinkReport]:
-    """Every node at a kink, differentiated alone by refengine and each adapter (``adapters``
-    is called only when there is a kink, so frameworks are imported only then)."""
+    """Every node at a kink, differentiated alone by refengine and each adapter, beside the
+    divergence table's entries there. ``adapters`` and ``divergences`` (the table, or None
+    when none could be read) are called only when there is a kink, so frameworks and the
+    table are imported only then."""
     reports = []
     for node in nodes:
         entry = DETECTORS.get(node.name)
@@ -137,24 +177,71 @@ def find_kinks(
         count, total = int(mask.sum()), int(mask.size)
         first = tuple(int(i) for i in np.argwhere(mask)[0]) if mask.ndim else ()
         where = f"{count} of {total} entries" + (f", first at index {first}" if total > 1 else "")
-        answers = _answers(node, mask, adapters)
+        table = divergences()
+        entries = tuple(entries_at(table, node, mask)) if table is not None else ()
+        answers = _answers(node, mask, adapters, entries, table is not None)
         reports.append(KinkReport(node.label, node.name, f"{what}: {where}", node.prim.note,
-                                  tuple(answers)))
+                                  tuple(answers), entries, table is not None))
     return reports
 
 
 def _answers(
-    node: NodeRecord, mask: np.ndarray, adapters: Callable[[], Sequence[Any]]
-) -> list[tuple[str, str]]:
+    node: NodeRecord, mask: np.ndarray, adapters: Callable[[], Sequence[Any]],
+    entries: tuple[Any, ...], table: bool,
+) -> list[KinkAnswer]:
+    dtype = np.asarray(node.operands[0].value).dtype.name
+    answers = []
     fn = local_op(node.name, node.params)
-    if fn is None:
-        return []
-    operands = tuple(np.asarray(o.value) for o in node.operands)
-    traced = tuple(o.position for o in node.operands if o.label is not None)
-    u = np.ones(np.shape(node.out), np.asarray(node.out).dtype)
-    runs = [_refengine_run(fn, operands, u, traced)]
-    runs += [run_vjp(a, fn, operands, u, traced) for a in adapters()]
-    return [(run.framework, _at_kink(run, node, traced, mask)) for run in runs]
+    if fn is not None:
+        operands = tuple(np.asarray(o.value) for o in node.operands)
+        traced = tuple(o.position for o in node.operands if o.label is not None)
+        u = np.ones(np.shape(node.out), np.asarray(node.out).dtype)
+        runs = [("refengine", _refengine_run(fn, operands, u, traced))]
+        runs += [(a.name, run_vjp(a, fn, operands, u, traced)) for a in adapters()]
+        ref = _kink_values(runs[0][1], traced, mask)
+        for name, run in runs:
+            docs = tuple(describe(e, framework=run.framework) for e in entries
+                         if applies_to_run(e, name, run.framework, dtype))
+            values = _kink_values(run, traced, mask)
+            differs = (None if name == "refengine" or ref is None or values is None
+                       else not _same(values, ref))
+            answers.append(KinkAnswer(run.framework, _at_kink(run, node, traced, mask), name,
+                                      differs, docs, _flag(differs, docs, table)))
+    answers += _not_run(entries, {a.adapter for a in answers}, dtype)
+    return answers
+
+
+def _flag(differs: bool | None, documented: tuple[str, ...], table: bool) -> str:
+    if differs is None:
+        return ""
+    if differs:
+        return DOCUMENTED if documented else UNDOCUMENTED if table else ""
+    return NOT_REPRODUCED if documented else ""
+
+
+def _not_run(entries: tuple[Any, ...], ran: set[str], dtype: str) -> list[KinkAnswer]:
+    """What the table documents for adapters that did not run here (not asked, missing)."""
+    docs: dict[str, list[str]] = {}
+    for e in entries:
+        for name in e.adapters:
+            if name not in ran and applies_to_run(e, name, "", dtype):
+                docs.setdefault(name, []).append(describe(e))
+    return [KinkAnswer(name, "", name, None, tuple(d), NOT_RUN) for name, d in docs.items()]
+
+
+def _kink_values(
+    run: FrameworkRun, traced: tuple[int, ...], mask: np.ndarray
+) -> list[np.ndarray] | None:
+    """Each gradient at the kink entries (whole when its shape is not the mask's)."""
+    if run.status != "ok" or run.grads is None or len(run.grads) != len(traced):
+        return None
+    return [g[mask] if g.shape == mask.shape else g for g in run.grads]
+
+
+def _same(a: list[np.ndarray], b: list[np.ndarray]) -> bool:
+    # Conventions at a kink differ by O(1) (0 against 1, 0.5 against 1): rounding is not one.
+    return all(x.shape == y.shape and np.allclose(x, y, rtol=1e-5, atol=1e-12, equal_nan=True)
+               for x, y in zip(a, b))
 
 
 def _refengine_run(

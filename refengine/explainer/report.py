@@ -40,12 +40,16 @@ class Explanation:
     source: str | None = None
     max_nodes: int = 40
     renderer: str = "auto"
+    # The divergence table's entries naming the case explained that no kink shows (an op off
+    # the tape, such as sign, whose derivative is 0).
+    case_entries: list[str] = field(default_factory=list)
 
     def sections(self) -> list[Section]:
         notes = list(self.notes)
         if self.graph.summarized:
             notes.append(f"large graph summarised: {self.graph.summary()}")
-        return sections(self.recording, self.comparison, self.kinks, notes, self.max_nodes)
+        return sections(self.recording, self.comparison, self.kinks, notes, self.max_nodes,
+                        self.case_entries)
 
     @property
     def text(self) -> str:

@@ -220,22 +220,29 @@ def _agreement(comp: Comparison) -> list[str]:
             "error above is the framework's own)."]
 
 
-def _kink_lines(kinks: list[KinkReport]) -> list[str]:
-    if not kinks:
-        return ["  no operation sits at a non-differentiable point of its own at these inputs"]
-    lines = []
+def _kink_lines(kinks: list[KinkReport], case_entries: list[str]) -> list[str]:
+    lines = [] if kinks else [
+        "  no operation sits at a non-differentiable point of its own at these inputs"]
     for k in kinks:
         lines.append(f"  {k.node} = {k.prim}: {k.what}")
         if k.note:
             lines.append(f"      refengine's table: {k.note}")
-        for system, answer in k.answers:
-            lines.append(f"      {system:<22} {answer}")
+        for a in k.answers:
+            lines.append(f"      {a.system:<22} {a.answer or a.flag}".rstrip())
+            if a.flag and a.answer:
+                lines.append(f"          -> {a.flag}")
+            lines += [f"          divergence table: {d}" for d in a.documented]
+        if k.table and not k.entries:
+            lines.append(f"      divergence table: no entry for {k.prim} at this point")
+    if case_entries:
+        lines.append("  the divergence table's entries for this case not shown above:")
+        lines += [f"      {d}" for d in case_entries]
     return lines
 
 
 def sections(
     rec: Recording, comp: Comparison | None, kinks: list[KinkReport], notes: Iterable[str],
-    cap: int,
+    cap: int, case_entries: Iterable[str] = (),
 ) -> list[Section]:
     out = [
         Section("tape", "1. Forward pass: the tape (the computation graph, in execution order)",
@@ -251,7 +258,7 @@ def sections(
         out.append(Section("compare", "5. The same derivative, every way: finite differences, "
                            "complex step, forward, reverse, frameworks", _compare_lines(comp)))
     out.append(Section("kinks", "6. Non-differentiable points: what each system does there",
-                       _kink_lines(kinks)))
+                       _kink_lines(kinks, list(case_entries))))
     notes = list(notes)
     if notes:
         out.append(Section("notes", "Notes", [f"  - {n}" for n in notes]))
