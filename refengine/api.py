@@ -14,7 +14,7 @@ import numpy as np
 
 import refengine.numpy as rnp
 from refengine.primitive import Tracer
-from refengine.traces import ForwardTrace, ReverseTrace
+from refengine.traces import ForwardTrace, ReverseTrace, expand
 from refengine.tree import tree_flatten, tree_unflatten
 
 __all__ = ["grad", "hessian", "hvp", "jacfwd", "jacobian", "jvp", "value_and_grad", "vjp"]
@@ -22,13 +22,18 @@ __all__ = ["grad", "hessian", "hvp", "jacfwd", "jacobian", "jvp", "value_and_gra
 Argnums = int | Sequence[int]
 
 
+_DIFFERENTIABLE = frozenset({np.dtype(np.float32), np.dtype(np.float64)})
+
+
 def _dtype(x: Any) -> np.dtype:
-    return x.dtype if isinstance(x, Tracer) else np.result_type(x)
+    if isinstance(x, (np.ndarray, np.generic, Tracer)):
+        return x.dtype
+    return np.result_type(x)
 
 
-def _as_input(x: Any, what: str) -> Any:
+def _as_input(x: Any, fname: str, i: int | None = None) -> Any:
     """Validate one differentiated leaf: float32/float64 arrays and Python floats only."""
-    if isinstance(x, Tracer):
+    if type(x) is np.ndarray or isinstance(x, Tracer):
         value = x
     elif isinstance(x, float):
         value = np.asarray(x, dtype=np.float64)
@@ -36,31 +41,37 @@ def _as_input(x: Any, what: str) -> Any:
         value = np.asarray(x)
     elif isinstance(x, (bool, int)):
         raise TypeError(
-            f"{what} is the Python {type(x).__name__} {x!r}; only floating-point values can be "
-            f"differentiated. Pass {float(x)!r} instead, or leave it out of argnums."
+            f"{_what(fname, i)} is the Python {type(x).__name__} {x!r}; only floating-point "
+            f"values can be differentiated. Pass {float(x)!r} instead, or leave it out of "
+            "argnums."
         )
     else:
         raise TypeError(
-            f"{what} is a {type(x).__name__}; refengine differentiates NumPy float32/float64 "
-            "arrays, Python floats, and tuples/lists/dicts of them. Convert it with np.asarray."
+            f"{_what(fname, i)} is a {type(x).__name__}; refengine differentiates NumPy "
+            "float32/float64 arrays, Python floats, and tuples/lists/dicts of them. Convert it "
+            "with np.asarray."
         )
-    dtype = _dtype(value)
-    if dtype not in (np.float32, np.float64):
+    dtype = value.dtype
+    if dtype not in _DIFFERENTIABLE:
         kind = {"i": "an integer", "u": "an unsigned integer", "b": "a boolean"}.get(
             dtype.kind, "an unsupported"
         )
         raise TypeError(
-            f"{what} has dtype {dtype}: {kind} array cannot be differentiated. Convert it with "
-            ".astype(np.float64) (or float32), or leave it out of argnums."
+            f"{_what(fname, i)} has dtype {dtype}: {kind} array cannot be differentiated. "
+            "Convert it with .astype(np.float64) (or float32), or leave it out of argnums."
         )
     return value
+
+
+def _what(fname: str, i: int | None) -> str:
+    return fname if i is None else f"{fname}: argument {i}"
 
 
 def _flatten_inputs(primals: Sequence[Any], fname: str) -> tuple[list[list[Any]], list[Any]]:
     leaves_per_arg, structures = [], []
     for i, p in enumerate(primals):
-        leaves, structure = tree_flatten(p)
-        leaves_per_arg.append([_as_input(x, f"{fname}: argument {i}") for x in leaves])
+        leaves, structure = ([p], None) if type(p) is np.ndarray else tree_flatten(p)
+        leaves_per_arg.append([_as_input(x, fname, i) for x in leaves])
         structures.append(structure)
     return leaves_per_arg, structures
 
@@ -75,19 +86,27 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tupl
     ``vjp_fn(cotangent)`` returns a tuple with one cotangent per primal, each with that
     primal's structure, shapes and dtypes. It can be called any number of times.
     """
+    return _vjp(f, primals, once=False)
+
+
+def _vjp(
+    f: Callable[..., Any], primals: Sequence[Any], *, once: bool
+) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
+    """``vjp``; with ``once``, ``vjp_fn`` may be called only once (it consumes the tape)."""
     leaves_per_arg, structures = _flatten_inputs(primals, "rf.vjp")
     trace = ReverseTrace()
     boxed = [[trace.new_input(x) for x in leaves] for leaves in leaves_per_arg]
     try:
-        out = f(*[tree_unflatten(s, b) for s, b in zip(structures, boxed)])
+        out = f(*[_unflatten(s, b) for s, b in zip(structures, boxed)])
     finally:
         trace.alive = False
-    out_leaves, out_structure = tree_flatten(out)
+    out_leaves, out_structure = ([out], None) if isinstance(out, Tracer) else tree_flatten(out)
     out_vars = [x._var if isinstance(x, Tracer) and x._trace is trace else None for x in out_leaves]
     values = [x._value if v is not None else x for x, v in zip(out_leaves, out_vars)]
 
     def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
-        ct_leaves, _ = tree_flatten(cotangent)
+        ct_leaves = [cotangent] if isinstance(cotangent, np.ndarray | np.generic) else (
+            tree_flatten(cotangent)[0])
         if len(ct_leaves) != len(values):
             raise ValueError(
                 f"vjp_fn: the cotangent has {len(ct_leaves)} arrays but f returned "
@@ -98,21 +117,44 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tupl
             ct = _check_cotangent(ct, value, k)
             if var is not None:
                 seeds[var] = ct if var not in seeds else seeds[var] + ct
-        leftover = trace.backward(seeds)
+        leftover = trace.backward(seeds, consume=once)
         grads = []
         for box, structure in zip(boxed, structures):
             arg_grads = []
             for b in box:
                 c = leftover.get(b._var)
                 # An output that does not depend on this input: zeros of its shape and dtype.
-                arg_grads.append(_output(c) if c is not None else np.zeros(b.shape, b.dtype))
-            grads.append(tree_unflatten(structure, arg_grads))
+                arg_grads.append(_full(c, b.shape) if c is not None else np.zeros(b.shape, b.dtype))
+            grads.append(_unflatten(structure, arg_grads))
         return tuple(grads)
 
-    return tree_unflatten(out_structure, [_output(v) for v in values]), vjp_fn
+    return _unflatten(out_structure, [_output(v) for v in values]), vjp_fn
+
+
+def _unflatten(structure: Any, leaves: list[Any]) -> Any:
+    return leaves[0] if structure is None else tree_unflatten(structure, leaves)
+
+
+def _full(c: Any, shape: tuple[int, ...]) -> Any:
+    """An input's cotangent in full (the tape may leave it compact), as a writable array."""
+    if isinstance(c, Tracer):
+        return expand(c, shape)
+    c = np.asarray(c)
+    if c.shape == shape:
+        return c
+    out = np.empty(shape, c.dtype)
+    out[...] = c
+    return out
 
 
 def _check_cotangent(ct: Any, value: Any, k: int) -> Any:
+    if (
+        type(ct) is np.ndarray
+        and isinstance(value, (np.ndarray, np.generic))
+        and ct.shape == value.shape
+        and ct.dtype == value.dtype
+    ):
+        return ct
     if not isinstance(ct, Tracer):
         ct = np.asarray(ct)
     if rnp.shape(ct) != rnp.shape(value):
@@ -150,10 +192,10 @@ def jvp(
             [trace.new_input(x, _check_tangent(tx, x, i)) for x, tx in zip(leaves, t_leaves)]
         )
     try:
-        out = f(*[tree_unflatten(s, b) for s, b in zip(structures, boxed)])
+        out = f(*[_unflatten(s, b) for s, b in zip(structures, boxed)])
     finally:
         trace.alive = False
-    out_leaves, out_structure = tree_flatten(out)
+    out_leaves, out_structure = ([out], None) if isinstance(out, Tracer) else tree_flatten(out)
     values, out_tangents = [], []
     for x in out_leaves:
         if isinstance(x, Tracer) and x._trace is trace:
@@ -208,10 +250,18 @@ def _partial_in(
 def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
     """``f``'s value and its gradient with respect to the arguments at ``argnums``."""
 
+    normalized: dict[int, tuple[tuple[int, ...], bool]] = {}  # per number of arguments
+
     @functools.wraps(f)
     def wrapped(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
-        nums = _normalize_argnums(argnums, len(args), "rf.grad")
-        out, vjp_fn = vjp(_partial_in(f, args, kwargs, nums), *[args[i] for i in nums])
+        known = normalized.get(len(args))
+        if known is None:
+            nums = _normalize_argnums(argnums, len(args), "rf.grad")
+            known = normalized[len(args)] = (nums, nums == tuple(range(len(args))))
+        nums, every_argument = known
+        everything = every_argument and not kwargs
+        g = f if everything else _partial_in(f, args, kwargs, nums)
+        out, vjp_fn = _vjp(g, args if everything else [args[i] for i in nums], once=True)
         if isinstance(out, (tuple, list, dict)) or rnp.shape(out) != ():
             shape = "a container" if isinstance(out, (tuple, list, dict)) else rnp.shape(out)
             raise ValueError(

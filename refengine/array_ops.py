@@ -43,6 +43,40 @@ def normalize_index(index: Any) -> Any:
     return tuple(out) if isinstance(index, tuple) else out[0]
 
 
+def _new_axes_shape(shape: tuple[int, ...], index: Any) -> tuple[int, ...] | None:
+    """The result's shape if ``index`` only inserts axes (None, with full slices and at most
+    one Ellipsis), else None."""
+    parts = index if type(index) is tuple else (index,)
+    n_slices, n_new, ellipsis = 0, 0, False
+    for part in parts:  # (identity tests only: an index may hold arrays)
+        if part is None:
+            n_new += 1
+        elif part is Ellipsis and not ellipsis:
+            ellipsis = True
+        elif (
+            type(part) is slice and part.start is None and part.stop is None
+            and part.step is None
+        ):
+            n_slices += 1
+        else:
+            return None
+    if not n_new:
+        return None
+    if n_slices > len(shape):
+        return None  # let NumPy raise its IndexError
+    out: list[int] = []
+    dims = iter(shape)
+    for part in parts:
+        if part is None:
+            out.append(1)
+        elif part is Ellipsis:
+            out.extend(next(dims) for _ in range(len(shape) - n_slices))
+        else:
+            out.append(next(dims))
+    out.extend(dims)
+    return tuple(out)
+
+
 def _no_conversion(what: str):
     def refuse(self, *args, **kwargs):
         raise TypeError(
@@ -62,11 +96,15 @@ class ArrayOps:
     # --- attributes ---
     @property
     def shape(self) -> tuple[int, ...]:
-        return np.shape(self._value)
+        v = self._value
+        try:
+            return v.shape  # arrays, NumPy scalars and tracers
+        except AttributeError:
+            return np.shape(v)
 
     @property
     def ndim(self) -> int:
-        return np.ndim(self._value)
+        return len(self.shape)
 
     @property
     def size(self) -> int:
@@ -182,6 +220,9 @@ class ArrayOps:
 
     # --- indexing ---
     def __getitem__(self, index):
+        shape = _new_axes_shape(self.shape, index)
+        if shape is not None:  # x[:, None] and the like only insert axes: a reshape
+            return P.reshape(self, shape=shape)
         return P.getitem(self, index=normalize_index(index))
 
     # --- NumPy protocols: np.sin(tracer), np.sum(tracer) route to refengine.numpy ---

@@ -21,10 +21,16 @@ Rules return cotangents of the *output's* shape and dtype where broadcasting hap
 sums them back to the argument's shape and casts to its dtype in one place
 (``refengine.traces.unbroadcast``). Rules are written in refengine's own functions, so they can
 themselves be differentiated: that is how second and higher derivatives work.
+
+Cotangents may be *compact* (size 1, or absent, along axes where they are constant: the sum's
+rule sends ``g`` back without broadcasting it). Elementwise and reduction rules receive them as
+they are, so write them to broadcast (``(g * 2.0) * x``: the small ``g`` scaled first); every
+other rule receives the full cotangent (``ReverseTrace.backward`` broadcasts it first).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -52,7 +58,7 @@ def defrule(
     if partials is not None:
         if vjp is not None or jvp is not None:
             raise ValueError(f"{prim.name}: give either partials or vjp/jvp, not both")
-        vjp = tuple(None if d is None else _scaled_by(d) for d in partials)
+        vjp = tuple(None if d is None else _scaled_by(d, len(partials)) for d in partials)
         jvp = vjp
     if vjp is None or jvp is None:
         raise ValueError(f"{prim.name}: a rule needs both vjp and jvp")
@@ -67,7 +73,11 @@ def defrule(
     TABLE[prim.name] = prim
 
 
-def _scaled_by(partial):
+def _scaled_by(partial, arity):
+    if arity == 1:  # (the common arities spelled out: no argument tuple to pack per call)
+        return lambda g, ans, x, **params: g * partial(ans, x, **params)
+    if arity == 2:
+        return lambda g, ans, x, y, **params: g * partial(ans, x, y, **params)
     return lambda g, ans, *args, **params: g * partial(ans, *args, **params)
 
 
@@ -79,15 +89,30 @@ def _dtype(x: Any) -> np.dtype:
     return x.dtype if isinstance(x, Tracer) else np.result_type(x)
 
 
+@functools.cache
+def _swapped_axes(nd: int) -> tuple[int, ...]:
+    return (*range(nd - 2), nd - 1, nd - 2)
+
+
 def _swap(x: Any) -> Any:
-    return rnp.swapaxes(x, -1, -2)
+    nd = rnp.ndim(x)
+    if nd < 2:
+        return rnp.swapaxes(x, -1, -2)  # raises NumPy's error
+    return P.transpose(x, axes=_swapped_axes(nd))
 
 
 def _keepdims(g: Any, x_shape: tuple[int, ...], axis: tuple[int, ...], keepdims: bool) -> Any:
-    """Give a reduction's output cotangent the reduced axes back (as size 1)."""
+    """Give a reduction's output cotangent the reduced axes back (as size 1). A compact g
+    (see traces.unbroadcast: fewer axes, or size 1 where the output has more) stays so."""
     if keepdims:
         return g
-    return P.reshape(g, shape=tuple(1 if i in axis else n for i, n in enumerate(x_shape)))
+    return P.reshape(g, shape=_kept_shape(_shape(g), len(x_shape), tuple(axis)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _kept_shape(g_shape: tuple[int, ...], nd: int, axis: tuple[int, ...]) -> tuple[int, ...]:
+    kept = iter((1,) * (nd - len(axis) - len(g_shape)) + tuple(g_shape))
+    return tuple(1 if i in axis else next(kept) for i in range(nd))
 
 
 # ============================================================================================
@@ -109,7 +134,8 @@ defrule(P.log1p, partials=(lambda ans, x: 1.0 / (x + 1.0),))
 defrule(P.sqrt, partials=(lambda ans, x: 0.5 / ans,),
         note="sqrt'(0) = +inf (the limit from the right), as every framework")
 defrule(P.cbrt, partials=(lambda ans, x: 1.0 / (3.0 * ans * ans),), note="cbrt'(0) = +inf")
-defrule(P.square, partials=(lambda ans, x: 2.0 * x,))
+defrule(P.square, vjp=(lambda g, ans, x: (g * 2.0) * x,),  # 2 g first: g may be compact
+        jvp=(lambda t, ans, x: (t * 2.0) * x,))
 defrule(P.reciprocal, partials=(lambda ans, x: -(ans * ans),))
 defrule(P.sin, partials=(lambda ans, x: rnp.cos(x),))
 defrule(P.cos, partials=(lambda ans, x: -rnp.sin(x),))
@@ -216,7 +242,11 @@ defrule(P.clip,
 # Reductions (axis is a tuple of non-negative ints)
 # ============================================================================================
 def _sum_vjp(g, ans, x, *, axis, keepdims):
-    return P.broadcast_to(_keepdims(g, _shape(x), axis, keepdims), shape=_shape(x))
+    # g is constant along the summed axes: sent back compact (the engine broadcasts it for a
+    # rule that needs it in full). Summed leading axes need not even be given back.
+    if keepdims or axis == tuple(range(len(axis))):
+        return g
+    return _keepdims(g, _shape(x), axis, keepdims)
 
 
 def _extreme_share(ans, x, axis, keepdims):
@@ -334,14 +364,18 @@ defrule(P.logsumexp,
 # ============================================================================================
 # Structure: linear maps, so the VJP is the transposed map and the JVP the map itself
 # ============================================================================================
+@functools.cache
 def _concatenate_vjp(i):
     def rule(g, ans, *xs, axis):
-        start = sum(_shape(x)[axis] for x in xs[:i])
+        start = 0
+        for x in xs[:i]:
+            start += _shape(x)[axis]
         return _slice_along(g, axis, slice(start, start + _shape(xs[i])[axis]))
 
     return rule
 
 
+@functools.cache
 def _concatenate_jvp(i):
     def rule(t, ans, *xs, axis):
         parts = [t if j == i else np.zeros(_shape(x), _dtype(t)) for j, x in enumerate(xs)]
@@ -365,6 +399,13 @@ def _pad_vjp(g, ans, x, *, pad_width, value):
     return g[tuple(slice(lo, lo + n) for (lo, _), n in zip(pad_width, _shape(x)))]
 
 
+def _inverse_permutation(axes):
+    inverse = [0] * len(axes)
+    for i, a in enumerate(axes):
+        inverse[a] = i
+    return tuple(inverse)
+
+
 def _negate_shift(shift):
     return tuple(-s for s in shift) if isinstance(shift, (tuple, list)) else -shift
 
@@ -373,7 +414,7 @@ defrule(P.reshape,
         vjp=(lambda g, ans, x, *, shape: P.reshape(g, shape=_shape(x)),),
         jvp=(lambda t, ans, x, *, shape: P.reshape(t, shape=shape),))
 defrule(P.transpose,
-        vjp=(lambda g, ans, x, *, axes: P.transpose(g, axes=tuple(np.argsort(axes).tolist())),),
+        vjp=(lambda g, ans, x, *, axes: P.transpose(g, axes=_inverse_permutation(axes)),),
         jvp=(lambda t, ans, x, *, axes: P.transpose(t, axes=axes),))
 defrule(P.broadcast_to,
         vjp=(lambda g, ans, x, *, shape: g,),  # the engine sums the broadcast axes back
@@ -430,53 +471,75 @@ def _matmul_g(g, a, b):
 
 
 def _matmul_vjp_a(g, ans, a, b):
+    if rnp.ndim(a) > 1 and rnp.ndim(b) > 1:
+        return P.matmul(g, _swap(b))
     _, b2 = _as_matrices(a, b)
     ga = rnp.matmul(_matmul_g(g, a, b), _swap(b2))
     return rnp.squeeze(ga, -2) if rnp.ndim(a) == 1 else ga
 
 
 def _matmul_vjp_b(g, ans, a, b):
+    if rnp.ndim(a) > 1 and rnp.ndim(b) > 1:
+        return P.matmul(_swap(a), g)
     a2, _ = _as_matrices(a, b)
     gb = rnp.matmul(_swap(a2), _matmul_g(g, a, b))
     return rnp.squeeze(gb, -1) if rnp.ndim(b) == 1 else gb
 
 
+@functools.cache
+def _einsum_vjp_plan(spec: str, i: int) -> tuple[Any, ...]:
+    """How operand i's cotangent is contracted: (subscripts, the other operands' positions,
+    the letters to append a ones vector for, then the diagonal-embedding subscripts and the
+    letters to append an identity for)."""
+    ins, out = spec.split("->")
+    subs = ins.split(",")
+    target = subs[i]
+    unique = "".join(dict.fromkeys(target))
+    others = tuple(j for j in range(len(subs)) if j != i)
+    available = set(out).union(*(set(subs[j]) for j in others))
+    # Letters only x_i has (summed inside it): its cotangent is constant along them.
+    alone = tuple(c for c in unique if c not in available)
+    first = ",".join([out, *(subs[j] for j in others), *alone]) + "->" + unique
+    if unique == target:
+        return first, others, alone, None, ()
+    # A repeated letter (a diagonal, e.g. "ii->i") takes the cotangent only on it.
+    fresh = iter(c for c in "abcdefghijklmnopqrstuvwxyz" if c not in spec)
+    full, seen, deltas = [], set(), []
+    for c in target:
+        if c in seen:
+            d = next(fresh)
+            deltas.append((c, d))
+            full.append(d)
+        else:
+            seen.add(c)
+            full.append(c)
+    diagonal = ",".join([unique, *(c + d for c, d in deltas)]) + "->" + "".join(full)
+    return first, others, alone, diagonal, tuple(c for c, _ in deltas)
+
+
+def _einsum_sizes(spec: str, xs: tuple[Any, ...]) -> dict[str, int]:
+    subs = spec.split("->")[0].split(",")
+    return {c: n for s, x in zip(subs, xs) for c, n in zip(s, _shape(x))}
+
+
+@functools.cache
 def _einsum_vjp(i):
     def rule(g, ans, *xs, spec):
-        ins, out = spec.split("->")
-        subs = ins.split(",")
-        target = subs[i]
-        unique = "".join(dict.fromkeys(target))
-        sizes = {c: n for s, x in zip(subs, xs) for c, n in zip(s, _shape(x))}
-        available = set(out).union(*(set(s) for j, s in enumerate(subs) if j != i))
-        operands = [g] + [x for j, x in enumerate(xs) if j != i]
-        operand_subs = [out] + [s for j, s in enumerate(subs) if j != i]
-        # Letters only x_i has (summed inside it): its cotangent is constant along them.
-        for c in unique:
-            if c not in available:
-                operands.append(np.ones(sizes[c], dtype=_dtype(g)))
-                operand_subs.append(c)
-        grad = P.einsum(*operands, spec=",".join(operand_subs) + "->" + unique)
-        if unique == target:
+        first, others, alone, diagonal, eyes = _einsum_vjp_plan(spec, i)
+        if alone or eyes:
+            sizes, dtype = _einsum_sizes(spec, xs), _dtype(g)
+            extra = [np.ones(sizes[c], dtype) for c in alone]
+            grad = P.einsum(g, *(xs[j] for j in others), *extra, spec=first)
+        else:
+            grad = P.einsum(g, *(xs[j] for j in others), spec=first)
+        if diagonal is None:
             return grad
-        # A repeated letter (a diagonal, e.g. "ii->i") takes the cotangent only on it.
-        fresh = iter(c for c in "abcdefghijklmnopqrstuvwxyz" if c not in spec)
-        full, seen, deltas = [], set(), []
-        for c in target:
-            if c in seen:
-                d = next(fresh)
-                deltas.append((c, d))
-                full.append(d)
-            else:
-                seen.add(c)
-                full.append(c)
-        eyes = [np.eye(sizes[c], dtype=_dtype(g)) for c, _ in deltas]
-        eye_subs = [c + d for c, d in deltas]
-        return P.einsum(grad, *eyes, spec=",".join([unique, *eye_subs]) + "->" + "".join(full))
+        return P.einsum(grad, *(np.eye(sizes[c], dtype=dtype) for c in eyes), spec=diagonal)
 
     return rule
 
 
+@functools.cache
 def _einsum_jvp(i):
     def rule(t, ans, *xs, spec):
         return P.einsum(*[t if j == i else x for j, x in enumerate(xs)], spec=spec)

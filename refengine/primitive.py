@@ -35,7 +35,8 @@ class Primitive:
     """
 
     __slots__ = (
-        "data_args", "differentiable", "impl", "jvp", "multiple_results", "name", "note", "vjp"
+        "data_args", "differentiable", "elementwise", "impl", "jvp", "multiple_results", "name",
+        "note", "reduction", "vjp",
     )
 
     def __init__(
@@ -45,10 +46,18 @@ class Primitive:
         *,
         multiple_results: bool = False,
         differentiable: bool = True,
+        elementwise: bool = False,
+        reduction: bool = False,
     ) -> None:
         self.name = name
         self.impl = impl
         self.multiple_results = multiple_results
+        # Elementwise (operands broadcast to the output, each output entry from the entries at
+        # its position): its rules accept a compact cotangent (see traces.unbroadcast).
+        self.elementwise = elementwise
+        # A reduction over ``axis`` (with ``keepdims``): its rules also accept a compact
+        # cotangent, which they give the reduced axes back to (derivatives._keepdims).
+        self.reduction = reduction
         # A non-differentiable primitive (sign, floor, comparisons, argmax) returns an untraced
         # result: its derivative is zero everywhere it exists, so nothing needs recording.
         self.differentiable = differentiable

@@ -46,71 +46,79 @@ def _p(name: str, impl, **kw) -> Primitive:
     return Primitive(name, impl, **kw)
 
 
+def _ew(name: str, impl) -> Primitive:
+    return Primitive(name, impl, elementwise=True)
+
+
+def _r(name: str, impl) -> Primitive:
+    return Primitive(name, impl, reduction=True)
+
+
 def _nondiff(name: str, impl) -> Primitive:
     return Primitive(name, impl, differentiable=False)
 
 
 # --- elementwise unary -------------------------------------------------------------------------
-negative = _p("negative", np.negative)
-abs = _p("abs", np.abs)  # noqa: A001 - NumPy's name
-exp = _p("exp", np.exp)
-exp2 = _p("exp2", np.exp2)
-expm1 = _p("expm1", np.expm1)
-log = _p("log", np.log)
-log2 = _p("log2", np.log2)
-log10 = _p("log10", np.log10)
-log1p = _p("log1p", np.log1p)
-sqrt = _p("sqrt", np.sqrt)
-cbrt = _p("cbrt", np.cbrt)
-square = _p("square", np.square)
-reciprocal = _p("reciprocal", np.reciprocal)
-sin = _p("sin", np.sin)
-cos = _p("cos", np.cos)
-tan = _p("tan", np.tan)
-arcsin = _p("arcsin", np.arcsin)
-arccos = _p("arccos", np.arccos)
-arctan = _p("arctan", np.arctan)
-sinh = _p("sinh", np.sinh)
-cosh = _p("cosh", np.cosh)
-tanh = _p("tanh", np.tanh)
-arcsinh = _p("arcsinh", np.arcsinh)
-arccosh = _p("arccosh", np.arccosh)
-arctanh = _p("arctanh", np.arctanh)
-expit = _p("expit", sps.expit)
-logit = _p("logit", sps.logit)
-erf = _p("erf", sps.erf)
-erfc = _p("erfc", sps.erfc)
-gammaln = _p("gammaln", sps.gammaln)
+negative = _ew("negative", np.negative)
+abs = _ew("abs", np.abs)  # noqa: A001 - NumPy's name
+exp = _ew("exp", np.exp)
+exp2 = _ew("exp2", np.exp2)
+expm1 = _ew("expm1", np.expm1)
+log = _ew("log", np.log)
+log2 = _ew("log2", np.log2)
+log10 = _ew("log10", np.log10)
+log1p = _ew("log1p", np.log1p)
+sqrt = _ew("sqrt", np.sqrt)
+cbrt = _ew("cbrt", np.cbrt)
+square = _ew("square", np.square)
+reciprocal = _ew("reciprocal", np.reciprocal)
+sin = _ew("sin", np.sin)
+cos = _ew("cos", np.cos)
+tan = _ew("tan", np.tan)
+arcsin = _ew("arcsin", np.arcsin)
+arccos = _ew("arccos", np.arccos)
+arctan = _ew("arctan", np.arctan)
+sinh = _ew("sinh", np.sinh)
+cosh = _ew("cosh", np.cosh)
+tanh = _ew("tanh", np.tanh)
+arcsinh = _ew("arcsinh", np.arcsinh)
+arccosh = _ew("arccosh", np.arccosh)
+arctanh = _ew("arctanh", np.arctanh)
+expit = _ew("expit", sps.expit)
+logit = _ew("logit", sps.logit)
+erf = _ew("erf", sps.erf)
+erfc = _ew("erfc", sps.erfc)
+gammaln = _ew("gammaln", sps.gammaln)
 # polygamma(n, x) with n a static order: digamma is order 0, and each derivative raises it.
-polygamma = _p("polygamma", lambda x, *, n: sps.polygamma(n, x).astype(np.result_type(x)))
-relu = _p("relu", lambda x: np.maximum(x, np.zeros((), np.result_type(x))))
+polygamma = _ew("polygamma", lambda x, *, n: sps.polygamma(n, x).astype(np.result_type(x)))
+relu = _ew("relu", lambda x: np.maximum(x, np.zeros((), np.result_type(x))))
 
 # --- elementwise binary ------------------------------------------------------------------------
-add = _p("add", np.add)
-subtract = _p("subtract", np.subtract)
-multiply = _p("multiply", np.multiply)
-divide = _p("divide", np.divide)
-power = _p("power", np.power)
-maximum = _p("maximum", np.maximum)
-minimum = _p("minimum", np.minimum)
-arctan2 = _p("arctan2", np.arctan2)
-hypot = _p("hypot", np.hypot)
-logaddexp = _p("logaddexp", np.logaddexp)
-xlogy = _p("xlogy", sps.xlogy)
+add = _ew("add", np.add)
+subtract = _ew("subtract", np.subtract)
+multiply = _ew("multiply", np.multiply)
+divide = _ew("divide", np.divide)
+power = _ew("power", np.power)
+maximum = _ew("maximum", np.maximum)
+minimum = _ew("minimum", np.minimum)
+arctan2 = _ew("arctan2", np.arctan2)
+hypot = _ew("hypot", np.hypot)
+logaddexp = _ew("logaddexp", np.logaddexp)
+xlogy = _ew("xlogy", sps.xlogy)
 
 # --- selection ---------------------------------------------------------------------------------
-where = _p("where", np.where)
-clip = _p("clip", np.clip)
+where = _ew("where", np.where)
+clip = _ew("clip", np.clip)
 
 
 # --- reductions (axis is always a tuple or None here) --------------------------------------------
 # ufunc.reduce directly: np.sum and friends add a Python wrapper around exactly this call.
-reduce_sum = _p("sum", lambda x, *, axis, keepdims: np.add.reduce(x, axis, keepdims=keepdims))
-reduce_prod = _p(
+reduce_sum = _r("sum", lambda x, *, axis, keepdims: np.add.reduce(x, axis, keepdims=keepdims))
+reduce_prod = _r(
     "prod", lambda x, *, axis, keepdims: np.multiply.reduce(x, axis, keepdims=keepdims)
 )
-reduce_max = _p("max", lambda x, *, axis, keepdims: np.maximum.reduce(x, axis, keepdims=keepdims))
-reduce_min = _p("min", lambda x, *, axis, keepdims: np.minimum.reduce(x, axis, keepdims=keepdims))
+reduce_max = _r("max", lambda x, *, axis, keepdims: np.maximum.reduce(x, axis, keepdims=keepdims))
+reduce_min = _r("min", lambda x, *, axis, keepdims: np.minimum.reduce(x, axis, keepdims=keepdims))
 cumsum = _p("cumsum", lambda x, *, axis: np.cumsum(x, axis=axis))
 cumprod = _p("cumprod", lambda x, *, axis: np.cumprod(x, axis=axis))
 
@@ -118,17 +126,24 @@ cumprod = _p("cumprod", lambda x, *, axis: np.cumprod(x, axis=axis))
 def _logsumexp(x, *, axis, keepdims):
     # Max-shifted, in NumPy directly: SciPy's version costs ~50 us a call in array-API checks.
     shift = np.maximum.reduce(x, axis, keepdims=True)
-    shift = np.where(np.isfinite(shift), shift, 0.0).astype(np.result_type(x))  # all -inf: -inf
-    with np.errstate(divide="ignore"):
+    finite = np.isfinite(shift)
+    if finite.all():  # the sum is at least 1: no log(0)
         out = np.log(np.add.reduce(np.exp(x - shift), axis, keepdims=True)) + shift
+    else:
+        shift = np.where(finite, shift, 0.0).astype(np.result_type(x))  # all -inf: -inf
+        with np.errstate(divide="ignore"):
+            out = np.log(np.add.reduce(np.exp(x - shift), axis, keepdims=True)) + shift
     return out if keepdims else np.squeeze(out, axis)
 
 
-logsumexp = _p("logsumexp", _logsumexp)
+logsumexp = _r("logsumexp", _logsumexp)
 
 # --- structure ---------------------------------------------------------------------------------
 reshape = _p("reshape", lambda x, *, shape: np.asarray(x).reshape(shape))
-transpose = _p("transpose", lambda x, *, axes: np.transpose(x, axes))
+transpose = _p(
+    "transpose",
+    lambda x, *, axes: x.transpose(axes) if type(x) is np.ndarray else np.transpose(x, axes),
+)
 def _broadcast_to(x, *, shape):
     # A small result is cheaper to fill than np.broadcast_to's view is to build; a large one
     # stays a view (no memory).
@@ -145,17 +160,25 @@ getitem = _p("getitem", lambda x, *, index: x[index])
 
 
 def _scatter_add(g, *, shape, index):
-    out = np.zeros(shape, dtype=np.result_type(g))
-    if _has_integer_array(index):
-        np.add.at(out, index, g)  # repeated indices accumulate
-    else:
-        out[index] = g  # basic indexing and masks never repeat an element: plain assignment
-    return out
-
-
-def _has_integer_array(index) -> bool:
+    dtype = g.dtype if type(g) is np.ndarray else np.result_type(g)
     parts = index if isinstance(index, tuple) else (index,)
-    return any(isinstance(i, np.ndarray) and i.dtype.kind in "iu" for i in parts)
+    if not any(isinstance(i, np.ndarray) and i.dtype.kind in "iu" for i in parts):
+        out = np.zeros(shape, dtype=dtype)
+        out[index] = g  # basic indexing and masks never repeat an element: plain assignment
+        return out
+    # Repeated integer indices accumulate (ufunc.at). Mixed with slices, ufunc.at walks a
+    # sub-array per index entry, several times slower than its one-dimensional loop: for small
+    # arrays, sum over the flat positions of the indexed elements instead (bincount).
+    if np.size(g) <= 65536 and not all(isinstance(i, np.ndarray) for i in parts):
+        size = math.prod(shape)
+        positions = np.arange(size).reshape(shape)[index]
+        if np.shape(g) != positions.shape:
+            g = np.broadcast_to(g, positions.shape)
+        flat = np.bincount(positions.reshape(-1), weights=np.reshape(g, -1), minlength=size)
+        return flat.reshape(shape).astype(dtype, copy=False)
+    out = np.zeros(shape, dtype=dtype)
+    np.add.at(out, index, g)
+    return out
 
 
 scatter_add = _p("scatter_add", _scatter_add)
@@ -168,14 +191,16 @@ diagonal = _p(
     "diagonal", lambda x, *, offset, axis1, axis2: np.diagonal(x, offset, axis1, axis2).copy()
 )
 pad = _p("pad", lambda x, *, pad_width, value: np.pad(x, pad_width, constant_values=value))
-astype = _p("astype", lambda x, *, dtype: np.asarray(x).astype(dtype))
+astype = _ew("astype", lambda x, *, dtype: np.asarray(x).astype(dtype))
 
 # --- contractions ------------------------------------------------------------------------------
 matmul = _p("matmul", np.matmul)
 def _einsum(*xs, spec):
     # NumPy's path optimiser costs ~20 us a call: worth it only for three or more operands
     # or for large ones, where it can hand the contraction to BLAS.
-    large = len(xs) > 2 or max(np.size(x) for x in xs) > 4096
+    large = len(xs) > 2
+    for x in xs:
+        large = large or (x.size if type(x) is np.ndarray else np.size(x)) > 4096
     return np.einsum(spec, *xs, optimize=large)
 
 
@@ -192,7 +217,7 @@ qr = _p("qr", lambda a: tuple(np.linalg.qr(a, mode="reduced")), multiple_results
 svd = _p(
     "svd", lambda a: tuple(np.linalg.svd(a, full_matrices=False)), multiple_results=True
 )
-norm2 = _p(
+norm2 = _r(
     "norm2",
     lambda x, *, axis, keepdims: np.linalg.vector_norm(x, axis=axis, keepdims=keepdims),
 )

@@ -17,7 +17,7 @@ import numpy as np
 
 from refengine import primitives as P
 from refengine.array_ops import ArrayOps
-from refengine.primitive import Primitive, Tracer, apply_impl, bind
+from refengine.primitive import Primitive, Tracer, bind
 
 __all__ = [
     "DualTracer",
@@ -26,6 +26,7 @@ __all__ = [
     "ReverseTrace",
     "ReverseTracer",
     "Var",
+    "expand",
     "new_level",
     "unbroadcast",
 ]
@@ -93,23 +94,52 @@ def unbroadcast(x: Any, shape: tuple[int, ...], dtype: np.dtype) -> Any:
     A cotangent computed for a broadcast operand has the output's shape; summing over the
     broadcast axes gives the operand's. Mixed-precision ops compute in the wider dtype; the
     cotangent of a float32 operand is cast back so float32 stays float32.
+
+    Cotangents may also be *compact*: of a shape that broadcasts to the value's (size 1, or
+    absent, along axes where the cotangent is constant, as the one a sum sends back), standing
+    for their broadcast. Such axes are left as they are: the result is then compact too.
     """
-    xshape = np.shape(x)
+    xshape = x.shape
     if xshape != shape:
         lead = len(xshape) - len(shape)
-        if lead < 0:  # a rule returned a cotangent that still needs broadcasting (a constant)
-            x = P.broadcast_to(x, shape=shape)
+        if lead < 0:  # fewer axes: compact along the missing leading ones
+            axes = tuple(i for i, n in enumerate(xshape) if n != 1 and shape[i - lead] == 1)
+            if axes:
+                x = _reduce_sum(x, axes, True)
         else:
             axes = tuple(range(lead)) + tuple(
                 lead + i for i, n in enumerate(shape) if n == 1 and xshape[lead + i] != 1
             )
             if axes:
-                x = P.reduce_sum(x, axis=axes, keepdims=False)
-            if np.shape(x) != shape:
-                x = P.reshape(x, shape=shape)
-    if _dtype_of(x) != dtype:
-        x = P.astype(x, dtype=dtype)
+                x = _reduce_sum(x, axes, not lead)
+                if lead:
+                    kept = tuple(
+                        1 if n == 1 else xshape[lead + i] for i, n in enumerate(shape)
+                    )
+                    if x.shape != kept:
+                        x = x.reshape(kept) if type(x) is np.ndarray else P.reshape(x, shape=kept)
+    if x.dtype != dtype:
+        x = x.astype(dtype) if type(x) is np.ndarray else P.astype(x, dtype=dtype)
     return x
+
+
+def _reduce_sum(x: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
+    # On a plain array the primitive is its implementation; a traced one (a derivative being
+    # differentiated) goes through the primitive so that the outer transformation sees it.
+    if type(x) is np.ndarray:
+        return np.add.reduce(x, axes, keepdims=keepdims)
+    return P.reduce_sum(x, axis=axes, keepdims=keepdims)
+
+
+def expand(c: Any, shape: tuple[int, ...]) -> Any:
+    """A compact cotangent (see ``unbroadcast``) as the full one of ``shape``."""
+    return c if c.shape == shape else P.broadcast_to(c, shape=shape)
+
+
+def _summed(c_shape: tuple[int, ...], shape: tuple[int, ...]) -> bool:
+    """Did a cotangent of ``c_shape`` need summing to reach ``shape``?"""
+    lead = len(c_shape) - len(shape)
+    return lead > 0 or any(a > b for a, b in zip(c_shape[max(lead, 0):], shape[max(-lead, 0):]))
 
 
 def _dtype_of(x: Any) -> np.dtype:
@@ -162,7 +192,13 @@ class ReverseTrace:
                     nested = nested or isinstance(a, Tracer)
                 else:
                     nested = True
-        out = bind(prim, vals, params) if nested else apply_impl(prim, vals, params)
+        if nested:
+            out = bind(prim, vals, params)
+        else:
+            try:  # apply_impl, written out: this is the hot path
+                out = prim.impl(*vals, **params)
+            except ValueError as e:
+                raise ValueError(f"in refengine primitive '{prim.name}': {e}") from e
         if not prim.differentiable:
             return out
         if not prim.vjp:
@@ -179,44 +215,80 @@ class ReverseTrace:
         return ReverseTracer(out, self, node)
 
     def backward(
-        self, seeds: dict[Any, Any], observe: Callable[[Node, Any, list], None] | None = None
+        self,
+        seeds: dict[Any, Any],
+        observe: Callable[[Node, Any, list], None] | None = None,
+        *,
+        consume: bool = False,
     ) -> dict[Any, Any]:
         """Propagate cotangents from the seeded outputs back through the tape; returns what
-        is left: the cotangents of the input leaves.
+        is left: the cotangents of the input leaves, possibly compact (see ``unbroadcast``;
+        ``expand`` gives the full ones).
+
+        Elementwise primitives' and reductions' rules take the compact cotangent as it is
+        (their results broadcast like the operands); any other primitive's get the full one.
 
         ``observe(node, g, sent)``, if given, sees each step: the cotangent arriving at the
         node and, per input, ``(position, key, cotangent sent, whether it was summed over
-        broadcast axes)`` (rf.explain shows the chain rule with it).
+        broadcast axes)``, all in full (rf.explain shows the chain rule with them).
+
+        ``consume=True`` empties the tape as it goes, so that each node's values are freed as
+        soon as its step is done (their memory is then reused by the steps that follow); for a
+        caller that walks the tape only once (rf.grad).
         """
         ct = dict(seeds)
         pop = ct.pop
-        for node in reversed(self.tape):
+        tape = self.tape
+        k = len(tape)
+        while k:
+            k -= 1
+            node = tape[k]
+            if consume:
+                del tape[k]
             prim = node.prim
+            out = node.out
             if prim.multiple_results:
                 gs = [pop(v, None) for v in node.out_vars]
                 if all(g is None for g in gs):
                     continue
-                g = tuple(P.zeros_like(o) if gi is None else gi for gi, o in zip(gs, node.out))
+                g = tuple(
+                    P.zeros_like(o) if gi is None else expand(gi, o.shape)
+                    for gi, o in zip(gs, out)
+                )
             else:
                 g = pop(node, None)
                 if g is None:
                     continue
-            rules, args = prim.vjp, node.args
+                shape = out.shape
+                if g.shape != shape and not prim.reduction and (
+                    # compact: for reductions' rules, and elementwise ones where no traced
+                    # operand was broadcast (so a result never stands for more than it shows)
+                    not prim.elementwise
+                    or any(node.args[i].shape != shape for i, _ in node.parents)
+                ):
+                    g = P.broadcast_to(g, shape=shape)
+            rules, args, params = prim.vjp, node.args, node.params
             sent = [] if observe is not None else None
             for i, key in node.parents:
                 rule = rules[i] if type(rules) is tuple else rules(i)
-                c = rule(g, node.out, *args, **node.params)
+                c = rule(g, out, *args, **params)
                 x = args[i]
-                summed = c.shape != x.shape
-                if summed or c.dtype != x.dtype:
-                    c = unbroadcast(c, x.shape, x.dtype)
+                xs = x.shape
+                cs = c.shape
+                # (a 0-d cotangent is compact for any shape: nothing to sum)
+                if (cs != xs and cs) or c.dtype != x.dtype:
+                    if sent is not None:
+                        summed = _summed(c.shape, xs)
+                    c = unbroadcast(c, xs, x.dtype)
+                elif sent is not None:
+                    summed = False
                 prev = ct.get(key)
                 # `+` dispatches to the add primitive when either side is traced.
                 ct[key] = c if prev is None else prev + c
                 if sent is not None:
-                    sent.append((i, key, c, summed))
-            if observe is not None:
-                observe(node, g, sent)
+                    sent.append((i, key, expand(c, xs), summed))
+            if sent is not None:
+                observe(node, g if prim.multiple_results else expand(g, out.shape), sent)
         return ct
 
 

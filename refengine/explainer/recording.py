@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from refengine.primitive import Primitive, Tracer
-from refengine.traces import ForwardTrace, Node, ReverseTrace
+from refengine.traces import ForwardTrace, Node, ReverseTrace, expand
 
 __all__ = [
     "Contribution", "ExplainError", "InputRecord", "NodeRecord", "Operand", "Recording", "record",
@@ -200,7 +200,8 @@ def record(
     inputs = []
     for i, t in zip(argnums, v):
         g = leftover.cotangents.get(leaves[i]._var)
-        g = np.zeros(values[i].shape, values[i].dtype) if g is None else np.asarray(g)
+        g = (np.zeros(values[i].shape, values[i].dtype) if g is None
+             else np.asarray(expand(g, values[i].shape)))
         inputs.append(InputRecord(names[i], i, values[i], t, g))
     return Recording(
         inputs=inputs,

@@ -217,6 +217,8 @@ def clip(a: Any, a_min: Any = None, a_max: Any = None) -> Any:
 def _axis_tuple(axis: Any, nd: int) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(nd))
+    if type(axis) is int and 0 <= axis < nd:  # the common case, already normal
+        return (axis,)
     axes = axis if isinstance(axis, (tuple, list)) else (axis,)
     out = []
     for ax in axes:

@@ -6,6 +6,7 @@ right-aligned as NumPy broadcasts them) and no spaces, e.g. ``"ij,jk->ik"``.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,11 @@ _ELLIPSIS_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 def parse_einsum(subscripts: str, ndims: list[int]) -> str:
     """Return the explicit normal form of ``subscripts`` for operands of the given ranks."""
+    return _parse_einsum(subscripts, tuple(ndims))
+
+
+@functools.lru_cache(maxsize=512)
+def _parse_einsum(subscripts: str, ndims: tuple[int, ...]) -> str:
     spec = subscripts.replace(" ", "")
     if "->" in spec:
         lhs, rhs = spec.split("->")
@@ -58,8 +64,23 @@ def parse_einsum(subscripts: str, ndims: list[int]) -> str:
 
 def einsum(subscripts: str, *operands: Any) -> Any:
     """``np.einsum`` with explicit or implicit output and ellipses, differentiable."""
-    shapes = [np.shape(x._value) if isinstance(x, Tracer) else np.shape(x) for x in operands]
-    spec = parse_einsum(subscripts, [len(s) for s in shapes])
+    shapes = tuple(
+        np.shape(x._value) if isinstance(x, Tracer) else np.shape(x) for x in operands
+    )
+    spec, targets = _plan(subscripts, shapes)
+    if targets is None:
+        return P.einsum(*operands, spec=spec)
+    stretched = [
+        x if target == shape else P.broadcast_to(x, shape=target)
+        for x, target, shape in zip(operands, targets, shapes)
+    ]
+    return P.einsum(*stretched, spec=spec)
+
+
+@functools.lru_cache(maxsize=512)
+def _plan(subscripts: str, shapes: tuple[tuple[int, ...], ...]) -> tuple[str, Any]:
+    """The normal form, and the shapes to stretch the operands to (None: as they are)."""
+    spec = _parse_einsum(subscripts, tuple(len(s) for s in shapes))
     # The normal form names broadcast (ellipsis) axes with letters, which np.einsum does not
     # broadcast: stretch size-1 axes explicitly (broadcast_to is differentiable).
     sizes: dict[str, int] = {}
@@ -67,8 +88,5 @@ def einsum(subscripts: str, *operands: Any) -> Any:
     for sub, shape in zip(subs, shapes):
         for c, n in zip(sub, shape):
             sizes[c] = max(sizes.get(c, 1), n)
-    stretched = []
-    for x, sub, shape in zip(operands, subs, shapes):
-        target = tuple(sizes[c] for c in sub)
-        stretched.append(x if target == shape else P.broadcast_to(x, shape=target))
-    return P.einsum(*stretched, spec=spec)
+    targets = tuple(tuple(sizes[c] for c in sub) for sub in subs)
+    return spec, (None if targets == shapes else targets)
