@@ -1,7 +1,8 @@
 """The ``gradparity`` command line.
 
 Exit status: 0 success; 1 an undocumented failure was found (``--no-fail`` turns this off);
-2 a usage error (an unknown name, a bad option); 3 a run folder that cannot be created or read.
+2 a usage error (an unknown name, a bad option); 3 a run folder that cannot be created or read;
+130 interrupted (Ctrl-C): what was done is in the run folder, ``--resume`` continues it.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from pathlib import Path
 
 from reports.explain_cli import add_explain_parser
 
-__all__ = ["EXIT_FAILURES", "EXIT_OK", "EXIT_RUN_FOLDER", "EXIT_USAGE", "main"]
+__all__ = ["EXIT_FAILURES", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_RUN_FOLDER", "EXIT_USAGE",
+           "build_parser", "main"]
 
-EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_RUN_FOLDER = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_RUN_FOLDER, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 def _selection_options(parser: argparse.ArgumentParser, *, timing: bool) -> None:
@@ -28,7 +30,8 @@ def _selection_options(parser: argparse.ArgumentParser, *, timing: bool) -> None
                         help="threads for every framework (default 1)")
     parser.add_argument("--out", type=Path, help="run folder (default: runs/<date-time>)")
     parser.add_argument("--quick", action="store_true",
-                        help="check sizes only and a short timing budget (a smoke run)")
+                        help="a smoke run: first-order checks, float64, one mode per adapter "
+                        "(JAX: jit), timings at the check size with a short budget")
     parser.add_argument("--resume", action="store_true",
                         help="continue the run in --out, skipping what it already recorded")
     parser.add_argument("--force", action="store_true", help="overwrite an existing run folder")
@@ -37,12 +40,17 @@ def _selection_options(parser: argparse.ArgumentParser, *, timing: bool) -> None
                         help="exit 0 even when undocumented failures are found")
     parser.add_argument("--seed", type=int, default=0, help="seed for every sampled input")
     parser.add_argument("--jobs", type=int, default=None,
-                        help="worker processes for the checks (default: one per CPU); "
-                        "timings always run in one process")
+                        help="worker processes for the checks (default: one per CPU); a full "
+                        "run times in the main process afterwards, --quick in each worker")
+    parser.add_argument("--gzip", action="store_true",
+                        help="gzip the record CSVs when the run ends (a folder kept in git)")
+    parser.add_argument("--readme", type=Path, metavar="README",
+                        help="copy the summary's headline tables into this file, between its "
+                        "'gradparity:results' marker comments")
     if timing:
         parser.add_argument("--sizes", default=None,
-                            help="'check', 'sweep' (default for bench), or sweep indices "
-                            "such as 0,2")
+                            help="'check' (default with --quick), 'sweep' (default), "
+                            "'smallest', or sweep indices such as 0,2")
         parser.add_argument("--isolate", action="store_true",
                             help="time each adapter in its own subprocess")
 
@@ -65,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--tags", help="only cases with any of these tags")
     report = sub.add_parser("report", help="re-render a run folder's reports")
     report.add_argument("run_dir", type=Path)
+    report.add_argument("--readme", type=Path, metavar="README",
+                        help="also copy the headline tables into this file (see run --readme)")
     compare = sub.add_parser("compare", help="compare two run folders")
     compare.add_argument("run_a", type=Path)
     compare.add_argument("run_b", type=Path)
@@ -81,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from reports import commands
     from reports.commands import HarnessMissingError
+    from reports.readme import ReadmeError
     from reports.rundir import RunFolderError
     from reports.selection import SelectionError
 
@@ -99,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             "list": commands.listing, "report": commands.report, "compare": commands.compare,
         }[args.command]
         return handler(args)
-    except (SelectionError, HarnessMissingError) as e:
+    except (SelectionError, HarnessMissingError, ReadmeError) as e:
         print(f"gradparity: {e}", file=sys.stderr)
         return EXIT_USAGE
     except RunFolderError as e:

@@ -68,8 +68,8 @@ def compare_runs(a: RunFolder, b: RunFolder) -> Comparison:
     was_good, is_good = changes["status_a"].isin(GOOD), changes["status_b"].isin(GOOD)
     new_failures = changes[was_good & changes["status_b"].isin(FAILING)]
     fixed = changes[changes["status_a"].isin(FAILING) & is_good]
-    conv_a = changes["convention_a"].fillna("")
-    conv_b = changes["convention_b"].fillna("")
+    conv_a = changes["convention_a"].astype(object).fillna("")
+    conv_b = changes["convention_b"].astype(object).fillna("")
     changed_conventions = changes[(conv_a != conv_b) & (conv_a != "") & (conv_b != "")]
     other = changes[(changes["status_a"] != changes["status_b"])
                     & ~changes.index.isin(new_failures.index) & ~changes.index.isin(fixed.index)]

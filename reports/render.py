@@ -12,10 +12,8 @@ import pandas as pd
 from reports import plots, tables
 from reports.rundir import RunFolder
 
-__all__ = ["environment_lines", "render", "summary_markdown"]
-
-MODEL_HEADLINE = ("gmm", "lstm", "mlp", "transformer", "ba")
-
+__all__ = ["HEADLINE_END", "HEADLINE_START", "covered_lines", "environment_lines",
+           "headline_markdown", "render", "summary_markdown"]
 
 def _md(frame: pd.DataFrame, floatfmt: str = ".3g") -> str:
     if frame is None or frame.empty:
@@ -36,30 +34,119 @@ def environment_lines(env: dict[str, Any]) -> list[str]:
     ]
 
 
-def _timing_headline(timing: pd.DataFrame) -> pd.DataFrame:
-    table = tables.timing_table(timing)
-    if table.empty:
-        return table
-    models = table[table["case"].str.split("-").str[0].isin(MODEL_HEADLINE)]
-    return models if not models.empty else table
+HEADLINE_START = "<!-- headline:start -->"
+HEADLINE_END = "<!-- headline:end -->"
+
+
+def _model_cases(folder: RunFolder, timing: pd.DataFrame) -> list[str]:
+    """The cases tagged ``model`` among those timed (the headline's timing rows)."""
+    conformance = folder.conformance()
+    tags = conformance["tags"].astype(object).fillna("").astype(str).str.split(",")
+    tagged = set(conformance.loc[tags.map(lambda t: "model" in t), "case"])
+    if not tagged:
+        try:
+            import cases
+
+            tagged = {c.name for c in cases.all() if "model" in c.tags}
+        except ImportError:
+            tagged = set()
+    timed = list(dict.fromkeys(tables.without_control(timing)["case"]))
+    return [c for c in timed if c in tagged]
+
+
+def covered_lines(env: dict[str, Any], notes: dict[str, Any] | None = None) -> list[str]:
+    """What the run covered, from environment.json's ``run`` entry (and the timing notes)."""
+    run = env.get("run")
+    if not run:
+        return []
+    modes = "; ".join(f"{a}: {', '.join(m)}" for a, m in run.get("modes", {}).items())
+    lines = [f"- `gradparity {run['command']}`{' --quick (a smoke run)' if run['quick'] else ''}"
+             f": {run['cases']} cases; adapters and modes: {modes}; dtypes: "
+             f"{', '.join(run['dtypes']) if isinstance(run['dtypes'], list) else run['dtypes']}"
+             f"; seed {run['seed']}; {run['threads']} thread(s) per framework; "
+             f"{run['jobs']} worker process(es)."]
+    if run.get("eager_only_tags"):
+        untimed = ", ".join(run.get("untimed_eager", []))
+        lines.append(f"- cases tagged {', '.join(run['eager_only_tags'])} ran eager only "
+                     "(a jit would unroll their Python loops; compiling those takes minutes)"
+                     + (f", and {untimed} did not time them (eager, a gradient of those loops "
+                        "takes seconds a call)." if untimed else "."))
+    if "checks" in run:
+        checks = run["checks"]
+        lines.append("- checks: " + (", ".join(checks) if isinstance(checks, list) else checks)
+                     + (" (second order, float32 vs float64, determinism and the non-finite "
+                        "check wait for a full run)" if run["quick"] else ""))
+    timing = run.get("timing")
+    if timing:
+        budget = timing["budget"]
+        if isinstance(budget, dict):
+            budget = (f"{budget['seconds'] * 1e3:g} ms of samples per measurement, at least "
+                      f"{budget['min_samples']} samples of at least "
+                      f"{budget['min_sample_s'] * 1e3:g} ms")
+        quantities = timing["quantities"]
+        lines.append(
+            f"- timings: sizes {timing['sizes']}; "
+            f"{', '.join(quantities) if isinstance(quantities, list) else quantities}; "
+            f"budget: {budget}; memory {'measured' if timing['memory'] else 'not measured'}; "
+            f"timed {timing['where']}.")
+        if run["quick"]:
+            lines.append("- a quick run's timings are indicative only: a short budget, and "
+                         "the other worker may have been checking on the other CPU meanwhile.")
+    skipped = (notes or {}).get("skipped", [])
+    if skipped:
+        frame = pd.DataFrame(skipped)
+        counts = frame.groupby("status").size().to_dict()
+        lines.append("- not timed (timing_notes.json says why, per case): " + ", ".join(
+            f"{v} {k}" for k, v in sorted(counts.items())))
+    for resumed in env.get("resumed", []):
+        lines.append(f"- resumed {resumed.get('date', '?')}")
+    return lines
+
+
+def headline_markdown(folder: RunFolder) -> str:
+    """The tables at a glance (the README copies them): statuses per adapter and mode, the
+    timing overview, and the model cases' gradient times and ratios."""
+    conformance, timing = folder.conformance(), folder.timing()
+    parts = []
+    if not conformance.empty:
+        failing = conformance["status"].isin(tables.FAILING).sum()
+        parts += [f"Conformance: {len(conformance)} check records over "
+                  f"{conformance['case'].nunique()} cases, {failing} undocumented failures. "
+                  "Records per adapter/mode and status:", "",
+                  _md(tables.status_counts(conformance)), ""]
+    if not tables.without_control(timing).empty:
+        models = _model_cases(folder, timing)
+        parts += ["Timings over every timed case (value and gradient; speed relative to "
+                  "refengine > 1 is faster; geometric means):", "",
+                  _md(tables.timing_overview(timing)), ""]
+        if models:
+            parts += ["Model cases, value and gradient, median milliseconds per call:", "",
+                      _md(_ms(tables.timing_pivot(timing, "value_and_grad", models))), "",
+                      "Model cases, gradient / forward time (the cheap-gradient ratio):", "",
+                      _md(tables.timing_pivot(timing, "grad/forward", models), ".2f"), ""]
+    return "\n".join(parts)
+
+
+def _ms(frame: pd.DataFrame) -> pd.DataFrame:
+    numeric = frame.select_dtypes("number").columns
+    return frame.assign(**{c: frame[c] * 1e3 for c in numeric})
 
 
 def summary_markdown(folder: RunFolder) -> str:
     conformance, timing, env = folder.conformance(), folder.timing(), folder.environment()
     failures = tables.undocumented_failures(conformance)
     lines = ["# gradparity run: results at a glance", "", *environment_lines(env), ""]
+    covered = covered_lines(env, folder.timing_notes())
+    if covered:
+        lines += ["## What this run covered", "", *covered, ""]
+    lines += ["## At a glance", "", HEADLINE_START, headline_markdown(folder), HEADLINE_END, ""]
     if not conformance.empty:
-        n_cases = conformance["case"].nunique()
         lines += [
             "## Conformance",
             "",
-            f"{len(conformance)} check records over {n_cases} cases. Statuses per adapter and "
-            "mode (`divergence-documented`: a known, cited framework behaviour, see "
+            "By case category (pass / failing / documented / unsupported; "
+            "`divergence-documented`: a known, cited framework behaviour, see "
             "divergences.md):",
-            "",
-            _md(tables.status_counts(conformance)),
-            "",
-            "By case category (pass / failing / documented / unsupported):",
             "",
             _md(tables.matrix_by_category(conformance)),
             "",
@@ -68,22 +155,46 @@ def summary_markdown(folder: RunFolder) -> str:
             _md(failures.head(30).assign(message=failures["message"].str.slice(0, 160))),
             "",
         ]
-    if not timing.empty:
+        if len(failures) > 30:
+            lines += [f"... and {len(failures) - 30} more: see report.html or "
+                      "conformance.csv.", ""]
+    if not tables.without_control(timing).empty:
+        models = _model_cases(folder, timing) or None
+        which = "model cases" if models else "every timed case"
         lines += [
-            "## Timings (median seconds; value-and-gradient relative to refengine and to the "
-            "fastest adapter)",
+            f"## Timings ({which}; report.html has every case)",
             "",
-            _md(_timing_headline(timing)),
+            "Speed relative to refengine (refengine's value-and-gradient time / this one's; "
+            "> 1 is faster):",
+            "",
+            _md(_inverse(tables.timing_pivot(timing, "vs refengine", models)), ".2f"),
+            "",
+            "Value-and-gradient time relative to the fastest adapter/mode:",
+            "",
+            _md(tables.timing_pivot(timing, "vs fastest", models), ".2f"),
+            "",
+            "Forward, median milliseconds per call:",
+            "",
+            _md(_ms(tables.timing_pivot(timing, "forward", models))),
+            "",
+            "Compile (the first value-and-gradient call of a jit mode), seconds:",
+            "",
+            _md(tables.timing_pivot(timing, "compile", models)),
             "",
         ]
     return "\n".join(lines)
+
+
+def _inverse(frame: pd.DataFrame) -> pd.DataFrame:
+    numeric = frame.select_dtypes("number").columns
+    return frame.assign(**{c: 1.0 / frame[c] for c in numeric})
 
 
 def divergences_markdown(folder: RunFolder) -> str:
     """The convention atlas: at each kink or special point, what each framework returns,
     whether it lies in the subdifferential, and the citation where one exists."""
     conformance = folder.conformance()
-    kinks = conformance[conformance["convention"].fillna("") != ""]
+    kinks = conformance[conformance["convention"].astype(object).fillna("") != ""]
     lines = ["# Convention atlas", "",
              "At each deliberate kink or special point: the convention each adapter chose "
              "(zero, left, right, average, NaN, other) and the check's verdict "
@@ -114,8 +225,37 @@ def _img(path: Path | None) -> str:
     return f'<img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
 
 
+def _status_grid(group: pd.DataFrame) -> pd.DataFrame:
+    """One case's records as check x adapter/mode, each cell its status."""
+    grid = group.assign(column=group["adapter"] + "/" + group["mode"]).pivot_table(
+        index=["dtype", "check"], columns="column", values="status", aggfunc="first")
+    grid.columns.name = None
+    return grid.fillna("").reset_index()
+
+
+def _case_details(conformance: pd.DataFrame) -> list[str]:
+    """Per case with a record that did not pass: its status grid and those records; the
+    cases where every record passed, in one line."""
+    parts, clean = [], []
+    for case, group in conformance.groupby("case"):
+        other = group[group["status"] != "pass"].drop(columns=["run_id", "tags"])
+        if other.empty:
+            clean.append(f"{case} ({len(group)})")
+            continue
+        bad = group["status"].isin(tables.FAILING).sum()
+        parts.append(
+            f"<details><summary>{html.escape(str(case))} ({len(group)} records, {bad} "
+            f"failing)</summary>" + _status_grid(group).to_html(index=False)
+            + other.to_html(index=False) + "</details>")
+    if clean:
+        parts.append(f"<p>Every record passed ({len(clean)} cases, records in brackets): "
+                     + html.escape(", ".join(clean)) + "</p>")
+    return parts
+
+
 def report_html(folder: RunFolder, images: dict[str, Path | None]) -> str:
     conformance, timing, env = folder.conformance(), folder.timing(), folder.environment()
+    covered = covered_lines(env, folder.timing_notes())
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'><title>gradparity report</title>",
         "<style>body{font-family:sans-serif;max-width:1200px;margin:auto}"
@@ -125,6 +265,9 @@ def report_html(folder: RunFolder, images: dict[str, Path | None]) -> str:
         *[f"<li>{html.escape(line[2:])}</li>" for line in environment_lines(env)],
         "</ul>",
     ]
+    if covered:
+        parts += ["<h2>What this run covered</h2><ul>",
+                  *[f"<li>{html.escape(line[2:])}</li>" for line in covered], "</ul>"]
     if not conformance.empty:
         parts += ["<h2>Conformance</h2>", tables.status_counts(conformance).to_html(index=False),
                   _img(images.get("heatmap")),
@@ -134,16 +277,25 @@ def report_html(folder: RunFolder, images: dict[str, Path | None]) -> str:
                   tables.undocumented_failures(conformance).to_html(index=False),
                   "<h3>Worst errors per adapter</h3>",
                   tables.worst_errors(conformance).to_html(index=False),
-                  "<h3>Detail per case</h3>"]
-        for case, group in conformance.groupby("case"):
-            bad = group["status"].isin(tables.FAILING).sum()
-            parts.append(f"<details><summary>{html.escape(str(case))} "
-                         f"({len(group)} records, {bad} failing)</summary>"
-                         + group.drop(columns=["run_id", "tags"]).to_html(index=False)
-                         + "</details>")
-    if not timing.empty:
-        parts += ["<h2>Timings</h2>", tables.timing_table(timing).to_html(index=False),
-                  _img(images.get("ratio")),
+                  "<h3>Detail per case (status per check; records that did not pass)</h3>",
+                  *_case_details(conformance)]
+    if not tables.without_control(timing).empty:
+        models = _model_cases(folder, timing) or None
+        parts += ["<h2>Timings</h2>", "<h3>Overview (every timed case)</h3>",
+                  tables.timing_overview(timing).to_html(index=False, float_format="%.3g"),
+                  _img(images.get("ratio"))]
+        for title, column in (("value and gradient, median seconds", "value_and_grad"),
+                              ("gradient / forward", "grad/forward"),
+                              ("value-and-gradient time / refengine's", "vs refengine"),
+                              ("value-and-gradient time / the fastest's", "vs fastest"),
+                              ("compile, seconds", "compile")):
+            parts += [f"<h3>Model cases: {title}</h3>" if models else f"<h3>{title}</h3>",
+                      tables.timing_pivot(timing, column, models).to_html(
+                          index=False, float_format="%.3g")]
+        parts += ["<details><summary>Every timing (forward, value and gradient, ratio, "
+                  "compile, relative speeds)</summary>",
+                  tables.timing_table(timing).to_html(index=False, float_format="%.3g"),
+                  "</details>",
                   *[_img(p) for key, p in images.items() if key.startswith("size:")]]
     parts += ["<h2>Finite differences: truncation against round-off</h2>",
               _img(images.get("fd")), "</body></html>"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["Selection", "SelectionError", "select"]
@@ -34,15 +34,26 @@ class Selection:
     adapters: list[Any]
     modes: list[str] | None  # None: every mode of each adapter
     dtypes: list[str] | None  # None: each case's own dtypes
+    # Per adapter, the modes to run where --modes was not given (--quick: JAX's jit only),
+    # and tags of cases that then run eager only (--quick: loops a jit would unroll).
+    adapter_modes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    eager_tags: frozenset[str] = frozenset()
+
+    def modes_of(self, adapter: Any, case: Any = None) -> list[str]:
+        """The modes ``adapter`` runs in this selection (for ``case``, when given)."""
+        if self.modes is not None:
+            return [m for m in adapter.modes if m in self.modes]
+        wanted = self.adapter_modes.get(adapter.name)
+        if case is not None and self.eager_tags & set(case.tags) and wanted is not None:
+            wanted = ("eager",)
+        return [m for m in adapter.modes if wanted is None or m in wanted]
 
     def combinations(self) -> list[tuple[Any, Any, str, str]]:
         """(case, adapter, mode, dtype) in a fixed order."""
         out = []
         for case in self.cases:
             for adapter in self.adapters:
-                for mode in adapter.modes:
-                    if self.modes is not None and mode not in self.modes:
-                        continue
+                for mode in self.modes_of(adapter, case):
                     for dtype in case.dtypes:
                         if self.dtypes is None or dtype in self.dtypes:
                             out.append((case, adapter, mode, dtype))

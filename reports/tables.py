@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from reports.schema import STATUSES, category_of
@@ -9,9 +10,13 @@ from reports.schema import STATUSES, category_of
 __all__ = [
     "coverage_table",
     "matrix_by_category",
+    "pass_fraction",
     "status_counts",
+    "timing_overview",
+    "timing_pivot",
     "timing_table",
     "undocumented_failures",
+    "without_control",
     "worst_errors",
 ]
 
@@ -38,7 +43,8 @@ def matrix_by_category(conformance: pd.DataFrame) -> pd.DataFrame:
     if conformance.empty:
         return pd.DataFrame()
     frame = conformance.assign(
-        category=conformance["tags"].fillna("").map(category_of), column=_column(conformance)
+        category=conformance["tags"].astype(object).fillna("").map(category_of),
+        column=_column(conformance),
     )
 
     def cell(group: pd.DataFrame) -> str:
@@ -55,7 +61,8 @@ def pass_fraction(conformance: pd.DataFrame) -> pd.DataFrame:
     """Category x adapter/mode: the fraction of checked (not unsupported) records that pass
     or match a documented divergence; NaN where nothing was checked."""
     frame = conformance.assign(
-        category=conformance["tags"].fillna("").map(category_of), column=_column(conformance)
+        category=conformance["tags"].astype(object).fillna("").map(category_of),
+        column=_column(conformance),
     )
     frame = frame[frame["status"] != "unsupported"]
     good = frame["status"].isin(["pass", "divergence-documented"])
@@ -114,3 +121,50 @@ def timing_table(timing: pd.DataFrame) -> pd.DataFrame:
     wide["vs refengine"] = grad / ref.reindex(wide.index.droplevel("column")).to_numpy()
     keep = ["forward", "value_and_grad", "grad/forward", "compile", "vs refengine", "vs fastest"]
     return wide[keep].reset_index().rename(columns={"column": "adapter/mode"})
+
+
+def without_control(timing: pd.DataFrame) -> pd.DataFrame:
+    """The timing records less the NumPy control rows (``case="control..."``)."""
+    return timing[~timing["case"].astype(str).str.startswith("control")]
+
+
+def timing_pivot(timing: pd.DataFrame, value: str, cases: list[str] | None = None
+                 ) -> pd.DataFrame:
+    """One column of ``timing_table`` (``value_and_grad``, ``grad/forward``, ``compile``,
+    ``vs refengine``, ``vs fastest``, ...) as a case-and-size x adapter/mode table."""
+    table = timing_table(without_control(timing))
+    if table.empty:
+        return table
+    if cases is not None:
+        table = table[table["case"].isin(cases)]
+    table = table.assign(point=table["case"] + " " + table["size"].astype(str)
+                         + (" " + table["dtype"]).where(table["dtype"] != "float64", ""))
+    wide = table.pivot_table(index="point", columns="adapter/mode", values=value,
+                             aggfunc="first", sort=False)
+    wide = wide.dropna(how="all").dropna(axis=1, how="all")
+    wide.columns.name = None
+    return wide.reset_index().rename(columns={"point": "case, size"})
+
+
+def _geomean(values: pd.Series) -> float:
+    values = values[(values > 0) & np.isfinite(values)]
+    return float(np.exp(np.log(values).mean())) if len(values) else float("nan")
+
+
+def timing_overview(timing: pd.DataFrame) -> pd.DataFrame:
+    """Per adapter/mode over every timed case: how many, the median gradient/forward ratio,
+    the geometric mean speed relative to refengine (> 1: faster) and to the fastest, and how
+    often it was the fastest."""
+    table = timing_table(without_control(timing))
+    if table.empty:
+        return table
+    grouped = table.groupby("adapter/mode")
+    return pd.DataFrame({
+        "cases timed": grouped["value_and_grad"].count(),
+        "median grad/forward": grouped["grad/forward"].median(),
+        "speed vs refengine (geo. mean)": grouped["vs refengine"].agg(
+            lambda s: 1.0 / _geomean(s)),
+        "time / fastest (geo. mean)": grouped["vs fastest"].agg(_geomean),
+        "fastest in": grouped["vs fastest"].agg(lambda s: int((s == 1.0).sum())),
+        "median compile s": grouped["compile"].median(),
+    }).reset_index()

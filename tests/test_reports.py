@@ -179,3 +179,47 @@ def test_empty_runs_render(tmp_path) -> None:
     written = render(folder)
     assert "summary.md" in written
     assert isinstance(tables.status_counts(folder.conformance()), pd.DataFrame)
+
+
+def test_timing_overview_and_pivots() -> None:
+    frame = timing_frame([*TIMING, timing("control@gmm", "numpy", "forward", 0.1)])
+    overview = tables.timing_overview(frame).set_index("adapter/mode")
+    assert "numpy/eager" not in overview.index  # the control is no framework
+    assert overview.loc["torch/eager", "speed vs refengine (geo. mean)"] == pytest.approx(2.0)
+    assert overview.loc["jax/jit", "fastest in"] == 1
+    assert overview.loc["jax/jit", "median compile s"] == pytest.approx(0.3)
+    pivot = tables.timing_pivot(frame, "grad/forward", ["gmm"]).set_index("case, size")
+    assert pivot.loc["gmm check", "refengine/eager"] == pytest.approx(2.0)
+    assert pivot.loc["gmm sweep-1", "torch/eager"] == pytest.approx(2.0)
+
+
+def test_summary_states_what_the_run_covered_and_marks_its_headline(tmp_path) -> None:
+    from reports.render import HEADLINE_END, HEADLINE_START, summary_markdown
+
+    folder = make_run(tmp_path / "run")
+    folder.write_environment({"date": "d", "run": {
+        "command": "run", "quick": True, "cases": 3, "modes": {"jax": ["jit"]},
+        "dtypes": ["float64"], "seed": 0, "threads": 1, "jobs": 2, "checks": ["value"],
+        "timing": {"sizes": "check", "quantities": ["forward"], "memory": False,
+                   "budget": {"seconds": 0.007, "min_samples": 7, "min_sample_s": 0.001},
+                   "where": "in each worker"}}})
+    folder.add_timing_notes({"skipped": [{"case": "gmm", "status": "unsupported"}]})
+    summary = summary_markdown(folder)
+    assert "jax: jit" in summary and "checks: value (second order" in summary
+    assert "7 ms of samples" in summary and "1 unsupported" in summary
+    head = summary[summary.index(HEADLINE_START):summary.index(HEADLINE_END)]
+    assert "Records per adapter/mode" in head and "Model cases" in head  # gmm is tagged model
+
+
+def test_done_ignores_the_control_and_compress_round_trips(tmp_path) -> None:
+    folder = make_run(tmp_path / "run",
+                      timings=[*TIMING, timing("control", "numpy", "forward", 0.1)])
+    assert all(not case.startswith("control") for case, *_ in folder.done("timing"))
+    before = folder.timing()
+    assert folder.compress() == ["conformance.csv.gz", "timing.csv.gz"]
+    first = (tmp_path / "run" / "timing.csv.gz").read_bytes()
+    pd.testing.assert_frame_equal(folder.timing(), before)
+    resumed = RunFolder.create(tmp_path / "run", resume=True)  # appending: plain CSV again
+    assert (tmp_path / "run" / "timing.csv").exists()
+    resumed.compress()
+    assert (tmp_path / "run" / "timing.csv.gz").read_bytes() == first  # reproducible bytes

@@ -1,0 +1,77 @@
+"""Copy a run's headline tables into the README, between two marker comments, so the numbers a
+reader sees there are the ones the sample run produced, never typed by hand.
+
+    gradparity report reports/sample --readme README.md     # or run ... --readme README.md
+    python -m reports.readme --check                         # exit 1 if the README is stale
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from reports.render import HEADLINE_END, HEADLINE_START
+from reports.rundir import RunFolder
+
+__all__ = ["END", "START", "ReadmeError", "readme_block", "sync_readme"]
+
+START = "<!-- gradparity:results:start -->"
+END = "<!-- gradparity:results:end -->"
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "reports" / "sample"
+
+
+class ReadmeError(ValueError):
+    """The README or the run's summary lacks its marker comments."""
+
+
+def _between(text: str, start: str, end: str, where: str) -> tuple[int, int]:
+    i, j = text.find(start), text.find(end)
+    if i < 0 or j < i:
+        raise ReadmeError(f"{where} has no '{start}' ... '{end}' markers")
+    return i + len(start), j
+
+
+def readme_block(folder: RunFolder, readme: Path) -> str:
+    """What goes between the README's markers: the headline of ``folder``'s summary.md."""
+    summary = (folder.path / "summary.md").read_text()
+    a, b = _between(summary, HEADLINE_START, HEADLINE_END, f"{folder.path / 'summary.md'}")
+    link = Path(os.path.relpath(folder.path.resolve(), readme.resolve().parent)).as_posix()
+    return (f"\n<!-- copied from {link}/summary.md by `gradparity report {link} --readme "
+            f"{readme.name}`; do not edit by hand -->\n{summary[a:b].strip()}\n")
+
+
+def sync_readme(readme: Path | str, folder: RunFolder) -> bool:
+    """Replace the README's block with the run's headline; True when it changed."""
+    readme = Path(readme)
+    text = readme.read_text()
+    a, b = _between(text, START, END, str(readme))
+    new = text[:a] + readme_block(folder, readme) + text[b:]
+    if new != text:
+        readme.write_text(new)
+    return new != text
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m reports.readme", description=__doc__)
+    parser.add_argument("--readme", type=Path, default=ROOT / "README.md")
+    parser.add_argument("--run", type=Path, default=SAMPLE, help="the run folder")
+    parser.add_argument("--check", action="store_true",
+                        help="change nothing; exit 1 when the README differs from the run")
+    args = parser.parse_args(argv)
+    folder = RunFolder.open(args.run)
+    if args.check:
+        text = args.readme.read_text()
+        a, b = _between(text, START, END, str(args.readme))
+        stale = text[a:b] != readme_block(folder, args.readme)
+        print(f"{args.readme} is {'stale' if stale else 'up to date'} ({args.run})")
+        return 1 if stale else 0
+    changed = sync_readme(args.readme, folder)
+    print(f"{args.readme}: {'updated' if changed else 'already up to date'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

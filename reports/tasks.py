@@ -1,0 +1,224 @@
+"""The work of a run as tasks a worker process can do: the checks of a few cases and, for a
+quick run, their timings as well.
+
+A full run checks in worker processes and times in the main process afterwards, alone on the
+machine. A quick run (``--quick``) is a smoke run: each worker is pinned to its own CPU and
+times the cases it has just checked, with a short budget (the other worker may be checking on
+the other CPU meanwhile, so its timings are indicative only; the summary says so).
+
+What ``--quick`` does, all of it stated in the run's summary:
+
+- checks: the first-order ones that share one oracle and one refengine reference per case
+  (``QUICK_CHECKS``); second order, float32 against float64, determinism and the non-finite
+  check (which computes an HVP) wait for a full run; float64 only;
+- modes: every adapter, in one mode each where it has several: ``jit`` for JAX (eager JAX
+  dispatches every primitive on its own, about half a second per case), ``eager`` for
+  TensorFlow (tracing a ``tf.function`` per case and quantity costs more than the checks);
+  cases tagged ``control-flow`` run eager everywhere: a jit unrolls their Python loops, and
+  compiling the VJP of 40 unrolled RK4 steps takes XLA minutes; JAX checks them eagerly but
+  does not time them (``QUICK_UNTIMED_EAGER``: an eager JAX gradient of those loops takes
+  seconds a call, and a timing needs at least 7 samples of two quantities);
+- timings: every case at its check size, forward, value-and-gradient and compile time,
+  ``QUICK_BUDGET`` per measurement (at least 7 samples still), no memory measurement.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "QUICK_CHECKS",
+    "QUICK_EAGER_TAGS",
+    "QUICK_UNTIMED_EAGER",
+    "QUICK_MODES",
+    "QUICK_QUANTITIES",
+    "Options",
+    "SweepIndices",
+    "Task",
+    "quick_budget",
+    "run_task",
+    "time_cases",
+    "worker_setup",
+]
+
+QUICK_CHECKS = ("value", "vjp_vs_refengine", "jvp_vs_refengine", "adjoint", "vjp_vs_oracle",
+                "jvp_vs_oracle", "kink")
+QUICK_MODES: dict[str, tuple[str, ...]] = {"jax": ("jit",), "tensorflow": ("eager",)}
+QUICK_EAGER_TAGS = frozenset({"control-flow"})
+QUICK_UNTIMED_EAGER = frozenset({"jax"})
+QUICK_QUANTITIES = ("value_and_grad", "forward", "compile")
+# A full garbage collection costs about 0.4 s with every framework loaded; a quick run does
+# one every this many timing points and freezes the survivors in between (see time_cases).
+FULL_COLLECT_EVERY = 16
+
+_PINNED: list[list[int]] = []  # the CPUs this worker process is pinned to, if any
+
+
+def quick_budget() -> Any:
+    """The quick run's timing budget: the harness's QUICK rules, shorter still."""
+    from cases.timing.sampler import QUICK
+
+    return replace(QUICK, seconds=0.007, max_samples=10, max_idle_wait_s=0.05)
+
+
+@dataclass(frozen=True)
+class Options:
+    """What every task of one run shares."""
+
+    run_id: str
+    seed: int = 0
+    quick: bool = False
+    threads: int = 1
+    dtypes: tuple[str, ...] | None = None
+    sizes: Any = "sweep"
+    isolate: bool = False
+
+
+@dataclass(frozen=True)
+class SweepIndices:
+    """``--sizes 0,2``: those entries of each case's sweep (the ones it has)."""
+
+    indices: tuple[int, ...]
+
+    def __call__(self, case: Any) -> list[Any]:
+        sweep = list(case.sizes.sweep)
+        return [sweep[i] for i in self.indices if i < len(sweep)]
+
+
+@dataclass(frozen=True)
+class Task:
+    """Checks to run (case, adapter, mode, dtype), then cases to time: each group is (modes,
+    adapter names) timed together."""
+
+    checks: tuple[tuple[str, str, str, str], ...] = ()
+    timing_cases: tuple[str, ...] = ()
+    groups: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
+
+    @property
+    def size(self) -> int:
+        return len(self.checks) + len(self.timing_cases)
+
+
+def worker_setup(threads: int, counter: Any = None, cpus: Sequence[int] | None = None) -> None:
+    """A worker's start: the thread count for every framework, and with ``cpus`` its own
+    ``threads`` of them (the k-th worker started takes the k-th slice; none left: unpinned)."""
+    from adapters import threads as thread_control
+
+    thread_control.configure(threads)
+    if counter is None or not cpus:
+        return
+    with counter.get_lock():
+        k = counter.value
+        counter.value += 1
+    mine = list(cpus[k * threads:(k + 1) * threads])
+    if len(mine) == threads:
+        from cases.timing.environment import pin
+
+        _PINNED.append(pin(threads, mine))
+
+
+def run_task(task: Task, options: Options) -> dict[str, Any]:
+    """Do one task; returns its records as dicts and the timing notes."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")  # kinks and traps warn on purpose
+        return _run_task(task, options)
+
+
+def _run_task(task: Task, options: Options) -> dict[str, Any]:
+    conformance = _checks(task.checks, options) if task.checks else []
+    timing: list[dict[str, Any]] = []
+    notes: dict[str, Any] = {}
+    if task.timing_cases:
+        from cases.timing import RunNotes
+
+        run_notes = RunNotes(run_id=options.run_id)
+        control = f"control@{task.timing_cases[0]}" if options.quick else "control"
+        timing = list(time_cases(task.timing_cases, task.groups, options, run_notes,
+                                 control_name=control))
+        notes = run_notes.to_dict()
+        if _PINNED:
+            notes["environment"]["pinned_cpus"] = _PINNED[-1]
+    return {"conformance": conformance, "timing": timing, "notes": notes,
+            "pid": os.getpid()}
+
+
+def _checks(items: Sequence[tuple[str, str, str, str]], options: Options) -> list[dict]:
+    """Checks in the given order: a case's combinations follow one another, so its
+    finite-difference and refengine reference (cached per case and dtype) is computed once."""
+    import adapters
+    import cases
+    from cases.conformance.run import run_case
+
+    checks = list(QUICK_CHECKS) if options.quick else None
+    out = []
+    for case_name, adapter_name, mode, dtype in items:
+        records = run_case(cases.get(case_name), adapters.get(adapter_name), mode, dtype,
+                           seed=options.seed, run_id=options.run_id, checks=checks)
+        out.extend(r.to_dict() for r in records)
+    return out
+
+
+def time_cases(
+    case_names: Sequence[str],
+    groups: Sequence[tuple[Sequence[str], Sequence[str]]],
+    options: Options,
+    notes: Any,
+    *,
+    control_name: str = "control",
+) -> Iterator[dict[str, Any]]:
+    """Timing records (dicts) of ``case_names``, one ``run_timings`` call per group of
+    adapters that share their modes, yielded as they are made."""
+    import adapters
+    import cases
+    from cases.timing import run_timings
+
+    case_list = [cases.get(name) for name in case_names]
+    quick = options.quick
+    for i, (modes, names) in enumerate(groups):
+        records = run_timings(
+            case_list, [adapters.get(n) for n in names], modes=list(modes),
+            dtypes=options.dtypes, sizes=options.sizes, quick=quick,
+            isolate=options.isolate, threads=options.threads, seed=options.seed,
+            quantities=QUICK_QUANTITIES if quick else _all_quantities(),
+            budget=quick_budget() if quick else None, memory=not quick,
+            pin=not _PINNED, run_id=options.run_id, notes=notes,
+            control_name=control_name if i == 0 else f"{control_name}/{'+'.join(modes)}")
+        stream = _sparing_collections(records) if quick else records
+        for record in stream:
+            yield asdict(record) if not isinstance(record, dict) else record
+
+
+def _all_quantities() -> tuple[str, ...]:
+    from cases.timing import QUANTITIES
+
+    return tuple(QUANTITIES)
+
+
+def _sparing_collections(records: Iterator[Any]) -> Iterator[Any]:
+    """Pass records through, freezing what survives each timing point.
+
+    The harness collects garbage before every point's rounds; with PyTorch, JAX and
+    TensorFlow loaded a full collection takes about 0.4 s, longer than a quick run times a
+    case. Freezing the survivors when a point's records arrive (its rounds are over, the
+    collector is back on) leaves the harness's collection only what the next point creates;
+    every ``FULL_COLLECT_EVERY`` points everything is unfrozen and collected once."""
+    points, last = 0, None
+    try:
+        for record in records:
+            point = (record.case, record.dtype, record.size)
+            if point != last:
+                points, last = points + 1, point
+                if points % FULL_COLLECT_EVERY == 0:
+                    gc.unfreeze()
+                    gc.collect()
+            gc.freeze()
+            yield record
+    finally:
+        gc.unfreeze()

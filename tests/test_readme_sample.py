@@ -1,0 +1,23 @@
+"""The README's "results at a glance" block is the sample run's headline, not hand-typed."""
+
+from __future__ import annotations
+
+from reports.readme import END, ROOT, SAMPLE, START, readme_block
+from reports.rundir import RunFolder
+
+
+def test_readme_matches_the_sample_report() -> None:
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    block = text[text.index(START) + len(START):text.index(END)]
+    assert block == readme_block(RunFolder.open(SAMPLE), readme), (
+        "README.md's results block differs from reports/sample/summary.md: run "
+        "'gradparity report reports/sample --readme README.md'")
+
+
+def test_the_sample_is_small_and_complete() -> None:
+    names = {p.name for p in SAMPLE.iterdir()}
+    assert {"environment.json", "summary.md", "report.html", "divergences.md", "plots",
+            "conformance.csv.gz", "timing.csv.gz"} <= names
+    size = sum(p.stat().st_size for p in SAMPLE.rglob("*") if p.is_file())
+    assert size < 3_000_000
