@@ -131,7 +131,7 @@ class TensorflowAdapter(BaseAdapter):
                 [o for o, _ in pairs], diff, output_gradients=[c for _, c in pairs],
                 unconnected_gradients=tf.UnconnectedGradients.ZERO,
             )
-            return out, tuple(grads)
+            return out, _dense(tf, grads)
 
         return call
 
@@ -157,7 +157,7 @@ class TensorflowAdapter(BaseAdapter):
                 tape.watch(diff)
                 out = g(*diff)
             grads = tape.gradient(out, diff, unconnected_gradients=tf.UnconnectedGradients.ZERO)
-            return out, tuple(grads)
+            return out, _dense(tf, grads)
 
         return call
 
@@ -171,7 +171,15 @@ class TensorflowAdapter(BaseAdapter):
                 with tf.GradientTape() as tape:
                     tape.watch(diff)
                     out = g(*diff)
-                grads = tape.gradient(out, diff, unconnected_gradients=zero)
-            return tuple(acc.jvp(grads, unconnected_gradients=zero))
+                grads = _dense(tf, tape.gradient(out, diff, unconnected_gradients=zero))
+            return _dense(tf, acc.jvp(list(grads), unconnected_gradients=zero))
 
         return call
+
+
+def _dense(tf: Any, grads: Any) -> tuple[Any, ...]:
+    """Gradients as dense tensors: TensorFlow returns the gradient of a gather as
+    ``tf.IndexedSlices`` (rows and indices), which users densify with ``convert_to_tensor``."""
+    return tuple(tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g
+                 for g in grads)
+

@@ -84,6 +84,10 @@ class TorchAdapter(BaseAdapter):
             or ("derivative for" in message and "is not implemented" in message)
         ):
             return message.splitlines()[0]
+        # A documented limit of torch tensors, not a failure: x[::-1] has no torch equivalent
+        # (torch.flip copies instead).
+        if isinstance(exc, ValueError) and "step must be greater than zero" in message:
+            return "torch tensors do not support negative slice steps (x[::-1]; use torch.flip)"
         return super()._classify(exc)
 
     def _reverse(

@@ -20,7 +20,8 @@ from typing import Any
 
 from cases.conformance.records import DIVERGENCE_DOCUMENTED, Record
 
-__all__ = ["TABLE", "Divergence", "document", "find", "version_matches"]
+__all__ = ["COSTLY", "TABLE", "Costly", "Divergence", "costly", "document", "find",
+           "version_matches"]
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,9 @@ class Divergence:
     ``cases`` are case names or glob patterns; ``adapters`` adapter names; ``versions`` a
     specifier on the framework's version (``">=0.4"``, ``">=2.0,<3"``; empty: any);
     ``checks``, ``statuses``, ``dtypes`` and ``modes`` narrow the records it covers (empty:
-    any). ``op`` and ``point`` say what and where in words.
+    any); ``message``, a regular expression, narrows them to one kind of failure (for example
+    the precision change of a float32 derivative). ``op`` and ``point`` say what and where in
+    words.
     """
 
     op: str
@@ -44,6 +47,7 @@ class Divergence:
     dtypes: tuple[str, ...] = ()
     modes: tuple[str, ...] = ()
     versions: str = ""
+    message: str = ""  # a regular expression the record's message must contain
 
     def matches(self, record: Record) -> bool:
         return (
@@ -54,6 +58,7 @@ class Divergence:
             and (not self.dtypes or record.dtype in self.dtypes)
             and (not self.modes or record.mode in self.modes)
             and version_matches(record.framework_version, self.versions)
+            and (not self.message or re.search(self.message, record.message) is not None)
         )
 
     def summary(self) -> str:
@@ -106,4 +111,218 @@ def document(record: Record, table: Any = None) -> Record:
                            f"{record.status}: {record.message}")
 
 
-TABLE: tuple[Divergence, ...] = ()
+AD = ("refengine", "torch", "jax", "tensorflow", "autograd")
+FOUND = "found by gradparity, no public issue found"
+# Observed with torch 2.13.0, jax 0.10.2, TensorFlow 2.21.0, HIPS autograd 1.9.1 and this
+# refengine (the default pytest matrix of 2026-11-26); each entry lists where it was seen.
+TABLE: tuple[Divergence, ...] = (
+    # --- precision: float32 derivatives that silently become float64 -------------------------
+    Divergence(
+        op="x + python float (0-d tensor)", point="any point, float32",
+        cases=("gmm", "llsq", "lstm", "saddle", "logistic-regression", "det-by-minors",
+               "gaussian-logpdf", "logdet-cholesky"),
+        adapters=("torch",), checks=("float32_vs_float64",), dtypes=("float32",),
+        message="returned float64 for float32 inputs",
+        behaviour="torch.func.jvp: a 0-d float32 tensor combined with a Python float gets a "
+                  "float64 tangent (the zero tangent made for the wrapped number is float64); "
+                  "the primal stays float32",
+        citation="https://github.com/pytorch/pytorch/issues/90065"),
+    Divergence(
+        op="rules with NumPy float64 constants or int64 counts", point="any point, float32",
+        cases=("bernoulli-loglik", "exp2", "kmeans", "log10", "log2", "lse",
+               "masked-softmax-neg-inf", "max-*", "min-*", "maximum*", "minimum*", "nn-relu",
+               "op-scalar-base-power", "relu-maximum-at-zero", "relu-nn-at-zero", "scatter-*",
+               "where*", "xlogy*"),
+        adapters=("autograd",), checks=("float32_vs_float64",), dtypes=("float32",),
+        message="returned float64 for float32 inputs",
+        behaviour="HIPS autograd's float32 JVPs (and some VJPs) come back float64: its rules "
+                  "multiply by NumPy float64 scalars (log(2), the count of maxima) which "
+                  "NumPy 2 no longer demotes (NEP 50)",
+        citation="https://github.com/HIPS/autograd/issues/671; "
+                 "https://numpy.org/neps/nep-0050-scalar-promotion.html"),
+    # --- NaN traps: the chain rule multiplies 0 by an infinite local derivative -------------
+    Divergence(
+        op="where / multiply by 0", point="a branch or factor that is inf or NaN where unused",
+        cases=("where-nan-sqrt", "where-division-by-zero", "zero-times-inf"),
+        adapters=AD,
+        behaviour="reverse mode returns NaN: the unselected branch's infinite local derivative "
+                  "times its zero cotangent is 0 * inf = NaN (the 'double where' trap); "
+                  "TensorFlow returns 0 for some of these entries",
+        citation="https://docs.jax.dev/en/latest/faq.html#gradients-contain-nan-where-using-where"),
+    Divergence(
+        op="hypot, sqrt(x**2), norm, xlogy, power", point="the origin, 0 ** 0, x = y = 0",
+        cases=("hypot-at-origin", "sqrt-of-square-at-zero", "norm-zero-vector",
+               "norm-distance-coincident", "xlogy-zero-zero", "power-zero-base",
+               "power-zero-zero"),
+        adapters=AD,
+        behaviour="where the function has one-sided derivatives but the formula divides by "
+                  "zero, frameworks differ: NaN (torch, jax, autograd, refengine for hypot and "
+                  "sqrt(x**2)), 0 (refengine for norm, TensorFlow for xlogy), or inf; none "
+                  "is a subgradient chosen on purpose except 0",
+        citation="refengine/derivatives.py notes; " + FOUND),
+    Divergence(
+        op="norm", point="entries near 1e-200 (the squares underflow) or an inf entry",
+        cases=("norm-tiny-underflow", "norm-vector-inf"),
+        adapters=("jax", "tensorflow", "autograd"),
+        behaviour="the gradient x / norm(x) is computed with an unscaled norm: inf where the "
+                  "squares underflow to 0, NaN with an infinite entry; refengine's scaled norm "
+                  "is finite",
+        citation=FOUND + " (cases norm-tiny-underflow, norm-vector-inf)"),
+    # --- conventions at kinks (all inside the subdifferential; the kink check passes) -------
+    Divergence(
+        op="abs", point="x = 0", cases=("abs-at-zero",), adapters=("jax",),
+        behaviour="jax.grad(jnp.abs)(0.0) is 1.0 (a right-derivative convention); refengine, "
+                  "torch, TensorFlow and autograd give 0",
+        citation="https://github.com/jax-ml/jax/issues/37820"),
+    Divergence(
+        op="clip", point="x equal to a bound", cases=("clip-at-bounds",),
+        adapters=("jax", "autograd"),
+        behaviour="at a bound jnp.clip passes half the cotangent (it is built from "
+                  "maximum/minimum, which split ties), autograd none; refengine and torch "
+                  "pass all of it",
+        citation=FOUND + " (case clip-at-bounds; autograd/numpy/numpy_vjps.py defines clip's "
+                         "VJP with strict inequalities)"),
+    Divergence(
+        op="maximum / minimum", point="a tie x == y",
+        cases=("maximum-tie", "minimum-tie", "relu-maximum-at-zero"),
+        adapters=("tensorflow",),
+        behaviour="tf.maximum and tf.minimum give the whole cotangent to x at a tie (their "
+                  "gradient selects x >= y); refengine, torch and jax split it in half",
+        citation="tensorflow/python/ops/math_grad.py (_MaximumMinimumGrad); " + FOUND),
+    Divergence(
+        op="relu", point="x = 0", cases=("relu-nn-at-zero",), adapters=("autograd",),
+        behaviour="autograd gives relu'(0) = 1 (the whole cotangent at x = 0); refengine, "
+                  "torch, jax and TensorFlow give 0",
+        citation=FOUND + " (case relu-nn-at-zero)"),
+    Divergence(
+        op="sort", point="tied entries", cases=("sort-tie",), adapters=("autograd",),
+        behaviour="with ties, autograd routes the cotangents of tied entries to a different "
+                  "permutation of them than refengine (argsort's tie order)",
+        citation=FOUND + " (case sort-tie)"),
+    Divergence(
+        op="power", point="negative base, derivative in the exponent",
+        cases=("power-negative-base-exponent-gradient",), adapters=("tensorflow",),
+        behaviour="d(x**y)/dy = x**y log(x) is NaN for x < 0; TensorFlow's pow gradient "
+                  "returns 0 there (it replaces log(x) by 0 where x <= 0)",
+        citation="tensorflow/python/ops/math_grad.py (_PowGrad); " + FOUND),
+    Divergence(
+        op="where / multiply / xlogy", point="0 times an infinite derivative",
+        cases=("where-nan-sqrt", "zero-times-inf", "xlogy-zero-zero"),
+        adapters=("tensorflow",),
+        behaviour="TensorFlow returns 0 where refengine (and the chain rule) give NaN or -inf",
+        citation=FOUND),
+    # --- linear algebra -------------------------------------------------------------------
+    Divergence(
+        op="cholesky, eigh", point="any matrix: the upper triangle of the input",
+        cases=("cholesky", "eigh-lower-triangle", "gaussian-logpdf", "logdet-cholesky"),
+        adapters=("torch", "jax", "tensorflow", "autograd"),
+        behaviour="the function reads only the lower triangle (so finite differences and "
+                  "refengine give 0 for the upper one), but the framework's gradient is that "
+                  "of the symmetrised input (A + A^T) / 2: the upper triangle gets half of "
+                  "the symmetric gradient",
+        citation="https://docs.pytorch.org/docs/stable/generated/torch.linalg.cholesky.html; "
+                 "jax.lax.linalg.cholesky(symmetrize_input=True)"),
+    Divergence(
+        op="eigh", point="repeated eigenvalues",
+        cases=("eigh-repeated-values", "eigh-repeated-vectors"), adapters=AD,
+        statuses=("fail", "nonfinite", "error"),
+        behaviour="the eigenvector derivative has 1 / (lambda_i - lambda_j) terms: with a "
+                  "repeated eigenvalue each framework returns something different (NaN, inf, "
+                  "or large finite numbers); no answer is right",
+        citation="https://docs.pytorch.org/docs/stable/generated/torch.linalg.eigh.html "
+                 "(gradients are numerically unstable or undefined with repeated eigenvalues)"),
+    Divergence(
+        op="det", point="a singular matrix", cases=("det-singular",),
+        adapters=("torch", "tensorflow", "autograd"), statuses=("fail", "nonfinite", "error"),
+        behaviour="the gradient of det is the cofactor matrix, defined everywhere; "
+                  "TensorFlow and autograd compute it through the inverse and raise "
+                  "('not invertible', 'Singular matrix'), torch's JVP returns 0",
+        citation=FOUND + " (case det-singular)"),
+    # --- accuracy of special functions and saturating functions ------------------------------
+    Divergence(
+        op="tanh, expit, softplus, log_sigmoid", point="saturation (|x| >= 10)",
+        cases=("tanh-saturation", "expit-saturation", "softplus-saturation",
+               "log-sigmoid-saturation", "logaddexp-huge"),
+        adapters=AD,
+        behaviour="derivatives formed as 1 - y**2 or y (1 - y) lose their relative accuracy "
+                  "when y rounds to +-1: 0 in float32 where the slope is 2e-9, and only 7-9 "
+                  "digits in float64; the frameworks round differently from refengine",
+        citation="case notes in cases/library/delicate.py; " + FOUND),
+    Divergence(
+        op="digamma, gammaln, betaln, polygamma", point="any point, float64",
+        cases=("digamma", "gammaln", "log-beta", "dirichlet-logpdf"), adapters=("torch",),
+        dtypes=("float64",),
+        behaviour="torch's digamma/polygamma agree with SciPy's to ~3e-10 relative, not "
+                  "1e-10: a different series, not a wrong rule (the oracle checks pass)",
+        citation=FOUND),
+    Divergence(
+        op="gelu", point="any point, float64",
+        cases=("nn-gelu", "dense-gelu", "transformer-block"), adapters=("tensorflow",),
+        dtypes=("float64",),
+        behaviour="tf.nn.gelu agrees with the erf formula to ~1e-7 relative in float64 "
+                  "(value and derivatives), not 1e-10",
+        citation=FOUND),
+    Divergence(
+        op="hypot", point="entries near 1e200",
+        cases=("hypot-huge",), adapters=("jax", "tensorflow"),
+        statuses=("fail", "nonfinite"),
+        behaviour="TensorFlow has no hypot (the adapter's sqrt(x**2 + y**2) overflows to "
+                  "inf); jax.jit's hypot derivative at 1e200 is wrong by up to 60 % (eager "
+                  "jax is right)",
+        citation=FOUND + " (case hypot-huge)"),
+    # --- HIPS autograd: rules that raise ----------------------------------------------------
+    Divergence(
+        op="pad, var(axis=tuple), trace(axis1), einsum 'ii', repeat(counts), broadcast_to, "
+           "where/norm/scatter with broadcasting, sort JVP, clip's bounds",
+        point="any point",
+        cases=("pad", "pad-asymmetric-value", "var-axes01", "trace-batched-axes12",
+               "einsum-trace", "repeat-counts", "broadcast-to-row", "where-broadcast",
+               "norm-axis1-keepdims", "scatter-set-where", "sort", "sort-axis0-weighted",
+               "clip-array-bounds"),
+        adapters=("autograd",), statuses=("error", "fail"),
+        behaviour="HIPS autograd 1.9 raises inside its own rules (pad_vjp() missing 'mode', "
+                  "NameError 'np' in var's JVP, unexpected keyword 'axis1', einsum with a "
+                  "repeated output index, 'Can't handle extra leading dims', non-broadcastable "
+                  "output operands, KeyError for clip's bounds)",
+        citation="autograd/numpy/numpy_vjps.py and numpy_jvps.py (version 1.9.1); " + FOUND),
+)
+
+
+@dataclass(frozen=True)
+class Costly:
+    """A combination whose derivatives are right but whose cost makes it unfit for the default
+    run: measured, with the reason and a citation. The pytest matrix collects it only with
+    ``--gp-slow``; the command line leaves it out of ``--quick``. It is data, like ``TABLE``:
+    nothing is skipped without an entry that says why."""
+
+    cases: tuple[str, ...]
+    adapters: tuple[str, ...]
+    modes: tuple[str, ...]
+    measured: str
+    citation: str
+
+    def matches(self, case: str, adapter: str, mode: str) -> bool:
+        return (any(fnmatch.fnmatchcase(case, pattern) for pattern in self.cases)
+                and adapter in self.adapters and mode in self.modes)
+
+
+def costly(case: str, adapter: str, mode: str) -> Costly | None:
+    """The ``COSTLY`` entry for this combination, or None."""
+    for entry in COSTLY:
+        if entry.matches(case, adapter, mode):
+            return entry
+    return None
+
+
+COSTLY: tuple[Costly, ...] = (
+    Costly(
+        cases=("rk4-lotka-volterra",), adapters=("jax",), modes=("jit",),
+        measured="jax.jit unrolls the 40 Python-loop RK4 steps and XLA's CPU compile time grows "
+                 "superlinearly with their number: the VJP of 5 steps compiled in 8 s, of 10 "
+                 "steps in 57 s (float32, jax 0.10.2, this machine); 40 steps had not finished "
+                 "after 15 minutes. Eager JAX computes the same derivatives in about a second.",
+        citation="https://github.com/jax-ml/jax/issues/2777 (slow compile, exponential in "
+                 "unrolled loop length; the advice there: lax.scan, or no jit)",
+    ),
+)
+

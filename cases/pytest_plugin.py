@@ -22,10 +22,12 @@ the import error, unless ``GRADPARITY_REQUIRE`` (comma-separated adapter names) 
 then they fail.
 
 Slow items carry the ``slow`` marker and are collected only with ``--gp-slow`` (or an ``-m``
-expression that mentions ``slow``): jit modes beyond a smoke selection (cases tagged
-``JIT_SMOKE_TAGS``), and every case again at its first sweep size ("large": checked on random
-projections). With pytest-xdist, ``--dist loadgroup`` keeps each case's items on one worker,
-so the oracle runs once per case and dtype.
+expression that mentions ``slow``): the combinations ``DEFAULT_COVERAGE`` leaves out of the
+default run (beyond a smoke selection of cases tagged ``SMOKE_TAGS``), and every case again at
+its first sweep size ("large": checked on random projections). With pytest-xdist,
+``--dist loadgroup`` keeps each case's items on one worker, so the oracle runs once per case
+and dtype. A combination listed in ``cases.conventions.COSTLY`` (measured as too slow for the
+default run, with the reason and a citation) is slow too.
 """
 
 from __future__ import annotations
@@ -39,16 +41,32 @@ from typing import Any
 
 import pytest
 
-__all__ = ["JIT_SMOKE_TAGS", "MatrixItem", "plan"]
+__all__ = ["DEFAULT_COVERAGE", "SMOKE_TAGS", "MatrixItem", "coverage", "plan"]
 
-JIT_SMOKE_TAGS = frozenset({"model", "kink", "nn", "control-flow", "trap"})
+SMOKE_TAGS = frozenset({"model", "kink", "nn"})
+# What the default run covers per (adapter, mode, dtype): "full" (every case), "smoke" (cases
+# tagged SMOKE_TAGS; the rest is slow) or "slow" (nothing by default). Not listed: eager modes
+# are full, other modes smoke. Chosen from measured costs on 2 cores (seconds per case and
+# dtype, every check): refengine 0.03, torch 0.03, autograd 0.03, jax.jit 0.25 (one XLA
+# compilation per quantity), jax eager 1-2 (one XLA compilation per primitive and shape),
+# tensorflow eager 0.6, tf.function 2. For JAX the jit mode is the cheap one, so it covers
+# every case and eager is the smoke selection.
+DEFAULT_COVERAGE: dict[tuple[str, str, str], str] = {
+    ("jax", "jit", "float64"): "full",
+    ("jax", "jit", "float32"): "full",
+    ("jax", "eager", "float64"): "smoke",
+    ("jax", "eager", "float32"): "slow",
+    ("tensorflow", "eager", "float32"): "smoke",
+    ("tensorflow", "jit", "float64"): "smoke",
+    ("tensorflow", "jit", "float32"): "slow",
+}
 REQUIRE_ENV = "GRADPARITY_REQUIRE"
 _RECORD_KEY = "gradparity-record"
 _DIVERGENCE_KEY = "gradparity-divergence"
 _combos: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
 _COMBO_CACHE = 8
 # Documented divergences and records seen in this session (on the controller under xdist).
-_state: dict[str, Any] = {"divergences": {}, "records": []}
+_state: dict[str, Any] = {"divergences": {}}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -72,7 +90,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "gradparity: a conformance-matrix item")
     if not config.pluginmanager.hasplugin("xdist"):
         config.addinivalue_line("markers", "xdist_group(name): pytest-xdist grouping")
-    _state["divergences"], _state["records"] = {}, []
+    _state["divergences"] = {}
 
 
 def _split(text: str) -> list[str]:
@@ -113,8 +131,28 @@ class MatrixItem:
             _combos[key] = {r.check: r for r in records}
             while len(_combos) > _COMBO_CACHE:
                 _combos.popitem(last=False)
+            _release_compiled()
         _combos.move_to_end(key)
         return _combos[key][self.check]
+
+
+_computed = {"count": 0}
+_RELEASE_EVERY = 25
+
+
+def _release_compiled() -> None:
+    """Drop the frameworks' compiled-function caches every few combinations. Each combination
+    jits fresh functions and JAX keeps every executable it compiled: without this a worker grew
+    to 6.5 GB over the default matrix."""
+    _computed["count"] += 1
+    if _computed["count"] % _RELEASE_EVERY:
+        return
+    import gc
+    import sys
+
+    if "jax" in sys.modules:
+        sys.modules["jax"].clear_caches()
+    gc.collect()
 
 
 class Handle:
@@ -162,10 +200,17 @@ def _slow_wanted(config: pytest.Config) -> bool:
     return bool(config.getoption("--gp-slow")) or "slow" in (config.option.markexpr or "")
 
 
+def coverage(adapter: str, mode: str, dtype: str) -> str:
+    """"full", "smoke" or "slow": what the default run covers for this combination."""
+    default = "full" if mode == "eager" else "smoke"
+    return DEFAULT_COVERAGE.get((adapter, mode, dtype), default)
+
+
 def plan(config: pytest.Config) -> Iterator[tuple[MatrixItem, bool]]:
     """Every (item, slow) the options select, in case-major order."""
     import cases as library
     from cases.conformance import planned, resolve_adapter
+    from cases.conventions import costly
 
     names = _split(config.getoption("--gp-cases"))
     tags = _split(config.getoption("--gp-tags")) or None
@@ -190,14 +235,16 @@ def plan(config: pytest.Config) -> Iterator[tuple[MatrixItem, bool]]:
             for mode in adapter.modes:
                 if modes and mode not in modes:
                     continue
-                jit_slow = mode != "eager" and not (case.tags & JIT_SMOKE_TAGS)
                 for dtype in case.dtypes:
                     if dtypes and dtype not in dtypes:
                         continue
+                    tier = coverage(adapter.name, mode, dtype)
+                    tier_slow = (tier == "slow" or (tier == "smoke" and not case.tags & SMOKE_TAGS)
+                                 or costly(case.name, adapter.name, mode) is not None)
                     applicable = planned(case, adapter.name, dtype)
                     selected = tuple(c for c in applicable if checks is None or c in checks)
                     for size, large in sizes:
-                        is_slow = jit_slow or large
+                        is_slow = tier_slow or large
                         if is_slow and not slow:
                             continue
                         for check in selected:
@@ -238,16 +285,23 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         if key == _DIVERGENCE_KEY:
             _state["divergences"].setdefault(value.split(". Observed:")[0], []).append(
                 report.nodeid)
-        elif key == _RECORD_KEY:
-            _state["records"].append(value)
+        elif key == _RECORD_KEY and _state.get("out") is not None:
+            # Written as each result arrives (on the controller under xdist), so an
+            # interrupted run keeps what it did.
+            _state["out"].write(json.dumps(value) + "\n")
+            _state["out"].flush()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    path = session.config.getoption("--gp-records")
+    if path and not hasattr(session.config, "workerinput"):  # the controller writes
+        _state["out"] = open(path, "w", encoding="utf-8")  # closed in sessionfinish
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    path = session.config.getoption("--gp-records")
-    if path and not hasattr(session.config, "workerinput"):  # the controller writes
-        with open(path, "w", encoding="utf-8") as out:
-            for record in _state["records"]:
-                out.write(json.dumps(record) + "\n")
+    out = _state.pop("out", None)
+    if out is not None:
+        out.close()
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

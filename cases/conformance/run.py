@@ -15,6 +15,7 @@ table (``cases.conventions``): a fail, error or nonfinite that the table documen
 
 from __future__ import annotations
 
+import importlib
 import time
 import traceback
 import uuid
@@ -39,15 +40,25 @@ DATA_DEPENDENT = "data-dependent"
 
 
 def resolve_adapter(adapter: Any) -> Any:
-    """An adapter object from a name (``"torch"``, or a negative control such as
-    ``"refengine-mutant:sin:scale"``), or the object itself."""
+    """An adapter object from a registered name (``"torch"``), a negative control
+    (``"refengine-mutant:sin:scale"``) or an import path (``"mypkg.adapters:MyAdapter"``, a
+    class or zero-argument callable, for an adapter that is not installed as a plug-in), or
+    the object itself."""
     if not isinstance(adapter, str):
         return adapter
     if adapter.startswith(MUTANT_PREFIX):
         from adapters.mutant_adapter import from_name
 
         return from_name(adapter)
+    if ":" in adapter:
+        if adapter not in _imported:
+            module, attr = adapter.split(":", 1)
+            _imported[adapter] = getattr(importlib.import_module(module), attr)()
+        return _imported[adapter]
     return adapters.get(adapter)
+
+
+_imported: dict[str, Any] = {}
 
 
 def framework_version(adapter: Any) -> str:
