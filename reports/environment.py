@@ -6,10 +6,10 @@ import datetime as dt
 import importlib.metadata
 import os
 import platform
-import subprocess
 import sys
-from pathlib import Path
 from typing import Any
+
+from cases.timing.environment import cpu_model, git_commit
 
 __all__ = ["collect_environment"]
 
@@ -18,26 +18,6 @@ PACKAGES = ("numpy", "scipy", "torch", "jax", "jaxlib", "tensorflow-cpu", "tenso
 THREAD_VARIABLES = ("GRADPARITY_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                     "MKL_NUM_THREADS", "XLA_FLAGS", "TF_NUM_INTRAOP_THREADS",
                     "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def _git_commit() -> str | None:
-    root = Path(__file__).resolve().parent.parent
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
-                             text=True, timeout=5, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return out.stdout.strip() or None
 
 
 def _versions() -> dict[str, str]:
@@ -60,11 +40,11 @@ def collect_environment(argv: list[str] | None = None, **extra: Any) -> dict[str
         "command_line": list(sys.argv if argv is None else argv),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
-        "cpu": _cpu_model(),
+        "cpu": cpu_model(),
         "cpu_count": os.cpu_count(),
         "cpu_affinity": affinity,
         "versions": _versions(),
         "thread_environment": {k: os.environ[k] for k in THREAD_VARIABLES if k in os.environ},
-        "git_commit": _git_commit(),
+        "git_commit": git_commit(),
         **extra,
     }

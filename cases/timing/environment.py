@@ -45,6 +45,7 @@ __all__ = [
     "MALLOC_SETTINGS",
     "child_environment",
     "cpu_model",
+    "git_commit",
     "describe",
     "fix_malloc",
     "gc_paused",
@@ -284,7 +285,8 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def _git_commit() -> str | None:
+def git_commit() -> str | None:
+    """The checkout's commit, or None outside a git checkout."""
     here = Path(__file__).resolve().parents[2]
     try:
         out = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True,
@@ -318,7 +320,7 @@ def describe(
         "versions": versions,
         "thread_variables": {v: os.environ.get(v) for v in (*_THREAD_VARIABLES, "XLA_FLAGS",
                                                               "GRADPARITY_THREADS")},
-        "git_commit": _git_commit(),
+        "git_commit": git_commit(),
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "command_line": list(sys.argv),
         **(settings or {}),
