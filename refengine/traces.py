@@ -127,6 +127,17 @@ def _reduce_sum(x: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
     # On a plain array the primitive is its implementation; a traced one (a derivative being
     # differentiated) goes through the primitive so that the outer transformation sees it.
     if type(x) is np.ndarray:
+        if x.ndim - 1 not in axes and x.dtype.kind == "f" and x.ndim < 26:
+            # A sum that keeps the last axis (a bias's cotangent over a batch, a Q_k over N
+            # points) as einsum: NumPy's reduce runs its inner loop along the short kept axis
+            # then (25x1000x10 over axis 1: 470 us vs 125 us); the order of the additions is
+            # the same as reduce's here (pairwise summation applies to the last axis only).
+            letters = "abcdefghijklmnopqrstuvwxyz"[: x.ndim]
+            kept = "".join(c for i, c in enumerate(letters) if i not in axes)
+            s = np.einsum(f"{letters}->{kept}", x)
+            if keepdims:
+                s = s.reshape(tuple(1 if i in axes else n for i, n in enumerate(x.shape)))
+            return s
         return np.add.reduce(x, axes, keepdims=keepdims)
     return P.reduce_sum(x, axis=axes, keepdims=keepdims)
 
