@@ -270,6 +270,16 @@ TABLE: tuple[Divergence, ...] = (
                   "inf); jax.jit's hypot derivative at 1e200 is wrong by up to 60 % (eager "
                   "jax is right)",
         citation=FOUND + " (case hypot-huge)"),
+    Divergence(
+        op="hypot (second order)", point="entries near 1e200",
+        cases=("hypot-huge",), adapters=("autograd",), dtypes=("float64",),
+        checks=("hvp_vs_oracle", "hvp_vs_refengine"),
+        behaviour="HIPS autograd's Hessian of hypot at 1e200 keeps only 1/h: its gradient is "
+                  "g x / h, and divide's rule for the denominator, -g x / y**2, overflows "
+                  "y**2 to inf above 1.3e154, so the -x^2/h^3 term becomes -0 (first order "
+                  "is right)",
+        citation="autograd/numpy/numpy_vjps.py (divide's VJP, version 1.9.1); " + FOUND
+                 + " (case hypot-huge)"),
     # --- HIPS autograd: rules that raise ----------------------------------------------------
     Divergence(
         op="pad, var(axis=tuple), trace(axis1), einsum 'ii', repeat(counts), broadcast_to, "
@@ -315,6 +325,17 @@ def costly(case: str, adapter: str, mode: str) -> Costly | None:
 
 
 COSTLY: tuple[Costly, ...] = (
+    Costly(
+        cases=("particle",), adapters=("jax", "tensorflow"), modes=("eager",),
+        measured="the force is a nested gradient taken at each of ~350 Euler steps, so every "
+                 "derivative is ~350 nested tapes dispatched op by op: eager JAX took 113 s for "
+                 "one dtype's checks, eager TensorFlow had not finished its HVP-vs-oracle check "
+                 "(finite differences of the gradient: dozens of such calls) after 12 minutes "
+                 "(float64, jax 0.10.2, TensorFlow 2.21, this machine; torch 8 s, refengine "
+                 "3 s). Neither can jit it: the loop's trip count depends on the values.",
+        citation="https://docs.jax.dev/en/latest/faq.html (op-by-op dispatch overhead without "
+                 "jit); https://www.tensorflow.org/guide/function (eager runs op by op)",
+    ),
     Costly(
         cases=("rk4-lotka-volterra",), adapters=("jax",), modes=("jit",),
         measured="jax.jit unrolls the 40 Python-loop RK4 steps and XLA's CPU compile time grows "
