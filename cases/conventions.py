@@ -21,7 +21,7 @@ from typing import Any
 from cases.conformance.records import DIVERGENCE_DOCUMENTED, Record
 
 __all__ = ["COSTLY", "TABLE", "Costly", "Divergence", "costly", "document", "find",
-           "version_matches"]
+           "markdown", "version_matches"]
 
 
 @dataclass(frozen=True)
@@ -347,3 +347,18 @@ COSTLY: tuple[Costly, ...] = (
     ),
 )
 
+
+
+def markdown(entries: tuple[Divergence, ...] | None = None) -> str:
+    """The table as Markdown (op, point, frameworks, behaviour, citation): the README shows
+    it so, and a test keeps the two equal."""
+    rows = ["| op | point | frameworks | behaviour | citation |", "|---|---|---|---|---|"]
+    for e in TABLE if entries is None else entries:
+        frameworks = "all five" if set(e.adapters) == set(AD) else ", ".join(e.adapters)
+        if e.versions:
+            frameworks += f" ({e.versions})"
+        narrowed = [*e.checks, *(d for d in e.dtypes if d not in e.point), *e.modes]
+        point = e.point + (f" (only {', '.join(narrowed)})" if narrowed else "")
+        cells = (e.op, point, frameworks, e.behaviour, e.citation)
+        rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(rows) + "\n"

@@ -21,3 +21,16 @@ def test_the_sample_is_small_and_complete() -> None:
             "conformance.csv.gz", "timing.csv.gz"} <= names
     size = sum(p.stat().st_size for p in SAMPLE.rglob("*") if p.is_file())
     assert size < 3_000_000
+
+
+def test_readme_lists_the_divergence_table() -> None:
+    from cases.conventions import TABLE, markdown
+
+    start, end = "<!-- gradparity:divergences:start -->", "<!-- gradparity:divergences:end -->"
+    text = (ROOT / "README.md").read_text()
+    block = text[text.index(start) + len(start):text.index(end)]
+    assert block == "\n" + markdown(), (
+        "README.md's divergence table differs from cases.conventions.TABLE: paste "
+        "python -c 'from cases.conventions import markdown; print(markdown())' between the "
+        "gradparity:divergences markers")
+    assert block.count("\n|") == len(TABLE) + 2

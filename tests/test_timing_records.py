@@ -116,8 +116,11 @@ def test_a_real_benchmark_run_converts(tmp_path: Path) -> None:
            str(ROOT / "tests" / "benchmarks" / "test_bench_cases.py"), "--benchmark-only",
            "--timing-cases=rosenbrock", "--timing-adapters=numpy,refengine", "--timing-quick",
            f"--benchmark-json={out}"]
+    # Not the variables of this run's pytest-xdist worker: with them, pytest-benchmark in the
+    # child believes it runs under xdist and disables itself (which --benchmark-only rejects).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+                          env={**env, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     frame = frame_from_json(out)
     assert list(frame.columns) == DESIGN_COLUMNS
