@@ -62,6 +62,8 @@ def load_times(report: dict[str, Any], stat: str) -> dict[tuple[str, str, str], 
     times = {}
     for bench in report["benchmarks"]:
         info = bench["extra_info"]
+        if "workload" not in info:  # the case grid (test_bench_cases.py): cases.timing's tables
+            continue
         key = (info["workload"], info["quantity"], info["variant"])
         times[key] = bench["stats"][stat] / info.get("n_ops", 1)
     return times
