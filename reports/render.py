@@ -197,25 +197,73 @@ def divergences_markdown(folder: RunFolder) -> str:
     kinks = conformance[conformance["convention"].astype(object).fillna("") != ""]
     lines = ["# Convention atlas", "",
              "At each deliberate kink or special point: the convention each adapter chose "
-             "(zero, left, right, average, NaN, other) and the check's verdict "
-             "(`pass`: a valid subgradient; `divergence-documented`: a known, cited behaviour).",
+             "(zero, left, right, average, NaN, other; per entry where they differ, counted) "
+             "and the check's verdict (`pass`: a valid subgradient; `divergence-documented`: "
+             "a known, cited behaviour, listed below). The records keep every entry's "
+             "convention.",
              ""]
     if kinks.empty:
-        return "\n".join([*lines, "_(no kink checks in this run)_", ""])
-    kinks = kinks.assign(
-        column=kinks["adapter"] + "/" + kinks["mode"],
-        cell=kinks["convention"] + " (" + kinks["status"] + ")",
-    )
-    atlas = kinks.pivot_table(index=["case", "dtype"], columns="column", values="cell",
-                              aggfunc="first").reset_index()
-    atlas.columns.name = None
-    lines += [_md(atlas), ""]
-    cited = conformance[conformance["status"] == "divergence-documented"]
-    if not cited.empty:
-        lines += ["## Documented divergences found in this run", "",
-                  _md(cited[["case", "adapter", "mode", "dtype", "check", "message"]]
-                      .drop_duplicates()), ""]
+        lines += ["_(no kink checks in this run)_", ""]
+    else:
+        kinks = kinks.assign(
+            column=kinks["adapter"] + "/" + kinks["mode"],
+            cell=kinks["convention"].map(_short_convention) + " (" + kinks["status"] + ")",
+        )
+        atlas = kinks.pivot_table(index=["case", "dtype"], columns="column", values="cell",
+                                  aggfunc="first").reset_index()
+        atlas.columns.name = None
+        lines += [_md(atlas.fillna("")), ""]
+    lines += _documented_sections(conformance)
     return "\n".join(lines)
+
+
+def _short_convention(text: str) -> str:
+    """``x[1]:right; x[4]:right; y[1]:zero`` (one convention per entry) as counts,
+    ``2 right, 1 zero``: a table cell stays readable whatever the number of entries."""
+    if ";" not in text:
+        return text
+    kinds = pd.Series([part.rsplit(":", 1)[-1].strip() for part in text.split(";")])
+    return ", ".join(f"{n} {kind}" for kind, n in kinds.value_counts().items())
+
+
+def _documented_sections(conformance: pd.DataFrame) -> list[str]:
+    """The documented divergences this run met, one section per entry of the divergence
+    table (its behaviour and citation once), with where it was met."""
+    from cases.conventions import TABLE
+
+    cited = conformance[conformance["status"] == "divergence-documented"]
+    if cited.empty:
+        return []
+    prefix = "documented divergence: "
+    summaries = {entry.summary(): entry for entry in TABLE}
+
+    def entry_of(message: str) -> str:
+        text = str(message).removeprefix(prefix)
+        return next((s for s in summaries if text.startswith(s)), text.split(". Observed:")[0])
+
+    cited = cited.assign(entry=cited["message"].map(entry_of),
+                         adapter_mode=cited["adapter"] + "/" + cited["mode"])
+    lines = ["## Documented divergences found in this run", "",
+             f"{len(cited)} records matched {cited['entry'].nunique()} entries of the divergence "
+             "table (`cases/conventions.py`); each record's message has what was observed.", ""]
+    for summary, group in cited.groupby("entry", sort=False):
+        entry = summaries.get(summary)
+        if entry is None:  # a run made with another version of the table
+            lines += [f"### {summary}", ""]
+        else:
+            lines += [f"### {entry.op} at {entry.point}", "", f"{entry.behaviour}. Source: "
+                      f"{entry.citation}", ""]
+        where = (group.groupby(["adapter_mode", "dtype", "check"])
+                 .agg(records=("case", "size"), cases=("case", _list_cases)).reset_index()
+                 .rename(columns={"adapter_mode": "adapter/mode"}))
+        lines += [_md(where), ""]
+    return lines
+
+
+def _list_cases(cases: pd.Series, limit: int = 6) -> str:
+    names = sorted(set(cases))
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
 
 
 def _img(path: Path | None) -> str:

@@ -116,6 +116,29 @@ def test_render_writes_every_file_and_mentions_the_facts(tmp_path) -> None:
     assert (tmp_path / "run" / "plots" / "size_gmm.png").exists()  # two sizes: a size plot
 
 
+def test_atlas_groups_documented_records_by_table_entry(tmp_path) -> None:
+    from cases.conventions import TABLE
+
+    entry = next(e for e in TABLE if e.op.startswith("maximum"))
+    cited = f"documented divergence: {entry.summary()}. Observed: fail: kink outside"
+    records = [conf(case, "tensorflow", "divergence-documented", tags="kink", check=check,
+                    convention="x[1]:right; x[4]:right; y[1]:zero", message=cited)
+               for case in ("maximum-tie", "minimum-tie") for check in ("kink", "adjoint")]
+    folder = make_run(tmp_path / "run", conformance=[*CONFORMANCE, *records])
+    render(folder)
+    atlas = (tmp_path / "run" / "divergences.md").read_text()
+    # Per-entry conventions are counted, not listed: a cell stays short.
+    assert "2 right, 1 zero (divergence-documented)" in atlas
+    assert "x[4]:right" not in atlas
+    # One section per table entry: its behaviour and citation once, where it was met below.
+    assert atlas.count(f"### {entry.op} at {entry.point}") == 1
+    assert atlas.count(entry.citation) == 1
+    assert "| tensorflow/eager | float64 | kink " in atlas
+    assert "maximum-tie, minimum-tie" in atlas
+    # A message from another version of the table still gets its own section.
+    assert "### jax abs'(0) = 1 (jax issue 37820)" in atlas
+
+
 def test_run_folder_refuses_to_overwrite_and_resumes(tmp_path) -> None:
     make_run(tmp_path / "run")
     with pytest.raises(RunFolderError, match="--force"):
