@@ -75,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("run_dir", type=Path)
     report.add_argument("--readme", type=Path, metavar="README",
                         help="also copy the headline tables into this file (see run --readme)")
+    report.add_argument("--quiet", action="store_true", help="print nothing when it worked")
     compare = sub.add_parser("compare", help="compare two run folders")
     compare.add_argument("run_a", type=Path)
     compare.add_argument("run_b", type=Path)

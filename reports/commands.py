@@ -424,12 +424,13 @@ def listing(args: argparse.Namespace) -> int:
 def report(args: argparse.Namespace) -> int:
     folder = RunFolder.open(args.run_dir)
     written = render(folder)
-    print(f"re-rendered {folder.path}: {', '.join(sorted(p.name for p in written.values()))}")
+    say = (lambda text: None) if args.quiet else print
+    say(f"re-rendered {folder.path}: {', '.join(sorted(p.name for p in written.values()))}")
     if args.readme:
         from reports.readme import sync_readme
 
         changed = sync_readme(args.readme, folder)
-        print(f"{args.readme}: {'updated' if changed else 'already up to date'}")
+        say(f"{args.readme}: {'updated' if changed else 'already up to date'}")
     return EXIT_OK
 
 

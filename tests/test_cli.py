@@ -41,6 +41,9 @@ def test_report_rerenders_and_refuses_a_non_run_folder(tmp_path, capsys) -> None
     make_run(tmp_path / "run")
     assert main(["report", str(tmp_path / "run")]) == EXIT_OK
     assert (tmp_path / "run" / "report.html").exists()
+    assert "re-rendered" in capsys.readouterr().out
+    assert main(["report", str(tmp_path / "run"), "--quiet"]) == EXIT_OK
+    assert capsys.readouterr().out == ""
     (tmp_path / "other").mkdir()
     assert main(["report", str(tmp_path / "other")]) == EXIT_RUN_FOLDER
     assert "not a gradparity run folder" in capsys.readouterr().err
