@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import gc
 import importlib
+import operator
+import statistics
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
+from paired import paired_ratio, rounds_for, time_in_turn
 from workloads import Problem
 
 if TYPE_CHECKING:  # the plugin is only needed when benchmarks run
@@ -111,8 +114,9 @@ def cyclic_garbage(call: Callable[[], Any]) -> int:
 
 # Every benchmark: GC off while timing; 20 untimed warm-up calls (caches, lazily built
 # tables); at least 20 timed rounds, else as many as fit in 1 s.
+WARMUP_ROUNDS = 20
 BENCHMARK_OPTIONS = pytest.mark.benchmark(
-    disable_gc=True, warmup=True, warmup_iterations=20, min_rounds=20, max_time=1.0
+    disable_gc=True, warmup=True, warmup_iterations=WARMUP_ROUNDS, min_rounds=20, max_time=1.0
 )
 
 
@@ -142,3 +146,40 @@ def run_benchmark(
         **info,
     )
     benchmark(call)
+
+
+def run_paired(
+    benchmark: BenchmarkFixture,
+    numerator: tuple[Problem, str, str],
+    denominator: tuple[Problem, str, str],
+    *,
+    target: str,
+) -> None:
+    """Time a target's two sides in turn, round after round (``paired.py``), and record the
+    median per-round ratio with its 95 % interval in ``extra_info["paired"]``.
+
+    Each side is ``(problem, variant, quantity)``; each is checked against the hand-written
+    result first, as in ``run_benchmark``. The benchmark's own statistics are those of a whole
+    round (both calls).
+    """
+    calls = []
+    for problem, variant, quantity in (numerator, denominator):
+        call = make_call(variant, quantity, problem)
+        check_result(variant, quantity, problem, call())
+        calls.append(call)
+    one_round, times_num, times_den = time_in_turn(*calls)
+    rounds = 1
+    if not benchmark.disabled:  # --benchmark-disable: one call of each, as a quick test
+        for _ in range(WARMUP_ROUNDS):
+            one_round()
+        rounds = rounds_for(statistics.median(map(operator.add, times_num, times_den)))
+        times_num.clear()
+        times_den.clear()
+    benchmark.group = "paired targets"
+    benchmark.extra_info.update(
+        target=target,
+        sides=[[p.name, variant, quantity] for p, variant, quantity in (numerator, denominator)],
+    )
+    benchmark.pedantic(one_round, rounds=rounds, iterations=1, warmup_rounds=0)
+    if len(times_num) >= 2:  # one call only under --benchmark-disable: nothing to summarise
+        benchmark.extra_info["paired"] = paired_ratio(times_num, times_den).as_dict()

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pytest
 from engines import BENCHMARK_OPTIONS, QUANTITIES, VARIANTS, run_benchmark
-from workloads import CHAIN_N_OPS, Problem, chain_problem
+from workloads import CHAIN_N_OPS, Problem, benchmark_problem
 
 if TYPE_CHECKING:  # the plugin is only needed when benchmarks run
     from pytest_benchmark.fixture import BenchmarkFixture
@@ -17,7 +16,7 @@ pytestmark = BENCHMARK_OPTIONS
 
 @pytest.fixture(scope="module")
 def problem() -> Problem:
-    return chain_problem(np.random.default_rng(1))
+    return benchmark_problem("chain")
 
 
 @pytest.mark.parametrize("quantity", QUANTITIES)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pytest
 from engines import BENCHMARK_OPTIONS, QUANTITIES, VARIANTS, run_benchmark
-from workloads import Problem, gmm_problem
+from workloads import Problem, benchmark_problem
 
 if TYPE_CHECKING:  # the plugin is only needed when benchmarks run
     from pytest_benchmark.fixture import BenchmarkFixture
@@ -17,7 +16,7 @@ pytestmark = BENCHMARK_OPTIONS
 
 @pytest.fixture(scope="module")
 def problem() -> Problem:
-    return gmm_problem(np.random.default_rng(3), d=10, k=25, n_points=1000)
+    return benchmark_problem("gmm")
 
 
 @pytest.mark.parametrize("quantity", QUANTITIES)

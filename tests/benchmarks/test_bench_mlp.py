@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pytest
 from engines import BENCHMARK_OPTIONS, QUANTITIES, VARIANTS, run_benchmark
-from workloads import Problem, mlp_problem
+from workloads import Problem, benchmark_problem
 
 if TYPE_CHECKING:  # the plugin is only needed when benchmarks run
     from pytest_benchmark.fixture import BenchmarkFixture
@@ -19,8 +18,7 @@ DTYPES = ("float64", "float32")
 
 @pytest.fixture(scope="module", params=DTYPES)
 def problem(request: pytest.FixtureRequest) -> Problem:
-    # The same seed for both dtypes: float32 times the float64 instance, rounded.
-    return mlp_problem(np.random.default_rng(2), np.dtype(request.param))
+    return benchmark_problem(f"mlp-{request.param}")
 
 
 @pytest.mark.parametrize("quantity", QUANTITIES)

@@ -23,9 +23,11 @@ import numpy as np
 from scipy.special import multigammaln
 
 __all__ = [
+    "BENCHMARK_WORKLOADS",
     "CHAIN_N_OPS",
     "GmmData",
     "Problem",
+    "benchmark_problem",
     "chain",
     "chain_manual",
     "chain_problem",
@@ -368,3 +370,30 @@ def gmm_problem(
         gather=tril_gather_index(d),
     )
     return Problem("gmm", gmm_objective, gmm_manual, (alpha, mu, q, ell), (data,))
+
+
+# ---------------------------------------------------------------------------------------------
+# The timed instances, by workload name: seeds and sizes live here once, for the per-workload
+# benchmarks and for the paired target measurements alike.
+# ---------------------------------------------------------------------------------------------
+
+_BENCHMARK_PROBLEMS: dict[str, Callable[[], Problem]] = {
+    "chain": lambda: chain_problem(np.random.default_rng(1)),
+    # The same seed for both dtypes: float32 times the float64 instance, rounded.
+    "mlp-float64": lambda: mlp_problem(np.random.default_rng(2), np.float64),
+    "mlp-float32": lambda: mlp_problem(np.random.default_rng(2), np.float32),
+    "gmm": lambda: gmm_problem(np.random.default_rng(3), d=10, k=25, n_points=1000),
+}
+BENCHMARK_WORKLOADS = tuple(_BENCHMARK_PROBLEMS)
+
+
+def benchmark_problem(workload: str) -> Problem:
+    """The instance the benchmarks time for ``workload`` (one of ``BENCHMARK_WORKLOADS``)."""
+    try:
+        make = _BENCHMARK_PROBLEMS[workload]
+    except KeyError:
+        raise KeyError(
+            f"no benchmark workload {workload!r}; "
+            f"the workloads are {', '.join(BENCHMARK_WORKLOADS)}"
+        ) from None
+    return make()
