@@ -160,7 +160,7 @@ def run_paired(
 
     Each side is ``(problem, variant, quantity)``; each is checked against the hand-written
     result first, as in ``run_benchmark``. The benchmark's own statistics are those of a whole
-    round (both calls).
+    round (each side called twice: once untimed, once timed).
     """
     calls = []
     for problem, variant, quantity in (numerator, denominator):
