@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import os
-import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -49,13 +49,31 @@ def test_stats() -> None:
     assert (stats.median_s, stats.min_s, stats.iqr_s, stats.n_samples) == (3.0, 1.0, 2.0, 5)
 
 
-def test_calibration_makes_samples_long_enough() -> None:
-    m = Measurement("tiny", lambda: None)
+def test_calibration_makes_samples_long_enough(clock: VirtualClock) -> None:
+    """A 50 ns call: N is chosen so that a sample of N calls lasts the target."""
+    m = Measurement("tiny", lambda: clock.spend(50e-9))
     warm_up(m, FAST)
-    assert m.n > 100  # a no-op call is ~50 ns: many calls per 1 ms sample
-    start = time.perf_counter()
+    target = sampler._min_sample_s(FAST)
+    assert abs(m.n - target / 50e-9) <= 1  # ceil(target / 50 ns), give or take rounding
+    start = clock.perf_counter()
     m.loop()
-    assert time.perf_counter() - start >= 0.5 * FAST.min_sample_s
+    assert clock.perf_counter() - start >= target
+
+
+def test_calibration_is_confirmed_on_a_whole_sample(clock: VirtualClock) -> None:
+    """Single calls can mislead (one call alone pays for the clock reads and cold caches;
+    many back to back run faster): when a whole sample of N calls falls short of the target,
+    N grows until one does not."""
+    calls = itertools.count()
+
+    def call() -> None:  # 200 ns during warm-up's single calls, 50 ns once called in bulk
+        clock.spend(200e-9 if next(calls) < 40 else 50e-9)
+
+    m = Measurement("faster in bulk", call)
+    warm_up(m, replace(FAST, warmup_s=1e-6, warmup_calls=40))
+    start = clock.perf_counter()
+    m.loop()
+    assert clock.perf_counter() - start >= 0.7 * sampler._min_sample_s(FAST)
 
 
 def test_at_least_seven_samples_even_over_budget(clock: VirtualClock) -> None:
