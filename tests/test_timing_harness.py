@@ -13,13 +13,14 @@ import numpy as np
 import pytest
 
 import adapters
-from cases.case import Arg, Case, Sizes
+from cases.case import Case, Sizes
 from cases.timing import Budget, RunNotes, run_timings, sampler
 from cases.timing.control import Control
 from cases.timing.grid import Point, prepare_call
 from cases.timing.memory import peak_memory, rss_peak, tracemalloc_peak
 from cases.timing.sampler import Measurement, run_rounds
 
+from .benchmarks.harness_workloads import ASYNC, matmul_chain
 from .virtual_clock import VirtualClock
 
 BUDGET = Budget(seconds=0.1, min_sample_s=0.005, warmup_s=0.01, max_samples=30)
@@ -33,16 +34,6 @@ def _need(name: str) -> adapters.Adapter:
 
 
 # --- asynchronous dispatch ------------------------------------------------------------------
-def _matmul_chain(xp: Any, x: Any) -> Any:
-    for _ in range(4):
-        x = xp.tanh(x @ x)
-    return xp.sum(x)
-
-
-ASYNC = Case("timing-async", _matmul_chain, args=(Arg("x", shape=lambda n: (n, n)),),
-             sizes=Sizes(check=3, sweep=(300,)))
-
-
 DISPATCH_S = 1e-4
 COMPUTE_S = 8e-3
 
@@ -86,7 +77,7 @@ def test_jax_sync_returns_computed_buffers() -> None:
     inputs = point.inputs(0)
     for quantity in ("forward", "value_and_grad"):
         call, _traces = prepare_call(jax_adapter, point, "jit", quantity, inputs,
-                                     point.directions(0, inputs), _matmul_chain)
+                                     point.directions(0, inputs), matmul_chain)
         for _ in range(3):
             leaves = jax.tree_util.tree_leaves(call())
             assert leaves and all(leaf.is_ready() for leaf in leaves), quantity

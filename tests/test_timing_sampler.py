@@ -23,6 +23,7 @@ from cases.timing.control import Control
 from cases.timing.environment import gc_paused, pinned, wait_idle
 from cases.timing.sampler import Budget, Measurement, Stats, measure, run_rounds, warm_up
 
+from .benchmarks.harness_workloads import KNOWN
 from .virtual_clock import VirtualClock
 
 FAST = Budget(seconds=0.02, min_sample_s=0.001, warmup_s=0.002, max_samples=20)
@@ -188,13 +189,6 @@ def test_gc_is_off_while_paused_and_restored() -> None:
         assert not gc.isenabled() and gc.get_freeze_count() > 0
     assert gc.isenabled() and gc.get_freeze_count() == 0
 
-
-def _sort_sum(xp: Any, x: Any) -> Any:
-    return xp.sum(xp.sort(x))
-
-
-KNOWN = Case("timing-known-cost", _sort_sum, args=(Arg("x"),),
-             sizes=Sizes(check=6, sweep=(100_000,)))
 
 KNOWN_COST_S = 4e-4
 CONTROL_COST_S = 3e-4

@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pytest
 from engines import BENCHMARK_OPTIONS
+from harness_workloads import ASYNC, KNOWN, matmul_chain, sort_sum
 
 import adapters
-from cases.case import Arg, Case, Sizes
 from cases.timing import Budget, RunNotes, run_timings
 from cases.timing.environment import pinned
 from cases.timing.grid import Point
@@ -42,17 +42,9 @@ def _best_of(fn: Callable[[], Any], number: int, repeat: int) -> float:
     return min(timeit.repeat(fn, number=number, repeat=repeat)) / number
 
 
-def _sort_sum(xp: Any, x: Any) -> Any:
-    return xp.sum(xp.sort(x))
-
-
-KNOWN = Case("timing-known-cost", _sort_sum, args=(Arg("x"),),
-             sizes=Sizes(check=6, sweep=(100_000,)))
-
-
 def test_harness_agrees_with_timeit(benchmark: BenchmarkFixture) -> None:
     x = Point(KNOWN, "float64", 100_000).inputs(0)[0]
-    benchmark.pedantic(_sort_sum, args=(np, x), rounds=50, iterations=1, warmup_rounds=5)
+    benchmark.pedantic(sort_sum, args=(np, x), rounds=50, iterations=1, warmup_rounds=5)
     budget = Budget(seconds=0.2, min_sample_s=0.01)
     seen = []
     for _ in range(3):
@@ -61,7 +53,7 @@ def test_harness_agrees_with_timeit(benchmark: BenchmarkFixture) -> None:
                                          quantities=["forward"], budget=budget, memory=False,
                                          notes=notes)
         with pinned(1, cpus=notes.environment["pinned_cpus"]):  # the harness's CPU
-            known = _best_of(lambda: _sort_sum(np, x), number=10, repeat=9)
+            known = _best_of(lambda: sort_sum(np, x), number=10, repeat=9)
         errors = (record.median_s / known - 1, record.min_s / known - 1)
         seen.append({"timeit_best_s": known, "harness_median_s": record.median_s,
                      "harness_min_s": record.min_s, "median_vs_timeit": errors[0],
@@ -72,23 +64,13 @@ def test_harness_agrees_with_timeit(benchmark: BenchmarkFixture) -> None:
     assert max(abs(seen[-1]["median_vs_timeit"]), abs(seen[-1]["min_vs_timeit"])) <= 0.10, seen
 
 
-def _matmul_chain(xp: Any, x: Any) -> Any:
-    for _ in range(4):
-        x = xp.tanh(x @ x)
-    return xp.sum(x)
-
-
-ASYNC = Case("timing-async", _matmul_chain, args=(Arg("x", shape=lambda n: (n, n)),),
-             sizes=Sizes(check=3, sweep=(300,)))
-
-
 def test_jax_harness_times_the_compute(benchmark: BenchmarkFixture) -> None:
     jax_adapter = adapters.get("jax")
     status = jax_adapter.available()
     if not status:
         pytest.skip(f"jax unavailable: {status.reason}")
     budget = Budget(seconds=0.1, min_sample_s=0.005, warmup_s=0.01, max_samples=30)
-    prepared = jax_adapter.prepare(_matmul_chain, "value", "jit", ())
+    prepared = jax_adapter.prepare(matmul_chain, "value", "jit", ())
     native = (jax_adapter.to_native(Point(ASYNC, "float64", 300).inputs(0)[0]),)
 
     def synced() -> Any:
