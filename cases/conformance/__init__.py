@@ -9,10 +9,11 @@ The checks are in ``checks``, the tolerance model in ``tolerance``, the naming o
 at kinks in ``kinks``, and the divergence table in ``cases.conventions``.
 """
 
+from cases.conformance.check_record import COLUMNS, Record
 from cases.conformance.checks import CHECKS, planned
-from cases.conformance.records import COLUMNS, STATUSES, Record
 from cases.conformance.run import resolve_adapter, run_case, run_matrix, skip_reason
 from cases.conformance.tolerance import RTOL
+from cases.statuses import STATUSES
 
 __all__ = [
     "CHECKS",

@@ -37,12 +37,12 @@ import numpy as np
 
 from cases.case import Case
 from cases.conformance import localise
-from cases.conformance.compare import Verdict, compare
 from cases.conformance.context import Context, blocked
-from cases.conformance.kinks import KinkEntry, classify, summarize
-from cases.conformance.records import ERROR, FAIL, NONFINITE, PASS, UNSUPPORTED
+from cases.conformance.kink_conventions import KinkEntry, classify, summarize
 from cases.conformance.reference import finite_part, flat
 from cases.conformance.scales import hvp_scale, jvp_scale, value_scale, vjp_scale
+from cases.conformance.verdict import Verdict, compare
+from cases.statuses import ERROR, FAIL, NONFINITE, PASS, UNSUPPORTED
 from refengine.numeric import OracleConfig, directional
 
 __all__ = ["CHECKS", "REFERENCE_ADAPTER", "planned", "run_check"]

@@ -19,11 +19,11 @@ from dataclasses import replace
 
 import numpy as np
 
-from cases.conformance.compare import Verdict, compare
 from cases.conformance.context import Context
-from cases.conformance.records import FAIL
 from cases.conformance.reference import flat
 from cases.conformance.scales import finite_abs, global_scale
+from cases.conformance.verdict import Verdict, compare
+from cases.statuses import FAIL
 from refengine.numeric import bisect
 
 __all__ = ["jvp_full", "jvp_projected", "vjp_full", "vjp_projected"]
