@@ -15,7 +15,9 @@ smooth comparison; the finite and kink checks judge them.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -30,6 +32,21 @@ __all__ = ["jvp_full", "jvp_projected", "vjp_full", "vjp_projected"]
 
 _LOCALISE_MAX = 64  # at most this many extra framework calls to name the second index
 _FD = "finite differences"
+
+
+def _unit_responses(size: int, indices: Iterable[int], derivative: Callable[[np.ndarray], Any],
+                    entry: int) -> np.ndarray | None:
+    """``derivative(e_k)[entry]`` for the unit vector ``e_k`` of each index: one row or column of
+    the adapter's Jacobian, one call per entry; None when a call fails."""
+    values = []
+    for k in indices:
+        e = np.zeros(size)
+        e[k] = 1.0
+        out = derivative(e)
+        if not out.ok:
+            return None
+        values.append(out.value[entry])
+    return np.array(values)
 
 
 def vjp_full(ctx: Context, got: np.ndarray) -> Verdict:
@@ -48,15 +65,11 @@ def vjp_full(ctx: Context, got: np.ndarray) -> Verdict:
         return verdict
     # Which output: the column J[:, j] from one VJP per output entry.
     j = int(verdict.worst)
-    column = []
-    for i in range(u.size):
-        e = np.zeros(u.size)
-        e[i] = 1.0
-        out = ctx.vjp_with(e.reshape(ref.out_shape))
-        if not out.ok:
-            return verdict
-        column.append(out.value[j])
-    entry = compare(np.array(column), jac.value[:, j], ctx.tol("vjp_vs_oracle"),
+    column = _unit_responses(u.size, range(u.size),
+                             lambda e: ctx.vjp_with(e.reshape(ref.out_shape)), j)
+    if column is None:
+        return verdict
+    entry = compare(column, jac.value[:, j], ctx.tol("vjp_vs_oracle"),
                     scale=global_scale(jac.value[:, j]), oracle_err=jac.error[:, j],
                     namer=lambda i: f"d {ref.out_namer()(i)} / d {ref.in_namer()(j)}",
                     what=f"{ctx.name} VJP", reference=f"{_FD} (J)")
@@ -84,15 +97,11 @@ def jvp_full(ctx: Context, got: np.ndarray) -> Verdict:
         return verdict
     # Which input: the row J[i, :] from one JVP per input entry.
     i = int(verdict.worst)
-    row, cols = [], np.flatnonzero(~bad_cols)
-    for j in cols:
-        e = np.zeros(v.size)
-        e[j] = 1.0
-        out = ctx.jvp_along(e)
-        if not out.ok:
-            return verdict
-        row.append(out.value[i])
-    entry = compare(np.array(row), jac.value[i, cols], ctx.tol("jvp_vs_oracle"),
+    cols = np.flatnonzero(~bad_cols)
+    row = _unit_responses(v.size, cols, ctx.jvp_along, i)
+    if row is None:
+        return verdict
+    entry = compare(row, jac.value[i, cols], ctx.tol("jvp_vs_oracle"),
                     scale=global_scale(jac.value[i, cols]), oracle_err=jac.error[i, cols],
                     namer=lambda k: f"d {ref.out_namer()(i)} / d {ref.in_namer()(int(cols[k]))}",
                     what=f"{ctx.name} JVP", reference=f"{_FD} (J)")
