@@ -19,6 +19,9 @@ process took the core, and a NumPy-only control in every run. Modules:
 - ``memory``: peak memory per call and the method used; ``control``: the NumPy control;
 - ``isolation``: one subprocess per adapter; ``pytest_benchmark``: its JSON -> records;
 - ``figures``: ``python -m cases.timing.figures``, the README's benchmark tables.
+
+It may import the case model (``cases``) and adapters; never ``cases.conformance`` or
+``reports``.
 """
 
 from cases.timing.run import RunNotes, run_timings
