@@ -49,6 +49,23 @@ def _unit_responses(size: int, indices: Iterable[int], derivative: Callable[[np.
     return np.array(values)
 
 
+def _pinned(ctx: Context, verdict: Verdict, check: str, got: np.ndarray | None,
+            expected: np.ndarray, error: np.ndarray, namer: Callable[[int], str], *,
+            found_from: str) -> Verdict:
+    """A failing ``verdict`` narrowed to one Jacobian entry: the adapter's row or column of the
+    Jacobian (``got``) against the oracle's. ``verdict`` itself where that cannot be had or
+    does not fail."""
+    if got is None:
+        return verdict
+    quantity = check.split("_")[0].upper()
+    entry = compare(got, expected, ctx.tol(check), scale=global_scale(expected),
+                    oracle_err=error, namer=namer, what=f"{ctx.name} {quantity}",
+                    reference=f"{_FD} (J)")
+    if entry.status != FAIL:
+        return verdict
+    return replace(entry, message=f"{entry.message}. Found from {found_from}: {verdict.message}")
+
+
 def vjp_full(ctx: Context, got: np.ndarray) -> Verdict:
     ref = ctx.ref
     jac = ref.oracle().jac
@@ -67,15 +84,9 @@ def vjp_full(ctx: Context, got: np.ndarray) -> Verdict:
     j = int(verdict.worst)
     column = _unit_responses(u.size, range(u.size),
                              lambda e: ctx.vjp_with(e.reshape(ref.out_shape)), j)
-    if column is None:
-        return verdict
-    entry = compare(column, jac.value[:, j], ctx.tol("vjp_vs_oracle"),
-                    scale=global_scale(jac.value[:, j]), oracle_err=jac.error[:, j],
-                    namer=lambda i: f"d {ref.out_namer()(i)} / d {ref.in_namer()(j)}",
-                    what=f"{ctx.name} VJP", reference=f"{_FD} (J)")
-    if entry.status != FAIL:
-        return verdict
-    return replace(entry, message=f"{entry.message}. Found from u^T J: {verdict.message}")
+    return _pinned(ctx, verdict, "vjp_vs_oracle", column, jac.value[:, j], jac.error[:, j],
+                   lambda i: f"d {ref.out_namer()(i)} / d {ref.in_namer()(j)}",
+                   found_from="u^T J")
 
 
 def jvp_full(ctx: Context, got: np.ndarray) -> Verdict:
@@ -99,15 +110,9 @@ def jvp_full(ctx: Context, got: np.ndarray) -> Verdict:
     i = int(verdict.worst)
     cols = np.flatnonzero(~bad_cols)
     row = _unit_responses(v.size, cols, ctx.jvp_along, i)
-    if row is None:
-        return verdict
-    entry = compare(row, jac.value[i, cols], ctx.tol("jvp_vs_oracle"),
-                    scale=global_scale(jac.value[i, cols]), oracle_err=jac.error[i, cols],
-                    namer=lambda k: f"d {ref.out_namer()(i)} / d {ref.in_namer()(int(cols[k]))}",
-                    what=f"{ctx.name} JVP", reference=f"{_FD} (J)")
-    if entry.status != FAIL:
-        return verdict
-    return replace(entry, message=f"{entry.message}. Found from J v: {verdict.message}")
+    return _pinned(ctx, verdict, "jvp_vs_oracle", row, jac.value[i, cols], jac.error[i, cols],
+                   lambda k: f"d {ref.out_namer()(i)} / d {ref.in_namer()(int(cols[k]))}",
+                   found_from="J v")
 
 
 def vjp_projected(ctx: Context, got: np.ndarray) -> Verdict:

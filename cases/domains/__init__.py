@@ -16,72 +16,11 @@ and probability vectors). Cases use them through this package: ``from cases impo
 D``. They import NumPy only.
 """
 
+from cases.domains import entries, matrices
 from cases.domains.domain import Domain
-from cases.domains.entries import (
-    ABOVE_ONE,
-    AWAY_FROM_HALF_INTEGERS,
-    AWAY_FROM_INTEGERS,
-    AWAY_FROM_ZERO,
-    DISTINCT,
-    DISTINCT_ABS,
-    EXTENDED_REAL,
-    HALF_PI,
-    LATTICE_HIGH,
-    LATTICE_LOW,
-    NEGATIVE,
-    POSITIVE,
-    REAL,
-    UNIT_INTERVAL,
-    ZERO_ONE,
-    ZERO_OR_ONE,
-    booleans,
-    constant,
-    integer_valued,
-    integers,
-    interval,
-    with_points,
-)
-from cases.domains.matrices import (
-    FULL_RANK,
-    NONSINGULAR,
-    ORTHOGONAL,
-    PROBABILITY,
-    REPEATED_EIGENVALUES,
-    SINGULAR,
-    SPD,
-    SYMMETRIC_DISTINCT,
-)
+from cases.domains.entries import *  # noqa: F403 - the names in entries.__all__
+from cases.domains.matrices import *  # noqa: F403 - the names in matrices.__all__
 
-__all__ = [
-    "ABOVE_ONE",
-    "AWAY_FROM_HALF_INTEGERS",
-    "AWAY_FROM_INTEGERS",
-    "AWAY_FROM_ZERO",
-    "DISTINCT",
-    "DISTINCT_ABS",
-    "EXTENDED_REAL",
-    "FULL_RANK",
-    "HALF_PI",
-    "LATTICE_HIGH",
-    "LATTICE_LOW",
-    "NEGATIVE",
-    "NONSINGULAR",
-    "ORTHOGONAL",
-    "POSITIVE",
-    "PROBABILITY",
-    "REAL",
-    "REPEATED_EIGENVALUES",
-    "SINGULAR",
-    "SPD",
-    "SYMMETRIC_DISTINCT",
-    "UNIT_INTERVAL",
-    "ZERO_ONE",
-    "ZERO_OR_ONE",
-    "Domain",
-    "booleans",
-    "constant",
-    "integer_valued",
-    "integers",
-    "interval",
-    "with_points",
-]
+__all__ = ["Domain"]
+__all__ += entries.__all__
+__all__ += matrices.__all__
