@@ -13,6 +13,22 @@
 Third-party packages add cases through the entry-point group ``gradparity.cases`` (a Case, a
 list of cases, a function returning them, or a module that registers on import). The built-in
 library and the plugins load on first lookup.
+
+Layout, lower layers first; each part imports only those before it (and refengine, adapters):
+
+- the case model, this package's own modules: ``case`` (``Case``, ``Arg``, ``Sizes``,
+  ``Kink``), ``domains`` (input domains), ``vocabulary`` (the names a case may use) and
+  ``vocabulary_trace`` (the check that it used only those), ``registry`` (registration and
+  lookup), ``statuses`` (a check's statuses, read by the reports too). No framework here.
+- ``library``: the built-in cases, one module per theme; the case model only.
+- ``conformance``: the checks and their records (``run_case``, ``run_matrix``); with
+  ``conventions`` (the divergence table, data that matches its records) and ``pytest_plugin``
+  (the same matrix as pytest items; its path is the ``pytest11`` entry point installations
+  name). It imports the case model, adapters and refengine, never ``timing``.
+- ``timing``: the timing harness and its records; the case model and adapters, never
+  ``conformance``.
+
+Nothing here imports ``reports``, which reads both harnesses' records.
 """
 
 from __future__ import annotations

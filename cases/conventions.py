@@ -18,7 +18,8 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from cases.conformance.records import DIVERGENCE_DOCUMENTED, Record
+from cases.conformance.check_record import Record
+from cases.statuses import DIVERGENCE_DOCUMENTED
 
 __all__ = ["COSTLY", "TABLE", "Costly", "Divergence", "costly", "document", "find",
            "markdown", "version_matches"]

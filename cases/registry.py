@@ -2,7 +2,7 @@
 
 Registration checks a case before anyone runs it: a unique, well-formed name; inputs that are
 drawn from their own domains in every declared dtype; kink points that really sit where the
-case says; and one traced evaluation (``cases.recording``) proving that the function uses
+case says; and one traced evaluation (``cases.vocabulary_trace``) proving that the function uses
 nothing outside the vocabulary and returns the declared shape. Every error names the case.
 
 The built-in library (``cases.library``) and third-party cases (entry-point group
@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 
 from cases.case import DTYPES, Arg, Case
-from cases.recording import VocabularyError, trace
 from cases.vocabulary import OPTIONAL
+from cases.vocabulary_trace import VocabularyError, trace
 
 __all__ = [
     "ENTRY_POINT_GROUP",

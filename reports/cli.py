@@ -1,9 +1,5 @@
-"""The ``gradparity`` command line.
-
-Exit status: 0 success; 1 an undocumented failure was found (``--no-fail`` turns this off);
-2 a usage error (an unknown name, a bad option); 3 a run folder that cannot be created or read;
-130 interrupted (Ctrl-C): what was done is in the run folder, ``--resume`` continues it.
-"""
+"""The ``gradparity`` command line: the parser, and ``main`` handing each sub-command to
+``reports.commands``. Its exit statuses are ``reports.exit_codes``."""
 
 from __future__ import annotations
 
@@ -11,12 +7,17 @@ import argparse
 import sys
 from pathlib import Path
 
+from reports.exit_codes import (
+    EXIT_FAILURES,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_RUN_FOLDER,
+    EXIT_USAGE,
+)
 from reports.explain_cli import add_explain_parser
 
 __all__ = ["EXIT_FAILURES", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_RUN_FOLDER", "EXIT_USAGE",
            "build_parser", "main"]
-
-EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_RUN_FOLDER, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 def _selection_options(parser: argparse.ArgumentParser, *, timing: bool) -> None:

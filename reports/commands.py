@@ -1,4 +1,5 @@
-"""What each ``gradparity`` sub-command does (the argument parsing lives in reports/cli.py)."""
+"""What each ``gradparity`` sub-command does (the argument parsing lives in reports/cli.py;
+scheduling a run's tasks on worker processes in reports/runner.py)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,17 @@ import argparse
 import datetime as dt
 import os
 import sys
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from cases.statuses import FAILING
 from reports.environment import collect_environment
+from reports.exit_codes import EXIT_FAILURES, EXIT_INTERRUPTED, EXIT_OK
 from reports.render import render
 from reports.rundir import RunFolder
+from reports.runner import execute
 from reports.selection import Selection, select
 from reports.tasks import (
     QUICK_EAGER_TAGS,
@@ -22,41 +25,9 @@ from reports.tasks import (
     QUICK_UNTIMED_EAGER,
     Options,
     SweepIndices,
-    Task,
-    run_task,
-    time_cases,
-    worker_setup,
 )
 
 __all__ = ["HarnessMissingError", "bench", "check", "compare", "listing", "report", "run"]
-
-EXIT_OK, EXIT_FAILURES, EXIT_INTERRUPTED = 0, 1, 130
-FAILING = ("fail", "error", "nonfinite")
-QUICK_CHUNK = 6  # cases per quick task
-
-
-@contextmanager
-def _progress(total: int, description: str, quiet: bool) -> Iterator[Any]:
-    """A progress bar with an ETA on stderr (rich), or nothing with --quiet."""
-    if quiet:
-        yield lambda advance=1, note="": None
-        return
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-               TextColumn("{task.fields[note]}"))
-    with Progress(*columns, console=Console(stderr=True), transient=False) as progress:
-        task = progress.add_task(description, total=total, note="")
-        yield lambda advance=1, note="": progress.update(task, advance=advance, note=note)
 
 
 def _folder(args: argparse.Namespace) -> RunFolder:
@@ -171,164 +142,20 @@ def _sizes(args: argparse.Namespace, default: str) -> Any:
     return indices
 
 
-def _size_spec(sizes: Any) -> Any:
-    """The harness's form: a name, or for indices a (picklable) picker from each sweep."""
-    return sizes if isinstance(sizes, str) else SweepIndices(tuple(sizes))
-
-
-def _timing_groups(selection: Selection, adapters: list[Any], case: Any) -> tuple[
-        tuple[tuple[str, ...], tuple[str, ...]], ...]:
-    """Adapters that run the same modes are timed together (interleaved in the same rounds)."""
-    groups: dict[tuple[str, ...], list[str]] = {}
-    eager_only = bool(selection.eager_tags & set(case.tags))
-    for adapter in adapters:
-        modes = tuple(selection.modes_of(adapter, case))
-        if eager_only and adapter.name in QUICK_UNTIMED_EAGER:
-            continue  # --quick: checked eagerly, not timed (see reports.tasks)
-        if modes:
-            groups.setdefault(modes, []).append(adapter.name)
-    return tuple((modes, tuple(names)) for modes, names in groups.items())
-
-
-def _plan(selection: Selection, folder: RunFolder, args: argparse.Namespace, *,
-          checks: bool, timings: bool) -> tuple[list[Task], list[Task]]:
-    """The tasks for the workers (checks; with --quick, timings too) and those for the main
-    process (the timings of a full run), leaving out what --resume finds recorded."""
-    done = folder.done("conformance") if args.resume else set()
-    timed = {(c, a) for c, a, _, _ in folder.done("timing")} if args.resume else set()
-    per_case: dict[str, list[tuple[str, str, str, str]]] = {}
-    if checks:
-        for c, a, m, d in selection.combinations():
-            if (c.name, a.name, m, d) not in done:
-                per_case.setdefault(c.name, []).append((c.name, a.name, m, d))
-    to_time: dict[str, tuple] = {}
-    if timings:
-        for case in selection.cases:
-            remaining = [a for a in selection.adapters if (case.name, a.name) not in timed]
-            if remaining:
-                to_time[case.name] = _timing_groups(selection, remaining, case)
-    worker: list[Task] = []
-    main: list[Task] = []
-    if args.quick:
-        # A few cases per task: each task's timing call warms every framework up once.
-        chunk: list[str] = []
-        for case in selection.cases:
-            if case.name in per_case or case.name in to_time:
-                chunk.append(case.name)
-            if len(chunk) == QUICK_CHUNK or (chunk and case is selection.cases[-1]):
-                worker += _quick_tasks(chunk, per_case, to_time)
-                chunk = []
-        # The library ends with its models, the slowest cases: start them first, so that
-        # no worker is left with a long task at the end.
-        worker.reverse()
-    else:
-        worker = [Task(checks=tuple(items)) for items in per_case.values()]
-        by_groups: dict[tuple, list[str]] = {}
-        for name, groups in to_time.items():
-            by_groups.setdefault(groups, []).append(name)
-        main = [Task(timing_cases=tuple(names), groups=groups)
-                for groups, names in by_groups.items()]
-    return worker, main
-
-
-def _quick_tasks(chunk: list[str], per_case: dict[str, list], to_time: dict[str, tuple]
-                 ) -> list[Task]:
-    checks = tuple(item for name in chunk for item in per_case.get(name, []))
-    by_groups: dict[tuple, list[str]] = {}
-    for name in chunk:
-        if name in to_time:
-            by_groups.setdefault(to_time[name], []).append(name)
-    if not by_groups:
-        return [Task(checks=checks)]
-    tasks = []
-    for i, (groups, names) in enumerate(by_groups.items()):
-        tasks.append(Task(checks=checks if i == 0 else (), timing_cases=tuple(names),
-                          groups=groups))
-    return tasks
-
-
 def _execute(selection: Selection, folder: RunFolder, args: argparse.Namespace, *,
              checks: bool, timings: bool) -> bool:
-    """Run every task, writing each result as it arrives; False when interrupted (Ctrl-C):
-    what was written stays, and --resume continues."""
-    worker, main = _plan(selection, folder, args, checks=checks, timings=timings)
-    size_spec = _size_spec(_sizes(args, "sweep")) if timings else "check"
+    """Run the selection's checks and/or timings into the folder (see reports.runner); False
+    when interrupted."""
+    sizes = _sizes(args, "sweep") if timings else "check"
     options = Options(run_id=folder.path.name, seed=args.seed, quick=args.quick,
                       threads=args.threads, dtypes=tuple(selection.dtypes)
-                      if selection.dtypes else None, sizes=size_spec,
+                      if selection.dtypes else None,
+                      # the harness's form: a name, or for indices a (picklable) picker
+                      sizes=sizes if isinstance(sizes, str) else SweepIndices(tuple(sizes)),
                       isolate=bool(getattr(args, "isolate", False)))
-    total = sum(t.size for t in worker) + sum(t.size for t in main)
-    try:
-        with _progress(total, args.command, args.quiet) as advance:
-            _in_workers(worker, options, folder, args, advance)
-            for task in main:
-                _time_here(task, options, folder, advance)
-    except KeyboardInterrupt:
-        print(f"\ninterrupted: what was done is in {folder.path}; "
-              f"add --resume to continue it", file=sys.stderr)
-        return False
-    return True
-
-
-def _write(folder: RunFolder, result: dict[str, Any]) -> None:
-    folder.append("conformance", result["conformance"])
-    folder.append("timing", result["timing"])
-    if result["notes"]:
-        folder.add_timing_notes(result["notes"], process=str(result["pid"]))
-
-
-def _label(task: Task) -> str:
-    names = task.timing_cases or tuple(dict.fromkeys(c for c, _, _, _ in task.checks))
-    return names[0] if len(names) == 1 else f"{names[0]} .. {names[-1]}"
-
-
-def _in_workers(tasks: list[Task], options: Options, folder: RunFolder,
-                args: argparse.Namespace, advance: Any) -> None:
-    jobs = _jobs(args)
-    if jobs == 1 or len(tasks) < 2:
-        for task in tasks:
-            _write(folder, run_task(task, options))  # written now: a crash keeps it
-            advance(task.size, note=_label(task))
-        return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    # spawn, not fork: the frameworks' thread pools do not survive a fork.
-    context = multiprocessing.get_context("spawn")
-    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-    pin = args.quick and jobs * args.threads <= len(cpus)
-    initargs = (args.threads, context.Value("i", 0), cpus) if pin else (args.threads,)
-    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=worker_setup,
-                               initargs=initargs)
-    try:
-        futures = {pool.submit(run_task, task, options): task for task in tasks}
-        for future in as_completed(futures):
-            _write(folder, future.result())  # written as each finishes
-            advance(futures[future].size, note=_label(futures[future]))
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _time_here(task: Task, options: Options, folder: RunFolder, advance: Any) -> None:
-    """A full run's timings, in this process, each point written as it is measured."""
-    from cases.timing import RunNotes
-
-    notes = RunNotes(run_id=options.run_id)
-    existing = folder.timing()
-    control = "control" if not (existing["case"] == "control").any() else \
-        f"control@{len(set(existing['case'][existing['case'].str.startswith('control')]))}"
-    seen: set[str] = set()
-    try:
-        for record in time_cases(task.timing_cases, task.groups, options, notes,
-                                 control_name=control):
-            folder.append("timing", [record])
-            case = record["case"]
-            if case in task.timing_cases and case not in seen:
-                seen.add(case)
-                advance(note=case)
-    finally:
-        folder.add_timing_notes(notes.to_dict(), process=str(os.getpid()))
-    advance(len(task.timing_cases) - len(seen))  # cases nothing could be timed for
+    return execute(selection, folder, options, checks=checks, timings=timings,
+                   jobs=_jobs(args), resume=args.resume, description=args.command,
+                   quiet=args.quiet)
 
 
 def _finish(folder: RunFolder, args: argparse.Namespace, completed: bool = True) -> int:
@@ -435,7 +262,7 @@ def report(args: argparse.Namespace) -> int:
 
 
 def compare(args: argparse.Namespace) -> int:
-    from reports.compare import compare_runs
+    from reports.run_comparison import compare_runs
 
     result = compare_runs(RunFolder.open(args.run_a), RunFolder.open(args.run_b))
     if args.out:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from cases.statuses import FAILING
 from reports import plots, tables
 from reports.rundir import RunFolder
 
@@ -109,7 +110,7 @@ def headline_markdown(folder: RunFolder) -> str:
     conformance, timing = folder.conformance(), folder.timing()
     parts = []
     if not conformance.empty:
-        failing = conformance["status"].isin(tables.FAILING).sum()
+        failing = conformance["status"].isin(FAILING).sum()
         parts += [f"Conformance: {len(conformance)} check records over "
                   f"{conformance['case'].nunique()} cases, {failing} undocumented failures. "
                   "Records per adapter/mode and status:", "",
@@ -290,7 +291,7 @@ def _case_details(conformance: pd.DataFrame) -> list[str]:
         if other.empty:
             clean.append(f"{case} ({len(group)})")
             continue
-        bad = group["status"].isin(tables.FAILING).sum()
+        bad = group["status"].isin(FAILING).sum()
         parts.append(
             f"<details><summary>{html.escape(str(case))} ({len(group)} records, {bad} "
             f"failing)</summary>" + _status_grid(group).to_html(index=False)

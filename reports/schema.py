@@ -7,6 +7,8 @@ from typing import Any
 
 import pandas as pd
 
+from cases.statuses import STATUSES
+
 __all__ = [
     "CATEGORY_ORDER",
     "CONFORMANCE_COLUMNS",
@@ -26,7 +28,6 @@ TIMING_COLUMNS = (
     "run_id", "case", "adapter", "mode", "device", "dtype", "size", "n_inputs", "quantity",
     "median_s", "min_s", "iqr_s", "n_samples", "threads", "peak_bytes", "memory_method",
 )
-STATUSES = ("pass", "fail", "error", "unsupported", "nonfinite", "divergence-documented")
 
 # A case's category for the matrix: its most specific tag, in this order.
 CATEGORY_ORDER = (

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from reports.schema import STATUSES, category_of
+from cases.statuses import FAILING, STATUSES
+from reports.schema import category_of
 
 __all__ = [
     "coverage_table",
@@ -19,8 +20,6 @@ __all__ = [
     "without_control",
     "worst_errors",
 ]
-
-FAILING = ("fail", "error", "nonfinite")
 
 
 def _column(frame: pd.DataFrame) -> pd.Series:

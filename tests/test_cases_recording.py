@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import cases
-from cases.recording import VocabularyError, trace
+from cases.vocabulary_trace import VocabularyError, trace
 
 X = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])
 

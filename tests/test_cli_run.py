@@ -9,7 +9,7 @@ import json
 import pandas as pd
 import pytest
 
-from reports import commands
+from reports import runner
 from reports.cli import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, main
 from reports.rundir import RunFolder
 
@@ -70,7 +70,7 @@ def test_resume_skips_what_was_recorded(sample_run, tmp_path) -> None:
 
 
 def test_ctrl_c_keeps_what_was_done_and_resume_finishes(tmp_path, monkeypatch, capsys) -> None:
-    real, calls = commands.run_task, []
+    real, calls = runner.run_task, []
 
     def interrupted_second(task, options):
         calls.append(task)
@@ -78,15 +78,15 @@ def test_ctrl_c_keeps_what_was_done_and_resume_finishes(tmp_path, monkeypatch, c
             raise KeyboardInterrupt
         return real(task, options)
 
-    monkeypatch.setattr(commands, "run_task", interrupted_second)
-    monkeypatch.setattr(commands, "QUICK_CHUNK", 1)  # one case per task
+    monkeypatch.setattr(runner, "run_task", interrupted_second)
+    monkeypatch.setattr(runner, "QUICK_CHUNK", 1)  # one case per task
     out = tmp_path / "run"
     assert main(["check", "--quick", "--cases", "sin,cos", "--out", str(out), *LIGHT]) == (
         EXIT_INTERRUPTED)
     assert "--resume" in capsys.readouterr().err
     assert RunFolder.open(out).conformance()["case"].nunique() == 1  # the first task's case
     assert (out / "summary.md").exists()  # rendered from what was done
-    monkeypatch.setattr(commands, "run_task", real)
+    monkeypatch.setattr(runner, "run_task", real)
     assert main(["check", "--quick", "--cases", "sin,cos", "--out", str(out), "--resume",
                  *LIGHT]) == EXIT_OK
     conformance = RunFolder.open(out).conformance()

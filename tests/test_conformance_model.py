@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 from cases.case import Case, Tolerance
-from cases.conformance.compare import compare, index_namer
-from cases.conformance.kinks import KinkEntry, classify, summarize
-from cases.conformance.records import COLUMNS, STATUSES, Record
+from cases.conformance.check_record import COLUMNS, Record
+from cases.conformance.kink_conventions import KinkEntry, classify, summarize
 from cases.conformance.tolerance import RTOL, Tol, family_of, tolerance_for
+from cases.conformance.verdict import compare, index_namer
+from cases.statuses import STATUSES
 
 DESIGN_COLUMNS = (
     "run_id, case, tags, adapter, framework_version, mode, device, dtype, check, status, "

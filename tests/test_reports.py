@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from reports import tables
-from reports.compare import compare_runs
 from reports.render import render
+from reports.run_comparison import compare_runs
 from reports.rundir import RunFolder, RunFolderError
 from reports.schema import CONFORMANCE_COLUMNS, conformance_frame, timing_frame
 

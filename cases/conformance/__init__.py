@@ -5,14 +5,22 @@ frameworks disagree, with evidence.
 
 ``run_matrix`` / ``run_case`` are the one code path pytest (``cases.pytest_plugin``), the
 CLI and users' scripts share; each returns ``Record`` rows (design.md's conformance schema).
-The checks are in ``checks``, the tolerance model in ``tolerance``, the naming of conventions
-at kinks in ``kinks``, and the divergence table in ``cases.conventions``.
+Modules: ``checks`` (the twelve checks), ``run`` (a case's checks into records),
+``check_record`` (the ``Record``), ``verdict`` (entry-by-entry comparison down to the worst
+entry), ``tolerance`` and ``scales`` (the tolerance model), ``reference`` and ``context`` (the
+references a check compares with, computed once per case), ``localise`` (pinning a failure to
+one Jacobian entry), ``finite``, ``kink_conventions`` (naming the convention at a kink) and
+``mutation`` (the mutation score). The divergence table is ``cases.conventions``.
+
+It may import the case model (``cases``), adapters, refengine (its oracle, its rules for the
+mutants) and ``cases.conventions``; never ``cases.timing`` or ``reports``.
 """
 
+from cases.conformance.check_record import COLUMNS, Record
 from cases.conformance.checks import CHECKS, planned
-from cases.conformance.records import COLUMNS, STATUSES, Record
 from cases.conformance.run import resolve_adapter, run_case, run_matrix, skip_reason
 from cases.conformance.tolerance import RTOL
+from cases.statuses import STATUSES
 
 __all__ = [
     "CHECKS",

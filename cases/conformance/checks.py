@@ -1,4 +1,5 @@
-"""The nine checks, strongest first (design.md, "Checks, in order of strength").
+"""The twelve checks, in design.md's nine steps of strength (the number on the right), strongest
+first; ``CHECKS`` is their order, taken from the table of check functions at the end.
 
 Each check takes a ``Context`` (one case x adapter x mode x dtype) and returns a ``Verdict``;
 ``run.run_case`` turns verdicts into records. A check never raises for a wrong number.
@@ -37,22 +38,17 @@ import numpy as np
 
 from cases.case import Case
 from cases.conformance import localise
-from cases.conformance.compare import Verdict, compare
 from cases.conformance.context import Context, blocked
-from cases.conformance.kinks import KinkEntry, classify, summarize
-from cases.conformance.records import ERROR, FAIL, NONFINITE, PASS, UNSUPPORTED
+from cases.conformance.kink_conventions import KinkEntry, classify, summarize
 from cases.conformance.reference import finite_part, flat
 from cases.conformance.scales import hvp_scale, jvp_scale, value_scale, vjp_scale
+from cases.conformance.verdict import Verdict, compare
+from cases.statuses import ERROR, FAIL, NONFINITE, PASS, UNSUPPORTED
 from refengine.numeric import OracleConfig, directional
 
 __all__ = ["CHECKS", "REFERENCE_ADAPTER", "planned", "run_check"]
 
 REFERENCE_ADAPTER = "refengine"
-CHECKS = (
-    "value", "vjp_vs_refengine", "jvp_vs_refengine", "adjoint", "vjp_vs_oracle",
-    "jvp_vs_oracle", "hvp_vs_oracle", "hvp_vs_refengine", "float32_vs_float64",
-    "determinism", "finite", "kink",
-)
 _QUANTITIES = ("value", "vjp", "jvp", "hvp")
 _SEVERITY = {PASS: 0, UNSUPPORTED: 1, FAIL: 2, ERROR: 3, NONFINITE: 4}
 
@@ -167,30 +163,25 @@ def _oracle_or_verdict(ctx: Context) -> Verdict | None:
     return None
 
 
-def check_vjp_vs_oracle(ctx: Context) -> Verdict:
-    got = ctx.get("vjp")
+def _vs_oracle(ctx: Context, quantity: str, projected: Callable, full: Callable) -> Verdict:
+    got = ctx.get(quantity)
     missing = blocked(got) or _oracle_or_verdict(ctx)
     if missing:
         return missing
-    problem = _structure(ctx, "vjp", got.value)
+    problem = _structure(ctx, quantity, got.value)
     if problem:
         return Verdict(FAIL, message=problem)
-    if ctx.ref.oracle().jac is None:
-        return localise.vjp_projected(ctx, flat(got.value))
-    return localise.vjp_full(ctx, flat(got.value))
+    # Without the full Jacobian (large inputs) the oracle has projections only.
+    compare_with = projected if ctx.ref.oracle().jac is None else full
+    return compare_with(ctx, flat(got.value))
+
+
+def check_vjp_vs_oracle(ctx: Context) -> Verdict:
+    return _vs_oracle(ctx, "vjp", localise.vjp_projected, localise.vjp_full)
 
 
 def check_jvp_vs_oracle(ctx: Context) -> Verdict:
-    got = ctx.get("jvp")
-    missing = blocked(got) or _oracle_or_verdict(ctx)
-    if missing:
-        return missing
-    problem = _structure(ctx, "jvp", got.value)
-    if problem:
-        return Verdict(FAIL, message=problem)
-    if ctx.ref.oracle().jac is None:
-        return localise.jvp_projected(ctx, flat(got.value))
-    return localise.jvp_full(ctx, flat(got.value))
+    return _vs_oracle(ctx, "jvp", localise.jvp_projected, localise.jvp_full)
 
 
 # --- 5. second order ----------------------------------------------------------------------------
@@ -401,6 +392,7 @@ def _kink_verdict(ctx: Context, entries: list[KinkEntry]) -> Verdict:
                            f"{desc}")
 
 
+# Every check, in the order they run and are reported: the one list of them.
 _CHECKS: dict[str, Callable[[Context], Verdict]] = {
     "value": check_value,
     "vjp_vs_refengine": check_vjp_vs_refengine,
@@ -415,3 +407,4 @@ _CHECKS: dict[str, Callable[[Context], Verdict]] = {
     "finite": check_finite,
     "kink": check_kink,
 }
+CHECKS: tuple[str, ...] = tuple(_CHECKS)

@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 
 from adapters.base import Outcome, attempt
-from cases.conformance.compare import Verdict
-from cases.conformance.records import ERROR, UNSUPPORTED
 from cases.conformance.reference import Reference, compute, flat
 from cases.conformance.tolerance import Tol, tolerance_for
+from cases.conformance.verdict import Verdict
+from cases.statuses import ERROR, UNSUPPORTED
 
 __all__ = ["Context", "blocked"]
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from cases.conformance.compare import Verdict, fmt
 from cases.conformance.context import Context, blocked
-from cases.conformance.records import NONFINITE, PASS, UNSUPPORTED
 from cases.conformance.reference import flat
+from cases.conformance.verdict import Verdict, fmt
+from cases.statuses import NONFINITE, PASS, UNSUPPORTED
 
 __all__ = ["check_finite"]
 

@@ -15,21 +15,55 @@ smooth comparison; the finite and kink checks judge them.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
-from cases.conformance.compare import Verdict, compare
 from cases.conformance.context import Context
-from cases.conformance.records import FAIL
 from cases.conformance.reference import flat
 from cases.conformance.scales import finite_abs, global_scale
+from cases.conformance.verdict import Verdict, compare
+from cases.statuses import FAIL
 from refengine.numeric import bisect
 
 __all__ = ["jvp_full", "jvp_projected", "vjp_full", "vjp_projected"]
 
 _LOCALISE_MAX = 64  # at most this many extra framework calls to name the second index
 _FD = "finite differences"
+
+
+def _unit_responses(size: int, indices: Iterable[int], derivative: Callable[[np.ndarray], Any],
+                    entry: int) -> np.ndarray | None:
+    """``derivative(e_k)[entry]`` for the unit vector ``e_k`` of each index: one row or column of
+    the adapter's Jacobian, one call per entry; None when a call fails."""
+    values = []
+    for k in indices:
+        e = np.zeros(size)
+        e[k] = 1.0
+        out = derivative(e)
+        if not out.ok:
+            return None
+        values.append(out.value[entry])
+    return np.array(values)
+
+
+def _pinned(ctx: Context, verdict: Verdict, check: str, got: np.ndarray | None,
+            expected: np.ndarray, error: np.ndarray, namer: Callable[[int], str], *,
+            found_from: str) -> Verdict:
+    """A failing ``verdict`` narrowed to one Jacobian entry: the adapter's row or column of the
+    Jacobian (``got``) against the oracle's. ``verdict`` itself where that cannot be had or
+    does not fail."""
+    if got is None:
+        return verdict
+    quantity = check.split("_")[0].upper()
+    entry = compare(got, expected, ctx.tol(check), scale=global_scale(expected),
+                    oracle_err=error, namer=namer, what=f"{ctx.name} {quantity}",
+                    reference=f"{_FD} (J)")
+    if entry.status != FAIL:
+        return verdict
+    return replace(entry, message=f"{entry.message}. Found from {found_from}: {verdict.message}")
 
 
 def vjp_full(ctx: Context, got: np.ndarray) -> Verdict:
@@ -48,21 +82,11 @@ def vjp_full(ctx: Context, got: np.ndarray) -> Verdict:
         return verdict
     # Which output: the column J[:, j] from one VJP per output entry.
     j = int(verdict.worst)
-    column = []
-    for i in range(u.size):
-        e = np.zeros(u.size)
-        e[i] = 1.0
-        out = ctx.vjp_with(e.reshape(ref.out_shape))
-        if not out.ok:
-            return verdict
-        column.append(out.value[j])
-    entry = compare(np.array(column), jac.value[:, j], ctx.tol("vjp_vs_oracle"),
-                    scale=global_scale(jac.value[:, j]), oracle_err=jac.error[:, j],
-                    namer=lambda i: f"d {ref.out_namer()(i)} / d {ref.in_namer()(j)}",
-                    what=f"{ctx.name} VJP", reference=f"{_FD} (J)")
-    if entry.status != FAIL:
-        return verdict
-    return replace(entry, message=f"{entry.message}. Found from u^T J: {verdict.message}")
+    column = _unit_responses(u.size, range(u.size),
+                             lambda e: ctx.vjp_with(e.reshape(ref.out_shape)), j)
+    return _pinned(ctx, verdict, "vjp_vs_oracle", column, jac.value[:, j], jac.error[:, j],
+                   lambda i: f"d {ref.out_namer()(i)} / d {ref.in_namer()(j)}",
+                   found_from="u^T J")
 
 
 def jvp_full(ctx: Context, got: np.ndarray) -> Verdict:
@@ -84,21 +108,11 @@ def jvp_full(ctx: Context, got: np.ndarray) -> Verdict:
         return verdict
     # Which input: the row J[i, :] from one JVP per input entry.
     i = int(verdict.worst)
-    row, cols = [], np.flatnonzero(~bad_cols)
-    for j in cols:
-        e = np.zeros(v.size)
-        e[j] = 1.0
-        out = ctx.jvp_along(e)
-        if not out.ok:
-            return verdict
-        row.append(out.value[i])
-    entry = compare(np.array(row), jac.value[i, cols], ctx.tol("jvp_vs_oracle"),
-                    scale=global_scale(jac.value[i, cols]), oracle_err=jac.error[i, cols],
-                    namer=lambda k: f"d {ref.out_namer()(i)} / d {ref.in_namer()(int(cols[k]))}",
-                    what=f"{ctx.name} JVP", reference=f"{_FD} (J)")
-    if entry.status != FAIL:
-        return verdict
-    return replace(entry, message=f"{entry.message}. Found from J v: {verdict.message}")
+    cols = np.flatnonzero(~bad_cols)
+    row = _unit_responses(v.size, cols, ctx.jvp_along, i)
+    return _pinned(ctx, verdict, "jvp_vs_oracle", row, jac.value[i, cols], jac.error[i, cols],
+                   lambda k: f"d {ref.out_namer()(i)} / d {ref.in_namer()(int(cols[k]))}",
+                   found_from="J v")
 
 
 def vjp_projected(ctx: Context, got: np.ndarray) -> Verdict:

@@ -25,7 +25,7 @@ import numpy as np
 import adapters
 from adapters.base import Outcome, attempt
 from cases.case import Case, Size
-from cases.conformance.compare import Namer, index_namer
+from cases.conformance.verdict import Namer, index_namer
 from refengine.numeric import Derivative, OracleConfig, directional, jacobian
 
 __all__ = ["FULL_JACOBIAN_MAX", "OracleView", "Reference", "clear_cache", "flat", "reference"]

@@ -27,11 +27,12 @@ import numpy as np
 
 import adapters
 from cases.case import Case, Size
+from cases.conformance.check_record import Record
 from cases.conformance.checks import CHECKS, planned, run_check
-from cases.conformance.compare import Verdict
 from cases.conformance.context import Context
-from cases.conformance.records import ERROR, UNSUPPORTED, Record
 from cases.conformance.reference import reference
+from cases.conformance.verdict import Verdict
+from cases.statuses import ERROR, UNSUPPORTED
 
 __all__ = ["framework_version", "resolve_adapter", "run_case", "run_matrix", "skip_reason"]
 

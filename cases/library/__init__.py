@@ -1,5 +1,10 @@
-"""The built-in case library, one module per theme. Each module defines ``CASES``; the
-registry loads this list on first use (``cases.all()``), validating every case."""
+"""The built-in case library, one module per theme (``kinks`` is the theme of cases placed
+where the derivative does not exist). Each module defines ``CASES``; the registry loads this
+list on first use (``cases.all()``), validating every case.
+
+A case is a plain function of a NumPy-named ``xp``: these modules import the case model
+(``cases.case``, ``cases.domains``, ``_helpers``) and NumPy/SciPy for constants only, never a
+framework, an adapter or a harness."""
 
 from __future__ import annotations
 

@@ -16,6 +16,7 @@ __all__ = [
     "MATRIX",
     "REDUCE",
     "STRUCTURE",
+    "calls",
     "const",
     "elementwise",
     "reduced_shape",
@@ -42,6 +43,21 @@ def square(n: int) -> Shape:
 
 def tags(*names: str) -> frozenset[str]:
     return frozenset(names)
+
+
+def calls(qualified: str) -> Callable[..., Any]:
+    """``fn(xp, *args)`` that calls the vocabulary name ``qualified`` (``"exp"``,
+    ``"special.expit"``) on the framework's namespace."""
+    *modules, name = qualified.split(".")
+
+    def fn(xp: Any, *args: Any) -> Any:
+        namespace = xp
+        for module in modules:
+            namespace = getattr(namespace, module)
+        return getattr(namespace, name)(*args)
+
+    fn.__name__ = qualified
+    return fn
 
 
 def const(xp: Any, like: Any, value: Any) -> Any:

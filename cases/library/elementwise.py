@@ -9,17 +9,9 @@ from typing import Any
 
 from cases import domains as D
 from cases.case import Arg, Case, Sizes, matrix
-from cases.library._helpers import elementwise
+from cases.library._helpers import calls, elementwise
 
 __all__ = ["CASES"]
-
-
-def _unary(name: str) -> Callable[..., Any]:
-    def fn(xp: Any, x: Any) -> Any:
-        return getattr(xp, name)(x)
-
-    fn.__name__ = name
-    return fn
 
 
 # op -> the domain on which it is smooth (the vocabulary's domain column, with margins)
@@ -59,9 +51,9 @@ PIECEWISE = {
     "round": D.AWAY_FROM_HALF_INTEGERS,
 }
 
-UNARY_CASES = [elementwise(op, _unary(op), domain) for op, domain in SMOOTH.items()]
+UNARY_CASES = [elementwise(op, calls(op), domain) for op, domain in SMOOTH.items()]
 PIECEWISE_CASES = [
-    elementwise(op, _unary(op), domain, tags={"piecewise-constant"})
+    elementwise(op, calls(op), domain, tags={"piecewise-constant"})
     for op, domain in PIECEWISE.items()
 ]
 

@@ -5,22 +5,13 @@ Bernoulli and Dirichlet log-likelihoods, layer norm, a dense layer)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 from cases import domains as D
 from cases.case import Arg, Case, Sizes
-from cases.library._helpers import BROADCAST, ELEMENTWISE, elementwise, rows
+from cases.library._helpers import BROADCAST, ELEMENTWISE, calls, elementwise, rows
 
 __all__ = ["CASES"]
-
-
-def _in(module: str, name: str) -> Callable[..., Any]:
-    def fn(xp: Any, *args: Any) -> Any:
-        return getattr(getattr(xp, module), name)(*args)
-
-    fn.__name__ = f"{module}.{name}"
-    return fn
 
 
 SPECIAL_UNARY = {
@@ -39,10 +30,10 @@ NN_UNARY = {
 }
 
 UNARY = [
-    elementwise(name.replace("_", "-"), _in("special", name), domain, theme=("special",))
+    elementwise(name.replace("_", "-"), calls(f"special.{name}"), domain, theme=("special",))
     for name, domain in SPECIAL_UNARY.items()
 ] + [
-    elementwise(f"nn-{name.replace('_', '-')}", _in("nn", name), domain, theme=("nn",))
+    elementwise(f"nn-{name.replace('_', '-')}", calls(f"nn.{name}"), domain, theme=("nn",))
     for name, domain in NN_UNARY.items()
 ]
 

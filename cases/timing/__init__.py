@@ -12,16 +12,21 @@ random order per round, one thread count for all with the process pinned, idle w
 threads before each sample, GC off, malloc thresholds fixed, samples retaken when another
 process took the core, and a NumPy-only control in every run. Modules:
 
-- ``records``: the ``TimingRecord`` (design.md's columns) and ``to_frame``;
+- ``timing_record``: the ``TimingRecord`` (design.md's columns) and ``to_frame``;
 - ``environment``: pinning, BLAS threads, malloc, idle waiting, GC, ``describe()``;
 - ``sampler``: ``Budget``, warm-up, calibration, interleaved rounds, statistics;
 - ``grid``: points (case x dtype x size), inputs, directions, ``build`` of one measurement;
 - ``memory``: peak memory per call and the method used; ``control``: the NumPy control;
 - ``isolation``: one subprocess per adapter; ``pytest_benchmark``: its JSON -> records;
 - ``figures``: ``python -m cases.timing.figures``, the README's benchmark tables.
+
+It may import the case model (``cases``) and adapters; never ``cases.conformance`` or
+``reports``.
 """
 
-from cases.timing.records import (
+from cases.timing.run import RunNotes, run_timings
+from cases.timing.sampler import DEFAULT, QUICK, Budget, Stats, measure
+from cases.timing.timing_record import (
     COLUMNS,
     QUANTITIES,
     TimingRecord,
@@ -30,8 +35,6 @@ from cases.timing.records import (
     to_frame,
     write_jsonl,
 )
-from cases.timing.run import RunNotes, run_timings
-from cases.timing.sampler import DEFAULT, QUICK, Budget, Stats, measure
 
 __all__ = [
     "COLUMNS",

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from cases.timing.records import CONTROL_CASE, TimingRecord
 from cases.timing.sampler import Budget, Measurement, Stats, warm_up
+from cases.timing.timing_record import CONTROL_CASE, TimingRecord
 
 __all__ = ["Control"]
 

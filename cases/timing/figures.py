@@ -47,9 +47,9 @@ _COLUMN_ORDER = ["numpy", "refengine", "autograd", "torch", "jax eager", "jax.ji
 
 
 def _one_run(out: Path, index: int, quick: bool, isolate: bool, adapters: list[str]) -> None:
-    from cases.timing.records import write_jsonl
     from cases.timing.run import RunNotes, run_timings
     from cases.timing.sampler import Budget
+    from cases.timing.timing_record import write_jsonl
 
     notes = RunNotes()
     budget = None if quick else Budget(seconds=0.5)
@@ -62,7 +62,7 @@ def _one_run(out: Path, index: int, quick: bool, isolate: bool, adapters: list[s
 
 
 def _load(out: Path, index: int) -> Any:
-    from cases.timing.records import read_jsonl, to_frame
+    from cases.timing.timing_record import read_jsonl, to_frame
 
     frame = to_frame(read_jsonl(out / f"run-{index}.jsonl"))
     frame["column"] = [_MODE_LABELS.get((a, m), f"{a} {m}")

@@ -35,8 +35,8 @@ import cases as case_registry
 from cases.case import Case, Size
 from cases.timing import environment
 from cases.timing.grid import SizesSpec, sizes_for
-from cases.timing.records import CONTROL_CASE, TimingRecord
 from cases.timing.sampler import Budget
+from cases.timing.timing_record import CONTROL_CASE, TimingRecord
 
 __all__ = ["main", "resolve_case", "run_isolated"]
 

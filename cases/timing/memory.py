@@ -25,7 +25,7 @@ import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
-from cases.timing.records import NOT_MEASURED
+from cases.timing.timing_record import NOT_MEASURED
 
 __all__ = ["TRACEMALLOC_ADAPTERS", "peak_memory", "rss_peak", "tracemalloc_peak"]
 

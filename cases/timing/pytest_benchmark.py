@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from cases.case import Size
-from cases.timing.records import NOT_MEASURED, TimingRecord, to_frame
+from cases.timing.timing_record import NOT_MEASURED, TimingRecord, to_frame
 
 __all__ = [
     "KEY",

@@ -46,8 +46,8 @@ from cases.timing.grid import (
     plan,
 )
 from cases.timing.memory import peak_memory
-from cases.timing.records import CONTROL_CASE, QUANTITIES, TimingRecord, new_run_id
 from cases.timing.sampler import DEFAULT, QUICK, Budget, run_rounds
+from cases.timing.timing_record import CONTROL_CASE, QUANTITIES, TimingRecord, new_run_id
 
 __all__ = ["RunNotes", "resolve_adapters", "resolve_cases", "run_timings"]
 

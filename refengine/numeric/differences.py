@@ -17,7 +17,7 @@ import numpy as np
 from refengine.numeric.complex_step import complex_step
 from refengine.numeric.config import OracleConfig
 from refengine.numeric.evaluate import FlatFunction, Flattener, as_float64_args
-from refengine.numeric.kinks import detect_kinks, kink_interval
+from refengine.numeric.kink_detection import detect_kinks, kink_interval
 from refengine.numeric.result import Derivative, invalid
 from refengine.numeric.richardson import Extrapolation, extrapolate
 from refengine.numeric.steps import (

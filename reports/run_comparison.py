@@ -8,13 +8,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from cases.statuses import DIVERGENCE_DOCUMENTED, FAILING, PASS
 from reports.render import environment_lines
 from reports.rundir import RunFolder
 
 __all__ = ["Comparison", "compare_runs"]
 
-GOOD = ("pass", "divergence-documented")
-FAILING = ("fail", "error", "nonfinite")
+GOOD = (PASS, DIVERGENCE_DOCUMENTED)
 CHECK_KEY = ["case", "adapter", "mode", "dtype", "check"]
 TIMING_KEY = ["case", "adapter", "mode", "dtype", "size", "quantity"]
 # A timing change counts when it exceeds both this floor and twice the runs' relative spread.

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cases.conformance.records import FAIL, NAN, NONFINITE, PASS
+from cases.conformance.check_record import NAN
 from cases.conformance.tolerance import Tol
+from cases.statuses import FAIL, NONFINITE, PASS
 
 __all__ = ["Namer", "Verdict", "compare", "fmt", "index_namer"]
 

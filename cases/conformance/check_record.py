@@ -1,8 +1,9 @@
 """The conformance record: one row per case x adapter x mode x dtype x check.
 
 The columns are exactly design.md's conformance schema, so every consumer (pytest, the CLI,
-reports, a user's script) reads the same tidy frame. A record is data: a check never raises
-for a wrong derivative, it returns a record that says how far off it is and where.
+reports, a user's script) reads the same tidy frame; its statuses are ``cases.statuses``. A
+record is data: a check never raises for a wrong derivative, it returns a record that says how
+far off it is and where.
 """
 
 from __future__ import annotations
@@ -11,27 +12,9 @@ import math
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-__all__ = [
-    "COLUMNS",
-    "DIVERGENCE_DOCUMENTED",
-    "ERROR",
-    "FAIL",
-    "NONFINITE",
-    "PASS",
-    "STATUSES",
-    "UNSUPPORTED",
-    "Record",
-]
+from cases.statuses import FAILING, STATUSES
 
-PASS = "pass"
-FAIL = "fail"
-ERROR = "error"
-UNSUPPORTED = "unsupported"
-NONFINITE = "nonfinite"
-DIVERGENCE_DOCUMENTED = "divergence-documented"
-STATUSES = (PASS, FAIL, ERROR, UNSUPPORTED, NONFINITE, DIVERGENCE_DOCUMENTED)
-# What a run is judged by: these need a person (or an entry in the divergence table).
-BAD = frozenset({FAIL, ERROR, NONFINITE})
+__all__ = ["COLUMNS", "Record"]
 
 NAN = float("nan")
 
@@ -77,7 +60,7 @@ class Record:
     @property
     def bad(self) -> bool:
         """fail, error or nonfinite: needs a fix or an entry in the divergence table."""
-        return self.status in BAD
+        return self.status in FAILING
 
     def with_(self, **changes: Any) -> Record:
         return replace(self, **changes)

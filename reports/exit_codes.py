@@ -1,0 +1,14 @@
+"""The ``gradparity`` command's exit status, said once for the parser and the sub-commands.
+
+0 success; 1 an undocumented failure was found (``--no-fail`` turns this off); 2 a usage error
+(an unknown name, a bad option); 3 a run folder that cannot be created or read; 130
+interrupted (Ctrl-C): what was done is in the run folder, ``--resume`` continues it.
+"""
+
+__all__ = ["EXIT_FAILURES", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_RUN_FOLDER", "EXIT_USAGE"]
+
+EXIT_OK = 0
+EXIT_FAILURES = 1
+EXIT_USAGE = 2
+EXIT_RUN_FOLDER = 3
+EXIT_INTERRUPTED = 130

@@ -1,0 +1,204 @@
+"""The run scheduler: which tasks a run needs, where each one runs, and how results land.
+
+Planning leaves out what ``--resume`` finds recorded in the run folder. Checks (and a quick
+run's timings) go to a pool of spawned worker processes, pinned one per CPU for ``--quick``;
+a full run's timings run afterwards in this process, alone on the machine. Every result is
+appended to the folder as it arrives, so an interrupted run keeps what it did. What a task
+does inside a worker is ``reports.tasks``; the sub-commands that call this are
+``reports.commands``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from reports.rundir import RunFolder
+from reports.selection import Selection
+from reports.tasks import QUICK_UNTIMED_EAGER, Options, Task, run_task, time_cases, worker_setup
+
+__all__ = ["QUICK_CHUNK", "execute"]
+
+QUICK_CHUNK = 6  # cases per quick task
+
+Groups = tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]  # (modes, adapter names) pairs
+CheckItem = tuple[str, str, str, str]  # case, adapter, mode, dtype
+
+
+def execute(selection: Selection, folder: RunFolder, options: Options, *, checks: bool,
+            timings: bool, jobs: int, resume: bool, description: str, quiet: bool) -> bool:
+    """Run every task, writing each result as it arrives; False when interrupted (Ctrl-C):
+    what was written stays, and --resume continues."""
+    worker, main = _plan(selection, folder, quick=options.quick, resume=resume,
+                         checks=checks, timings=timings)
+    total = sum(t.size for t in worker) + sum(t.size for t in main)
+    try:
+        with _progress(total, description, quiet) as advance:
+            _in_workers(worker, options, folder, jobs, advance)
+            for task in main:
+                _time_here(task, options, folder, advance)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: what was done is in {folder.path}; "
+              f"add --resume to continue it", file=sys.stderr)
+        return False
+    return True
+
+
+# --- planning ---------------------------------------------------------------------------------
+def _timing_groups(selection: Selection, adapters: list[Any], case: Any) -> Groups:
+    """Adapters that run the same modes are timed together (interleaved in the same rounds)."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    eager_only = bool(selection.eager_tags & set(case.tags))
+    for adapter in adapters:
+        modes = tuple(selection.modes_of(adapter, case))
+        if eager_only and adapter.name in QUICK_UNTIMED_EAGER:
+            continue  # --quick: checked eagerly, not timed (see reports.tasks)
+        if modes:
+            groups.setdefault(modes, []).append(adapter.name)
+    return tuple((modes, tuple(names)) for modes, names in groups.items())
+
+
+def _plan(selection: Selection, folder: RunFolder, *, quick: bool, resume: bool,
+          checks: bool, timings: bool) -> tuple[list[Task], list[Task]]:
+    """The tasks for the workers (checks; with --quick, timings too) and those for the main
+    process (the timings of a full run), leaving out what --resume finds recorded."""
+    done = folder.done("conformance") if resume else set()
+    timed = {(c, a) for c, a, _, _ in folder.done("timing")} if resume else set()
+    per_case: dict[str, list[CheckItem]] = {}
+    if checks:
+        for c, a, m, d in selection.combinations():
+            if (c.name, a.name, m, d) not in done:
+                per_case.setdefault(c.name, []).append((c.name, a.name, m, d))
+    to_time: dict[str, Groups] = {}
+    if timings:
+        for case in selection.cases:
+            remaining = [a for a in selection.adapters if (case.name, a.name) not in timed]
+            if remaining:
+                to_time[case.name] = _timing_groups(selection, remaining, case)
+    worker: list[Task] = []
+    main: list[Task] = []
+    if quick:
+        # A few cases per task: each task's timing call warms every framework up once.
+        chunk: list[str] = []
+        for case in selection.cases:
+            if case.name in per_case or case.name in to_time:
+                chunk.append(case.name)
+            if len(chunk) == QUICK_CHUNK or (chunk and case is selection.cases[-1]):
+                worker += _quick_tasks(chunk, per_case, to_time)
+                chunk = []
+        # The library ends with its models, the slowest cases: start them first, so that
+        # no worker is left with a long task at the end.
+        worker.reverse()
+    else:
+        worker = [Task(checks=tuple(items)) for items in per_case.values()]
+        by_groups: dict[Groups, list[str]] = {}
+        for name, groups in to_time.items():
+            by_groups.setdefault(groups, []).append(name)
+        main = [Task(timing_cases=tuple(names), groups=groups)
+                for groups, names in by_groups.items()]
+    return worker, main
+
+
+def _quick_tasks(chunk: list[str], per_case: dict[str, list[CheckItem]],
+                 to_time: dict[str, Groups]) -> list[Task]:
+    checks = tuple(item for name in chunk for item in per_case.get(name, []))
+    by_groups: dict[Groups, list[str]] = {}
+    for name in chunk:
+        if name in to_time:
+            by_groups.setdefault(to_time[name], []).append(name)
+    if not by_groups:
+        return [Task(checks=checks)]
+    tasks = []
+    for i, (groups, names) in enumerate(by_groups.items()):
+        tasks.append(Task(checks=checks if i == 0 else (), timing_cases=tuple(names),
+                          groups=groups))
+    return tasks
+
+
+# --- running ----------------------------------------------------------------------------------
+@contextmanager
+def _progress(total: int, description: str, quiet: bool) -> Iterator[Any]:
+    """A progress bar with an ETA on stderr (rich), or nothing with --quiet."""
+    if quiet:
+        yield lambda advance=1, note="": None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+               TextColumn("{task.fields[note]}"))
+    with Progress(*columns, console=Console(stderr=True), transient=False) as progress:
+        task = progress.add_task(description, total=total, note="")
+        yield lambda advance=1, note="": progress.update(task, advance=advance, note=note)
+
+
+def _write(folder: RunFolder, result: dict[str, Any]) -> None:
+    folder.append("conformance", result["conformance"])
+    folder.append("timing", result["timing"])
+    if result["notes"]:
+        folder.add_timing_notes(result["notes"], process=str(result["pid"]))
+
+
+def _label(task: Task) -> str:
+    names = task.timing_cases or tuple(dict.fromkeys(c for c, _, _, _ in task.checks))
+    return names[0] if len(names) == 1 else f"{names[0]} .. {names[-1]}"
+
+
+def _in_workers(tasks: list[Task], options: Options, folder: RunFolder, jobs: int,
+                advance: Any) -> None:
+    if jobs == 1 or len(tasks) < 2:
+        for task in tasks:
+            _write(folder, run_task(task, options))  # written now: a crash keeps it
+            advance(task.size, note=_label(task))
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    # spawn, not fork: the frameworks' thread pools do not survive a fork.
+    context = multiprocessing.get_context("spawn")
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    pin = options.quick and jobs * options.threads <= len(cpus)
+    initargs = ((options.threads, context.Value("i", 0), cpus) if pin
+                else (options.threads,))
+    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=worker_setup,
+                               initargs=initargs)
+    try:
+        futures = {pool.submit(run_task, task, options): task for task in tasks}
+        for future in as_completed(futures):
+            _write(folder, future.result())  # written as each finishes
+            advance(futures[future].size, note=_label(futures[future]))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _time_here(task: Task, options: Options, folder: RunFolder, advance: Any) -> None:
+    """A full run's timings, in this process, each point written as it is measured."""
+    from cases.timing import RunNotes
+
+    notes = RunNotes(run_id=options.run_id)
+    existing = folder.timing()
+    control = "control" if not (existing["case"] == "control").any() else \
+        f"control@{len(set(existing['case'][existing['case'].str.startswith('control')]))}"
+    seen: set[str] = set()
+    try:
+        for record in time_cases(task.timing_cases, task.groups, options, notes,
+                                 control_name=control):
+            folder.append("timing", [record])
+            case = record["case"]
+            if case in task.timing_cases and case not in seen:
+                seen.add(case)
+                advance(note=case)
+    finally:
+        folder.add_timing_notes(notes.to_dict(), process=str(os.getpid()))
+    advance(len(task.timing_cases) - len(seen))  # cases nothing could be timed for
