@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 import refengine.numpy as rnp
-from refengine.primitive import Tracer
+from refengine.primitive import Tracer, dtype_of
 from refengine.traces import ForwardTrace, ReverseTrace, expand
 from refengine.tree import tree_flatten, tree_unflatten
 
@@ -23,12 +23,6 @@ Argnums = int | Sequence[int]
 
 
 _DIFFERENTIABLE = frozenset({np.dtype(np.float32), np.dtype(np.float64)})
-
-
-def _dtype(x: Any) -> np.dtype:
-    if isinstance(x, (np.ndarray, np.generic, Tracer)):
-        return x.dtype
-    return np.result_type(x)
 
 
 def _as_input(x: Any, fname: str, i: int | None = None) -> Any:
@@ -162,10 +156,10 @@ def _check_cotangent(ct: Any, value: Any, k: int) -> Any:
             f"vjp_fn: cotangent {k} has shape {rnp.shape(ct)} but output {k} has shape "
             f"{rnp.shape(value)}; a cotangent must have its output's shape"
         )
-    out_dtype = _dtype(value)
-    if _dtype(ct) != out_dtype:
-        if _dtype(ct).kind not in "fiub" or out_dtype.kind != "f":
-            raise TypeError(f"vjp_fn: cotangent {k} has dtype {_dtype(ct)}, output {out_dtype}")
+    out_dtype = dtype_of(value)
+    if dtype_of(ct) != out_dtype:
+        if dtype_of(ct).kind not in "fiub" or out_dtype.kind != "f":
+            raise TypeError(f"vjp_fn: cotangent {k} has dtype {dtype_of(ct)}, output {out_dtype}")
         ct = rnp.astype(ct, out_dtype)  # the cotangent lives in the output's dtype
     return ct
 
@@ -203,7 +197,7 @@ def jvp(
             out_tangents.append(_output(x._tangent))
         else:
             values.append(_output(x))
-            out_tangents.append(np.zeros(rnp.shape(x), _dtype(x)))
+            out_tangents.append(np.zeros(rnp.shape(x), dtype_of(x)))
     return tree_unflatten(out_structure, values), tree_unflatten(out_structure, out_tangents)
 
 
@@ -215,8 +209,8 @@ def _check_tangent(t: Any, x: Any, i: int) -> Any:
             f"rf.jvp: tangent {i} has shape {rnp.shape(t)} but its primal has shape "
             f"{rnp.shape(x)}; a tangent must have its primal's shape"
         )
-    if _dtype(t) != _dtype(x):
-        t = rnp.astype(t, _dtype(x))  # the tangent lives in the primal's dtype
+    if dtype_of(t) != dtype_of(x):
+        t = rnp.astype(t, dtype_of(x))  # the tangent lives in the primal's dtype
     return t
 
 
@@ -268,11 +262,11 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[...,
                 f"rf.grad needs f to return a scalar (shape ()), but it returned {shape}. "
                 "Reduce it (e.g. .sum()), or use rf.vjp with a cotangent or rf.jacobian."
             )
-        if _dtype(out).kind != "f":
+        if dtype_of(out).kind != "f":
             raise TypeError(
-                f"rf.grad needs f to return a float, but it returned dtype {_dtype(out)}"
+                f"rf.grad needs f to return a float, but it returned dtype {dtype_of(out)}"
             )
-        grads = vjp_fn(np.ones((), _dtype(out)))
+        grads = vjp_fn(np.ones((), dtype_of(out)))
         return out, grads[0] if isinstance(argnums, int) else grads
 
     return wrapped
@@ -304,14 +298,14 @@ def jacobian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
         diff = [args[i] for i in nums]
         out, vjp_fn = vjp(_partial_in(f, args, kwargs, nums), *diff)
         out = _single_array(out, "rf.jacobian")
-        out_shape, dtype = rnp.shape(out), _dtype(out)
+        out_shape, dtype = rnp.shape(out), dtype_of(out)
         n_out = int(np.prod(out_shape))
         rows = [vjp_fn(np.eye(n_out, dtype=dtype)[k].reshape(out_shape)) for k in range(n_out)]
         jacs = []
         for j, x in enumerate(diff):
             in_shape = rnp.shape(x)
             if n_out == 0:
-                jacs.append(np.zeros(out_shape + in_shape, _dtype(x)))
+                jacs.append(np.zeros(out_shape + in_shape, dtype_of(x)))
                 continue
             stacked = rnp.stack([r[j] for r in rows])
             jacs.append(rnp.reshape(stacked, out_shape + in_shape))
@@ -328,10 +322,10 @@ def jacfwd(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
         nums = _normalize_argnums(argnums, len(args), "rf.jacfwd")
         diff = [args[i] for i in nums]
         g = _partial_in(f, args, kwargs, nums)
-        zeros = [np.zeros(rnp.shape(x), _dtype(_as_input(x, "rf.jacfwd"))) for x in diff]
+        zeros = [np.zeros(rnp.shape(x), dtype_of(_as_input(x, "rf.jacfwd"))) for x in diff]
         jacs = []
         for j, x in enumerate(diff):
-            in_shape, dtype = rnp.shape(x), _dtype(x)
+            in_shape, dtype = rnp.shape(x), dtype_of(x)
             n_in = int(np.prod(in_shape))
             columns = []
             out = None
@@ -344,7 +338,7 @@ def jacfwd(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
                 out = _single_array(g(*diff), "rf.jacfwd")
             out_shape = rnp.shape(out)
             if n_in == 0:
-                jacs.append(np.zeros(out_shape + in_shape, _dtype(out)))
+                jacs.append(np.zeros(out_shape + in_shape, dtype_of(out)))
                 continue
             stacked = rnp.stack(columns, axis=-1)
             jacs.append(rnp.reshape(stacked, out_shape + in_shape))

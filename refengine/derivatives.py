@@ -38,7 +38,7 @@ import numpy as np
 
 import refengine.numpy as rnp
 from refengine import primitives as P
-from refengine.primitive import Primitive, Tracer
+from refengine.primitive import Primitive, Tracer, dtype_of
 from refengine.traces import unbroadcast
 
 __all__ = ["NON_DIFFERENTIABLE", "TABLE", "defrule"]
@@ -83,10 +83,6 @@ def _scaled_by(partial, arity):
 
 def _shape(x: Any) -> tuple[int, ...]:
     return x.shape  # rules see arrays, NumPy scalars or tracers: all have .shape
-
-
-def _dtype(x: Any) -> np.dtype:
-    return x.dtype if isinstance(x, Tracer) else np.result_type(x)
 
 
 @functools.cache
@@ -200,12 +196,12 @@ defrule(P.power, partials=(_pow_dx, _pow_dy),
         note="d/dx x**y = 0 where y == 0 (also at x == 0); d/dy x**y = 0 where x == 0 "
              "(the limit for y > 0); d/dy is NaN for x < 0 (no real logarithm)")
 defrule(P.maximum,
-        partials=(lambda ans, x, y: _tie_share(x, y, _dtype(ans)),
-                  lambda ans, x, y: _tie_share(y, x, _dtype(ans))),
+        partials=(lambda ans, x, y: _tie_share(x, y, dtype_of(ans)),
+                  lambda ans, x, y: _tie_share(y, x, dtype_of(ans))),
         note="at a tie x == y each argument gets half of the gradient (as JAX and PyTorch)")
 defrule(P.minimum,
-        partials=(lambda ans, x, y: _tie_share(y, x, _dtype(ans)),
-                  lambda ans, x, y: _tie_share(x, y, _dtype(ans))),
+        partials=(lambda ans, x, y: _tie_share(y, x, dtype_of(ans)),
+                  lambda ans, x, y: _tie_share(x, y, dtype_of(ans))),
         note="at a tie x == y each argument gets half of the gradient (as JAX and PyTorch)")
 defrule(P.arctan2,
         partials=(lambda ans, y, x: x / (x * x + y * y), lambda ans, y, x: -y / (x * x + y * y)),
@@ -255,7 +251,7 @@ def _extreme_share(ans, x, axis, keepdims):
     count = np.sum(hit, axis=axis, keepdims=True)
     if np.all(count == 1):  # no ties: the share is the indicator itself
         return hit
-    return (hit / count).astype(_dtype(ans))
+    return (hit / count).astype(dtype_of(ans))
 
 
 def _extreme_vjp(g, ans, x, *, axis, keepdims):
@@ -273,7 +269,7 @@ def _prod_of_others(x, axis):
     rest = [i for i in range(len(shape)) if i not in axis]
     moved = rnp.transpose(x, rest + list(axis))
     flat = rnp.reshape(moved, (*(shape[i] for i in rest), -1))
-    ones = np.ones((*_shape(flat)[:-1], 1), dtype=_dtype(x))
+    ones = np.ones((*_shape(flat)[:-1], 1), dtype=dtype_of(x))
     before = rnp.cumprod(rnp.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
     after = rnp.flip(rnp.cumprod(rnp.flip(
         rnp.concatenate([flat[..., 1:], ones], axis=-1), axis=-1), axis=-1), axis=-1)
@@ -316,7 +312,7 @@ def _cumprod_vjp(g, ans, x, *, axis):
         s = _slice_along(g, axis, k) + _slice_along(x, axis, k + 1) * s
         suffix.append(s)
     suffix = rnp.stack(suffix[::-1], axis=axis)
-    ones = np.ones(_shape(_slice_along(x, axis, slice(0, 1))), dtype=_dtype(ans))
+    ones = np.ones(_shape(_slice_along(x, axis, slice(0, 1))), dtype=dtype_of(ans))
     before = rnp.concatenate([ones, _slice_along(ans, axis, slice(0, n - 1))], axis=axis)
     return before * suffix
 
@@ -378,7 +374,7 @@ def _concatenate_vjp(i):
 @functools.cache
 def _concatenate_jvp(i):
     def rule(t, ans, *xs, axis):
-        parts = [t if j == i else np.zeros(_shape(x), _dtype(t)) for j, x in enumerate(xs)]
+        parts = [t if j == i else np.zeros(_shape(x), dtype_of(t)) for j, x in enumerate(xs)]
         return rnp.concatenate(parts, axis=axis)
 
     return rule
@@ -527,7 +523,7 @@ def _einsum_vjp(i):
     def rule(g, ans, *xs, spec):
         first, others, alone, diagonal, eyes = _einsum_vjp_plan(spec, i)
         if alone or eyes:
-            sizes, dtype = _einsum_sizes(spec, xs), _dtype(g)
+            sizes, dtype = _einsum_sizes(spec, xs), dtype_of(g)
             extra = [np.ones(sizes[c], dtype) for c in alone]
             grad = P.einsum(g, *(xs[j] for j in others), *extra, spec=first)
         else:
@@ -568,7 +564,7 @@ def _lower_cotangent(s_bar):
 
 
 def _diag_embed(v):
-    return v[..., :, None] * np.eye(_shape(v)[-1], dtype=_dtype(v))
+    return v[..., :, None] * np.eye(_shape(v)[-1], dtype=dtype_of(v))
 
 
 def _solve_right(a, b):
@@ -602,7 +598,7 @@ def _cofactors(a):
     where A is singular (det(A) inv(A)^T there is 0 * inf)."""
     n = _shape(a)[-1]
     if n == 1:
-        return np.ones(_shape(a), _dtype(a))
+        return np.ones(_shape(a), dtype_of(a))
     rows = []
     for i in range(n):
         keep_rows = np.delete(np.arange(n), i)
@@ -788,7 +784,7 @@ defrule(P.det, vjp=(_det_vjp,), jvp=(_det_jvp,),
         note="det(A) inv(A)^T; at a singular matrix the cofactor matrix (the adjugate's "
              "transpose) from the minors' determinants, so the derivative stays exact there")
 defrule(P.slogdet, vjp=(_slogdet_vjp,),
-        jvp=(lambda t, ans, a: (np.zeros(_shape(ans[0]), _dtype(t)), _logdet_tangent(t, a)),),
+        jvp=(lambda t, ans, a: (np.zeros(_shape(ans[0]), dtype_of(t)), _logdet_tangent(t, a)),),
         note="the sign is piecewise constant: zero derivative")
 defrule(P.cholesky, vjp=(_cholesky_vjp,), jvp=(_cholesky_jvp,),
         note="reads the lower triangle only, as NumPy: the derivative with respect to the "

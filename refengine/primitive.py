@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["Primitive", "Tracer", "apply_impl", "bind"]
+import numpy as np
+
+__all__ = ["Primitive", "Tracer", "apply_impl", "bind", "dtype_of"]
 
 
 class Tracer:
@@ -24,6 +26,13 @@ class Tracer:
     __slots__ = ("_trace", "_value")
     # Make NumPy defer to our reflected operators (ndarray * tracer -> tracer.__rmul__).
     __array_priority__ = 1000.0
+
+
+def dtype_of(x: Any) -> np.dtype:
+    """The dtype of any value the engine meets: an array, a NumPy scalar or a tracer (each
+    carries ``.dtype``), or a Python number or list (as NumPy would make it an array)."""
+    dtype = getattr(x, "dtype", None)
+    return dtype if dtype is not None else np.asarray(x).dtype
 
 
 class Primitive:

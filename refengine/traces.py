@@ -17,7 +17,7 @@ import numpy as np
 
 from refengine import primitives as P
 from refengine.array_ops import ArrayOps
-from refengine.primitive import Primitive, Tracer, bind
+from refengine.primitive import Primitive, Tracer, bind, dtype_of
 
 __all__ = [
     "DualTracer",
@@ -151,11 +151,6 @@ def _summed(c_shape: tuple[int, ...], shape: tuple[int, ...]) -> bool:
     """Did a cotangent of ``c_shape`` need summing to reach ``shape``?"""
     lead = len(c_shape) - len(shape)
     return lead > 0 or any(a > b for a, b in zip(c_shape[max(lead, 0):], shape[max(-lead, 0):]))
-
-
-def _dtype_of(x: Any) -> np.dtype:
-    d = getattr(x, "dtype", None)
-    return d if d is not None else np.asarray(x).dtype
 
 
 class ReverseTracer(ArrayOps, Tracer):
@@ -355,7 +350,7 @@ def _fit_tangent(t: Any, out: Any) -> Any:
     shape = np.shape(out)
     if np.shape(t) != shape:
         t = P.broadcast_to(t, shape=shape)
-    dtype = _dtype_of(out)
-    if _dtype_of(t) != dtype:
+    dtype = dtype_of(out)
+    if dtype_of(t) != dtype:
         t = P.astype(t, dtype=dtype)
     return t

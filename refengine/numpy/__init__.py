@@ -20,7 +20,7 @@ from refengine import primitives as P
 from refengine.array_ops import normalize_index
 from refengine.numpy import linalg, nn, special
 from refengine.numpy._einsum import einsum, parse_einsum
-from refengine.primitive import Tracer
+from refengine.primitive import Tracer, dtype_of
 
 __all__ = [
     "linalg", "special", "nn",
@@ -147,16 +147,12 @@ def size(a: Any) -> int:
     return math.prod(shape(a))
 
 
-def _dtype(a: Any) -> np.dtype:
-    return a.dtype if isinstance(a, Tracer) else np.result_type(a)
-
-
 def zeros_like(a: Any, dtype: Any = None) -> np.ndarray:
-    return np.zeros(shape(a), dtype=dtype or _dtype(a))
+    return np.zeros(shape(a), dtype=dtype or dtype_of(a))
 
 
 def ones_like(a: Any, dtype: Any = None) -> np.ndarray:
-    return np.ones(shape(a), dtype=dtype or _dtype(a))
+    return np.ones(shape(a), dtype=dtype or dtype_of(a))
 
 
 def _contains_tracer(obj: Any) -> bool:
@@ -186,7 +182,7 @@ def asarray(obj: Any, dtype: Any = None) -> Any:
 
 def astype(x: Any, dtype: Any) -> Any:
     dtype = np.dtype(dtype)
-    return x if _dtype(x) == dtype else P.astype(x, dtype=dtype)
+    return x if dtype_of(x) == dtype else P.astype(x, dtype=dtype)
 
 
 def round(a: Any, decimals: int = 0) -> Any:  # noqa: A001
