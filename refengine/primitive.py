@@ -54,7 +54,6 @@ class Primitive:
         impl: Callable[..., Any],
         *,
         multiple_results: bool = False,
-        differentiable: bool = True,
         elementwise: bool = False,
         reduction: bool = False,
     ) -> None:
@@ -65,11 +64,12 @@ class Primitive:
         # its position): its rules accept a compact cotangent (see traces.unbroadcast).
         self.elementwise = elementwise
         # A reduction over ``axis`` (with ``keepdims``): its rules also accept a compact
-        # cotangent, which they give the reduced axes back to (derivatives._keepdims).
+        # cotangent, which they give the reduced axes back to (rules.with_reduced_axes).
         self.reduction = reduction
-        # A non-differentiable primitive (sign, floor, comparisons, argmax) returns an untraced
-        # result: its derivative is zero everywhere it exists, so nothing needs recording.
-        self.differentiable = differentiable
+        # A non-differentiable primitive (sign, floor, comparisons, argmax; a zero=True entry
+        # of the table) returns an untraced result: its derivative is zero everywhere it
+        # exists, so nothing needs recording.
+        self.differentiable = True
         # Rules: a tuple aligned with the operands, or, for variadic primitives (concatenate,
         # einsum), a function from the operand's position to its rule.
         self.vjp: tuple[Callable[..., Any] | None, ...] | Callable[[int], Any] = ()
