@@ -301,15 +301,11 @@ def jacobian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
         out_shape, dtype = rnp.shape(out), dtype_of(out)
         n_out = int(np.prod(out_shape))
         rows = [vjp_fn(np.eye(n_out, dtype=dtype)[k].reshape(out_shape)) for k in range(n_out)]
-        jacs = []
-        for j, x in enumerate(diff):
-            in_shape = rnp.shape(x)
-            if n_out == 0:
-                jacs.append(np.zeros(out_shape + in_shape, dtype_of(x)))
-                continue
-            stacked = rnp.stack([r[j] for r in rows])
-            jacs.append(rnp.reshape(stacked, out_shape + in_shape))
-        return jacs[0] if isinstance(argnums, int) else tuple(jacs)
+        jacs = tuple(
+            _assembled([r[j] for r in rows], 0, out_shape, rnp.shape(x), dtype_of(x))
+            for j, x in enumerate(diff)
+        )
+        return jacs[0] if isinstance(argnums, int) else jacs
 
     return wrapped
 
@@ -336,15 +332,22 @@ def jacfwd(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
                 columns.append(_single_array(t_out, "rf.jacfwd"))
             if out is None:
                 out = _single_array(g(*diff), "rf.jacfwd")
-            out_shape = rnp.shape(out)
-            if n_in == 0:
-                jacs.append(np.zeros(out_shape + in_shape, dtype_of(out)))
-                continue
-            stacked = rnp.stack(columns, axis=-1)
-            jacs.append(rnp.reshape(stacked, out_shape + in_shape))
+            jacs.append(_assembled(columns, -1, rnp.shape(out), in_shape, dtype_of(out)))
         return jacs[0] if isinstance(argnums, int) else tuple(jacs)
 
     return wrapped
+
+
+def _assembled(
+    pieces: list[Any], axis: int, out_shape: tuple[int, ...], in_shape: tuple[int, ...],
+    empty_dtype: np.dtype,
+) -> Any:
+    """A Jacobian of shape ``out_shape + in_shape`` from its rows (reverse mode: one per output
+    entry, stacked on axis 0) or its columns (forward mode: one per input entry, axis -1);
+    zeros of ``empty_dtype`` when there are none (an empty output or input)."""
+    if not pieces:
+        return np.zeros(out_shape + in_shape, empty_dtype)
+    return rnp.reshape(rnp.stack(pieces, axis=axis), out_shape + in_shape)
 
 
 def hessian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:

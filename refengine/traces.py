@@ -154,21 +154,21 @@ def _summed(c_shape: tuple[int, ...], shape: tuple[int, ...]) -> bool:
 
 
 class ReverseTracer(ArrayOps, Tracer):
+    """A value on the tape; ``_var`` is what its cotangent attaches to."""
+
     __slots__ = ("_var",)
 
     def __init__(self, value: Any, trace: ReverseTrace, var: Var) -> None:
-        self._value = value
-        self._trace = trace
-        self._var = var
+        self._value, self._trace, self._var = value, trace, var
 
 
 class DualTracer(ArrayOps, Tracer):
+    """A dual number: the value and its tangent."""
+
     __slots__ = ("_tangent",)
 
     def __init__(self, value: Any, trace: ForwardTrace, tangent: Any) -> None:
-        self._value = value
-        self._trace = trace
-        self._tangent = tangent
+        self._value, self._trace, self._tangent = value, trace, tangent
 
 
 class ReverseTrace:
