@@ -149,13 +149,9 @@ def _check_cotangent(ct: Any, value: Any, k: int) -> Any:
         and ct.dtype == value.dtype
     ):
         return ct
-    if not isinstance(ct, Tracer):
-        ct = np.asarray(ct)
-    if rnp.shape(ct) != rnp.shape(value):
-        raise ValueError(
-            f"vjp_fn: cotangent {k} has shape {rnp.shape(ct)} but output {k} has shape "
-            f"{rnp.shape(value)}; a cotangent must have its output's shape"
-        )
+    ct = _shaped_like(
+        ct, value, f"vjp_fn: cotangent {k}", f"output {k}", "a cotangent", "its output's"
+    )
     out_dtype = dtype_of(value)
     if dtype_of(ct) != out_dtype:
         if dtype_of(ct).kind not in "fiub" or out_dtype.kind != "f":
@@ -201,14 +197,21 @@ def jvp(
     return tree_unflatten(out_structure, values), tree_unflatten(out_structure, out_tangents)
 
 
-def _check_tangent(t: Any, x: Any, i: int) -> Any:
-    if not isinstance(t, Tracer):
-        t = np.asarray(t)
-    if rnp.shape(t) != rnp.shape(x):
+def _shaped_like(v: Any, like: Any, what: str, other: str, kind: str, whose: str) -> Any:
+    """``v`` (a cotangent or a tangent) as an array, or a tracer as it is, if it has the shape
+    of ``like``; a ValueError naming both otherwise."""
+    if not isinstance(v, Tracer):
+        v = np.asarray(v)
+    if rnp.shape(v) != rnp.shape(like):
         raise ValueError(
-            f"rf.jvp: tangent {i} has shape {rnp.shape(t)} but its primal has shape "
-            f"{rnp.shape(x)}; a tangent must have its primal's shape"
+            f"{what} has shape {rnp.shape(v)} but {other} has shape {rnp.shape(like)}; "
+            f"{kind} must have {whose} shape"
         )
+    return v
+
+
+def _check_tangent(t: Any, x: Any, i: int) -> Any:
+    t = _shaped_like(t, x, f"rf.jvp: tangent {i}", "its primal", "a tangent", "its primal's")
     if dtype_of(t) != dtype_of(x):
         t = rnp.astype(t, dtype_of(x))  # the tangent lives in the primal's dtype
     return t
@@ -283,6 +286,15 @@ def grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
     return wrapped
 
 
+def _differentiated(
+    f: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], argnums: Argnums,
+    fname: str,
+) -> tuple[Callable[..., Any], list[Any]]:
+    """``f`` as a function of the arguments at ``argnums`` only, and their values."""
+    nums = _normalize_argnums(argnums, len(args), fname)
+    return _partial_in(f, args, kwargs, nums), [args[i] for i in nums]
+
+
 def _single_array(out: Any, fname: str) -> Any:
     if isinstance(out, (tuple, list, dict)):
         raise TypeError(f"{fname} needs f to return one array, not a {type(out).__name__}")
@@ -294,9 +306,8 @@ def jacobian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
 
     @functools.wraps(f)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        nums = _normalize_argnums(argnums, len(args), "rf.jacobian")
-        diff = [args[i] for i in nums]
-        out, vjp_fn = vjp(_partial_in(f, args, kwargs, nums), *diff)
+        g, diff = _differentiated(f, args, kwargs, argnums, "rf.jacobian")
+        out, vjp_fn = vjp(g, *diff)
         out = _single_array(out, "rf.jacobian")
         out_shape, dtype = rnp.shape(out), dtype_of(out)
         n_out = int(np.prod(out_shape))
@@ -315,9 +326,7 @@ def jacfwd(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
 
     @functools.wraps(f)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        nums = _normalize_argnums(argnums, len(args), "rf.jacfwd")
-        diff = [args[i] for i in nums]
-        g = _partial_in(f, args, kwargs, nums)
+        g, diff = _differentiated(f, args, kwargs, argnums, "rf.jacfwd")
         zeros = [np.zeros(rnp.shape(x), dtype_of(_as_input(x, "rf.jacfwd"))) for x in diff]
         jacs = []
         for j, x in enumerate(diff):
