@@ -75,8 +75,8 @@ class Node:
 def _no_rule_error(prim: Primitive) -> NotImplementedError:
     return NotImplementedError(
         f"primitive '{prim.name}' has no entry in the derivative table "
-        "(refengine/derivatives.py), so it cannot be differentiated; add one with defrule, or "
-        "mark it non-differentiable"
+        "(refengine/derivatives.py), so it cannot be differentiated; add one with defrule "
+        "(zero=True if its derivative is zero wherever it exists)"
     )
 
 
