@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 import refengine.numpy as rnp
-from refengine.primitive import Tracer
+from refengine.primitive import Tracer, dtype_of
 from refengine.traces import ForwardTrace, ReverseTrace, expand
 from refengine.tree import tree_flatten, tree_unflatten
 
@@ -23,12 +23,6 @@ Argnums = int | Sequence[int]
 
 
 _DIFFERENTIABLE = frozenset({np.dtype(np.float32), np.dtype(np.float64)})
-
-
-def _dtype(x: Any) -> np.dtype:
-    if isinstance(x, (np.ndarray, np.generic, Tracer)):
-        return x.dtype
-    return np.result_type(x)
 
 
 def _as_input(x: Any, fname: str, i: int | None = None) -> Any:
@@ -155,17 +149,13 @@ def _check_cotangent(ct: Any, value: Any, k: int) -> Any:
         and ct.dtype == value.dtype
     ):
         return ct
-    if not isinstance(ct, Tracer):
-        ct = np.asarray(ct)
-    if rnp.shape(ct) != rnp.shape(value):
-        raise ValueError(
-            f"vjp_fn: cotangent {k} has shape {rnp.shape(ct)} but output {k} has shape "
-            f"{rnp.shape(value)}; a cotangent must have its output's shape"
-        )
-    out_dtype = _dtype(value)
-    if _dtype(ct) != out_dtype:
-        if _dtype(ct).kind not in "fiub" or out_dtype.kind != "f":
-            raise TypeError(f"vjp_fn: cotangent {k} has dtype {_dtype(ct)}, output {out_dtype}")
+    ct = _shaped_like(
+        ct, value, f"vjp_fn: cotangent {k}", f"output {k}", "a cotangent", "its output's"
+    )
+    out_dtype = dtype_of(value)
+    if dtype_of(ct) != out_dtype:
+        if dtype_of(ct).kind not in "fiub" or out_dtype.kind != "f":
+            raise TypeError(f"vjp_fn: cotangent {k} has dtype {dtype_of(ct)}, output {out_dtype}")
         ct = rnp.astype(ct, out_dtype)  # the cotangent lives in the output's dtype
     return ct
 
@@ -203,20 +193,27 @@ def jvp(
             out_tangents.append(_output(x._tangent))
         else:
             values.append(_output(x))
-            out_tangents.append(np.zeros(rnp.shape(x), _dtype(x)))
+            out_tangents.append(np.zeros(rnp.shape(x), dtype_of(x)))
     return tree_unflatten(out_structure, values), tree_unflatten(out_structure, out_tangents)
 
 
-def _check_tangent(t: Any, x: Any, i: int) -> Any:
-    if not isinstance(t, Tracer):
-        t = np.asarray(t)
-    if rnp.shape(t) != rnp.shape(x):
+def _shaped_like(v: Any, like: Any, what: str, other: str, kind: str, whose: str) -> Any:
+    """``v`` (a cotangent or a tangent) as an array, or a tracer as it is, if it has the shape
+    of ``like``; a ValueError naming both otherwise."""
+    if not isinstance(v, Tracer):
+        v = np.asarray(v)
+    if rnp.shape(v) != rnp.shape(like):
         raise ValueError(
-            f"rf.jvp: tangent {i} has shape {rnp.shape(t)} but its primal has shape "
-            f"{rnp.shape(x)}; a tangent must have its primal's shape"
+            f"{what} has shape {rnp.shape(v)} but {other} has shape {rnp.shape(like)}; "
+            f"{kind} must have {whose} shape"
         )
-    if _dtype(t) != _dtype(x):
-        t = rnp.astype(t, _dtype(x))  # the tangent lives in the primal's dtype
+    return v
+
+
+def _check_tangent(t: Any, x: Any, i: int) -> Any:
+    t = _shaped_like(t, x, f"rf.jvp: tangent {i}", "its primal", "a tangent", "its primal's")
+    if dtype_of(t) != dtype_of(x):
+        t = rnp.astype(t, dtype_of(x))  # the tangent lives in the primal's dtype
     return t
 
 
@@ -268,11 +265,11 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[...,
                 f"rf.grad needs f to return a scalar (shape ()), but it returned {shape}. "
                 "Reduce it (e.g. .sum()), or use rf.vjp with a cotangent or rf.jacobian."
             )
-        if _dtype(out).kind != "f":
+        if dtype_of(out).kind != "f":
             raise TypeError(
-                f"rf.grad needs f to return a float, but it returned dtype {_dtype(out)}"
+                f"rf.grad needs f to return a float, but it returned dtype {dtype_of(out)}"
             )
-        grads = vjp_fn(np.ones((), _dtype(out)))
+        grads = vjp_fn(np.ones((), dtype_of(out)))
         return out, grads[0] if isinstance(argnums, int) else grads
 
     return wrapped
@@ -289,6 +286,15 @@ def grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
     return wrapped
 
 
+def _differentiated(
+    f: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], argnums: Argnums,
+    fname: str,
+) -> tuple[Callable[..., Any], list[Any]]:
+    """``f`` as a function of the arguments at ``argnums`` only, and their values."""
+    nums = _normalize_argnums(argnums, len(args), fname)
+    return _partial_in(f, args, kwargs, nums), [args[i] for i in nums]
+
+
 def _single_array(out: Any, fname: str) -> Any:
     if isinstance(out, (tuple, list, dict)):
         raise TypeError(f"{fname} needs f to return one array, not a {type(out).__name__}")
@@ -300,22 +306,17 @@ def jacobian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
 
     @functools.wraps(f)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        nums = _normalize_argnums(argnums, len(args), "rf.jacobian")
-        diff = [args[i] for i in nums]
-        out, vjp_fn = vjp(_partial_in(f, args, kwargs, nums), *diff)
+        g, diff = _differentiated(f, args, kwargs, argnums, "rf.jacobian")
+        out, vjp_fn = vjp(g, *diff)
         out = _single_array(out, "rf.jacobian")
-        out_shape, dtype = rnp.shape(out), _dtype(out)
+        out_shape, dtype = rnp.shape(out), dtype_of(out)
         n_out = int(np.prod(out_shape))
         rows = [vjp_fn(np.eye(n_out, dtype=dtype)[k].reshape(out_shape)) for k in range(n_out)]
-        jacs = []
-        for j, x in enumerate(diff):
-            in_shape = rnp.shape(x)
-            if n_out == 0:
-                jacs.append(np.zeros(out_shape + in_shape, _dtype(x)))
-                continue
-            stacked = rnp.stack([r[j] for r in rows])
-            jacs.append(rnp.reshape(stacked, out_shape + in_shape))
-        return jacs[0] if isinstance(argnums, int) else tuple(jacs)
+        jacs = tuple(
+            _assembled([r[j] for r in rows], 0, out_shape, rnp.shape(x), dtype_of(x))
+            for j, x in enumerate(diff)
+        )
+        return jacs[0] if isinstance(argnums, int) else jacs
 
     return wrapped
 
@@ -325,13 +326,11 @@ def jacfwd(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
 
     @functools.wraps(f)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        nums = _normalize_argnums(argnums, len(args), "rf.jacfwd")
-        diff = [args[i] for i in nums]
-        g = _partial_in(f, args, kwargs, nums)
-        zeros = [np.zeros(rnp.shape(x), _dtype(_as_input(x, "rf.jacfwd"))) for x in diff]
+        g, diff = _differentiated(f, args, kwargs, argnums, "rf.jacfwd")
+        zeros = [np.zeros(rnp.shape(x), dtype_of(_as_input(x, "rf.jacfwd"))) for x in diff]
         jacs = []
         for j, x in enumerate(diff):
-            in_shape, dtype = rnp.shape(x), _dtype(x)
+            in_shape, dtype = rnp.shape(x), dtype_of(x)
             n_in = int(np.prod(in_shape))
             columns = []
             out = None
@@ -342,15 +341,22 @@ def jacfwd(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
                 columns.append(_single_array(t_out, "rf.jacfwd"))
             if out is None:
                 out = _single_array(g(*diff), "rf.jacfwd")
-            out_shape = rnp.shape(out)
-            if n_in == 0:
-                jacs.append(np.zeros(out_shape + in_shape, _dtype(out)))
-                continue
-            stacked = rnp.stack(columns, axis=-1)
-            jacs.append(rnp.reshape(stacked, out_shape + in_shape))
+            jacs.append(_assembled(columns, -1, rnp.shape(out), in_shape, dtype_of(out)))
         return jacs[0] if isinstance(argnums, int) else tuple(jacs)
 
     return wrapped
+
+
+def _assembled(
+    pieces: list[Any], axis: int, out_shape: tuple[int, ...], in_shape: tuple[int, ...],
+    empty_dtype: np.dtype,
+) -> Any:
+    """A Jacobian of shape ``out_shape + in_shape`` from its rows (reverse mode: one per output
+    entry, stacked on axis 0) or its columns (forward mode: one per input entry, axis -1);
+    zeros of ``empty_dtype`` when there are none (an empty output or input)."""
+    if not pieces:
+        return np.zeros(out_shape + in_shape, empty_dtype)
+    return rnp.reshape(rnp.stack(pieces, axis=axis), out_shape + in_shape)
 
 
 def hessian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from refengine import primitives as P
-from refengine.primitive import Tracer
+from refengine.primitive import Tracer, dtype_of
 
 __all__ = ["ArrayOps", "normalize_index"]
 
@@ -112,8 +112,7 @@ class ArrayOps:
 
     @property
     def dtype(self) -> np.dtype:
-        v = self._value
-        return v.dtype if hasattr(v, "dtype") else np.asarray(v).dtype
+        return dtype_of(self._value)
 
     @property
     def T(self) -> Any:  # noqa: N802 - NumPy's name

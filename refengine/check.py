@@ -17,28 +17,33 @@ Small inputs (``full_jacobian_max`` entries or fewer) are compared on the full J
 ones on random projections (one oracle ladder each, whatever the size); a failing projection is
 narrowed down by bisection over input blocks to the single entry that is wrong.
 
-An entry passes when ``|ad - fd| <= atol + rtol * |fd| + fd_error``: the oracle's own error
-bound is always part of the tolerance. ``rtol`` defaults by dtype (float64 1e-6, float32 2e-3);
-``atol`` defaults to ``rtol`` times the largest magnitude in the compared quantity (for
-contractions such as ``u^T J``, the sum of the absolute terms), so entries that cancel to nearly
-zero are not held to a relative precision that no float computation has. ``atol=0`` means zero.
-Where the oracle finds a kink, ``fd +- fd_error`` is the interval of one-sided derivatives, so
-any subgradient in it passes.
+The tolerance rule, and the Comparison each check reports, are in ``refengine.comparison``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
+from refengine.comparison import (
+    DEFAULT_RTOL,
+    FD,
+    MODE_NAMES,
+    CheckConfig,
+    Comparison,
+    GradientCheckError,
+    compare_dot_products,
+    compare_entries,
+    lowest_precision,
+    ratio,
+)
 from refengine.numeric import (
     Derivative,
     Flattener,
-    OracleConfig,
     OracleError,
     bisect,
     directional,
@@ -57,9 +62,6 @@ __all__ = [
     "check_grads",
 ]
 
-DEFAULT_RTOL = {np.dtype(np.float32): 2e-3, np.dtype(np.float64): 1e-6}
-_MODE_NAMES = {"fwd": "JVP", "rev": "VJP"}
-
 
 @dataclass(frozen=True)
 class ADFunctions:
@@ -76,91 +78,6 @@ class ADFunctions:
     from_numpy: Callable[[np.ndarray], Any] = np.asarray
     to_numpy: Callable[[Any], np.ndarray] = np.asarray
     dtype_of: Callable[[Any], np.dtype] = lambda x: np.dtype(x.dtype)
-
-
-@dataclass(frozen=True)
-class CheckConfig:
-    """Options of ``check_derivatives`` (see the module docstring for the tolerance rule)."""
-
-    modes: tuple[str, ...] = ("fwd", "rev")
-    order: int = 2
-    atol: float | None = None
-    rtol: float | None = None
-    full_jacobian_max: int = 16
-    projections: int = 2
-    oracle: OracleConfig = field(default_factory=OracleConfig)
-    check_dtypes: bool = True
-
-    def __post_init__(self) -> None:
-        bad = [m for m in self.modes if m not in _MODE_NAMES]
-        if bad or not self.modes:
-            raise ValueError(
-                f"modes must be a non-empty subset of ('fwd', 'rev'), got {self.modes}"
-            )
-        if not isinstance(self.order, int) or self.order < 1:
-            raise ValueError(f"order must be a positive integer, got {self.order!r}")
-        for name in ("atol", "rtol"):
-            value = getattr(self, name)
-            if value is not None and not value >= 0:
-                raise ValueError(f"{name} must be None or >= 0, got {value!r}")
-        if self.projections < 1 or self.full_jacobian_max < 0:
-            raise ValueError("projections must be >= 1 and full_jacobian_max >= 0")
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """One AD quantity against the oracle, reduced to its worst entry (largest error/tol)."""
-
-    function: str
-    check: str  # e.g. "VJP of JVP of f"
-    mode: str
-    order: int
-    passed: bool
-    argument: int | None = None  # input argument of the worst entry (None: a projection)
-    index: tuple[int, ...] | None = None  # index inside that argument
-    output_index: int | None = None  # flat output index, where known
-    ad_value: float = float("nan")
-    fd_value: float = float("nan")
-    fd_error: float = float("nan")
-    abs_err: float = float("nan")
-    rel_err: float = float("nan")
-    tol: float = 0.0
-    kink: bool = False
-    evaluations: int = 0
-    note: str = ""
-
-    def message(self) -> str:
-        where = "on a random projection u^T J v"
-        if self.argument is not None:
-            where = f"at argument {self.argument}, input index {self.index}"
-        if self.output_index is not None:
-            where += f", output index {self.output_index}"
-        kink = " (a kink: FD value +- bound is the interval of one-sided derivatives)"
-        return (
-            f"{self.check} disagrees with finite differences (function {self.function!r}, "
-            f"mode {self.mode}, order {self.order}) {where}: AD value {self.ad_value:.17g}, "
-            f"FD value {self.fd_value:.17g} +- {self.fd_error:.3g} (FD error bound)"
-            f"{kink if self.kink else ''}; abs error {self.abs_err:.3g}, rel error "
-            f"{self.rel_err:.3g}, against tolerance {self.tol:.3g}"
-            + (f". {self.note}" if self.note else "")
-        )
-
-
-class GradientCheckError(AssertionError):
-    """An AD derivative disagrees with the finite-difference oracle beyond the tolerance."""
-
-    def __init__(self, comparison: Comparison) -> None:
-        super().__init__(comparison.message())
-        self.comparison = comparison
-
-
-class _FD(NamedTuple):
-    """The oracle's side of a comparison."""
-
-    value: np.ndarray
-    error: np.ndarray
-    kink: np.ndarray
-    evaluations: int
 
 
 @dataclass(frozen=True)
@@ -287,11 +204,11 @@ class _Run:
         jac = self.oracle_jacobian(target, cache)
         columns = [self.ad_jvp(target, _unit(self.flat.size, j)) for j in range(self.flat.size)]
         ad_jac = np.stack([c[0] for c in columns], axis=1)
-        fd = _FD(jac.value, jac.error, jac.kink, jac.evaluations)
+        fd = FD(jac.value, jac.error, jac.kink, jac.evaluations)
         col_max = np.max(np.abs(jac.value), axis=0, keepdims=True, initial=0.0)
         dtype = self.dtype([c[1] for c in columns])
         where = lambda k: (*self.flat.locate(k[1]), k[0])
-        return self.compare(target, "fwd", ad_jac, fd, col_max, dtype, where)
+        return self.entries(target, "fwd", ad_jac, fd, col_max, dtype, where)
 
     def rev_full(self, target: _Target, cache: dict[Any, Derivative]) -> Comparison:
         """J^T u for a random u against u^T J from the oracle's Jacobian, entry by entry."""
@@ -300,9 +217,9 @@ class _Run:
         u = self.rng.standard_normal(m)
         grad, dtype = self.ad_vjp(target, u)
         kink = (jac.kink & (u != 0)[:, None]).any(axis=0)
-        fd = _FD(u @ jac.value, np.abs(u) @ jac.error, kink, jac.evaluations)
+        fd = FD(u @ jac.value, np.abs(u) @ jac.error, kink, jac.evaluations)
         mag = np.abs(u) @ np.abs(jac.value)
-        found = self.compare(
+        found = self.entries(
             target, "rev", grad, fd, mag, dtype, lambda k: (*self.flat.locate(k[0]), None)
         )
         if found.passed or m > self.config.full_jacobian_max:
@@ -310,10 +227,10 @@ class _Run:
         # Name the output too: the failing Jacobian column from one VJP per output entry.
         j = self.flat_index(found)
         column = np.array([self.ad_vjp(target, _unit(m, i))[0][j] for i in range(m)])
-        fd_j = _FD(jac.value[:, j], jac.error[:, j], jac.kink[:, j], jac.evaluations)
+        fd_j = FD(jac.value[:, j], jac.error[:, j], jac.kink[:, j], jac.evaluations)
         row_max = np.max(np.abs(jac.value), axis=1, initial=0.0)
         arg, index = self.flat.locate(j)
-        entry = self.compare(
+        entry = self.entries(
             target, "rev", column, fd_j, row_max, dtype, lambda k: (arg, index, k[0])
         )
         return entry if not entry.passed else found
@@ -326,7 +243,7 @@ class _Run:
             c = self.fwd_along(target, v, cache, key=("dir", p))
             if not c.passed:
                 return self.locate(c, v, lambda vb: self.fwd_along(target, vb, {}, None))
-            worst = c if worst is None or _ratio(c) > _ratio(worst) else worst
+            worst = c if worst is None or ratio(c) > ratio(worst) else worst
         assert worst is not None
         return worst
 
@@ -338,10 +255,10 @@ class _Run:
             fd = self.oracle_directional(target, v, cache, key=("dir", p))
             u = self.rng.standard_normal(fd.value.size)
             grad, dtype = self.ad_vjp(target, u)
-            c = self.compare_projection(target, grad, u, v, fd, dtype)
+            c = compare_dot_products(self.labels(target, "rev"), self.config, grad, u, v, fd, dtype)
             if not c.passed:
                 return self.locate(c, v, partial(self.rev_along, target, grad, u, dtype))
-            worst = c if worst is None or _ratio(c) > _ratio(worst) else worst
+            worst = c if worst is None or ratio(c) > ratio(worst) else worst
         assert worst is not None
         return worst
 
@@ -349,16 +266,16 @@ class _Run:
         self, target: _Target, grad: np.ndarray, u: np.ndarray, dtype: np.dtype, v: np.ndarray
     ) -> Comparison:
         fd = self.oracle_directional(target, v, {}, None)
-        return self.compare_projection(target, grad, u, v, fd, dtype)
+        return compare_dot_products(self.labels(target, "rev"), self.config, grad, u, v, fd, dtype)
 
     def fwd_along(
         self, target: _Target, v: np.ndarray, cache: dict[Any, Derivative], key: Any
     ) -> Comparison:
         jv = self.oracle_directional(target, v, cache, key)
         ad_jv, dtype = self.ad_jvp(target, v)
-        fd = _FD(jv.value, jv.error, jv.kink, jv.evaluations)
+        fd = FD(jv.value, jv.error, jv.kink, jv.evaluations)
         mag = np.max(np.abs(jv.value), initial=0.0)
-        return self.compare(target, "fwd", ad_jv, fd, mag, dtype, lambda k: (None, None, k[0]))
+        return self.entries(target, "fwd", ad_jv, fd, mag, dtype, lambda k: (None, None, k[0]))
 
     # -- locating a failure found by a projection ----------------------------------------------
 
@@ -445,75 +362,15 @@ class _Run:
 
     # -- comparing ----------------------------------------------------------------------------
 
-    def compare(
-        self,
-        target: _Target,
-        mode: str,
-        ad_values: np.ndarray,
-        fd: _FD,
-        magnitude: np.ndarray | float,
-        dtype: np.dtype,
-        locate: Callable[[tuple[int, ...]], tuple[int | None, Any, int | None]],
-    ) -> Comparison:
-        """Compare entry by entry; report the entry with the largest error/tolerance ratio.
-
-        ``magnitude`` (broadcastable) is what the default ``atol`` is relative to; ``locate``
-        maps an entry's position to (argument, index inside it, output index).
-        """
-        rtol = self.config.rtol if self.config.rtol is not None else DEFAULT_RTOL[dtype]
-        atol = self.config.atol if self.config.atol is not None else rtol * magnitude
-        ad_values = np.asarray(ad_values, dtype=np.float64).reshape(fd.value.shape)
-        abs_err = np.abs(ad_values - fd.value)
-        tol = np.broadcast_to(atol + rtol * np.abs(fd.value) + fd.error, fd.value.shape)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(abs_err <= tol, abs_err / np.where(tol > 0, tol, 1.0), np.inf)
-        base = self.labels(target, mode)
-        if ratio.size == 0:
-            return Comparison(**base, passed=True, evaluations=fd.evaluations)
-        k = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
-        argument, index, output = locate(tuple(int(q) for q in k))
-        err, ref = float(abs_err[k]), abs(float(fd.value[k]))
-        return Comparison(
-            **base,
-            passed=bool(np.all(ratio <= 1.0)),
-            argument=argument,
-            index=index,
-            output_index=output,
-            ad_value=float(ad_values[k]),
-            fd_value=float(fd.value[k]),
-            fd_error=float(fd.error[k]),
-            abs_err=err,
-            rel_err=err / ref if ref > 0 else (0.0 if err == 0 else float("inf")),
-            tol=float(tol[k]),
-            kink=bool(fd.kink[k]),
-            evaluations=fd.evaluations,
-        )
-
-    def compare_projection(
-        self,
-        target: _Target,
-        grad: np.ndarray,
-        u: np.ndarray,
-        v: np.ndarray,
-        fd_jv: Derivative,
-        dtype: np.dtype,
-    ) -> Comparison:
-        """The dot-product test: <J^T u, v> from the VJP against u . (J v) from the oracle."""
-        fd = _FD(
-            np.array([u @ fd_jv.value]),
-            np.array([np.abs(u) @ fd_jv.error]),
-            np.array([bool(np.any(fd_jv.kink[u != 0]))]),
-            fd_jv.evaluations,
-        )
-        # Both sums round relative to their absolute terms.
-        mag = max(np.abs(u) @ np.abs(fd_jv.value), np.abs(grad) @ np.abs(v))
-        ad_value = np.array([grad @ v])
-        return self.compare(target, "rev", ad_value, fd, mag, dtype, lambda k: (None, None, None))
+    def entries(self, target: _Target, mode: str, *args: Any) -> Comparison:
+        """``compare_entries(labels, config, ad_values, fd, magnitude, dtype, locate)`` (the
+        tolerance rule) for this target and mode under this run's options."""
+        return compare_entries(self.labels(target, mode), self.config, *args)
 
     def labels(self, target: _Target, mode: str) -> dict[str, Any]:
         return {
             "function": self.name,
-            "check": f"{_MODE_NAMES[mode]} of {target.label}",
+            "check": f"{MODE_NAMES[mode]} of {target.label}",
             "mode": mode,
             "order": target.order,
         }
@@ -545,7 +402,7 @@ class _Run:
 
     def dtype(self, dtypes: Sequence[np.dtype]) -> np.dtype:
         """The precision the AD computed in: the lowest among inputs and AD results."""
-        return _lowest_precision([*dtypes, *(a.dtype for a in self.arrays)])
+        return lowest_precision([*dtypes, *(a.dtype for a in self.arrays)])
 
     def flat_index(self, c: Comparison) -> int:
         assert c.argument is not None and c.index is not None
@@ -580,10 +437,6 @@ def _unit(n: int, j: int) -> np.ndarray:
     return e
 
 
-def _ratio(c: Comparison) -> float:
-    return c.abs_err / c.tol if c.tol > 0 else (0.0 if c.abs_err == 0 else np.inf)
-
-
 def _leaves(tree: Any) -> list[Any]:
     return tree_flatten(tree)[0]
 
@@ -599,8 +452,3 @@ def _shape(x: Any) -> tuple[int, ...]:
 def _size(x: Any) -> int:
     return int(np.prod(_shape(x), dtype=np.int64))
 
-
-def _lowest_precision(dtypes: Sequence[np.dtype]) -> np.dtype:
-    """float32 if any dtype is a float narrower than 64 bits, else float64."""
-    low = any(d.kind == "f" and d.itemsize < 8 for d in dtypes)
-    return np.dtype(np.float32) if low else np.dtype(np.float64)

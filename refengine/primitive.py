@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["Primitive", "Tracer", "apply_impl", "bind"]
+import numpy as np
+
+__all__ = ["Primitive", "Tracer", "apply_impl", "bind", "dtype_of"]
 
 
 class Tracer:
@@ -24,6 +26,13 @@ class Tracer:
     __slots__ = ("_trace", "_value")
     # Make NumPy defer to our reflected operators (ndarray * tracer -> tracer.__rmul__).
     __array_priority__ = 1000.0
+
+
+def dtype_of(x: Any) -> np.dtype:
+    """The dtype of any value the engine meets: an array, a NumPy scalar or a tracer (each
+    carries ``.dtype``), or a Python number or list (as NumPy would make it an array)."""
+    dtype = getattr(x, "dtype", None)
+    return dtype if dtype is not None else np.asarray(x).dtype
 
 
 class Primitive:
@@ -45,7 +54,6 @@ class Primitive:
         impl: Callable[..., Any],
         *,
         multiple_results: bool = False,
-        differentiable: bool = True,
         elementwise: bool = False,
         reduction: bool = False,
     ) -> None:
@@ -56,11 +64,12 @@ class Primitive:
         # its position): its rules accept a compact cotangent (see traces.unbroadcast).
         self.elementwise = elementwise
         # A reduction over ``axis`` (with ``keepdims``): its rules also accept a compact
-        # cotangent, which they give the reduced axes back to (derivatives._keepdims).
+        # cotangent, which they give the reduced axes back to (rules.with_reduced_axes).
         self.reduction = reduction
-        # A non-differentiable primitive (sign, floor, comparisons, argmax) returns an untraced
-        # result: its derivative is zero everywhere it exists, so nothing needs recording.
-        self.differentiable = differentiable
+        # A non-differentiable primitive (sign, floor, comparisons, argmax; a zero=True entry
+        # of the table) returns an untraced result: its derivative is zero everywhere it
+        # exists, so nothing needs recording.
+        self.differentiable = True
         # Rules: a tuple aligned with the operands, or, for variadic primitives (concatenate,
         # einsum), a function from the operand's position to its rule.
         self.vjp: tuple[Callable[..., Any] | None, ...] | Callable[[int], Any] = ()

@@ -54,10 +54,6 @@ def _r(name: str, impl) -> Primitive:
     return Primitive(name, impl, reduction=True)
 
 
-def _nondiff(name: str, impl) -> Primitive:
-    return Primitive(name, impl, differentiable=False)
-
-
 # --- elementwise unary -------------------------------------------------------------------------
 negative = _ew("negative", np.negative)
 abs = _ew("abs", np.abs)  # noqa: A001 - NumPy's name
@@ -222,25 +218,25 @@ norm2 = _r(
     lambda x, *, axis, keepdims: np.linalg.vector_norm(x, axis=axis, keepdims=keepdims),
 )
 
-# --- non-differentiable: zero derivative wherever one exists; results are never traced ----------
-sign = _nondiff("sign", np.sign)
-floor = _nondiff("floor", np.floor)
-ceil = _nondiff("ceil", np.ceil)
-round = _nondiff("round", lambda x, *, decimals: np.round(x, decimals))  # noqa: A001
-greater = _nondiff("greater", np.greater)
-greater_equal = _nondiff("greater_equal", np.greater_equal)
-less = _nondiff("less", np.less)
-less_equal = _nondiff("less_equal", np.less_equal)
-equal = _nondiff("equal", np.equal)
-not_equal = _nondiff("not_equal", np.not_equal)
-logical_and = _nondiff("logical_and", np.logical_and)
-logical_or = _nondiff("logical_or", np.logical_or)
-logical_not = _nondiff("logical_not", np.logical_not)
-isfinite = _nondiff("isfinite", np.isfinite)
-isnan = _nondiff("isnan", np.isnan)
-argmax = _nondiff("argmax", lambda x, *, axis, keepdims: np.argmax(x, axis, keepdims=keepdims))
-argmin = _nondiff("argmin", lambda x, *, axis, keepdims: np.argmin(x, axis, keepdims=keepdims))
-argsort = _nondiff("argsort", lambda x, *, axis: np.argsort(x, axis=axis, kind="stable"))
-zeros_like = _nondiff("zeros_like", np.zeros_like)
-ones_like = _nondiff("ones_like", np.ones_like)
-stop_gradient = _nondiff("stop_gradient", lambda x: x)
+# --- non-differentiable (zero=True entries in the table): results are never traced ------------
+sign = _p("sign", np.sign)
+floor = _p("floor", np.floor)
+ceil = _p("ceil", np.ceil)
+round = _p("round", lambda x, *, decimals: np.round(x, decimals))  # noqa: A001
+greater = _p("greater", np.greater)
+greater_equal = _p("greater_equal", np.greater_equal)
+less = _p("less", np.less)
+less_equal = _p("less_equal", np.less_equal)
+equal = _p("equal", np.equal)
+not_equal = _p("not_equal", np.not_equal)
+logical_and = _p("logical_and", np.logical_and)
+logical_or = _p("logical_or", np.logical_or)
+logical_not = _p("logical_not", np.logical_not)
+isfinite = _p("isfinite", np.isfinite)
+isnan = _p("isnan", np.isnan)
+argmax = _p("argmax", lambda x, *, axis, keepdims: np.argmax(x, axis, keepdims=keepdims))
+argmin = _p("argmin", lambda x, *, axis, keepdims: np.argmin(x, axis, keepdims=keepdims))
+argsort = _p("argsort", lambda x, *, axis: np.argsort(x, axis=axis, kind="stable"))
+zeros_like = _p("zeros_like", np.zeros_like)
+ones_like = _p("ones_like", np.ones_like)
+stop_gradient = _p("stop_gradient", lambda x: x)

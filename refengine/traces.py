@@ -17,7 +17,7 @@ import numpy as np
 
 from refengine import primitives as P
 from refengine.array_ops import ArrayOps
-from refengine.primitive import Primitive, Tracer, bind
+from refengine.primitive import Primitive, Tracer, bind, dtype_of
 
 __all__ = [
     "DualTracer",
@@ -75,8 +75,8 @@ class Node:
 def _no_rule_error(prim: Primitive) -> NotImplementedError:
     return NotImplementedError(
         f"primitive '{prim.name}' has no entry in the derivative table "
-        "(refengine/derivatives.py), so it cannot be differentiated; add one with defrule, or "
-        "mark it non-differentiable"
+        "(refengine/derivatives.py), so it cannot be differentiated; add one with defrule "
+        "(zero=True if its derivative is zero wherever it exists)"
     )
 
 
@@ -153,27 +153,22 @@ def _summed(c_shape: tuple[int, ...], shape: tuple[int, ...]) -> bool:
     return lead > 0 or any(a > b for a, b in zip(c_shape[max(lead, 0):], shape[max(-lead, 0):]))
 
 
-def _dtype_of(x: Any) -> np.dtype:
-    d = getattr(x, "dtype", None)
-    return d if d is not None else np.asarray(x).dtype
-
-
 class ReverseTracer(ArrayOps, Tracer):
+    """A value on the tape; ``_var`` is what its cotangent attaches to."""
+
     __slots__ = ("_var",)
 
     def __init__(self, value: Any, trace: ReverseTrace, var: Var) -> None:
-        self._value = value
-        self._trace = trace
-        self._var = var
+        self._value, self._trace, self._var = value, trace, var
 
 
 class DualTracer(ArrayOps, Tracer):
+    """A dual number: the value and its tangent."""
+
     __slots__ = ("_tangent",)
 
     def __init__(self, value: Any, trace: ForwardTrace, tangent: Any) -> None:
-        self._value = value
-        self._trace = trace
-        self._tangent = tangent
+        self._value, self._trace, self._tangent = value, trace, tangent
 
 
 class ReverseTrace:
@@ -355,7 +350,7 @@ def _fit_tangent(t: Any, out: Any) -> Any:
     shape = np.shape(out)
     if np.shape(t) != shape:
         t = P.broadcast_to(t, shape=shape)
-    dtype = _dtype_of(out)
-    if _dtype_of(t) != dtype:
+    dtype = dtype_of(out)
+    if dtype_of(t) != dtype:
         t = P.astype(t, dtype=dtype)
     return t

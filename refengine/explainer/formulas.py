@@ -16,13 +16,9 @@ non-differentiable point) is read from the primitive at report time, never copie
 
 from __future__ import annotations
 
-import functools
-import inspect
 from dataclasses import dataclass
 
-from refengine import derivatives
-from refengine import primitives as P
-from refengine.primitive import Primitive
+from refengine import rules
 
 __all__ = ["FORMULAS", "Formula", "formula_for", "rule_location"]
 
@@ -232,23 +228,6 @@ def formula_for(name: str) -> Formula:
         ) from None
 
 
-@functools.cache
-def _defrule_lines() -> dict[str, int]:
-    """Primitive name -> line of its ``defrule`` in derivatives.py."""
-    by_attr = {
-        attr: p.name for attr, p in vars(P).items() if isinstance(p, Primitive)
-    }
-    lines, start = inspect.getsourcelines(derivatives)
-    found = {}
-    for number, line in enumerate(lines, start=max(start, 1)):
-        if line.startswith("defrule(P."):
-            attr = line[len("defrule(P."):].split(",")[0].split(")")[0].strip()
-            if attr in by_attr:
-                found[by_attr[attr]] = number
-    return found
-
-
 def rule_location(name: str) -> str:
-    """Where the rule lives, ``refengine/derivatives.py:LINE`` (the file alone if not found)."""
-    line = _defrule_lines().get(name)
-    return "refengine/derivatives.py" + (f":{line}" if line else "")
+    """Where the rule lives, ``refengine/derivatives.py:LINE`` (or derivatives_linalg.py)."""
+    return rules.rule_location(name)

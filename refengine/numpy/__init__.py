@@ -9,18 +9,44 @@ accepts plain arrays (and then returns plain NumPy results) and traced values al
 from __future__ import annotations
 
 import builtins
-import itertools
 import math
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from refengine import primitives as P
-from refengine.array_ops import normalize_index
 from refengine.numpy import linalg, nn, special
+from refengine.numpy._axes import axis_one, axis_tuple, ndim, shape_of, size
 from refengine.numpy._einsum import einsum, parse_einsum
-from refengine.primitive import Tracer
+from refengine.numpy._shape import (
+    argsort,
+    broadcast_to,
+    concatenate,
+    diag,
+    diagonal,
+    expand_dims,
+    flip,
+    hstack,
+    moveaxis,
+    pad,
+    ravel,
+    repeat,
+    reshape,
+    roll,
+    sort,
+    split,
+    squeeze,
+    stack,
+    swapaxes,
+    take,
+    take_along_axis,
+    tile,
+    transpose,
+    tril,
+    triu,
+    vstack,
+)
+from refengine.primitive import Tracer, dtype_of
 
 __all__ = [
     "linalg", "special", "nn",
@@ -128,35 +154,15 @@ def grad(f: Any, argnums: Any = 0) -> Any:
     return _grad(f, argnums)
 
 
-def _shape_of(a: Any) -> tuple[int, ...]:
-    # Arrays, NumPy scalars and tracers all carry .shape; np.shape is for Python scalars/lists.
-    try:
-        return a.shape
-    except AttributeError:
-        return np.shape(a)
-
-
-shape = _shape_of
-
-
-def ndim(a: Any) -> int:
-    return len(shape(a))
-
-
-def size(a: Any) -> int:
-    return math.prod(shape(a))
-
-
-def _dtype(a: Any) -> np.dtype:
-    return a.dtype if isinstance(a, Tracer) else np.result_type(a)
+shape = shape_of
 
 
 def zeros_like(a: Any, dtype: Any = None) -> np.ndarray:
-    return np.zeros(shape(a), dtype=dtype or _dtype(a))
+    return np.zeros(shape(a), dtype=dtype or dtype_of(a))
 
 
 def ones_like(a: Any, dtype: Any = None) -> np.ndarray:
-    return np.ones(shape(a), dtype=dtype or _dtype(a))
+    return np.ones(shape(a), dtype=dtype or dtype_of(a))
 
 
 def _contains_tracer(obj: Any) -> bool:
@@ -186,7 +192,7 @@ def asarray(obj: Any, dtype: Any = None) -> Any:
 
 def astype(x: Any, dtype: Any) -> Any:
     dtype = np.dtype(dtype)
-    return x if _dtype(x) == dtype else P.astype(x, dtype=dtype)
+    return x if dtype_of(x) == dtype else P.astype(x, dtype=dtype)
 
 
 def round(a: Any, decimals: int = 0) -> Any:  # noqa: A001
@@ -213,36 +219,14 @@ def clip(a: Any, a_min: Any = None, a_max: Any = None) -> Any:
     return P.clip(a, lo, hi)
 
 
-# --- axes ------------------------------------------------------------------------------------
-def _axis_tuple(axis: Any, nd: int) -> tuple[int, ...]:
-    if axis is None:
-        return tuple(range(nd))
-    if type(axis) is int and 0 <= axis < nd:  # the common case, already normal
-        return (axis,)
-    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
-    out = []
-    for ax in axes:
-        ax = int(ax)
-        if not -nd <= ax < builtins.max(nd, 1):
-            raise np.exceptions.AxisError(ax, nd)
-        out.append(ax % nd if nd else 0)
-    return tuple(out)
-
-
-def _axis_one(axis: int, nd: int) -> int:
-    if not -nd <= axis < nd:
-        raise np.exceptions.AxisError(axis, nd)
-    return axis % nd
-
-
 # --- reductions ------------------------------------------------------------------------------
 def sum(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
-    out = P.reduce_sum(a, axis=_axis_tuple(axis, ndim(a)), keepdims=keepdims)
+    out = P.reduce_sum(a, axis=axis_tuple(axis, ndim(a)), keepdims=keepdims)
     return out if dtype is None else astype(out, dtype)
 
 
 def mean(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Any:
-    axes = _axis_tuple(axis, ndim(a))
+    axes = axis_tuple(axis, ndim(a))
     count = math.prod(shape(a)[i] for i in axes)
     # Divide by a Python int: weakly typed, so float32 stays float32.
     out = P.reduce_sum(a, axis=axes, keepdims=keepdims) / count
@@ -250,7 +234,7 @@ def mean(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False) ->
 
 
 def var(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
-    axes = _axis_tuple(axis, ndim(a))
+    axes = axis_tuple(axis, ndim(a))
     count = math.prod(shape(a)[i] for i in axes)
     centred = a - mean(a, axis=axes, keepdims=True)
     return P.reduce_sum(centred * centred, axis=axes, keepdims=keepdims) / (count - ddof)
@@ -261,15 +245,15 @@ def std(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
 
 
 def prod(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    return P.reduce_prod(a, axis=_axis_tuple(axis, ndim(a)), keepdims=keepdims)
+    return P.reduce_prod(a, axis=axis_tuple(axis, ndim(a)), keepdims=keepdims)
 
 
 def max(a: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
-    return P.reduce_max(a, axis=_axis_tuple(axis, ndim(a)), keepdims=keepdims)
+    return P.reduce_max(a, axis=axis_tuple(axis, ndim(a)), keepdims=keepdims)
 
 
 def min(a: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
-    return P.reduce_min(a, axis=_axis_tuple(axis, ndim(a)), keepdims=keepdims)
+    return P.reduce_min(a, axis=axis_tuple(axis, ndim(a)), keepdims=keepdims)
 
 
 amax = max
@@ -279,13 +263,13 @@ amin = min
 def cumsum(a: Any, axis: int | None = None) -> Any:
     if axis is None:
         return P.cumsum(ravel(a), axis=0)
-    return P.cumsum(a, axis=_axis_one(axis, ndim(a)))
+    return P.cumsum(a, axis=axis_one(axis, ndim(a)))
 
 
 def cumprod(a: Any, axis: int | None = None) -> Any:
     if axis is None:
         return P.cumprod(ravel(a), axis=0)
-    return P.cumprod(a, axis=_axis_one(axis, ndim(a)))
+    return P.cumprod(a, axis=axis_one(axis, ndim(a)))
 
 
 def argmax(a: Any, axis: int | None = None, keepdims: bool = False) -> Any:
@@ -298,221 +282,6 @@ def argmin(a: Any, axis: int | None = None, keepdims: bool = False) -> Any:
 
 def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
     return sum(diagonal(a, offset, axis1, axis2), axis=-1)
-
-
-# --- shape -----------------------------------------------------------------------------------
-def _resolve_shape(newshape: Any, total: int) -> tuple[int, ...]:
-    newshape = (newshape,) if isinstance(newshape, (int, np.integer)) else tuple(newshape)
-    if -1 in newshape:
-        known = math.prod(n for n in newshape if n != -1)
-        newshape = tuple(total // known if known and n == -1 else n for n in newshape)
-    if math.prod(newshape) != total:
-        raise ValueError(f"cannot reshape array of size {total} into shape {newshape}")
-    return tuple(int(n) for n in newshape)
-
-
-def reshape(a: Any, shape: Any = None, order: str = "C", *, newshape: Any = None) -> Any:
-    target = _resolve_shape(shape if shape is not None else newshape, size(a))
-    if order == "F":
-        reversed_shape = target[::-1]
-        return transpose(reshape(transpose(a), reversed_shape))
-    if order != "C":
-        raise ValueError(f"rnp.reshape supports order 'C' and 'F', not {order!r}")
-    if target == _shape_of(a):
-        return a
-    return P.reshape(a, shape=target)
-
-
-def ravel(a: Any) -> Any:
-    return reshape(a, (-1,))
-
-
-def transpose(a: Any, axes: Sequence[int] | None = None) -> Any:
-    nd = ndim(a)
-    axes = tuple(range(nd))[::-1] if axes is None else tuple(_axis_one(x, nd) for x in axes)
-    if sorted(axes) != list(range(nd)):
-        raise ValueError(f"axes {axes} don't match array of {nd} dimensions")
-    if axes == tuple(range(nd)):
-        return a
-    return P.transpose(a, axes=axes)
-
-
-def swapaxes(a: Any, axis1: int, axis2: int) -> Any:
-    nd = ndim(a)
-    axes = list(range(nd))
-    i, j = _axis_one(axis1, nd), _axis_one(axis2, nd)
-    axes[i], axes[j] = axes[j], axes[i]
-    return transpose(a, axes)
-
-
-def moveaxis(a: Any, source: Any, destination: Any) -> Any:
-    nd = ndim(a)
-    src = _axis_tuple(source, nd)
-    dst = _axis_tuple(destination, nd)
-    order = [n for n in range(nd) if n not in src]
-    for d, s in sorted(zip(dst, src)):
-        order.insert(d, s)
-    return transpose(a, order)
-
-
-def expand_dims(a: Any, axis: Any) -> Any:
-    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
-    out_nd = ndim(a) + len(axes)
-    axes = _axis_tuple(axes, out_nd)
-    it = iter(shape(a))
-    return reshape(a, tuple(1 if d in axes else next(it) for d in range(out_nd)))
-
-
-def squeeze(a: Any, axis: Any = None) -> Any:
-    shp = shape(a)
-    if axis is None:
-        axes = tuple(i for i, n in enumerate(shp) if n == 1)
-    else:
-        axes = _axis_tuple(axis, len(shp))
-        if builtins.any(shp[i] != 1 for i in axes):
-            raise ValueError("cannot select an axis to squeeze out which has size not equal to one")
-    return reshape(a, tuple(n for i, n in enumerate(shp) if i not in axes))
-
-
-def broadcast_to(a: Any, shape: Any) -> Any:
-    shape = (shape,) if isinstance(shape, int) else tuple(shape)
-    np.broadcast_shapes(_shape_of(a), shape)  # NumPy's own error for a bad shape
-    if _shape_of(a) == shape:
-        return a
-    return P.broadcast_to(a, shape=shape)
-
-
-def concatenate(arrays: Sequence[Any], axis: int | None = 0) -> Any:
-    arrays = list(arrays)
-    if not arrays:
-        raise ValueError("need at least one array to concatenate")
-    if axis is None:
-        arrays = [ravel(x) for x in arrays]
-        axis = 0
-    return P.concatenate(*arrays, axis=_axis_one(axis, ndim(arrays[0])))
-
-
-def stack(arrays: Sequence[Any], axis: int = 0) -> Any:
-    arrays = list(arrays)
-    if not arrays:
-        raise ValueError("need at least one array to stack")
-    axis = _axis_one(axis, ndim(arrays[0]) + 1)
-    return concatenate([expand_dims(x, axis) for x in arrays], axis=axis)
-
-
-def hstack(arrays: Sequence[Any]) -> Any:
-    arrays = list(arrays)
-    return concatenate(arrays, axis=0 if ndim(arrays[0]) == 1 else 1)
-
-
-def vstack(arrays: Sequence[Any]) -> Any:
-    return concatenate([reshape(x, (1, -1)) if ndim(x) == 1 else x for x in arrays], axis=0)
-
-
-def split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list[Any]:
-    axis = _axis_one(axis, ndim(ary))
-    n = shape(ary)[axis]
-    if isinstance(indices_or_sections, (int, np.integer)):
-        if n % indices_or_sections:
-            raise ValueError("array split does not result in an equal division")
-        step = n // indices_or_sections
-        bounds = list(range(0, n + 1, step))
-    else:
-        bounds = [0, *indices_or_sections, n]
-    lead = (slice(None),) * axis
-    return [ary[(*lead, slice(a, b))] for a, b in itertools.pairwise(bounds)]
-
-
-def tile(A: Any, reps: Any) -> Any:  # noqa: N803 - NumPy's name
-    reps = (reps,) if isinstance(reps, int) else tuple(reps)
-    nd = builtins.max(ndim(A), len(reps))
-    a = reshape(A, (1,) * (nd - ndim(A)) + shape(A))
-    reps = (1,) * (nd - len(reps)) + reps
-    index = np.ix_(*[np.tile(np.arange(n), r) for n, r in zip(shape(a), reps)])
-    return a[index]
-
-
-def repeat(a: Any, repeats: Any, axis: int | None = None) -> Any:
-    if axis is None:
-        a, axis = ravel(a), 0
-    axis = _axis_one(axis, ndim(a))
-    index = np.repeat(np.arange(shape(a)[axis]), repeats)
-    return a[(slice(None),) * axis + (index,)]
-
-
-def flip(m: Any, axis: Any = None) -> Any:
-    return P.flip(m, axis=_axis_tuple(axis, ndim(m)))
-
-
-def roll(a: Any, shift: Any, axis: Any = None) -> Any:
-    if axis is None:
-        return reshape(P.roll(ravel(a), shift=shift, axis=0), shape(a))
-    return P.roll(a, shift=shift, axis=axis)
-
-
-def tril(m: Any, k: int = 0) -> Any:
-    return P.tril(m, k=k)
-
-
-def triu(m: Any, k: int = 0) -> Any:
-    return P.triu(m, k=k)
-
-
-def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
-    nd = ndim(a)
-    return P.diagonal(a, offset=offset, axis1=_axis_one(axis1, nd), axis2=_axis_one(axis2, nd))
-
-
-def diag(v: Any, k: int = 0) -> Any:
-    if ndim(v) == 2:
-        return diagonal(v, k)
-    if ndim(v) != 1:
-        raise ValueError("rnp.diag takes a 1-d or 2-d input")
-    n = shape(v)[0] + builtins.abs(k)
-    rows = np.arange(shape(v)[0]) + builtins.max(-k, 0)
-    return P.scatter_add(v, shape=(n, n), index=(rows, rows + k))
-
-
-def pad(array: Any, pad_width: Any, mode: str = "constant", constant_values: float = 0) -> Any:
-    if mode != "constant":
-        raise NotImplementedError(f"rnp.pad supports mode='constant' only, not {mode!r}")
-    widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (ndim(array), 2))
-    return P.pad(array, pad_width=tuple(map(tuple, widths.tolist())), value=constant_values)
-
-
-def take(a: Any, indices: Any, axis: int | None = None) -> Any:
-    if axis is None:
-        return ravel(a)[normalize_index(indices)]
-    axis = _axis_one(axis, ndim(a))
-    return a[(slice(None),) * axis + (normalize_index(indices),)]
-
-
-def take_along_axis(arr: Any, indices: Any, axis: int | None) -> Any:
-    if axis is None:
-        return ravel(arr)[normalize_index(indices)]
-    nd = ndim(arr)
-    axis = _axis_one(axis, nd)
-    indices = normalize_index(indices)
-    index = []
-    for d in range(nd):
-        if d == axis:
-            index.append(indices)
-        else:
-            n = shape(arr)[d]
-            index.append(np.arange(n).reshape((1,) * d + (n,) + (1,) * (nd - d - 1)))
-    return arr[tuple(index)]
-
-
-def argsort(a: Any, axis: int = -1) -> Any:
-    return P.argsort(a, axis=axis)
-
-
-def sort(a: Any, axis: int | None = -1) -> Any:
-    """Sort by gathering at the stable argsort: ties keep their order, and each entry's
-    gradient goes to the position it came from."""
-    if axis is None:
-        a, axis = ravel(a), 0
-    return take_along_axis(a, argsort(a, axis=axis), axis)
 
 
 def outer(a: Any, b: Any) -> Any:

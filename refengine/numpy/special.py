@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from refengine import primitives as P
+from refengine.numpy._axes import axis_tuple, ndim
 
 __all__ = [
     "digamma",
@@ -37,9 +38,7 @@ def digamma(x: Any) -> Any:
 
 
 def logsumexp(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    import refengine.numpy as rnp
-
-    return P.logsumexp(a, axis=rnp._axis_tuple(axis, rnp.ndim(a)), keepdims=keepdims)
+    return P.logsumexp(a, axis=axis_tuple(axis, ndim(a)), keepdims=keepdims)
 
 
 def log_softmax(x: Any, axis: Any = None) -> Any:
