@@ -85,3 +85,23 @@ def test_coverage_counts_add_up() -> None:
     assert counts, "no adapter available"
     for name, by_word in counts.items():
         assert sum(by_word.values()) == len(qualified_names()), name
+
+
+def test_one_table_builder_for_names_renames_overrides_and_composites() -> None:
+    """How every adapter's table is built: a written function wins over the module's own."""
+    import math
+    import types
+
+    from adapters.namespace import by_name, table_from_names
+
+    def sqrt(x: float) -> float:
+        return math.sqrt(x)
+
+    def cbrt(x: float) -> float:
+        return math.copysign(abs(x) ** (1 / 3), x)
+
+    module = types.SimpleNamespace(sin=math.sin, asin=math.asin, sqrt=math.pow)
+    table = table_from_names(module, "sin sqrt", "m.", renames={"arcsin": "asin"},
+                             overrides=by_name(sqrt), composites=by_name(cbrt))
+    assert table == {"m.sin": (math.sin, NATIVE), "m.sqrt": (sqrt, NATIVE),
+                     "m.arcsin": (math.asin, NATIVE), "m.cbrt": (cbrt, COMPOSITE)}
