@@ -12,6 +12,10 @@ others rather than building them.
 Not in this namespace but part of the array interface cases use: TensorFlow tensors take no
 integer-array index (boolean masks work) and have no ``.T``; the adapter reports such cases
 as ``unsupported``.
+
+Its length (about 500 lines) is one short function per vocabulary name that TensorFlow spells
+or argues differently from NumPy, ending in the table that lists them: splitting it would
+separate each translation from the table entry that uses it.
 """
 
 from __future__ import annotations
