@@ -28,13 +28,10 @@ import importlib.metadata
 import warnings
 from typing import Any
 
-from adapters.base import (
-    COMPOSITE,
-    MISSING,
-    NATIVE,
-    Adapter,
+from adapters.base import Adapter, BaseAdapter
+from adapters.namespace import COMPOSITE, MISSING, NATIVE
+from adapters.outcomes import (
     Availability,
-    BaseAdapter,
     FrameworkError,
     Outcome,
     Unavailable,

@@ -18,23 +18,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from adapters.base import (
-    COMPOSITE,
-    LINALG_NAMES,
-    MAIN_NAMES,
-    NATIVE,
-    BaseAdapter,
-    Table,
-    like_structure,
-    partial_in,
-    table_from_names,
-)
-from adapters.numpy_adapter import nn_composites, thin_svd
+from adapters.arguments import like_structure
+from adapters.base import BaseAdapter
+from adapters.namespace import Table, by_name, table_from_names
+from adapters.numpy_adapter import nn_composites, numpy_like_table
+from refengine.tree import partial_in
 
 __all__ = ["AutogradAdapter"]
 
 
-def _special_composites(anp: Any, asp: Any) -> dict[str, tuple[Any, str]]:
+def _special_composites(anp: Any, asp: Any) -> dict[str, Any]:
     def xlogy(x: Any, y: Any) -> Any:
         # SciPy's convention: 0 where x == 0, whatever y is.
         return anp.where(x == 0, 0.0, x * anp.log(y))
@@ -45,7 +38,7 @@ def _special_composites(anp: Any, asp: Any) -> dict[str, tuple[Any, str]]:
     def softmax(x: Any, axis: Any = None) -> Any:
         return anp.exp(log_softmax(x, axis=axis))
 
-    return {f"special.{f.__name__}": (f, COMPOSITE) for f in (xlogy, softmax, log_softmax)}
+    return by_name(xlogy, softmax, log_softmax)
 
 
 def _traceable(g: Callable[..., Any]) -> Callable[..., Any]:
@@ -76,14 +69,11 @@ class AutogradAdapter(BaseAdapter):
         import autograd.scipy.special as asp
 
         return {
-            **table_from_names(anp, MAIN_NAMES),
-            "grad": (autograd.grad, NATIVE),
-            **table_from_names(anp.linalg, LINALG_NAMES, "linalg."),
-            "linalg.svd": (thin_svd(anp.linalg), NATIVE),
-            **table_from_names(asp, "expit logit erf erfc gammaln digamma logsumexp",
-                               "special."),
-            **_special_composites(anp, asp),
-            **nn_composites(anp, asp.erf),
+            **numpy_like_table(anp),
+            **table_from_names(autograd, "grad"),
+            **table_from_names(asp, "expit logit erf erfc gammaln digamma logsumexp", "special.",
+                               composites=_special_composites(anp, asp)),
+            **table_from_names(anp, prefix="nn.", composites=nn_composites(anp, asp.erf)),
         }
 
     def _vjp(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:

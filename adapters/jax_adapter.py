@@ -24,17 +24,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from adapters.base import (
-    LINALG_NAMES,
-    MAIN_NAMES,
-    NATIVE,
-    SPECIAL_NAMES,
-    BaseAdapter,
-    Table,
-    like_structure,
-    partial_in,
-    table_from_names,
-)
+from adapters.arguments import like_structure
+from adapters.base import BaseAdapter
+from adapters.namespace import Table, by_name, table_from_names
+from adapters.vocabulary import array_names
+from refengine.tree import partial_in
 
 __all__ = ["JaxAdapter"]
 
@@ -63,17 +57,13 @@ def _table() -> Table:
         return jax.nn.gelu(x, approximate=False)
 
     return {
-        **table_from_names(jnp, MAIN_NAMES),
-        "grad": (jax.grad, NATIVE),
-        "clip": (clip, NATIVE),
-        **table_from_names(jnp.linalg, LINALG_NAMES, "linalg."),
-        "linalg.eigh": (eigh, NATIVE),
-        "linalg.svd": (svd, NATIVE),
-        **table_from_names(jsp, SPECIAL_NAMES, "special."),
-        "special.softmax": (softmax, NATIVE),
-        "special.log_softmax": (log_softmax, NATIVE),
-        **table_from_names(jax.nn, "relu softplus log_sigmoid", "nn."),
-        "nn.gelu": (gelu, NATIVE),
+        **table_from_names(jnp, array_names(), overrides=by_name(clip)),
+        **table_from_names(jax, "grad"),
+        **table_from_names(jnp.linalg, array_names("linalg"), "linalg.",
+                           overrides=by_name(eigh, svd)),
+        **table_from_names(jsp, array_names("special"), "special.",
+                           overrides=by_name(softmax, log_softmax)),
+        **table_from_names(jax.nn, "relu softplus log_sigmoid", "nn.", overrides=by_name(gelu)),
     }
 
 

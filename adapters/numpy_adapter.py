@@ -12,21 +12,14 @@ from typing import Any
 
 import numpy as np
 
-from adapters.base import (
-    COMPOSITE,
-    LINALG_NAMES,
-    MAIN_NAMES,
-    NATIVE,
-    SPECIAL_NAMES,
-    BaseAdapter,
-    Table,
-    table_from_names,
-)
+from adapters.base import BaseAdapter
+from adapters.namespace import Table, by_name, table_from_names
+from adapters.vocabulary import array_names
 
-__all__ = ["NumpyAdapter", "nn_composites"]
+__all__ = ["NumpyAdapter", "nn_composites", "numpy_like_table"]
 
 
-def nn_composites(np_like: Any, erf: Any) -> dict[str, tuple[Any, str]]:
+def nn_composites(np_like: Any, erf: Any) -> dict[str, Any]:
     """``xp.nn`` from NumPy-named functions (NumPy and HIPS autograd have no such functions)."""
 
     def relu(x: Any) -> Any:
@@ -41,14 +34,22 @@ def nn_composites(np_like: Any, erf: Any) -> dict[str, tuple[Any, str]]:
     def gelu(x: Any) -> Any:
         return 0.5 * x * (1 + erf(x * (1 / math.sqrt(2))))
 
-    return {f"nn.{f.__name__}": (f, COMPOSITE) for f in (relu, softplus, gelu, log_sigmoid)}
+    return by_name(relu, softplus, gelu, log_sigmoid)
 
 
-def thin_svd(linalg: Any) -> Any:
+def numpy_like_table(np_like: Any) -> Table:
+    """The main names and ``linalg`` of a module that spells them as NumPy does (NumPy,
+    ``refengine.numpy``, ``autograd.numpy``). Its ``svd`` keeps NumPy's full default; the
+    vocabulary's is thin, so ``linalg.svd`` is wrapped."""
+    linalg = np_like.linalg
+
     def svd(a: Any, full_matrices: bool = False, compute_uv: bool = True) -> Any:
         return linalg.svd(a, full_matrices=full_matrices, compute_uv=compute_uv)
 
-    return svd
+    return {
+        **table_from_names(np_like, array_names()),
+        **table_from_names(linalg, array_names("linalg"), "linalg.", overrides=by_name(svd)),
+    }
 
 
 class NumpyAdapter(BaseAdapter):
@@ -61,9 +62,7 @@ class NumpyAdapter(BaseAdapter):
         import scipy.special as sps
 
         return {
-            **table_from_names(np, MAIN_NAMES),
-            **table_from_names(np.linalg, LINALG_NAMES, "linalg."),
-            "linalg.svd": (thin_svd(np.linalg), NATIVE),
-            **table_from_names(sps, SPECIAL_NAMES, "special."),
-            **nn_composites(np, sps.erf),
+            **numpy_like_table(np),
+            **table_from_names(sps, array_names("special"), "special."),
+            **table_from_names(np, prefix="nn.", composites=nn_composites(np, sps.erf)),
         }

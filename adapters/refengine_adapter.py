@@ -11,18 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from adapters.base import (
-    LINALG_NAMES,
-    MAIN_NAMES,
-    NATIVE,
-    NN_NAMES,
-    SPECIAL_NAMES,
-    BaseAdapter,
-    Table,
-    partial_in,
-    table_from_names,
-)
-from adapters.numpy_adapter import thin_svd
+from adapters.base import BaseAdapter
+from adapters.namespace import Table, table_from_names
+from adapters.numpy_adapter import numpy_like_table
+from adapters.vocabulary import array_names
+from refengine.tree import partial_in
 
 __all__ = ["RefengineAdapter"]
 
@@ -37,13 +30,10 @@ class RefengineAdapter(BaseAdapter):
         import refengine.numpy as rnp
 
         return {
-            **table_from_names(rnp, MAIN_NAMES),
-            "grad": (rf.grad, NATIVE),
-            **table_from_names(rnp.linalg, LINALG_NAMES, "linalg."),
-            # The vocabulary's svd is thin by default; rnp's keeps NumPy's full default.
-            "linalg.svd": (thin_svd(rnp.linalg), NATIVE),
-            **table_from_names(rnp.special, SPECIAL_NAMES, "special."),
-            **table_from_names(rnp.nn, NN_NAMES, "nn."),
+            **numpy_like_table(rnp),
+            **table_from_names(rf, "grad"),
+            **table_from_names(rnp.special, array_names("special"), "special."),
+            **table_from_names(rnp.nn, array_names("nn"), "nn."),
         }
 
     def versions(self) -> dict[str, str]:

@@ -20,7 +20,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from adapters import threads
-from adapters.base import BaseAdapter, Table, partial_in, tree_leaves
+from adapters.base import BaseAdapter
+from adapters.namespace import Table
+from refengine.tree import partial_in, tree_leaves
 
 __all__ = ["TensorflowAdapter"]
 
@@ -29,6 +31,7 @@ class TensorflowAdapter(BaseAdapter):
     name = "tensorflow"
     framework = "tensorflow"
     distributions = ("tensorflow", "tensorflow-cpu")
+    imported_version = True
     modes = ("eager", "jit")
     mode_labels: ClassVar[Mapping[str, str]] = {"jit": "tf.function"}
 
@@ -60,11 +63,6 @@ class TensorflowAdapter(BaseAdapter):
             "inter_op": tf.config.threading.get_inter_op_parallelism_threads(),
             "notes": notes,
         }
-
-    def versions(self) -> dict[str, str]:
-        if self.available():
-            return {"tensorflow": self._tf.__version__}
-        return super().versions()
 
     def devices(self) -> list[str]:
         import tensorflow as tf

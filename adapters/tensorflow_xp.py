@@ -12,6 +12,10 @@ others rather than building them.
 Not in this namespace but part of the array interface cases use: TensorFlow tensors take no
 integer-array index (boolean masks work) and have no ``.T``; the adapter reports such cases
 as ``unsupported``.
+
+Its length (about 500 lines) is one short function per vocabulary name that TensorFlow spells
+or argues differently from NumPy, ending in the table that lists them: splitting it would
+separate each translation from the table entry that uses it.
 """
 
 from __future__ import annotations
@@ -23,7 +27,9 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from adapters.base import COMPOSITE, NATIVE, Table, Unsupported, axes_tuple
+from adapters.namespace import Table, by_name, table_from_names
+from adapters.numpy_args import axes_tuple, inserted_axes, over_axes, split_points, wrap_indices
+from adapters.outcomes import Unsupported
 
 __all__ = ["table"]
 
@@ -66,8 +72,8 @@ def _flat(x: Any) -> tf.Tensor:
 def _index(indices: Any, n: int) -> tf.Tensor:
     """Integer indices with negatives wrapped (NumPy allows them; tf.gather does not)."""
     if tf.is_tensor(indices):
-        return tf.math.floormod(indices, n)
-    return tf.constant(np.asarray(indices) % n if n else np.asarray(indices))
+        return wrap_indices(indices, n, tf.math.floormod)
+    return tf.constant(wrap_indices(np.asarray(indices), n))
 
 
 def _moved_to_end(x: Any, axes: tuple[int, ...]) -> tf.Tensor:
@@ -223,8 +229,7 @@ def moveaxis(x: Any, source: Any, destination: Any) -> tf.Tensor:
 
 
 def expand_dims(x: Any, axis: Any) -> tf.Tensor:
-    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
-    for a in sorted(axes_tuple(axes, x.ndim + len(axes))):
+    for a in inserted_axes(axis, x.ndim):
         x = tf.expand_dims(x, a)
     return x
 
@@ -249,11 +254,10 @@ def stack(arrays: Any, axis: int = 0) -> tf.Tensor:
 
 def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[tf.Tensor]:
     n = x.shape[axis]
-    if isinstance(indices_or_sections, (int, np.integer)):
-        if n % indices_or_sections:
-            raise ValueError("array split does not result in an equal division")
-        return tf.split(x, int(indices_or_sections), axis)
-    bounds = [0, *(int(np.clip(i, 0, n)) for i in indices_or_sections), n]
+    points = split_points(n, indices_or_sections)
+    if isinstance(points, int):
+        return tf.split(x, points, axis)
+    bounds = [0, *(int(np.clip(i, 0, n)) for i in points), n]
     sizes = [b - a for a, b in itertools.pairwise(bounds)]
     return tf.split(x, sizes, axis)
 
@@ -439,22 +443,13 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> tf.Tensor:
     return tf.math.reduce_logsumexp(x, axis=_axis(axis), keepdims=keepdims)
 
 
-def _over_axes(op: Any, x: Any, axis: Any) -> tf.Tensor:
-    """tf.nn's softmax normalizes over one axis; SciPy's over ``axis`` (None: all of them).
-    Move those axes to the end, merge them into one, and run TensorFlow's op there."""
-    axes = axes_tuple(axis, x.ndim)
-    end = tuple(range(x.ndim - len(axes), x.ndim))
-    moved = moveaxis(x, axes, end)
-    merged = tf.reshape(moved, [*moved.shape[: x.ndim - len(axes)], -1])
-    return moveaxis(tf.reshape(op(merged, -1), moved.shape), end, axes)
-
-
+# tf.nn's softmax normalizes over one axis; SciPy's over ``axis`` (None: all of them).
 def softmax(x: Any, axis: Any = None) -> tf.Tensor:
-    return _over_axes(tf.nn.softmax, x, axis)
+    return over_axes(tf.nn.softmax, x, axis, moveaxis=moveaxis, reshape=tf.reshape)
 
 
 def log_softmax(x: Any, axis: Any = None) -> tf.Tensor:
-    return _over_axes(tf.nn.log_softmax, x, axis)
+    return over_axes(tf.nn.log_softmax, x, axis, moveaxis=moveaxis, reshape=tf.reshape)
 
 
 def gelu(x: Any) -> tf.Tensor:
@@ -473,53 +468,44 @@ def grad(f: Any) -> Any:
     return df
 
 
+# ``tf.math`` ops that TensorFlow spells as NumPy does, and those it spells otherwise.
+MATH_NAMES = """
+negative abs sign exp expm1 log log1p sqrt square reciprocal sin cos tan sinh cosh tanh floor ceil
+"""
+MATH_RENAMES = {"arcsin": "asin", "arccos": "acos", "arctan": "atan", "arcsinh": "asinh",
+                "arccosh": "acosh", "arctanh": "atanh"}
+
+
 def table() -> Table:
     """``{qualified name: (function, native | composite)}`` for the TensorFlow adapter."""
-    native = {
-        "negative": tf.math.negative, "abs": tf.math.abs, "sign": tf.math.sign,
-        "exp": tf.math.exp, "expm1": tf.math.expm1, "log": tf.math.log,
-        "log1p": tf.math.log1p, "sqrt": tf.math.sqrt, "square": tf.math.square,
-        "reciprocal": tf.math.reciprocal, "sin": tf.math.sin, "cos": tf.math.cos,
-        "tan": tf.math.tan, "arcsin": tf.math.asin, "arccos": tf.math.acos,
-        "arctan": tf.math.atan, "sinh": tf.math.sinh, "cosh": tf.math.cosh,
-        "tanh": tf.math.tanh, "arcsinh": tf.math.asinh, "arccosh": tf.math.acosh,
-        "arctanh": tf.math.atanh, "floor": tf.math.floor, "ceil": tf.math.ceil,
-        "round": round,
+    binary = {
         "greater": _binary(tf.math.greater), "greater_equal": _binary(tf.math.greater_equal),
         "less": _binary(tf.math.less), "less_equal": _binary(tf.math.less_equal),
         "equal": _binary(tf.math.equal), "not_equal": _binary(tf.math.not_equal),
-        "argmax": argmax, "argmin": argmin,
         "add": _binary(tf.math.add), "subtract": _binary(tf.math.subtract),
         "multiply": _binary(tf.math.multiply), "divide": _binary(tf.math.truediv),
         "power": _binary(tf.math.pow), "maximum": _binary(tf.math.maximum),
         "minimum": _binary(tf.math.minimum), "arctan2": _binary(tf.math.atan2),
-        "where": where, "clip": clip,
-        "sum": sum, "mean": mean, "prod": prod, "max": max, "min": min, "var": var,
-        "std": std, "cumsum": cumsum, "cumprod": cumprod, "trace": trace,
-        "reshape": reshape, "transpose": transpose, "swapaxes": swapaxes,
-        "moveaxis": moveaxis, "expand_dims": expand_dims, "squeeze": squeeze,
-        "broadcast_to": broadcast_to, "concatenate": concatenate, "stack": stack,
-        "split": split, "tile": tile, "repeat": repeat, "flip": flip, "roll": roll,
-        "tril": tril, "triu": triu, "diagonal": diagonal, "diag": diag, "pad": pad,
-        "take": take, "take_along_axis": take_along_axis, "sort": sort, "outer": outer,
-        "einsum": tf.einsum, "matmul": matmul, "dot": dot, "tensordot": tensordot,
-        "asarray": asarray, "zeros_like": tf.zeros_like, "ones_like": tf.ones_like,
-        "eye": eye, "arange": arange,
-        "linalg.inv": tf.linalg.inv, "linalg.solve": solve, "linalg.det": tf.linalg.det,
-        "linalg.slogdet": slogdet, "linalg.cholesky": tf.linalg.cholesky,
-        "linalg.eigh": eigh, "linalg.qr": qr, "linalg.svd": svd, "linalg.norm": norm,
-        "special.expit": tf.math.sigmoid, "special.erf": tf.math.erf,
-        "special.erfc": tf.math.erfc, "special.gammaln": tf.math.lgamma,
-        "special.digamma": tf.math.digamma, "special.xlogy": _binary(tf.math.xlogy),
-        "special.logsumexp": logsumexp, "special.softmax": softmax,
-        "special.log_softmax": log_softmax,
-        "nn.relu": tf.nn.relu, "nn.softplus": tf.math.softplus, "nn.gelu": gelu,
-        "nn.log_sigmoid": tf.math.log_sigmoid,
-        "grad": grad,
     }
-    composite = {
-        "exp2": exp2, "log2": log2, "log10": log10, "cbrt": cbrt, "hypot": hypot,
-        "logaddexp": logaddexp, "special.logit": logit,
+    wrappers = by_name(
+        round, argmax, argmin, where, clip,
+        sum, mean, prod, max, min, var, std, cumsum, cumprod, trace,
+        reshape, transpose, swapaxes, moveaxis, expand_dims, squeeze, broadcast_to, concatenate,
+        stack, split, tile, repeat, flip, roll, tril, triu, diagonal, diag, pad, take,
+        take_along_axis, sort, outer, matmul, dot, tensordot, asarray, eye, arange, grad,
+    )
+    return {
+        **table_from_names(tf.math, MATH_NAMES, renames=MATH_RENAMES,
+                           overrides={**binary, **wrappers},
+                           composites=by_name(exp2, log2, log10, cbrt, hypot, logaddexp)),
+        **table_from_names(tf, "einsum zeros_like ones_like"),
+        **table_from_names(tf.linalg, "inv det cholesky", "linalg.",
+                           overrides=by_name(solve, slogdet, eigh, qr, svd, norm)),
+        **table_from_names(tf.math, "erf erfc digamma", "special.",
+                           renames={"expit": "sigmoid", "gammaln": "lgamma"},
+                           overrides={"xlogy": _binary(tf.math.xlogy),
+                                      **by_name(logsumexp, softmax, log_softmax)},
+                           composites=by_name(logit)),
+        **table_from_names(tf.math, "softplus log_sigmoid", "nn.",
+                           overrides={"relu": tf.nn.relu, "gelu": gelu}),
     }
-    return {**{n: (f, NATIVE) for n, f in native.items()},
-            **{n: (f, COMPOSITE) for n, f in composite.items()}}

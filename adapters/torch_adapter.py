@@ -17,7 +17,10 @@ from typing import Any
 import numpy as np
 
 from adapters import threads
-from adapters.base import BaseAdapter, Table, partial_in, tree_leaves, tree_map
+from adapters.arguments import map_to_tuples
+from adapters.base import BaseAdapter
+from adapters.namespace import Table
+from refengine.tree import partial_in, tree_leaves
 
 __all__ = ["TorchAdapter"]
 
@@ -26,6 +29,7 @@ class TorchAdapter(BaseAdapter):
     name = "torch"
     framework = "torch"
     distributions = ("torch",)
+    imported_version = True
 
     def _load(self) -> Table:
         import torch
@@ -51,11 +55,6 @@ class TorchAdapter(BaseAdapter):
             "inter_op": torch.get_num_interop_threads(),
             "notes": notes,
         }
-
-    def versions(self) -> dict[str, str]:
-        if self.available():
-            return {"torch": self._torch.__version__}
-        return super().versions()
 
     def devices(self) -> list[str]:
         import torch
@@ -108,7 +107,7 @@ class TorchAdapter(BaseAdapter):
             )
         else:  # no output depends on the inputs (argmax, comparisons)
             grads = tuple(torch.zeros_like(d) for d in diff)
-        return tree_map(lambda t: t.detach(), out), tuple(grads)
+        return map_to_tuples(lambda t: t.detach(), out), tuple(grads)
 
     def _vjp(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
         return lambda inputs, cotangent: self._reverse(f, argnums, inputs, cotangent)

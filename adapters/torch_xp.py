@@ -17,7 +17,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from adapters.base import COMPOSITE, NATIVE, Table, axes_tuple
+from adapters.namespace import Table, by_name, table_from_names
+from adapters.numpy_args import axes_tuple, inserted_axes, over_axes, split_points, wrap_indices
 
 __all__ = ["table"]
 
@@ -71,7 +72,7 @@ _SCALAR_SECOND = {torch.add, torch.sub, torch.mul, torch.div, torch.pow, torch.g
 def _index(indices: Any, x: torch.Tensor, n: int) -> torch.Tensor:
     """Integer indices as a long tensor on x's device, negatives wrapped (as NumPy allows)."""
     idx = _tensor(indices, None).to(device=x.device, dtype=torch.long)
-    return torch.remainder(idx, n) if n else idx
+    return wrap_indices(idx, n, torch.remainder)
 
 
 def _dims(axis: Any, x: torch.Tensor) -> tuple[int, ...]:
@@ -172,8 +173,7 @@ def transpose(x: Any, axes: Any = None) -> torch.Tensor:
 
 
 def expand_dims(x: Any, axis: Any) -> torch.Tensor:
-    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
-    for a in sorted(axes_tuple(axes, x.ndim + len(axes))):
+    for a in inserted_axes(axis, x.ndim):
         x = torch.unsqueeze(x, a)
     return x
 
@@ -197,11 +197,8 @@ def stack(arrays: Any, axis: int = 0) -> torch.Tensor:
 
 
 def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[torch.Tensor]:
-    if isinstance(indices_or_sections, (int, np.integer)):
-        if x.shape[axis] % indices_or_sections:
-            raise ValueError("array split does not result in an equal division")
-        return list(torch.tensor_split(x, int(indices_or_sections), dim=axis))
-    return list(torch.tensor_split(x, [int(i) for i in indices_or_sections], dim=axis))
+    points = split_points(x.shape[axis], indices_or_sections)
+    return list(torch.tensor_split(x, points, dim=axis))
 
 
 def tile(x: Any, reps: Any) -> torch.Tensor:
@@ -340,70 +337,59 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
     return torch.logsumexp(x, dim=_dims(axis, x), keepdim=keepdims)
 
 
-def _over_axes(op: Any, x: Any, axis: Any) -> torch.Tensor:
-    """torch's softmax normalizes over one dim; SciPy's over ``axis`` (None: all of them).
-    Move those axes to the end, merge them into one, and run torch's op there."""
-    axes = axes_tuple(axis, x.ndim)
-    end = tuple(range(x.ndim - len(axes), x.ndim))
-    moved = torch.movedim(x, axes, end)
-    merged = moved.reshape(*moved.shape[: x.ndim - len(axes)], -1)
-    return torch.movedim(op(merged, -1).reshape(moved.shape), end, axes)
-
-
+# torch's softmax normalizes over one dim; SciPy's over ``axis`` (None: all of them).
 def softmax(x: Any, axis: Any = None) -> torch.Tensor:
-    return _over_axes(torch.softmax, x, axis)
+    return over_axes(torch.softmax, x, axis, moveaxis=torch.movedim, reshape=torch.reshape)
 
 
 def log_softmax(x: Any, axis: Any = None) -> torch.Tensor:
-    return _over_axes(torch.log_softmax, x, axis)
+    return over_axes(torch.log_softmax, x, axis, moveaxis=torch.movedim, reshape=torch.reshape)
 
 
 def gelu(x: Any) -> torch.Tensor:
     return F.gelu(x, approximate="none")
 
 
+# Names torch spells as NumPy does, and those it spells otherwise (NumPy's name -> torch's).
+SAME_NAMES = """
+abs sign exp exp2 expm1 log log2 log10 log1p sqrt square reciprocal sin cos tan sinh cosh tanh
+floor ceil swapaxes einsum matmul zeros_like ones_like
+"""
+RENAMES = {"negative": "neg", "arcsin": "asin", "arccos": "acos", "arctan": "atan",
+           "arcsinh": "asinh", "arccosh": "acosh", "arctanh": "atanh", "moveaxis": "movedim"}
+
+
 def table(device: torch.device) -> Table:
     """``{qualified name: (function, native | composite)}`` for the torch adapter."""
-    native = {
-        "negative": torch.neg, "abs": torch.abs, "sign": torch.sign, "exp": torch.exp,
-        "exp2": torch.exp2, "expm1": torch.expm1, "log": torch.log, "log2": torch.log2,
-        "log10": torch.log10, "log1p": torch.log1p, "sqrt": torch.sqrt, "square": torch.square,
-        "reciprocal": torch.reciprocal, "sin": torch.sin, "cos": torch.cos, "tan": torch.tan,
-        "arcsin": torch.asin, "arccos": torch.acos, "arctan": torch.atan, "sinh": torch.sinh,
-        "cosh": torch.cosh, "tanh": torch.tanh, "arcsinh": torch.asinh,
-        "arccosh": torch.acosh, "arctanh": torch.atanh, "floor": torch.floor,
-        "ceil": torch.ceil, "round": round,
+    binary = {
         "greater": _binary(torch.gt), "greater_equal": _binary(torch.ge),
         "less": _binary(torch.lt), "less_equal": _binary(torch.le),
         "equal": _binary(torch.eq), "not_equal": _binary(torch.ne),
-        "argmax": argmax, "argmin": argmin,
         "add": _binary(torch.add), "subtract": _binary(torch.sub),
         "multiply": _binary(torch.mul), "divide": _binary(torch.div),
         "power": _binary(torch.pow, scalar_first=True), "maximum": _binary(torch.maximum),
         "minimum": _binary(torch.minimum), "arctan2": _binary(torch.atan2),
         "hypot": _binary(torch.hypot), "logaddexp": _binary(torch.logaddexp),
-        "where": where, "clip": clip,
-        "sum": sum, "mean": mean, "prod": prod, "max": max, "min": min, "var": var,
-        "std": std, "cumsum": cumsum, "cumprod": cumprod, "trace": trace,
-        "reshape": reshape, "transpose": transpose, "swapaxes": torch.swapaxes,
-        "moveaxis": torch.movedim, "expand_dims": expand_dims, "squeeze": squeeze,
-        "broadcast_to": broadcast_to, "concatenate": concatenate, "stack": stack,
-        "split": split, "tile": tile, "repeat": repeat, "flip": flip, "roll": roll,
-        "tril": tril, "triu": triu, "diagonal": diagonal, "diag": diag, "pad": pad,
-        "take": take, "take_along_axis": take_along_axis, "sort": sort, "outer": outer,
-        "einsum": torch.einsum, "matmul": torch.matmul, "dot": dot, "tensordot": tensordot,
-        **constructors(device), "zeros_like": torch.zeros_like, "ones_like": torch.ones_like,
-        "linalg.inv": torch.linalg.inv, "linalg.solve": solve, "linalg.det": torch.linalg.det,
-        "linalg.slogdet": slogdet, "linalg.cholesky": torch.linalg.cholesky,
-        "linalg.eigh": eigh, "linalg.qr": qr, "linalg.svd": svd, "linalg.norm": norm,
-        "special.expit": torch.special.expit, "special.logit": torch.special.logit,
-        "special.erf": torch.special.erf, "special.erfc": torch.special.erfc,
-        "special.gammaln": torch.special.gammaln, "special.digamma": torch.special.digamma,
-        "special.xlogy": _binary(torch.special.xlogy, scalar_first=True),
-        "special.logsumexp": logsumexp, "special.softmax": softmax,
-        "special.log_softmax": log_softmax,
-        "nn.relu": torch.relu, "nn.softplus": F.softplus, "nn.gelu": gelu,
-        "nn.log_sigmoid": F.logsigmoid,
-        "grad": torch.func.grad,
     }
-    return {**{n: (f, NATIVE) for n, f in native.items()}, "cbrt": (cbrt, COMPOSITE)}
+    wrappers = by_name(
+        round, argmax, argmin, where, clip,
+        sum, mean, prod, max, min, var, std, cumsum, cumprod, trace,
+        reshape, transpose, expand_dims, squeeze, broadcast_to, concatenate, stack, split, tile,
+        repeat, flip, roll, tril, triu, diagonal, diag, pad, take, take_along_axis, sort, outer,
+        dot, tensordot,
+    )
+    return {
+        **table_from_names(torch, SAME_NAMES, renames=RENAMES,
+                           overrides={**binary, **wrappers, **constructors(device)},
+                           composites=by_name(cbrt)),
+        **table_from_names(torch.func, "grad"),
+        **table_from_names(torch.linalg, "inv det cholesky", "linalg.",
+                           overrides=by_name(solve, slogdet, eigh, qr, svd, norm)),
+        **table_from_names(torch.special, "expit logit erf erfc gammaln digamma", "special.",
+                           overrides={
+                               "xlogy": _binary(torch.special.xlogy, scalar_first=True),
+                               **by_name(logsumexp, softmax, log_softmax),
+                           }),
+        **table_from_names(F, "softplus", "nn.", renames={"log_sigmoid": "logsigmoid"},
+                           overrides={"relu": torch.relu, "gelu": gelu}),
+    }

@@ -7,6 +7,7 @@ differentiable on purpose. It imports no framework; the harness hands it an ``xp
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from cases.domains import REAL, Domain
+from refengine.tree import partial_in
 
 __all__ = [
     "Arg",
@@ -217,16 +219,8 @@ class Case:
     def bind(self, xp: Any, inputs: Sequence[Any]) -> tuple[Callable[..., Any], tuple[Any, ...]]:
         """``(f, diff_inputs)``: ``f(*diff_inputs)`` is ``fn(xp, *inputs)`` with the data
         inputs held fixed, the form every framework's ``grad``/``vjp`` expects."""
-        inputs = tuple(inputs)
-        argnums = self.argnums
-
-        def f(*diff: Any) -> Any:
-            full = list(inputs)
-            for i, value in zip(argnums, diff, strict=True):
-                full[i] = value
-            return self.fn(xp, *full)
-
-        return f, tuple(inputs[i] for i in argnums)
+        f, diff = partial_in(functools.partial(self.fn, xp), inputs, self.argnums)
+        return f, tuple(diff)
 
     def tolerance(self, dtype: str, check: str) -> Tolerance | None:
         """The override for this dtype and check, the most specific one first."""

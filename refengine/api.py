@@ -15,7 +15,7 @@ import numpy as np
 import refengine.numpy as rnp
 from refengine.primitive import Tracer, dtype_of
 from refengine.traces import ForwardTrace, ReverseTrace, expand
-from refengine.tree import tree_flatten, tree_unflatten
+from refengine.tree import partial_in, tree_flatten, tree_unflatten
 
 __all__ = ["grad", "hessian", "hvp", "jacfwd", "jacobian", "jvp", "value_and_grad", "vjp"]
 
@@ -230,20 +230,6 @@ def _normalize_argnums(argnums: Argnums, n_args: int, fname: str) -> tuple[int, 
     return tuple(a % n_args for a in nums)
 
 
-def _partial_in(
-    f: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], nums: tuple[int, ...]
-) -> Callable[..., Any]:
-    """f as a function of the arguments at positions ``nums`` only."""
-
-    def g(*diff_args: Any) -> Any:
-        full = list(args)
-        for i, a in zip(nums, diff_args):
-            full[i] = a
-        return f(*full, **kwargs)
-
-    return g
-
-
 def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
     """``f``'s value and its gradient with respect to the arguments at ``argnums``."""
 
@@ -257,8 +243,8 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[...,
             known = normalized[len(args)] = (nums, nums == tuple(range(len(args))))
         nums, every_argument = known
         everything = every_argument and not kwargs
-        g = f if everything else _partial_in(f, args, kwargs, nums)
-        out, vjp_fn = _vjp(g, args if everything else [args[i] for i in nums], once=True)
+        g, diff = (f, args) if everything else partial_in(f, args, nums, kwargs)
+        out, vjp_fn = _vjp(g, diff, once=True)
         if isinstance(out, (tuple, list, dict)) or rnp.shape(out) != ():
             shape = "a container" if isinstance(out, (tuple, list, dict)) else rnp.shape(out)
             raise ValueError(
@@ -292,7 +278,7 @@ def _differentiated(
 ) -> tuple[Callable[..., Any], list[Any]]:
     """``f`` as a function of the arguments at ``argnums`` only, and their values."""
     nums = _normalize_argnums(argnums, len(args), fname)
-    return _partial_in(f, args, kwargs, nums), [args[i] for i in nums]
+    return partial_in(f, args, nums, kwargs)
 
 
 def _single_array(out: Any, fname: str) -> Any:

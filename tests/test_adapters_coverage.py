@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 import adapters
-from adapters.base import COMPOSITE, MISSING, NATIVE, VOCABULARY_NAMES, Unsupported
-from cases.vocabulary import qualified_names
+from adapters.namespace import COMPOSITE, MISSING, NATIVE
+from adapters.outcomes import Unsupported
+from adapters.vocabulary import qualified_names
 
 from .adapter_support import require
 
@@ -27,18 +28,24 @@ COMPOSITES = {
 MISSING_NAMES = {"numpy": {"grad"}}
 
 
-
-
 def _lookup(xp: Any, qualified: str) -> Any:
     for part in qualified.split("."):
         xp = getattr(xp, part)
     return xp
 
 
-def test_the_adapters_copy_of_the_vocabulary_is_the_vocabulary() -> None:
-    """adapters may not import cases, so they keep a copy of the names; it must not drift."""
-    assert sorted(VOCABULARY_NAMES) == sorted(qualified_names())
-    assert len(set(VOCABULARY_NAMES)) == len(VOCABULARY_NAMES)
+def test_the_vocabulary_names_each_op_once() -> None:
+    """Coverage is keyed by qualified name: a name listed twice would be counted twice."""
+    assert len(set(qualified_names())) == len(qualified_names())
+
+
+def test_cases_see_the_adapters_vocabulary() -> None:
+    """One table: ``cases.vocabulary`` re-exports it rather than holding a copy."""
+    import adapters.vocabulary
+    import cases.vocabulary
+
+    assert cases.vocabulary.VOCABULARY is adapters.vocabulary.VOCABULARY
+    assert cases.vocabulary.qualified_names() == adapters.vocabulary.qualified_names()
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -78,3 +85,23 @@ def test_coverage_counts_add_up() -> None:
     assert counts, "no adapter available"
     for name, by_word in counts.items():
         assert sum(by_word.values()) == len(qualified_names()), name
+
+
+def test_one_table_builder_for_names_renames_overrides_and_composites() -> None:
+    """How every adapter's table is built: a written function wins over the module's own."""
+    import math
+    import types
+
+    from adapters.namespace import by_name, table_from_names
+
+    def sqrt(x: float) -> float:
+        return math.sqrt(x)
+
+    def cbrt(x: float) -> float:
+        return math.copysign(abs(x) ** (1 / 3), x)
+
+    module = types.SimpleNamespace(sin=math.sin, asin=math.asin, sqrt=math.pow)
+    table = table_from_names(module, "sin sqrt", "m.", renames={"arcsin": "asin"},
+                             overrides=by_name(sqrt), composites=by_name(cbrt))
+    assert table == {"m.sin": (math.sin, NATIVE), "m.sqrt": (sqrt, NATIVE),
+                     "m.arcsin": (math.asin, NATIVE), "m.cbrt": (cbrt, COMPOSITE)}

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 import adapters
-from adapters.base import Adapter, FrameworkError, Outcome, Unsupported, attempt
+from adapters.base import Adapter
+from adapters.outcomes import FrameworkError, Outcome, Unsupported, attempt
 
 from .adapter_support import require
 

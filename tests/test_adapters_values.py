@@ -329,3 +329,15 @@ def test_python_scalars_stay_weak_in_float32(adapter_name: str) -> None:
 
     for k, out in enumerate(adapter.value(fn, (x,))):
         assert out.dtype == np.float32, f"{adapter_name} output {k}: {out.dtype}"
+
+
+@pytest.mark.parametrize("adapter_name", ADAPTERS)
+def test_split_into_unequal_sections_fails_as_in_numpy(adapter_name: str) -> None:
+    """torch and TensorFlow would make the sections unequal; NumPy refuses, and so must xp."""
+    adapter = require(adapter_name)
+
+    def fn(xp: Any, a: Any) -> Any:
+        return tuple(xp.split(a, 3))
+
+    with pytest.raises(adapters.FrameworkError, match="array split does not result in an equal"):
+        adapter.value(fn, (np.arange(4.0),))

@@ -296,3 +296,18 @@ def test_bad_cotangent_and_tangent_shapes() -> None:
         vjp_fn(np.ones(2))
     with pytest.raises(ValueError, match=r"tangent 0 has shape \(2,\)"):
         rf.jvp(lambda x: x, (np.ones(3),), (np.ones(2),))
+
+
+def test_partial_in_holds_the_other_arguments_fixed() -> None:
+    """The one 'function of some arguments only' wrapper (rf.grad, the adapters, Case.bind)."""
+    from refengine.tree import partial_in
+
+    def f(a, b, c, *, scale):
+        return scale * (100 * a + 10 * b + c)
+
+    g, diff = partial_in(f, (1, 2, 3), (2, 0), {"scale": 2})
+    assert diff == [3, 1]
+    assert g(*diff) == 2 * 123
+    assert g(5, 7) == 2 * (100 * 7 + 10 * 2 + 5)
+    with pytest.raises(ValueError):  # one argument per position, never silently fewer
+        g(5)

@@ -12,8 +12,8 @@ import pytest
 
 import cases
 import refengine.numpy as rnp
+from adapters.vocabulary import BINARY, REDUCTIONS, qualified_names
 from cases.case import Case
-from cases.vocabulary import BINARY, REDUCTIONS, qualified_names
 
 ALL = cases.all()
 BY_DTYPE = [(c, dtype) for c in ALL for dtype in c.dtypes]

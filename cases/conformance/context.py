@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from adapters.base import Outcome, attempt
+from adapters.outcomes import Outcome, attempt
 from cases.conformance.reference import Reference, compute, flat
 from cases.conformance.tolerance import Tol, tolerance_for
 from cases.conformance.verdict import Verdict

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 import adapters
-from adapters.base import Outcome, attempt
+from adapters.outcomes import Outcome, attempt
 from cases.case import Case, Size
 from cases.conformance.verdict import Namer, index_namer
 from refengine.numeric import Derivative, OracleConfig, directional, jacobian

@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from adapters.base import Unsupported, tree_map
+from adapters.arguments import map_to_tuples
+from adapters.base import Unsupported
 from cases.case import Case, Size
 from cases.timing.sampler import DEFAULT, Budget, Measurement, time_first_call, warm_up
 
@@ -164,7 +165,7 @@ def prepare_call(
         raise ValueError("hvp needs a scalar output")
     prepared = adapter.prepare(fn, adapter_quantity, mode, argnums)
     native = tuple(adapter.to_native(x) for x in inputs)
-    native_direction = None if direction is None else tree_map(adapter.to_native, direction)
+    native_direction = None if direction is None else map_to_tuples(adapter.to_native, direction)
     sync = adapter.sync
 
     def call() -> Any:

@@ -1,0 +1,238 @@
+"""The op vocabulary: the one list of names a case may call on ``xp``, and the contract
+between cases and adapters.
+
+Each entry gives the name (with its sub-namespace: ``linalg``, ``special``, ``nn``), the
+signature as NumPy (or SciPy) spells it, the domain on which it is differentiable, and whether it
+is differentiable at all. Adapters map every name to their framework (a name an adapter's table
+lacks is ``missing`` for it); refengine implements every name; cases use nothing else
+(registration traces each case to check). It lives here, under the adapters, because
+dependencies point one way: ``cases.vocabulary`` re-exports it.
+
+Besides these functions, cases may use the array interface shared by every framework: the
+operators ``+ - * / ** @`` and unary ``-``, comparisons, indexing (slices, integer arrays,
+boolean masks, ``None``, ``...``), ``.shape``, ``.ndim``, ``.dtype`` and ``.T``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "BINARY",
+    "CONSTRUCTION",
+    "LINALG",
+    "NESTED",
+    "NN",
+    "OPTIONAL",
+    "PIECEWISE_CONSTANT",
+    "REDUCTIONS",
+    "SELECTION",
+    "SPECIAL",
+    "STRUCTURE",
+    "UNARY",
+    "VOCABULARY",
+    "Op",
+    "array_names",
+    "names",
+    "qualified_names",
+]
+
+
+@dataclass(frozen=True)
+class Op:
+    name: str
+    signature: str
+    domain: str = "real"
+    module: str = ""  # "", "linalg", "special" or "nn"
+    differentiable: bool = True
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.module}.{self.name}" if self.module else self.name
+
+
+def _ops(module: str, spec: str, differentiable: bool = True) -> list[Op]:
+    """One line per op: ``name | signature | domain``."""
+    out = []
+    for line in spec.strip().splitlines():
+        name, signature, domain = (part.strip() for part in line.split("|"))
+        out.append(Op(name, signature, domain, module, differentiable))
+    return out
+
+
+UNARY = _ops("", """
+negative   | negative(x)   | real
+abs        | abs(x)        | real; kink at 0
+exp        | exp(x)        | real
+exp2       | exp2(x)       | real
+expm1      | expm1(x)      | real
+log        | log(x)        | positive
+log2       | log2(x)       | positive
+log10      | log10(x)      | positive
+log1p      | log1p(x)      | (-1, inf)
+sqrt       | sqrt(x)       | positive; infinite slope at 0
+cbrt       | cbrt(x)       | away from zero
+square     | square(x)     | real
+reciprocal | reciprocal(x) | away from zero
+sin        | sin(x)        | real
+cos        | cos(x)        | real
+tan        | tan(x)        | (-pi/2, pi/2)
+arcsin     | arcsin(x)     | (-1, 1)
+arccos     | arccos(x)     | (-1, 1)
+arctan     | arctan(x)     | real
+sinh       | sinh(x)       | real
+cosh       | cosh(x)       | real
+tanh       | tanh(x)       | real
+arcsinh    | arcsinh(x)    | real
+arccosh    | arccosh(x)    | (1, inf)
+arctanh    | arctanh(x)    | (-1, 1)
+""")
+
+PIECEWISE_CONSTANT = _ops("", """
+sign          | sign(x)              | real; zero derivative
+floor         | floor(x)             | real; zero derivative
+ceil          | ceil(x)              | real; zero derivative
+round         | round(x, decimals=0) | real; zero derivative
+greater       | greater(x, y)        | boolean result
+greater_equal | greater_equal(x, y)  | boolean result
+less          | less(x, y)           | boolean result
+less_equal    | less_equal(x, y)     | boolean result
+equal         | equal(x, y)          | boolean result
+not_equal     | not_equal(x, y)      | boolean result
+argmax        | argmax(x, axis=None) | integer result
+argmin        | argmin(x, axis=None) | integer result
+""", differentiable=False)
+
+BINARY = _ops("", """
+add       | add(x, y)       | real, broadcasting
+subtract  | subtract(x, y)  | real, broadcasting
+multiply  | multiply(x, y)  | real, broadcasting
+divide    | divide(x, y)    | y away from zero
+power     | power(x, y)     | x positive (x real for integer y)
+maximum   | maximum(x, y)   | real; kink at ties
+minimum   | minimum(x, y)   | real; kink at ties
+arctan2   | arctan2(y, x)   | away from the origin
+hypot     | hypot(x, y)     | away from the origin
+logaddexp | logaddexp(x, y) | real
+""")
+
+SELECTION = _ops("", """
+where | where(condition, x, y) | condition is boolean data
+clip  | clip(x, a_min, a_max)  | real; kinks at the bounds
+""")
+
+REDUCTIONS = _ops("", """
+sum     | sum(x, axis=None, keepdims=False)          | real
+mean    | mean(x, axis=None, keepdims=False)         | real
+prod    | prod(x, axis=None, keepdims=False)         | real
+max     | max(x, axis=None, keepdims=False)          | real; kink at ties
+min     | min(x, axis=None, keepdims=False)          | real; kink at ties
+var     | var(x, axis=None, ddof=0, keepdims=False)  | real
+std     | std(x, axis=None, ddof=0, keepdims=False)  | not constant along axis
+cumsum  | cumsum(x, axis=None)                       | real
+cumprod | cumprod(x, axis=None)                      | real
+trace   | trace(x, offset=0, axis1=0, axis2=1)       | real
+""")
+
+STRUCTURE = _ops("", """
+reshape         | reshape(x, shape)                            | real
+transpose       | transpose(x, axes=None)                      | real
+swapaxes        | swapaxes(x, axis1, axis2)                    | real
+moveaxis        | moveaxis(x, source, destination)             | real
+expand_dims     | expand_dims(x, axis)                         | real
+squeeze         | squeeze(x, axis=None)                        | real
+broadcast_to    | broadcast_to(x, shape)                       | real
+concatenate     | concatenate(arrays, axis=0)                  | real
+stack           | stack(arrays, axis=0)                        | real
+split           | split(x, indices_or_sections, axis=0)        | real
+tile            | tile(x, reps)                                | real
+repeat          | repeat(x, repeats, axis=None)                | real
+flip            | flip(x, axis=None)                           | real
+roll            | roll(x, shift, axis=None)                    | real
+tril            | tril(x, k=0)                                 | real
+triu            | triu(x, k=0)                                 | real
+diagonal        | diagonal(x, offset=0, axis1=0, axis2=1)      | real
+diag            | diag(v, k=0)                                 | real
+pad             | pad(x, pad_width, constant_values=0)         | real (mode constant)
+take            | take(x, indices, axis=None)                  | indices are integer data
+take_along_axis | take_along_axis(x, indices, axis)            | indices are integer data
+sort            | sort(x, axis=-1)                             | real; kink at ties
+outer           | outer(a, b)                                  | real
+einsum          | einsum(subscripts, *operands)                | real
+matmul          | matmul(a, b)                                 | real
+dot             | dot(a, b)                                    | real
+tensordot       | tensordot(a, b, axes=2)                      | real
+""")
+
+CONSTRUCTION = _ops("", """
+asarray    | asarray(a, dtype=None)        | a NumPy constant (dtype: a framework dtype)
+zeros_like | zeros_like(x)                 | constant
+ones_like  | ones_like(x)                  | constant
+eye        | eye(n, dtype=None)            | constant
+arange     | arange(n)                     | constant
+""", differentiable=False)
+
+LINALG = _ops("linalg", """
+inv      | inv(a)                                            | nonsingular
+solve    | solve(a, b)                                       | a nonsingular
+det      | det(a)                                            | real; adjugate at singular a
+slogdet  | slogdet(a)                                        | nonsingular; sign is constant
+cholesky | cholesky(a)                                       | symmetric positive definite
+eigh     | eigh(a)                                           | symmetric, distinct eigenvalues
+qr       | qr(a)                                             | full rank, m >= n
+svd      | svd(a, full_matrices=False, compute_uv=True)      | distinct nonzero singular values
+norm     | norm(x, ord=None, axis=None, keepdims=False)      | away from zero
+""")
+
+SPECIAL = _ops("special", """
+expit       | expit(x)                      | real
+logit       | logit(x)                      | (0, 1)
+erf         | erf(x)                        | real
+erfc        | erfc(x)                       | real
+gammaln     | gammaln(x)                    | positive
+digamma     | digamma(x)                    | positive
+xlogy       | xlogy(x, y)                   | y positive
+logsumexp   | logsumexp(x, axis=None, keepdims=False) | real
+softmax     | softmax(x, axis=None)         | real
+log_softmax | log_softmax(x, axis=None)     | real
+""")
+
+NN = _ops("nn", """
+relu        | relu(x)        | real; kink at 0
+softplus    | softplus(x)    | real
+gelu        | gelu(x)        | real (the exact, erf form)
+log_sigmoid | log_sigmoid(x) | real
+""")
+
+# Nested derivatives (GradBench's saddle and particle): a derivative inside the function being
+# differentiated. An optional capability: a case that calls it declares requires={"grad"}, and
+# an adapter without it reports the case unsupported instead of failing.
+NESTED = _ops("", """
+grad | grad(f)(x) | nested AD: xp.grad(f)(x) for scalar f; optional capability
+""")
+
+VOCABULARY: tuple[Op, ...] = tuple(
+    UNARY + PIECEWISE_CONSTANT + BINARY + SELECTION + REDUCTIONS + STRUCTURE + CONSTRUCTION
+    + LINALG + SPECIAL + NN + NESTED
+)
+
+# Names that are optional capabilities rather than array functions: not every namespace has
+# them (refengine serves grad from refengine.grad, not refengine.numpy).
+OPTIONAL: frozenset[str] = frozenset(op.qualified for op in NESTED)
+
+
+def names() -> list[str]:
+    return [op.name for op in VOCABULARY]
+
+
+def qualified_names() -> list[str]:
+    """``sin``, ``linalg.inv``, ``special.expit``, ``nn.relu``, ..."""
+    return [op.qualified for op in VOCABULARY]
+
+
+def array_names(module: str = "") -> tuple[str, ...]:
+    """The names of one sub-namespace (``""``: the main one; ``"linalg"``, ``"special"``,
+    ``"nn"``), unqualified, without the optional capabilities: what a framework that spells
+    the whole vocabulary as NumPy does provides under those names."""
+    return tuple(op.name for op in VOCABULARY
+                 if op.module == module and op.qualified not in OPTIONAL)
