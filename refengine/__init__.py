@@ -15,7 +15,7 @@ from __future__ import annotations
 from refengine import derivatives  # noqa: F401 - loads the rules into the primitives
 from refengine.api import grad, hessian, hvp, jacfwd, jacobian, jvp, value_and_grad, vjp
 from refengine.check import GradientCheckError, check_grads
-from refengine.explainer import explain
+from refengine.explain_entry import explain  # the explainer itself is loaded on first call
 from refengine.primitive import Primitive, Tracer
 from refengine.primitives import stop_gradient
 from refengine.traces import EscapedTracerError

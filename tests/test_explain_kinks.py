@@ -14,9 +14,9 @@ import pytest
 
 import refengine.numpy as rnp
 from refengine.api import vjp
-from refengine.explainer import core, explain
-from refengine.explainer.documented import op_names, point_holds
-from refengine.explainer.kinks import DOCUMENTED, NOT_REPRODUCED, NOT_RUN, UNDOCUMENTED
+from reports.explain import assemble, explain
+from reports.explain.documented_divergences import op_names, point_holds
+from reports.explain.kink_answers import DOCUMENTED, NOT_REPRODUCED, NOT_RUN, UNDOCUMENTED
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ class FakeAdapter:
 
 
 def _with_fakes(monkeypatch, *fakes):
-    monkeypatch.setattr(core, "load_adapters", lambda names: (list(fakes), []))
+    monkeypatch.setattr(assemble, "load_adapters", lambda names: (list(fakes), []))
 
 
 def _answer(e, system_prefix):
@@ -202,7 +202,7 @@ def test_no_table_is_read_without_a_kink(monkeypatch):
     def fail(divergences):
         raise AssertionError("the table was read without a kink")
 
-    monkeypatch.setattr(core, "load_divergences", fail)
+    monkeypatch.setattr(assemble, "load_divergences", fail)
     explain(_abs, np.array([0.5, -1.0]), frameworks=())
 
 

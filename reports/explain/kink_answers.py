@@ -18,10 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from refengine.explainer.documented import applies_to_run, describe, entries_at
-from refengine.explainer.fmt import summarize
-from refengine.explainer.frameworks import FrameworkRun, run_vjp
-from refengine.explainer.recording import NodeRecord
+from refengine.tape_recording import NodeRecord
+from reports.explain.documented_divergences import applies_to_run, describe, entries_at
+from reports.explain.framework_runs import FrameworkRun, run_vjp
+from reports.explain.value_text import summarize
 
 __all__ = ["DOCUMENTED", "NOT_REPRODUCED", "NOT_RUN", "UNDOCUMENTED", "KinkAnswer",
            "KinkReport", "find_kinks", "local_op"]

@@ -1,8 +1,8 @@
 """The other AD systems, reached through ``adapters`` only when asked, and never at import.
 
-refengine depends on NumPy alone; ``adapters`` is a sibling package of the gradparity
-distribution. Everything here is imported inside functions and every failure becomes a note,
-so an explanation without frameworks is still a complete explanation of refengine.
+``adapters`` is imported inside functions, so an explanation that compares no framework loads
+none of them, and every failure becomes a note: an explanation without frameworks is still a
+complete explanation of refengine.
 """
 
 from __future__ import annotations
