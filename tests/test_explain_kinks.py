@@ -171,6 +171,24 @@ def test_a_version_range_that_covers_the_run_applies(monkeypatch):
     assert answer.flag == DOCUMENTED and "(versions >=0.4,<1)" in answer.documented[0]
 
 
+class NoVersions(FakeAdapter):
+    def versions(self) -> dict[str, str]:
+        raise RuntimeError("broken metadata")
+
+
+def test_frameworks_are_named_as_the_conformance_records_name_them(monkeypatch):
+    from cases.conformance.run import framework_version
+
+    named, broken = FakeAdapter("fakejax", 1.0), NoVersions("fakebroken", 1.0)
+    _with_fakes(monkeypatch, named, broken)
+    e = explain(lambda xp, x: xp.sum(xp.abs(x)), X_AT_0, divergences=[ABS])
+    (kink,) = e.kinks
+    assert [a.system for a in kink.answers] == ["refengine", "fakejax 0.10.2", "fakebroken"]
+    assert framework_version(named) == "fakejax 0.10.2" and framework_version(broken) == ""
+    methods = [r.method for r in e.comparison.rows]
+    assert "fakejax 0.10.2 (reverse)" in methods and "fakebroken (reverse)" in methods
+
+
 # --- without the cases package ------------------------------------------------------------
 def _block_cases(monkeypatch):
     for name in [m for m in sys.modules if m == "cases" or m.startswith("cases.")]:
