@@ -78,6 +78,13 @@ def _answer(e, system_prefix):
     return next(a for a in kink.answers if a.system.startswith(system_prefix))
 
 
+def _fakejax_at_abs_kink(monkeypatch, entry):
+    """The answer of a fake JAX (abs'(0) = 1) at abs' kink, with ``[entry]`` as the table."""
+    _with_fakes(monkeypatch, FakeAdapter("fakejax", 1.0))
+    return _answer(explain(lambda xp, x: xp.sum(xp.abs(x)), X_AT_0, divergences=[entry]),
+                   "fakejax")
+
+
 # --- the documented behaviour and its citation appear -----------------------------------
 def test_abs_at_zero_shows_the_documented_behaviour_in_text_and_markdown(tmp_path):
     e = explain(_abs, X_AT_0, frameworks=(), divergences=[ABS], renderer="text")
@@ -157,17 +164,12 @@ def test_an_entry_the_run_does_not_bear_out_is_flagged(monkeypatch):
     Entry(**{**ABS.__dict__, "adapters": ("torch",)}),
 ])
 def test_an_entry_narrowed_elsewhere_does_not_cover_the_run(monkeypatch, narrowed):
-    _with_fakes(monkeypatch, FakeAdapter("fakejax", 1.0))
-    e = explain(lambda xp, x: xp.sum(xp.abs(x)), X_AT_0, divergences=[narrowed])
-    answer = _answer(e, "fakejax")
+    answer = _fakejax_at_abs_kink(monkeypatch, narrowed)
     assert answer.documented == () and answer.flag == UNDOCUMENTED
 
 
 def test_a_version_range_that_covers_the_run_applies(monkeypatch):
-    _with_fakes(monkeypatch, FakeAdapter("fakejax", 1.0))
-    entry = Entry(**{**ABS.__dict__, "versions": ">=0.4,<1"})
-    answer = _answer(explain(lambda xp, x: xp.sum(xp.abs(x)), X_AT_0, divergences=[entry]),
-                     "fakejax")
+    answer = _fakejax_at_abs_kink(monkeypatch, Entry(**{**ABS.__dict__, "versions": ">=0.4,<1"}))
     assert answer.flag == DOCUMENTED and "(versions >=0.4,<1)" in answer.documented[0]
 
 
@@ -209,10 +211,7 @@ def test_explain_works_when_cases_cannot_be_imported(monkeypatch):
 
 def test_an_unchecked_version_range_is_said_to_be_so(monkeypatch):
     _block_cases(monkeypatch)
-    _with_fakes(monkeypatch, FakeAdapter("fakejax", 1.0))
-    entry = Entry(**{**ABS.__dict__, "versions": ">=0.4"})
-    answer = _answer(explain(lambda xp, x: xp.sum(xp.abs(x)), X_AT_0, divergences=[entry]),
-                     "fakejax")
+    answer = _fakejax_at_abs_kink(monkeypatch, Entry(**{**ABS.__dict__, "versions": ">=0.4"}))
     assert answer.flag == DOCUMENTED and "versions >=0.4, not checked" in answer.documented[0]
 
 
