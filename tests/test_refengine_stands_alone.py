@@ -61,13 +61,24 @@ def test_the_import_reader_sees_imports_inside_functions():
 
 
 def test_import_refengine_loads_no_explainer_and_no_scipy():
+    # What a user of grad and refengine.numpy never needs is loaded on first use: the
+    # explainer (above refengine), SciPy's special functions, and the checker's oracle.
     code = ("import sys, refengine, refengine.numpy; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-            "('reports', 'adapters', 'cases', 'matplotlib', 'scipy') "
-            "or m == 'refengine.tape_recording'))")
+            "('reports', 'adapters', 'cases', 'matplotlib', 'scipy') or m in "
+            "('refengine.tape_recording', 'refengine.check', 'refengine.numeric')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=ROOT)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_checker_loads_on_first_use():
+    from refengine.check import GradientCheckError, check_grads
+
+    assert rf.check_grads is check_grads and rf.GradientCheckError is GradientCheckError
+    assert {"check_grads", "GradientCheckError", "grad"} <= set(dir(rf))
+    with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
+        rf.no_such_name  # noqa: B018
 
 
 def test_special_functions_still_compute_with_scipy_loaded_on_first_call():
