@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+import refengine.numpy as rnp
 from refengine.tape_recording import ExplainError, record
 from reports.explain.derivative_methods import compare
 from reports.explain.display_graph import build_graph
@@ -76,8 +77,6 @@ def explain(
         raise ValueError(f"renderer must be one of {RENDERERS}, got {renderer!r}")
     if max_nodes < 2:
         raise ValueError(f"max_nodes must be at least 2, got {max_nodes}")
-    import refengine.numpy as rnp
-
     case_style = is_case_style(f)
     f_rnp = functools.partial(f, rnp) if case_style else f
     values = [np.asarray(a) for a in args]
