@@ -7,10 +7,10 @@ softmax, ...) are not here: ``refengine/numpy`` builds them from these primitive
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
-import scipy.special as sps
 
 from refengine.primitive import Primitive
 
@@ -54,6 +54,15 @@ def _r(name: str, impl) -> Primitive:
     return Primitive(name, impl, reduction=True)
 
 
+@functools.cache
+def _sps():
+    """``scipy.special``, imported on the first special function called: importing it takes
+    longer than all of refengine, and most programs never call one."""
+    import scipy.special
+
+    return scipy.special
+
+
 # --- elementwise unary -------------------------------------------------------------------------
 negative = _ew("negative", np.negative)
 abs = _ew("abs", np.abs)  # noqa: A001 - NumPy's name
@@ -80,13 +89,13 @@ tanh = _ew("tanh", np.tanh)
 arcsinh = _ew("arcsinh", np.arcsinh)
 arccosh = _ew("arccosh", np.arccosh)
 arctanh = _ew("arctanh", np.arctanh)
-expit = _ew("expit", sps.expit)
-logit = _ew("logit", sps.logit)
-erf = _ew("erf", sps.erf)
-erfc = _ew("erfc", sps.erfc)
-gammaln = _ew("gammaln", sps.gammaln)
+expit = _ew("expit", lambda x: _sps().expit(x))
+logit = _ew("logit", lambda x: _sps().logit(x))
+erf = _ew("erf", lambda x: _sps().erf(x))
+erfc = _ew("erfc", lambda x: _sps().erfc(x))
+gammaln = _ew("gammaln", lambda x: _sps().gammaln(x))
 # polygamma(n, x) with n a static order: digamma is order 0, and each derivative raises it.
-polygamma = _ew("polygamma", lambda x, *, n: sps.polygamma(n, x).astype(np.result_type(x)))
+polygamma = _ew("polygamma", lambda x, *, n: _sps().polygamma(n, x).astype(np.result_type(x)))
 relu = _ew("relu", lambda x: np.maximum(x, np.zeros((), np.result_type(x))))
 
 # --- elementwise binary ------------------------------------------------------------------------
@@ -100,7 +109,7 @@ minimum = _ew("minimum", np.minimum)
 arctan2 = _ew("arctan2", np.arctan2)
 hypot = _ew("hypot", np.hypot)
 logaddexp = _ew("logaddexp", np.logaddexp)
-xlogy = _ew("xlogy", sps.xlogy)
+xlogy = _ew("xlogy", lambda x, y: _sps().xlogy(x, y))
 
 # --- selection ---------------------------------------------------------------------------------
 where = _ew("where", np.where)

@@ -127,7 +127,7 @@ def resolve_target(target: str) -> tuple[str, Any]:
 
 
 def _inputs(f: Any, shapes: list[tuple[int, ...]], positive: bool, seed: int) -> list[Any]:
-    from refengine.explainer import is_case_style
+    from reports.explain import is_case_style
 
     params = list(inspect.signature(f).parameters.values())
     if is_case_style(f):
@@ -147,7 +147,7 @@ def _inputs(f: Any, shapes: list[tuple[int, ...]], positive: bool, seed: int) ->
 
 def run_explain(args: argparse.Namespace) -> int:
     """Run ``gradparity explain`` with parsed ``args``; return the exit status."""
-    from refengine.explainer import ExplainError, explain, explain_case
+    from reports.explain import ExplainError, explain, explain_case
 
     frameworks = None
     if args.frameworks is not None:

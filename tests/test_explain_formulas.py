@@ -7,11 +7,11 @@ import pytest
 import refengine
 from refengine import primitives as P
 from refengine.derivatives import TABLE
-from refengine.explainer.formulas import FORMULAS, formula_for, rule_location
+from reports.explain.formulas import FORMULAS, formula_for, rule_location
 
 
 def test_every_table_entry_has_a_formula_and_no_formula_is_stale():
-    assert set(TABLE) - set(FORMULAS) == set(), "add these to refengine/explainer/formulas.py"
+    assert set(TABLE) - set(FORMULAS) == set(), "add these to reports/explain/formulas.py"
     assert set(FORMULAS) - set(TABLE) == set(), "these are no longer in the derivative table"
 
 

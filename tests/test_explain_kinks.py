@@ -14,9 +14,9 @@ import pytest
 
 import refengine.numpy as rnp
 from refengine.api import vjp
-from refengine.explainer import core, explain
-from refengine.explainer.documented import op_names, point_holds
-from refengine.explainer.kinks import DOCUMENTED, NOT_REPRODUCED, NOT_RUN, UNDOCUMENTED
+from reports.explain import assemble, explain
+from reports.explain.documented_divergences import op_names, point_holds
+from reports.explain.kink_answers import DOCUMENTED, NOT_REPRODUCED, NOT_RUN, UNDOCUMENTED
 
 
 @dataclass(frozen=True)
@@ -70,12 +70,19 @@ class FakeAdapter:
 
 
 def _with_fakes(monkeypatch, *fakes):
-    monkeypatch.setattr(core, "load_adapters", lambda names: (list(fakes), []))
+    monkeypatch.setattr(assemble, "load_adapters", lambda names: (list(fakes), []))
 
 
 def _answer(e, system_prefix):
     (kink,) = e.kinks
     return next(a for a in kink.answers if a.system.startswith(system_prefix))
+
+
+def _fakejax_at_abs_kink(monkeypatch, entry):
+    """The answer of a fake JAX (abs'(0) = 1) at abs' kink, with ``[entry]`` as the table."""
+    _with_fakes(monkeypatch, FakeAdapter("fakejax", 1.0))
+    return _answer(explain(lambda xp, x: xp.sum(xp.abs(x)), X_AT_0, divergences=[entry]),
+                   "fakejax")
 
 
 # --- the documented behaviour and its citation appear -----------------------------------
@@ -157,18 +164,31 @@ def test_an_entry_the_run_does_not_bear_out_is_flagged(monkeypatch):
     Entry(**{**ABS.__dict__, "adapters": ("torch",)}),
 ])
 def test_an_entry_narrowed_elsewhere_does_not_cover_the_run(monkeypatch, narrowed):
-    _with_fakes(monkeypatch, FakeAdapter("fakejax", 1.0))
-    e = explain(lambda xp, x: xp.sum(xp.abs(x)), X_AT_0, divergences=[narrowed])
-    answer = _answer(e, "fakejax")
+    answer = _fakejax_at_abs_kink(monkeypatch, narrowed)
     assert answer.documented == () and answer.flag == UNDOCUMENTED
 
 
 def test_a_version_range_that_covers_the_run_applies(monkeypatch):
-    _with_fakes(monkeypatch, FakeAdapter("fakejax", 1.0))
-    entry = Entry(**{**ABS.__dict__, "versions": ">=0.4,<1"})
-    answer = _answer(explain(lambda xp, x: xp.sum(xp.abs(x)), X_AT_0, divergences=[entry]),
-                     "fakejax")
+    answer = _fakejax_at_abs_kink(monkeypatch, Entry(**{**ABS.__dict__, "versions": ">=0.4,<1"}))
     assert answer.flag == DOCUMENTED and "(versions >=0.4,<1)" in answer.documented[0]
+
+
+class NoVersions(FakeAdapter):
+    def versions(self) -> dict[str, str]:
+        raise RuntimeError("broken metadata")
+
+
+def test_frameworks_are_named_as_the_conformance_records_name_them(monkeypatch):
+    from cases.conformance.run import framework_version
+
+    named, broken = FakeAdapter("fakejax", 1.0), NoVersions("fakebroken", 1.0)
+    _with_fakes(monkeypatch, named, broken)
+    e = explain(lambda xp, x: xp.sum(xp.abs(x)), X_AT_0, divergences=[ABS])
+    (kink,) = e.kinks
+    assert [a.system for a in kink.answers] == ["refengine", "fakejax 0.10.2", "fakebroken"]
+    assert framework_version(named) == "fakejax 0.10.2" and framework_version(broken) == ""
+    methods = [r.method for r in e.comparison.rows]
+    assert "fakejax 0.10.2 (reverse)" in methods and "fakebroken (reverse)" in methods
 
 
 # --- without the cases package ------------------------------------------------------------
@@ -191,10 +211,7 @@ def test_explain_works_when_cases_cannot_be_imported(monkeypatch):
 
 def test_an_unchecked_version_range_is_said_to_be_so(monkeypatch):
     _block_cases(monkeypatch)
-    _with_fakes(monkeypatch, FakeAdapter("fakejax", 1.0))
-    entry = Entry(**{**ABS.__dict__, "versions": ">=0.4"})
-    answer = _answer(explain(lambda xp, x: xp.sum(xp.abs(x)), X_AT_0, divergences=[entry]),
-                     "fakejax")
+    answer = _fakejax_at_abs_kink(monkeypatch, Entry(**{**ABS.__dict__, "versions": ">=0.4"}))
     assert answer.flag == DOCUMENTED and "versions >=0.4, not checked" in answer.documented[0]
 
 
@@ -202,7 +219,7 @@ def test_no_table_is_read_without_a_kink(monkeypatch):
     def fail(divergences):
         raise AssertionError("the table was read without a kink")
 
-    monkeypatch.setattr(core, "load_divergences", fail)
+    monkeypatch.setattr(assemble, "load_divergences", fail)
     explain(_abs, np.array([0.5, -1.0]), frameworks=())
 
 

@@ -1,5 +1,6 @@
-"""The explained passes are the engine's passes: the backward walk in refengine.explainer must
-reproduce rf.grad / rf.vjp bit for bit, and the recorded tangents rf.jvp."""
+"""The explained passes are the engine's passes: the backward walk that
+refengine.tape_recording keeps must reproduce rf.grad / rf.vjp bit for bit, and the recorded
+tangents rf.jvp."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import pytest
 
 import refengine as rf
 import refengine.numpy as rnp
-from refengine.explainer import ExplainError, explain, record
+from refengine.tape_recording import ExplainError, record
+from reports.explain import explain
 
 RNG = np.random.default_rng(7)
 _A = RNG.standard_normal((3, 3))

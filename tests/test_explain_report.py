@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import refengine.numpy as rnp
-from refengine.explainer import explain
-from refengine.explainer import render as render_module
+from reports.explain import explain
+from reports.explain import pictures as render_module
 
 RNG = np.random.default_rng(3)
 
@@ -181,7 +181,7 @@ def test_unavailable_frameworks_become_notes():
 
 
 def test_importing_explain_imports_no_framework_and_no_matplotlib():
-    code = ("import sys, refengine, refengine.explainer; "
+    code = ("import sys, refengine, reports.explain; "
             "bad = [m for m in ('torch', 'jax', 'tensorflow', 'autograd', 'matplotlib', "
             "'adapters', 'cases') if m in sys.modules]; print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 import adapters
+from adapters.version_label import framework_version
 from cases.case import Case, Size
 from cases.conformance.check_record import Record
 from cases.conformance.checks import CHECKS, planned, run_check
@@ -60,15 +61,6 @@ def resolve_adapter(adapter: Any) -> Any:
 
 
 _imported: dict[str, Any] = {}
-
-
-def framework_version(adapter: Any) -> str:
-    """``"jax 0.10.2"``: the adapter's first distribution and its version (no import)."""
-    try:
-        versions = adapter.versions()
-    except Exception:  # a broken plug-in: the record still needs a row
-        return ""
-    return ", ".join(f"{k} {v}" for k, v in list(versions.items())[:1])
 
 
 def skip_reason(case: Case, adapter: Any, mode: str, dtype: str) -> str:

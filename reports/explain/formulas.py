@@ -223,7 +223,7 @@ def formula_for(name: str) -> Formula:
         return FORMULAS[name]
     except KeyError:
         raise KeyError(
-            f"no formula for primitive {name!r} in refengine/explainer/formulas.py; add one "
+            f"no formula for primitive {name!r} in reports/explain/formulas.py; add one "
             "next to its neighbours (tests/test_explain_formulas.py checks the map)"
         ) from None
 

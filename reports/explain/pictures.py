@@ -1,7 +1,7 @@
 """Pictures: the graph (Graphviz's ``dot`` when installed, else matplotlib) and the
 finite-difference error against the step size (matplotlib).
 
-Both renderers are optional: refengine depends on NumPy alone. Each function returns a
+Both renderers are optional: an explanation needs neither. Each function returns a
 ``Picture`` with the file it wrote, or none and a note saying what is missing, so a report
 without pictures still says why. Graphviz is driven through its ``dot`` program (the DOT text is
 written here), so no Python binding is needed; matplotlib is imported on use, through its
@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from refengine.explainer.compare import StepSweep
-from refengine.explainer.graph import DisplayGraph
+from reports.explain.derivative_methods import StepSweep
+from reports.explain.display_graph import DisplayGraph
 
 __all__ = ["LEGEND", "RENDERERS", "Picture", "graph_to_dot", "plot_steps", "render_graph"]
 

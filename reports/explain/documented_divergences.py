@@ -2,10 +2,11 @@
 
 The divergence table (gradparity's ``cases.conventions.TABLE``) lists where frameworks
 knowingly differ from refengine: an operation at a point, the adapters concerned, the observed
-behaviour and a citation. refengine does not depend on ``cases``: the table is passed in
-(``rf.explain(..., divergences=TABLE)``, as ``gradparity explain`` does) or, when it is not,
-read from ``cases.conventions`` on first need if that package can be imported; without it the
-report says so and shows what each framework does by running it only.
+behaviour and a citation. The table is passed in (``rf.explain(..., divergences=TABLE)``, as
+``gradparity explain`` does) or, when it is not, read from ``cases.conventions`` on first need
+if that package can be imported; without it the report says so and shows what each framework
+does by running it only. refengine never needs ``cases``: only this package, above both, reads
+it.
 
 An entry is any object with ``op``, ``point``, ``adapters``, ``behaviour`` and ``citation``
 attributes; the optional ``cases``, ``dtypes``, ``modes`` and ``versions`` narrow it as in the
@@ -30,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from refengine.explainer.formulas import FORMULAS
+from reports.explain.formulas import FORMULAS
 
 __all__ = ["applies_to_run", "describe", "entries_at", "entries_for_case", "load_divergences",
            "op_names", "point_holds"]

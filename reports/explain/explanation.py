@@ -10,12 +10,12 @@ import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from refengine.explainer.compare import Comparison
-from refengine.explainer.graph import DisplayGraph
-from refengine.explainer.kinks import KinkReport
-from refengine.explainer.recording import Recording
-from refengine.explainer.render import Picture, graph_to_dot, plot_steps, render_graph
-from refengine.explainer.text import INTRO, Section, sections
+from refengine.tape_recording import Recording
+from reports.explain.derivative_methods import Comparison
+from reports.explain.display_graph import DisplayGraph
+from reports.explain.kink_answers import KinkReport
+from reports.explain.pictures import Picture, graph_to_dot, plot_steps, render_graph
+from reports.explain.report_sections import INTRO, Section, sections
 
 __all__ = ["FORMATS", "Explanation"]
 

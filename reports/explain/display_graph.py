@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from refengine.explainer.fmt import compact, shape_of
-from refengine.explainer.recording import Recording
+from refengine.tape_recording import Recording
+from reports.explain.value_text import compact, shape_of
 
 __all__ = ["DisplayGraph", "GraphEdge", "GraphNode", "build_graph"]
 

@@ -13,14 +13,15 @@ from typing import Any
 
 import numpy as np
 
-from refengine.explainer.compare import compare
-from refengine.explainer.documented import describe, entries_for_case, load_divergences
-from refengine.explainer.frameworks import load_adapters
-from refengine.explainer.graph import build_graph
-from refengine.explainer.kinks import find_kinks
-from refengine.explainer.recording import ExplainError, record
-from refengine.explainer.render import RENDERERS
-from refengine.explainer.report import Explanation
+import refengine.numpy as rnp
+from refengine.tape_recording import ExplainError, record
+from reports.explain.derivative_methods import compare
+from reports.explain.display_graph import build_graph
+from reports.explain.documented_divergences import describe, entries_for_case, load_divergences
+from reports.explain.explanation import Explanation
+from reports.explain.framework_runs import load_adapters
+from reports.explain.kink_answers import find_kinks
+from reports.explain.pictures import RENDERERS
 
 __all__ = ["explain", "explain_case", "is_case_style"]
 
@@ -76,8 +77,6 @@ def explain(
         raise ValueError(f"renderer must be one of {RENDERERS}, got {renderer!r}")
     if max_nodes < 2:
         raise ValueError(f"max_nodes must be at least 2, got {max_nodes}")
-    import refengine.numpy as rnp
-
     case_style = is_case_style(f)
     f_rnp = functools.partial(f, rnp) if case_style else f
     values = [np.asarray(a) for a in args]

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from refengine.explainer.compare import Comparison
-from refengine.explainer.fmt import describe_params, shape_of, summarize
-from refengine.explainer.formulas import formula_for, rule_location
-from refengine.explainer.kinks import KinkReport
-from refengine.explainer.recording import NodeRecord, Recording
+from refengine.tape_recording import NodeRecord, Recording
+from reports.explain.derivative_methods import Comparison
+from reports.explain.formulas import formula_for, rule_location
+from reports.explain.kink_answers import KinkReport
+from reports.explain.value_text import describe_params, shape_of, summarize
 
 __all__ = ["INTRO", "Section", "sections"]
 

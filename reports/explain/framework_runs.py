@@ -1,8 +1,8 @@
 """The other AD systems, reached through ``adapters`` only when asked, and never at import.
 
-refengine depends on NumPy alone; ``adapters`` is a sibling package of the gradparity
-distribution. Everything here is imported inside functions and every failure becomes a note,
-so an explanation without frameworks is still a complete explanation of refengine.
+``adapters`` is imported inside functions, so an explanation that compares no framework loads
+none of them, and every failure becomes a note: an explanation without frameworks is still a
+complete explanation of refengine.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["FrameworkRun", "framework_label", "load_adapters", "run_vjp"]
+__all__ = ["FrameworkRun", "load_adapters", "run_vjp"]
 
 # Adapters that are not independent AD systems: numpy computes values only, refengine is
 # what is being explained (its reverse and forward mode have their own rows).
@@ -61,18 +61,6 @@ def load_adapters(names: Sequence[str] | None) -> tuple[list[Any], list[str]]:
     return found, notes
 
 
-def framework_label(adapter: Any) -> str:
-    """``torch 2.13.0``: the name and the framework's version, when known."""
-    try:
-        versions = adapter.versions()
-        version = versions.get(getattr(adapter, "framework", adapter.name)) or next(
-            iter(versions.values()), ""
-        )
-    except Exception:
-        version = ""
-    return f"{adapter.name} {version}".strip()
-
-
 def run_vjp(
     adapter: Any,
     fn: Callable[..., Any],
@@ -81,7 +69,9 @@ def run_vjp(
     argnums: Sequence[int],
 ) -> FrameworkRun:
     """``adapter.vjp`` of case-style ``fn(xp, *inputs)``, as a FrameworkRun (never raises)."""
-    label = framework_label(adapter)
+    from adapters.version_label import framework_version
+
+    label = framework_version(adapter) or adapter.name  # as the records name it: "torch 2.13.0"
     try:
         _, grads = adapter.vjp(fn, tuple(inputs), cotangent, argnums=tuple(argnums))
     except Exception as exc:

@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from refengine.explainer.frameworks import FrameworkRun, run_vjp
-from refengine.explainer.recording import Recording
+from refengine.tape_recording import Recording
+from reports.explain.framework_runs import FrameworkRun, run_vjp
 
 __all__ = ["STEPS", "Comparison", "MethodRow", "StepSweep", "compare"]
 

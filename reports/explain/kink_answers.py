@@ -18,10 +18,12 @@ from typing import Any
 
 import numpy as np
 
-from refengine.explainer.documented import applies_to_run, describe, entries_at
-from refengine.explainer.fmt import summarize
-from refengine.explainer.frameworks import FrameworkRun, run_vjp
-from refengine.explainer.recording import NodeRecord
+import refengine.numpy as rnp
+from refengine.api import vjp
+from refengine.tape_recording import NodeRecord
+from reports.explain.documented_divergences import applies_to_run, describe, entries_at
+from reports.explain.framework_runs import FrameworkRun, run_vjp
+from reports.explain.value_text import summarize
 
 __all__ = ["DOCUMENTED", "NOT_REPRODUCED", "NOT_RUN", "UNDOCUMENTED", "KinkAnswer",
            "KinkReport", "find_kinks", "local_op"]
@@ -247,9 +249,6 @@ def _same(a: list[np.ndarray], b: list[np.ndarray]) -> bool:
 def _refengine_run(
     fn: Callable[..., Any], operands: tuple[np.ndarray, ...], u: np.ndarray, traced: tuple[int, ...]
 ) -> FrameworkRun:
-    import refengine.numpy as rnp
-    from refengine.api import vjp
-
     def g(*diff: Any) -> Any:
         full = list(operands)
         for i, d in zip(traced, diff):

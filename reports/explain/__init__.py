@@ -13,12 +13,18 @@ operation as a formula, the backward pass node by node (the chain rule), the for
 dual numbers, finite differences over step sizes, the complex step and every available
 framework side by side, and what each system does at a non-differentiable point (by running
 it, and from the divergence table, with its citation).
+
+It sits above everything it shows: refengine records its own passes
+(``refengine.tape_recording``) and knows nothing of this package, which reaches the frameworks
+through ``adapters`` and the divergence table through ``cases``, both on first need.
+``rf.explain`` finds ``explain`` here through the ``refengine.explain`` entry point that
+gradparity declares (``refengine.explain_entry``).
 """
 
-from refengine.explainer.core import explain, explain_case, is_case_style
-from refengine.explainer.formulas import FORMULAS, Formula, formula_for
-from refengine.explainer.recording import ExplainError, Recording, record
-from refengine.explainer.report import FORMATS, Explanation
+from refengine.tape_recording import ExplainError, Recording, record
+from reports.explain.assemble import explain, explain_case, is_case_style
+from reports.explain.explanation import FORMATS, Explanation
+from reports.explain.formulas import FORMULAS, Formula, formula_for
 
 __all__ = [
     "FORMATS",
