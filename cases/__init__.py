@@ -17,7 +17,8 @@ library and the plugins load on first lookup.
 Layout, lower layers first; each part imports only those before it (and refengine, adapters):
 
 - the case model, this package's own modules: ``case`` (``Case``, ``Arg``, ``Sizes``,
-  ``Kink``), ``domains`` (input domains), ``vocabulary`` (the names a case may use) and
+  ``Kink``), ``domains`` (input domains), ``vocabulary`` (the names a case may use: the
+  contract that ``adapters.vocabulary`` holds, the one thing of ``adapters`` read here) and
   ``vocabulary_trace`` (the check that it used only those), ``registry`` (registration and
   lookup), ``statuses`` (a check's statuses, read by the reports too). No framework here.
 - ``library``: the built-in cases, one module per theme; the case model only.
