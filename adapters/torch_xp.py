@@ -24,7 +24,7 @@ __all__ = ["table"]
 
 
 # --- argument translation --------------------------------------------------------------------
-def _dtype(dtype: Any) -> torch.dtype | None:
+def _torch_dtype(dtype: Any) -> torch.dtype | None:
     """A torch dtype from a torch dtype, a NumPy dtype or a name."""
     if dtype is None or isinstance(dtype, torch.dtype):
         return dtype
@@ -289,11 +289,11 @@ def constructors(device: torch.device) -> dict[str, Any]:
 
     def asarray(a: Any, dtype: Any = None) -> torch.Tensor:
         if isinstance(a, torch.Tensor):
-            return a if dtype is None else a.to(_dtype(dtype))
-        return torch.as_tensor(np.asarray(a), dtype=_dtype(dtype), device=device)
+            return a if dtype is None else a.to(_torch_dtype(dtype))
+        return torch.as_tensor(np.asarray(a), dtype=_torch_dtype(dtype), device=device)
 
     def eye(n: int, dtype: Any = None) -> torch.Tensor:
-        return torch.eye(n, dtype=_dtype(dtype) or torch.float64, device=device)  # NumPy: f64
+        return torch.eye(n, dtype=_torch_dtype(dtype) or torch.float64, device=device)  # NumPy: f64
 
     def arange(n: int) -> torch.Tensor:
         return torch.arange(n, device=device)
