@@ -191,8 +191,14 @@ def asarray(obj: Any, dtype: Any = None) -> Any:
 
 
 def astype(x: Any, dtype: Any) -> Any:
+    """``x`` cast to ``dtype``: linear between floating dtypes; to an integer or boolean dtype,
+    piecewise constant (truncation, a test for non-zero), so its derivative is zero."""
     dtype = np.dtype(dtype)
-    return x if dtype_of(x) == dtype else P.astype(x, dtype=dtype)
+    if dtype_of(x) == dtype:
+        return x
+    if dtype.kind in "fc":
+        return P.astype(x, dtype=dtype)
+    return P.astype_discrete(x, dtype=dtype)
 
 
 def round(a: Any, decimals: int = 0) -> Any:  # noqa: A001
