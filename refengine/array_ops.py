@@ -81,12 +81,12 @@ def _new_axes_shape(shape: tuple[int, ...], index: Any) -> tuple[int, ...] | Non
     return tuple(out)
 
 
-def _no_conversion(what: str):
+def _no_conversion(what: str, instead: str = "Keep computing with refengine.numpy functions"):
     def refuse(self, *args, **kwargs):
         raise TypeError(
-            f"{what} of a traced value would drop its derivative. Keep computing with "
-            "refengine.numpy functions; if you really want the number without its derivative, "
-            "take rf.stop_gradient(x) first and convert that."
+            f"{what} would drop its derivative (it gives a plain number or array). {instead}; "
+            "if you really want the value without its derivative, take rf.stop_gradient(x) "
+            "first and convert that."
         )
 
     return refuse
@@ -164,19 +164,32 @@ class ArrayOps:
         return self
 
     def __reduce_ex__(self, protocol):
+        return self.__reduce__()
+
+    def __reduce__(self):
         raise TypeError(
             "pickling a traced value would drop its derivative: a pickled value cannot carry "
             "the transformation that traces it. Pickle the result of rf.grad/rf.vjp, or "
             "rf.stop_gradient(x) if you want the value without its derivative."
         )
 
-    __array__ = _no_conversion("np.asarray()")
-    __float__ = _no_conversion("float()")
-    __int__ = _no_conversion("int()")
-    __complex__ = _no_conversion("complex()")
-    __index__ = _no_conversion("Using as an index")
-    tolist = _no_conversion(".tolist()")
-    item = _no_conversion(".item()")
+    __array__ = _no_conversion(
+        "np.asarray()/np.array() of a traced value (or of a list holding one)",
+        "Build arrays of traced values with rnp.asarray, rnp.array or rnp.stack",
+    )
+    __float__ = _no_conversion("float() of a traced value (also math functions, '%f' % x)")
+    __int__ = _no_conversion("int() of a traced value")
+    __complex__ = _no_conversion("complex() of a traced value")
+    __index__ = _no_conversion(
+        "using a traced value as an index, a count or a size",
+        "Index with untraced integers; for a differentiable selection use rnp.where",
+    )
+    tolist = _no_conversion("x.tolist() of a traced value")
+    item = _no_conversion("x.item() of a traced value")
+
+    def __round__(self, ndigits=None):
+        # round(x) as NumPy arrays do: rnp.round, piecewise constant (a zero derivative).
+        return _rnp().round(self, 0 if ndigits is None else ndigits)
 
     def __setitem__(self, index, value):
         raise TypeError(

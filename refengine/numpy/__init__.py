@@ -68,7 +68,7 @@ __all__ = [
     "flip", "roll", "tril", "triu", "diagonal", "diag", "pad", "take", "take_along_axis",
     "sort", "argsort", "outer", "einsum", "matmul", "dot", "tensordot", "astype", "grad",
     # construction and constants
-    "array", "asarray", "zeros", "ones", "zeros_like", "ones_like", "full", "eye", "arange",
+    "array", "asarray", "copy", "zeros", "ones", "zeros_like", "ones_like", "full", "eye", "arange",
     "linspace", "shape", "ndim", "size", "stop_gradient", "float32", "float64", "int32",
     "int64", "bool_", "pi", "e", "inf", "nan", "newaxis", "parse_einsum",
 ]
@@ -188,6 +188,11 @@ def asarray(obj: Any, dtype: Any = None) -> Any:
     if isinstance(obj, Tracer) and (dtype is None or np.dtype(dtype) == obj.dtype):
         return obj
     return array(obj, dtype)
+
+
+def copy(a: Any) -> Any:
+    """``np.copy``: a traced value is immutable, so its copy is itself, still traced."""
+    return a if isinstance(a, Tracer) else np.array(a, copy=True)
 
 
 def astype(x: Any, dtype: Any) -> Any:
