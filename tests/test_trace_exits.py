@@ -329,3 +329,9 @@ def test_a_non_int_argnums_says_what_argnums_is(argnums, message) -> None:
 def test_hessian_takes_one_argnum() -> None:
     with pytest.raises(TypeError, match=r"rf\.hessian differentiates one argument"):
         rf.hessian(_f, (0, 1))(A, B)
+
+
+def test_the_float_cast_primitive_refuses_an_integer_cast() -> None:
+    # Called directly it would differentiate a truncation as the identity: it raises instead.
+    with pytest.raises(TypeError, match="casts between floating dtypes only, not to int64"):
+        rf.grad(lambda x: rnp.sum(P.astype(x, dtype=np.dtype(np.int64)) * 1.0))(X)
