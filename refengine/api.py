@@ -15,7 +15,7 @@ import numpy as np
 import refengine.numpy as rnp
 from refengine.primitive import Tracer, dtype_of
 from refengine.traces import ForwardTrace, ReverseTrace, expand
-from refengine.tree import partial_in, tree_flatten, tree_unflatten
+from refengine.tree import partial_in, tree_flatten, tree_map, tree_unflatten
 
 __all__ = ["grad", "hessian", "hvp", "jacfwd", "jacobian", "jvp", "value_and_grad", "vjp"]
 
@@ -218,11 +218,27 @@ def _check_tangent(t: Any, x: Any, i: int) -> Any:
 
 
 def _normalize_argnums(argnums: Argnums, n_args: int, fname: str) -> tuple[int, ...]:
-    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    """``argnums`` as non-negative positions, in the order given (a position may repeat: as in
+    JAX, each repeat gets the same derivative)."""
+    if isinstance(argnums, int) and not isinstance(argnums, bool):
+        nums: tuple[Any, ...] = (argnums,)
+    elif isinstance(argnums, (tuple, list)):
+        nums = tuple(argnums)
+    else:
+        raise TypeError(
+            f"{fname}: argnums={argnums!r} is a {type(argnums).__name__}; give the position of "
+            "the argument to differentiate as an int (argnums=0) or several as a tuple of ints "
+            "(argnums=(0, 2))"
+        )
     if not nums:
         raise ValueError(f"{fname}: argnums is empty; name at least one argument")
     for a in nums:
-        if not isinstance(a, int) or not -n_args <= a < n_args:
+        if not isinstance(a, int) or isinstance(a, bool):
+            raise TypeError(
+                f"{fname}: argnums={argnums!r} holds the {type(a).__name__} {a!r}; argument "
+                "positions are ints"
+            )
+        if not -n_args <= a < n_args:
             raise ValueError(
                 f"{fname}: argnums={argnums!r} is out of range: the function was called with "
                 f"{n_args} positional argument(s)"
@@ -230,18 +246,44 @@ def _normalize_argnums(argnums: Argnums, n_args: int, fname: str) -> tuple[int, 
     return tuple(a % n_args for a in nums)
 
 
+def _distinct(nums: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...] | None]:
+    """The distinct positions in ``nums`` (each differentiated once: an argument given twice to
+    the function would be two inputs, and each would get only part of the derivative), and,
+    where some repeat, where each of ``nums`` is among them."""
+    distinct = tuple(dict.fromkeys(nums))
+    return distinct, None if distinct == nums else tuple(distinct.index(a) for a in nums)
+
+
+def _repeated(results: tuple[Any, ...], where: tuple[int, ...] | None) -> tuple[Any, ...]:
+    """One derivative per requested position, from those of the distinct positions; a repeat
+    gets its own copy (so that changing one in place leaves the other as it is)."""
+    if where is None:
+        return results
+    seen: set[int] = set()
+    out = []
+    for k in where:
+        out.append(tree_map(_copied, results[k]) if k in seen else results[k])
+        seen.add(k)
+    return tuple(out)
+
+
+def _copied(x: Any) -> Any:
+    return x.copy() if isinstance(x, np.ndarray) else x
+
+
 def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
     """``f``'s value and its gradient with respect to the arguments at ``argnums``."""
 
-    normalized: dict[int, tuple[tuple[int, ...], bool]] = {}  # per number of arguments
+    # per number of arguments: the distinct positions, where each requested one is among them
+    normalized: dict[int, tuple[tuple[int, ...], Any, bool]] = {}
 
     @functools.wraps(f)
     def wrapped(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
         known = normalized.get(len(args))
         if known is None:
-            nums = _normalize_argnums(argnums, len(args), "rf.grad")
-            known = normalized[len(args)] = (nums, nums == tuple(range(len(args))))
-        nums, every_argument = known
+            nums, where = _distinct(_normalize_argnums(argnums, len(args), "rf.grad"))
+            known = normalized[len(args)] = (nums, where, nums == tuple(range(len(args))))
+        nums, where, every_argument = known
         everything = every_argument and not kwargs
         g, diff = (f, args) if everything else partial_in(f, args, nums, kwargs)
         out, vjp_fn = _vjp(g, diff, once=True)
@@ -256,7 +298,7 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[...,
                 f"rf.grad needs f to return a float, but it returned dtype {dtype_of(out)}"
             )
         grads = vjp_fn(np.ones((), dtype_of(out)))
-        return out, grads[0] if isinstance(argnums, int) else grads
+        return out, grads[0] if isinstance(argnums, int) else _repeated(grads, where)
 
     return wrapped
 
@@ -275,10 +317,15 @@ def grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
 def _differentiated(
     f: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], argnums: Argnums,
     fname: str,
-) -> tuple[Callable[..., Any], list[Any]]:
-    """``f`` as a function of the arguments at ``argnums`` only, and their values."""
-    nums = _normalize_argnums(argnums, len(args), fname)
-    return partial_in(f, args, nums, kwargs)
+) -> tuple[Callable[..., Any], list[Any], Callable[[Any], Any]]:
+    """``f`` as a function of the distinct arguments at ``argnums`` only, their values, and
+    what makes the result of the derivatives of those: one per requested position."""
+    nums, where = _distinct(_normalize_argnums(argnums, len(args), fname))
+
+    def result(derivatives: Any) -> Any:
+        return derivatives[0] if isinstance(argnums, int) else _repeated(tuple(derivatives), where)
+
+    return *partial_in(f, args, nums, kwargs), result
 
 
 def _single_array(out: Any, fname: str) -> Any:
@@ -292,7 +339,7 @@ def jacobian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
 
     @functools.wraps(f)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        g, diff = _differentiated(f, args, kwargs, argnums, "rf.jacobian")
+        g, diff, result = _differentiated(f, args, kwargs, argnums, "rf.jacobian")
         out, vjp_fn = vjp(g, *diff)
         out = _single_array(out, "rf.jacobian")
         out_shape, dtype = rnp.shape(out), dtype_of(out)
@@ -302,7 +349,7 @@ def jacobian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
             _assembled([r[j] for r in rows], 0, out_shape, rnp.shape(x), dtype_of(x))
             for j, x in enumerate(diff)
         )
-        return jacs[0] if isinstance(argnums, int) else jacs
+        return result(jacs)
 
     return wrapped
 
@@ -312,7 +359,7 @@ def jacfwd(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
 
     @functools.wraps(f)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        g, diff = _differentiated(f, args, kwargs, argnums, "rf.jacfwd")
+        g, diff, result = _differentiated(f, args, kwargs, argnums, "rf.jacfwd")
         zeros = [np.zeros(rnp.shape(x), dtype_of(_as_input(x, "rf.jacfwd"))) for x in diff]
         jacs = []
         for j, x in enumerate(diff):
@@ -328,7 +375,7 @@ def jacfwd(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
             if out is None:
                 out = _single_array(g(*diff), "rf.jacfwd")
             jacs.append(_assembled(columns, -1, rnp.shape(out), in_shape, dtype_of(out)))
-        return jacs[0] if isinstance(argnums, int) else tuple(jacs)
+        return result(jacs)
 
     return wrapped
 
@@ -347,6 +394,11 @@ def _assembled(
 
 def hessian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
     """Forward-over-reverse Hessian of scalar ``f``; shape ``in.shape + in.shape``."""
+    if not isinstance(argnums, int) or isinstance(argnums, bool):
+        raise TypeError(
+            f"rf.hessian: argnums={argnums!r}; rf.hessian differentiates one argument, so "
+            "argnums is an int. For several, concatenate them into one array argument first."
+        )
     return jacfwd(jacobian(f, argnums), argnums)
 
 

@@ -1,12 +1,16 @@
 """The array interface of traced values: operators, indexing, attributes, common methods.
 
 Operators call primitives directly (they are the hot path); methods with NumPy's argument
-conventions go through ``refengine.numpy``. Anything that would turn a traced value into an
-untraced one (``np.asarray``, ``float()``) raises instead of silently dropping its derivative.
+conventions go through ``refengine.numpy``. Every way out of the trace keeps the derivative or
+raises: copies are the value itself (traced values are immutable), casts to integer or boolean
+dtypes have a zero derivative (as ``floor``), and what would turn a traced value into a plain
+number (``np.asarray``, ``float()``, ``.item()``, ``.tolist()``, pickling) raises instead of
+silently dropping its derivative (``tests/test_trace_exits.py`` walks them all).
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
@@ -77,15 +81,27 @@ def _new_axes_shape(shape: tuple[int, ...], index: Any) -> tuple[int, ...] | Non
     return tuple(out)
 
 
-def _no_conversion(what: str):
+def _no_conversion(what: str, instead: str = "Keep computing with refengine.numpy functions"):
     def refuse(self, *args, **kwargs):
         raise TypeError(
-            f"{what} of a traced value would drop its derivative. Keep computing with "
-            "refengine.numpy functions; if you really want the number without its derivative, "
-            "take rf.stop_gradient(x) first and convert that."
+            f"{what} would drop its derivative (it gives a plain number or array). {instead}; "
+            "if you really want the value without its derivative, take rf.stop_gradient(x) "
+            "first and convert that."
         )
 
     return refuse
+
+
+def _ufunc_home(ufunc: Any) -> tuple[str, Any]:
+    """Where a ufunc comes from (NumPy or scipy.special; ufuncs do not say) and refengine's
+    namespace of the same name (``refengine.numpy`` or ``refengine.numpy.special``)."""
+    name = ufunc.__name__
+    if getattr(np, name, None) is ufunc:
+        return "numpy", _rnp()
+    special = sys.modules.get("scipy.special")
+    if special is not None and getattr(special, name, None) is ufunc:
+        return "scipy.special", _rnp().special
+    return getattr(ufunc, "__module__", None) or "ufunc", None
 
 
 class ArrayOps:
@@ -131,17 +147,49 @@ class ArrayOps:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._value!r})"
 
+    def __format__(self, spec: str) -> str:
+        # Text for reading (print(f"{loss:.4f}") while debugging): no number leaves the trace.
+        return format(self._value, spec) if spec else str(self)
+
     def __bool__(self) -> bool:
         # Truth is piecewise constant: branching on it loses no derivative.
         return bool(self._value)
 
-    __array__ = _no_conversion("np.asarray()")
-    __float__ = _no_conversion("float()")
-    __int__ = _no_conversion("int()")
-    __complex__ = _no_conversion("complex()")
-    __index__ = _no_conversion("Using as an index")
-    tolist = _no_conversion(".tolist()")
-    item = _no_conversion(".item()")
+    # Traced values are immutable, so a copy is the value itself, still traced: copying a dict
+    # of parameters (copy.deepcopy) keeps their derivatives.
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __reduce_ex__(self, protocol):
+        return self.__reduce__()
+
+    def __reduce__(self):
+        raise TypeError(
+            "pickling a traced value would drop its derivative: a pickled value cannot carry "
+            "the transformation that traces it. Pickle the result of rf.grad/rf.vjp, or "
+            "rf.stop_gradient(x) if you want the value without its derivative."
+        )
+
+    __array__ = _no_conversion(
+        "np.asarray()/np.array() of a traced value (or of a list holding one)",
+        "Build arrays of traced values with rnp.asarray, rnp.array or rnp.stack",
+    )
+    __float__ = _no_conversion("float() of a traced value (also math functions, '%f' % x)")
+    __int__ = _no_conversion("int() of a traced value")
+    __complex__ = _no_conversion("complex() of a traced value")
+    __index__ = _no_conversion(
+        "using a traced value as an index, a count or a size",
+        "Index with untraced integers; for a differentiable selection use rnp.where",
+    )
+    tolist = _no_conversion("x.tolist() of a traced value")
+    item = _no_conversion("x.item() of a traced value")
+
+    def __round__(self, ndigits=None):
+        # round(x) as NumPy arrays do: rnp.round, piecewise constant (a zero derivative).
+        return _rnp().round(self, 0 if ndigits is None else ndigits)
 
     def __setitem__(self, index, value):
         raise TypeError(
@@ -227,14 +275,19 @@ class ArrayOps:
     # --- NumPy protocols: np.sin(tracer), np.sum(tracer) route to refengine.numpy ---
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         name = ufunc.__name__
-        if method == "__call__" and not kwargs:
-            fn = getattr(_rnp(), name, None)
-            if fn is not None:
-                return fn(*inputs)
+        home, namespace = _ufunc_home(ufunc)
+        fn = getattr(namespace, name, None) if namespace is not None else None
+        if method == "__call__" and not kwargs and fn is not None:
+            return fn(*inputs)
+        ours = "refengine.numpy.special" if home == "scipy.special" else "refengine.numpy"
+        instead = (
+            f"use {ours}.{name} without out=/where= arguments" if fn is not None
+            else f"refengine has no {name}: see {ours} for the functions it differentiates"
+        )
         raise TypeError(
-            f"numpy.{name} (method {method!r}{', with ' + str(sorted(kwargs)) if kwargs else ''})"
-            f" is not supported on traced values; use refengine.numpy.{name} without out=/"
-            "where= arguments, or an equivalent refengine.numpy function."
+            f"{home}.{name} (method {method!r}"
+            f"{', with ' + str(sorted(kwargs)) if kwargs else ''}) is not supported on traced "
+            f"values; {instead}."
         )
 
     def __array_function__(self, func, types, args, kwargs):

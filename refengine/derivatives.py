@@ -499,3 +499,5 @@ defrule(P.argsort, zero=True, note="integer indices (sort is differentiable: it 
 defrule(P.zeros_like, zero=True, note="a constant")
 defrule(P.ones_like, zero=True, note="a constant")
 defrule(P.stop_gradient, zero=True, note="the identity with a zero derivative, by definition")
+defrule(P.astype_discrete, zero=True,
+        note="a cast to an integer or boolean dtype: piecewise constant, as floor")

@@ -83,12 +83,19 @@ class Primitive:
         compute it (the hot path of the engine, hence written out here)."""
         top = None
         level = 0
+        listed = False
         for a in args:
             if isinstance(a, Tracer):
                 trace = a._trace
                 if trace.level > level:
                     top = trace
                     level = trace.level
+            elif type(a) is list or type(a) is tuple:
+                listed = True
+        if listed and _holds_tracer(args):
+            # rnp.sin([x, y]): a list of traced values is an array-like, as NumPy's lists of
+            # numbers are; stacked, it stays traced (NumPy would call np.asarray on it).
+            return self(*_stacked(args), **params)
         if top is None:
             try:
                 return self.impl(*args, **params)
@@ -99,6 +106,20 @@ class Primitive:
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
+
+
+def _holds_tracer(obj: Any) -> bool:
+    if isinstance(obj, Tracer):
+        return True
+    return type(obj) in (list, tuple) and any(_holds_tracer(o) for o in obj)
+
+
+def _stacked(args: tuple[Any, ...]) -> list[Any]:
+    """The operands, with each (nested) list or tuple that holds a traced value stacked into
+    one traced array."""
+    from refengine.numpy import array  # refengine.numpy is built on this module
+
+    return [array(a) if type(a) in (list, tuple) and _holds_tracer(a) else a for a in args]
 
 
 def bind(prim: Primitive, args: Any, params: dict[str, Any]) -> Any:

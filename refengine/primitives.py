@@ -38,7 +38,7 @@ __all__ = [
     # non-differentiable
     "sign", "floor", "ceil", "round", "greater", "greater_equal", "less", "less_equal",
     "equal", "not_equal", "logical_and", "logical_or", "logical_not", "isfinite", "isnan",
-    "argmax", "argmin", "argsort", "zeros_like", "ones_like", "stop_gradient",
+    "argmax", "argmin", "argsort", "zeros_like", "ones_like", "stop_gradient", "astype_discrete",
 ]
 
 
@@ -196,7 +196,21 @@ diagonal = _p(
     "diagonal", lambda x, *, offset, axis1, axis2: np.diagonal(x, offset, axis1, axis2).copy()
 )
 pad = _p("pad", lambda x, *, pad_width, value: np.pad(x, pad_width, constant_values=value))
-astype = _ew("astype", lambda x, *, dtype: np.asarray(x).astype(dtype))
+
+
+def _astype(x, *, dtype):
+    if np.dtype(dtype).kind not in "fc":
+        # Truncating a value to an integer (or testing it for non-zero) is piecewise constant:
+        # its derivative is zero, not the cotangent passed through (see astype_discrete).
+        raise TypeError(
+            f"refengine primitive 'astype' casts between floating dtypes only, not to {dtype}; "
+            "use rnp.astype (or x.astype), which casts to integer and boolean dtypes with a "
+            "zero derivative, as rnp.floor"
+        )
+    return np.asarray(x).astype(dtype)
+
+
+astype = _ew("astype", _astype)
 
 # --- contractions ------------------------------------------------------------------------------
 matmul = _p("matmul", np.matmul)
@@ -249,3 +263,5 @@ argsort = _p("argsort", lambda x, *, axis: np.argsort(x, axis=axis, kind="stable
 zeros_like = _p("zeros_like", np.zeros_like)
 ones_like = _p("ones_like", np.ones_like)
 stop_gradient = _p("stop_gradient", lambda x: x)
+# A cast to an integer or boolean dtype (x.astype(int), rnp.asarray(x, dtype=bool)).
+astype_discrete = _p("astype_discrete", lambda x, *, dtype: np.asarray(x).astype(dtype))

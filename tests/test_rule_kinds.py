@@ -82,6 +82,7 @@ _TWO_OPERANDS = {"greater", "greater_equal", "less", "less_equal", "equal", "not
 _PARAMS: dict[str, dict[str, Any]] = {
     "round": {"decimals": 0}, "argsort": {"axis": -1},
     "argmax": {"axis": None, "keepdims": False}, "argmin": {"axis": None, "keepdims": False},
+    "astype_discrete": {"dtype": np.dtype(np.int64)},
 }
 
 

@@ -68,7 +68,7 @@ __all__ = [
     "flip", "roll", "tril", "triu", "diagonal", "diag", "pad", "take", "take_along_axis",
     "sort", "argsort", "outer", "einsum", "matmul", "dot", "tensordot", "astype", "grad",
     # construction and constants
-    "array", "asarray", "zeros", "ones", "zeros_like", "ones_like", "full", "eye", "arange",
+    "array", "asarray", "copy", "zeros", "ones", "zeros_like", "ones_like", "full", "eye", "arange",
     "linspace", "shape", "ndim", "size", "stop_gradient", "float32", "float64", "int32",
     "int64", "bool_", "pi", "e", "inf", "nan", "newaxis", "parse_einsum",
 ]
@@ -190,9 +190,20 @@ def asarray(obj: Any, dtype: Any = None) -> Any:
     return array(obj, dtype)
 
 
+def copy(a: Any) -> Any:
+    """``np.copy``: a traced value is immutable, so its copy is itself, still traced."""
+    return a if isinstance(a, Tracer) else np.array(a, copy=True)
+
+
 def astype(x: Any, dtype: Any) -> Any:
+    """``x`` cast to ``dtype``: linear between floating dtypes; to an integer or boolean dtype,
+    piecewise constant (truncation, a test for non-zero), so its derivative is zero."""
     dtype = np.dtype(dtype)
-    return x if dtype_of(x) == dtype else P.astype(x, dtype=dtype)
+    if dtype_of(x) == dtype:
+        return x
+    if dtype.kind in "fc":
+        return P.astype(x, dtype=dtype)
+    return P.astype_discrete(x, dtype=dtype)
 
 
 def round(a: Any, decimals: int = 0) -> Any:  # noqa: A001
