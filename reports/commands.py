@@ -171,7 +171,7 @@ def _sweep_notes(sizes: Any, cases: list[Any], *, bench: bool) -> list[str]:
         raise SelectionError(
             f"--sizes {_spec(sizes)}: no selected case has a sweep index "
             f"{', '.join(map(str, beyond))}; the longest sweep here has {longest} sizes "
-            f"(indices 0 to {longest - 1}; 'gradparity list cases' shows each case's)")
+            f"(indices 0 to {longest - 1})")
     short = [c.name for c in swept if max(sizes) >= len(c.sizes.sweep)]
     if short:
         out.append(f"--sizes {_spec(sizes)}: timed at fewer sizes (or none), their sweep "

@@ -66,7 +66,7 @@ BAD_RUNS = [
     (["bench", "--cases", "sin", "--sizes", "0,99", *LIGHT], EXIT_USAGE,
      "no selected case has a sweep index 99; the longest sweep here has 3 sizes"),
     (["run", "--cases", "gmm,sin", "--sizes", "4", *LIGHT], EXIT_USAGE,
-     "the longest sweep here has 4 sizes (indices 0 to 3"),
+     "the longest sweep here has 4 sizes (indices 0 to 3)"),
     (["bench", "--cases", "sin", "--sizes", "", *LIGHT], EXIT_USAGE, "--sizes takes"),
     (["bench", "--cases", "sort-tie", *LIGHT], EXIT_USAGE,
      "--sizes sweep leaves nothing to time: the selected cases have no timing sweep"),
