@@ -215,19 +215,22 @@ def test_outputs_that_cannot_be_written_are_usage_errors(argv, status, message, 
     assert message.format(**subs) in err
 
 
-@pytest.mark.parametrize(("kind", "line", "message"), [
-    ("timing", 2, "timing record 2 (gmm, refengine): median_s is 'abc', not a number"),
-    ("conformance", 1, "conformance record 1 (add, torch): max_rel_err is 'abc', not a number"),
+@pytest.mark.parametrize(("kind", "line", "column", "bad", "message"), [
+    ("timing", 2, "median_s", "abc",
+     "timing record 2 (gmm, refengine): median_s is 'abc', not a number"),
+    ("conformance", 1, "max_rel_err", "1e-1x",
+     "conformance record 1 (add, torch): max_rel_err is '1e-1x', not a number"),
 ])
-def test_a_record_with_a_bad_value_names_its_file(kind, line, message, tmp_path,
+def test_a_record_with_a_bad_value_names_its_file(kind, line, column, bad, message, tmp_path,
                                                   capsys) -> None:
     run = make_run(tmp_path / "run").path
     target = run / f"{kind}.csv"
     lines = target.read_text().splitlines(keepends=True)
-    header = lines[0].strip().split(",")
-    cells = lines[line].strip().split(",")
-    cells[header.index("median_s" if kind == "timing" else "max_rel_err")] = "abc"
-    lines[line] = ",".join(cells) + "\n"
+    cells = lines[line].split(",")
+    where = lines[0].split(",").index(column)
+    assert len(cells[where]) == len(bad)  # the file keeps its length: only the value is bad
+    cells[where] = bad
+    lines[line] = ",".join(cells)
     target.write_text("".join(lines))
     for argv in (["report", run], ["compare", run, run]):
         status, err = run_cli(argv, capsys)
