@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from reports.exit_codes import (
@@ -20,7 +21,7 @@ __all__ = ["EXIT_FAILURES", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_RUN_FOLDER", "E
            "build_parser", "count", "main"]
 
 
-def count(minimum: int):
+def count(minimum: int) -> Callable[[str], int]:
     """An argparse ``type`` for a whole number of at least ``minimum``: anything else is a
     usage error (exit 2) that names the option, before any run folder is made."""
 
