@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from reports.exit_codes import (
@@ -17,7 +18,24 @@ from reports.exit_codes import (
 from reports.explain_cli import add_explain_parser
 
 __all__ = ["EXIT_FAILURES", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_RUN_FOLDER", "EXIT_USAGE",
-           "build_parser", "main"]
+           "build_parser", "count", "main"]
+
+
+def count(minimum: int) -> Callable[[str], int]:
+    """An argparse ``type`` for a whole number of at least ``minimum``: anything else is a
+    usage error (exit 2) that names the option, before any run folder is made."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    parse.__name__ = "count"  # argparse names the type in its fallback message
+    return parse
 
 
 def _selection_options(parser: argparse.ArgumentParser, *, timing: bool) -> None:
@@ -27,7 +45,7 @@ def _selection_options(parser: argparse.ArgumentParser, *, timing: bool) -> None
     parser.add_argument("--tags", help="comma-separated tags; a case matches any of them")
     parser.add_argument("--dtypes", help="float32, float64 (default: each case's own)")
     parser.add_argument("--modes", help="eager, jit (default: every mode of each adapter)")
-    parser.add_argument("--threads", type=int, default=1,
+    parser.add_argument("--threads", type=count(1), default=1,
                         help="threads for every framework (default 1)")
     parser.add_argument("--out", type=Path, help="run folder (default: runs/<date-time>)")
     parser.add_argument("--quick", action="store_true",
@@ -39,8 +57,9 @@ def _selection_options(parser: argparse.ArgumentParser, *, timing: bool) -> None
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--no-fail", action="store_true",
                         help="exit 0 even when undocumented failures are found")
-    parser.add_argument("--seed", type=int, default=0, help="seed for every sampled input")
-    parser.add_argument("--jobs", type=int, default=None,
+    parser.add_argument("--seed", type=count(0), default=0,
+                        help="seed for every sampled input (0 or more)")
+    parser.add_argument("--jobs", type=count(1), default=None,
                         help="worker processes for the checks (default: one per CPU); a full "
                         "run times in the main process afterwards, --quick in each worker")
     parser.add_argument("--gzip", action="store_true",
@@ -89,10 +108,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line ``argv``; return the exit status (reports.exit_codes)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # argparse: 2 after printing a usage error, 0 after --help
+        return int(e.code or 0)
     from reports import commands
-    from reports.commands import HarnessMissingError
+    from reports.commands import HarnessMissingError, OutputError
     from reports.readme import ReadmeError
     from reports.rundir import RunFolderError
     from reports.selection import SelectionError
@@ -112,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
             "list": commands.listing, "report": commands.report, "compare": commands.compare,
         }[args.command]
         return handler(args)
-    except (SelectionError, HarnessMissingError, ReadmeError) as e:
+    except (SelectionError, HarnessMissingError, ReadmeError, OutputError) as e:
         print(f"gradparity: {e}", file=sys.stderr)
         return EXIT_USAGE
     except RunFolderError as e:

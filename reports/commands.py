@@ -6,19 +6,22 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import signal
 import sys
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from cases.statuses import FAILING
 from reports.environment import collect_environment
-from reports.exit_codes import EXIT_FAILURES, EXIT_INTERRUPTED, EXIT_OK
+from reports.exit_codes import EXIT_FAILURES, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from reports.render import render
 from reports.rundir import RunFolder
 from reports.runner import execute
-from reports.selection import Selection, select
+from reports.selection import Selection, SelectionError, names_given, select, some_names
 from reports.tasks import (
     QUICK_EAGER_TAGS,
     QUICK_MODES,
@@ -27,7 +30,8 @@ from reports.tasks import (
     SweepIndices,
 )
 
-__all__ = ["HarnessMissingError", "bench", "check", "compare", "listing", "report", "run"]
+__all__ = ["HarnessMissingError", "OutputError", "bench", "check", "compare", "listing",
+           "report", "run", "write_output"]
 
 
 def _folder(args: argparse.Namespace) -> RunFolder:
@@ -41,21 +45,29 @@ def _start(args: argparse.Namespace) -> tuple[Selection, RunFolder]:
     # TensorFlow's C++ notices (not its errors) would bury the progress bar; workers inherit it.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-    if args.quick and not args.dtypes:
+    if args.quick and args.dtypes is None:
         args.dtypes = "float64"  # a smoke run: one dtype; a full run checks both
-    selection = select(args)  # validate names before touching the folder
+    # Everything is validated before the folder is made: a refused run leaves nothing behind.
+    selection = select(args)
     if args.quick and not args.modes:
         selection = replace(selection, adapter_modes=dict(QUICK_MODES),
                             eager_tags=QUICK_EAGER_TAGS)
     sizes = _sizes(args, "sweep") if args.command != "check" else None
-    _jobs(args)
-    threads.configure(args.threads)
-    folder = _folder(args)
+    notes = [*selection.notes, *(_sweep_notes(sizes, selection.cases,
+                                              bench=args.command == "bench") if sizes else [])]
     if args.command in ("run", "check"):
         _require_harness("cases.conformance")
     if args.command in ("run", "bench"):
         _require_harness("cases.timing")
-    description = _describe(selection, args, sizes)
+    if args.readme:
+        from reports.readme import check_readme
+
+        check_readme(args.readme)
+    threads.configure(args.threads)
+    folder = _folder(args)
+    for note in notes:
+        print(f"gradparity: note: {note}", file=sys.stderr)
+    description = {**_describe(selection, args, sizes), "notes": notes}
     if args.resume and (folder.path / "environment.json").exists():
         env = folder.environment()
         env.setdefault("resumed", []).append(
@@ -117,15 +129,11 @@ def _require_harness(module: str) -> None:
 
 
 def _jobs(args: argparse.Namespace) -> int:
-    if args.jobs is not None and args.jobs < 1:
-        from reports.selection import SelectionError
-
-        raise SelectionError(f"--jobs takes a positive number; got {args.jobs}")
-    return args.jobs or (os.cpu_count() or 1)
+    return args.jobs or (os.cpu_count() or 1)  # the parser refuses a count below 1
 
 
 def _sizes(args: argparse.Namespace, default: str) -> Any:
-    text = args.sizes or ("check" if args.quick else default)
+    text = args.sizes if args.sizes is not None else ("check" if args.quick else default)
     if text in ("check", "sweep", "smallest"):
         return text
     try:
@@ -133,13 +141,46 @@ def _sizes(args: argparse.Namespace, default: str) -> Any:
     except ValueError:
         indices = []
     if not indices or min(indices) < 0:
-        from reports.selection import SelectionError
-
         raise SelectionError(
             f"--sizes takes 'check', 'sweep', 'smallest' or sweep indices such as 0,2; "
             f"got {text!r}"
         )
     return indices
+
+
+def _sweep_notes(sizes: Any, cases: list[Any], *, bench: bool) -> list[str]:
+    """What ``--sizes`` leaves untimed among ``cases``: a sweep index that no case has, or a
+    bench that would time nothing, is an error; cases timed at fewer sizes are noted."""
+    if sizes == "check":
+        return []
+    no_sweep = [c.name for c in cases if not c.sizes.sweep]
+    swept = [c for c in cases if c.sizes.sweep]
+    if bench and not swept:
+        raise SelectionError(f"--sizes {_spec(sizes)} leaves nothing to time: the selected "
+                             "cases have no timing sweep (--sizes check times them at their "
+                             "check size)")
+    out = [f"not timed (no timing sweep, --sizes {_spec(sizes)}): "
+           f"{some_names(no_sweep, 5)}"] if no_sweep else []
+    if isinstance(sizes, str) or not swept:
+        return out
+    if isinstance(sizes, str):
+        return out
+    longest = max(len(c.sizes.sweep) for c in swept)
+    beyond = sorted(i for i in set(sizes) if i >= longest)
+    if beyond:
+        raise SelectionError(
+            f"--sizes {_spec(sizes)}: no selected case has a sweep index "
+            f"{', '.join(map(str, beyond))}; the longest sweep here has {longest} sizes "
+            f"(indices 0 to {longest - 1})")
+    short = [c.name for c in swept if max(sizes) >= len(c.sizes.sweep)]
+    if short:
+        out.append(f"--sizes {_spec(sizes)}: timed at fewer sizes (or none), their sweep "
+                   f"being shorter: {some_names(short, 5)}")
+    return out
+
+
+def _spec(sizes: Any) -> str:
+    return sizes if isinstance(sizes, str) else ",".join(map(str, sizes))
 
 
 def _execute(selection: Selection, folder: RunFolder, args: argparse.Namespace, *,
@@ -151,11 +192,32 @@ def _execute(selection: Selection, folder: RunFolder, args: argparse.Namespace, 
                       threads=args.threads, dtypes=tuple(selection.dtypes)
                       if selection.dtypes else None,
                       # the harness's form: a name, or for indices a (picklable) picker
-                      sizes=sizes if isinstance(sizes, str) else SweepIndices(tuple(sizes)),
+                      # "smallest" as index 0: a case without a sweep has no smallest
+                      sizes=SweepIndices((0,)) if sizes == "smallest" else sizes
+                      if isinstance(sizes, str) else SweepIndices(tuple(sizes)),
                       isolate=bool(getattr(args, "isolate", False)))
-    return execute(selection, folder, options, checks=checks, timings=timings,
-                   jobs=_jobs(args), resume=args.resume, description=args.command,
-                   quiet=args.quiet)
+    with _terminate_as_interrupt():
+        return execute(selection, folder, options, checks=checks, timings=timings,
+                       jobs=_jobs(args), resume=args.resume, description=args.command,
+                       quiet=args.quiet)
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (``kill``, a CI job cancelled, a container stopped) handled as Ctrl-C: the
+    "interrupted" message, the reports rendered from what was done, exit status 130."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers belong to the main thread
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _finish(folder: RunFolder, args: argparse.Namespace, completed: bool = True) -> int:
@@ -213,8 +275,9 @@ def listing(args: argparse.Namespace) -> int:
         import cases
 
         chosen = cases.all()
-        if args.tags:
-            wanted = set(args.tags.split(","))
+        tags = names_given(args, "tags")  # --tags '': an error, not every case
+        if tags:
+            wanted = set(tags)
             valid = {t for c in chosen for t in c.tags}
             unknown = wanted - valid
             if unknown:
@@ -250,6 +313,10 @@ def listing(args: argparse.Namespace) -> int:
 
 def report(args: argparse.Namespace) -> int:
     folder = RunFolder.open(args.run_dir)
+    if args.readme:
+        from reports.readme import check_readme
+
+        check_readme(args.readme)  # before rendering anything
     written = render(folder)
     say = (lambda text: None) if args.quiet else print
     say(f"re-rendered {folder.path}: {', '.join(sorted(p.name for p in written.values()))}")
@@ -266,8 +333,30 @@ def compare(args: argparse.Namespace) -> int:
 
     result = compare_runs(RunFolder.open(args.run_a), RunFolder.open(args.run_b))
     if args.out:
-        Path(args.out).write_text(result.markdown)
+        write_output(args.out, result.markdown, "--out")
     sys.stdout.write(result.markdown + "\n")
+    for what, counts in result.coverage.items():
+        if counts["only_a"] or counts["only_b"]:
+            print(f"gradparity: note: compared the {counts['both']} {what} both runs have; "
+                  f"{counts['only_a']} only in A and {counts['only_b']} only in B are not "
+                  "compared (see Coverage)", file=sys.stderr)
+    if not result.comparable:
+        print("gradparity: nothing to compare: the runs share no check and no timing "
+              "(case, adapter, mode, dtype)", file=sys.stderr)
+        return EXIT_USAGE
     if len(result.new_failures) and not args.no_fail:
         return EXIT_FAILURES
     return EXIT_OK
+
+
+class OutputError(ValueError):
+    """A file named on the command line (``--out``, ``--readme``) cannot be written: exit 2."""
+
+
+def write_output(path: Path, text: str, option: str) -> None:
+    """Write ``text`` to the file ``path`` given as ``option``, or an OutputError that names
+    it and the system's reason."""
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise OutputError(f"{option} {path}: {e.strerror or e}") from e

@@ -1,8 +1,10 @@
 """The ``gradparity`` command's exit status, said once for the parser and the sub-commands.
 
 0 success; 1 an undocumented failure was found (``--no-fail`` turns this off); 2 a usage error
-(an unknown name, a bad option); 3 a run folder that cannot be created or read; 130
-interrupted (Ctrl-C): what was done is in the run folder, ``--resume`` continues it.
+(an unknown name, a bad option, a selection that leaves nothing to run, an ``--out`` or
+``--readme`` file that cannot be written); 3 a run folder that cannot be created, written or
+read; 130 interrupted (Ctrl-C or SIGTERM): what was done is in the run folder, ``--resume``
+continues it. The README's "The command line and the reports" says the same, with examples.
 """
 
 __all__ = ["EXIT_FAILURES", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_RUN_FOLDER", "EXIT_USAGE"]

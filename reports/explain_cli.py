@@ -13,7 +13,7 @@ that sits at a non-differentiable point, the report shows what each framework re
 beside what the divergence table (``cases.conventions``) documents, with its citation.
 
 Exit status: 0 on success; 2 for an unknown case, a module or function that cannot be found,
-or a bad shape; 1 when the function itself fails.
+a bad shape, or an ``--out`` that cannot be written; 1 when the function itself fails.
 """
 
 from __future__ import annotations
@@ -177,7 +177,12 @@ def run_explain(args: argparse.Namespace) -> int:
         print(f"gradparity explain: {args.target} failed: {type(exc).__name__}: {exc}",
               file=sys.stderr)
         return 1
-    return _write(result, args)
+    try:
+        return _write(result, args)
+    except OSError as exc:  # a file in the way, a read-only place
+        print(f"gradparity explain: --out {exc.filename or args.out}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return 2
 
 
 def _divergence_table() -> Any:

@@ -15,7 +15,7 @@ from pathlib import Path
 from reports.render import HEADLINE_END, HEADLINE_START
 from reports.rundir import RunFolder
 
-__all__ = ["END", "START", "ReadmeError", "readme_block", "sync_readme"]
+__all__ = ["END", "START", "ReadmeError", "check_readme", "readme_block", "sync_readme"]
 
 START = "<!-- gradparity:results:start -->"
 END = "<!-- gradparity:results:end -->"
@@ -24,7 +24,8 @@ SAMPLE = ROOT / "reports" / "sample"
 
 
 class ReadmeError(ValueError):
-    """The README or the run's summary lacks its marker comments."""
+    """The README cannot be read or written, or it or the run's summary lacks its marker
+    comments."""
 
 
 def _between(text: str, start: str, end: str, where: str) -> tuple[int, int]:
@@ -43,14 +44,30 @@ def readme_block(folder: RunFolder, readme: Path) -> str:
             f"{readme.name}`; do not edit by hand -->\n{summary[a:b].strip()}\n")
 
 
+def check_readme(readme: Path | str) -> str:
+    """The README's text, once it is known to exist, to be writable and to have its markers
+    (a run checks this before it starts, not after an hour's work)."""
+    readme = Path(readme)
+    try:
+        with open(readme, "r+", encoding="utf-8") as f:  # r+: writable, and left unchanged
+            text = f.read()
+    except OSError as e:
+        raise ReadmeError(f"--readme {readme}: {e.strerror or e}") from e
+    _between(text, START, END, str(readme))
+    return text
+
+
 def sync_readme(readme: Path | str, folder: RunFolder) -> bool:
     """Replace the README's block with the run's headline; True when it changed."""
     readme = Path(readme)
-    text = readme.read_text()
+    text = check_readme(readme)
     a, b = _between(text, START, END, str(readme))
     new = text[:a] + readme_block(folder, readme) + text[b:]
     if new != text:
-        readme.write_text(new)
+        try:
+            readme.write_text(new, encoding="utf-8")
+        except OSError as e:
+            raise ReadmeError(f"--readme {readme}: {e.strerror or e}") from e
     return new != text
 
 

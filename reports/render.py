@@ -11,7 +11,7 @@ import pandas as pd
 
 from cases.statuses import FAILING
 from reports import plots, tables
-from reports.rundir import RunFolder
+from reports.rundir import RunFolder, RunFolderError
 
 __all__ = ["HEADLINE_END", "HEADLINE_START", "covered_lines", "environment_lines",
            "headline_markdown", "render", "summary_markdown"]
@@ -93,6 +93,8 @@ def covered_lines(env: dict[str, Any], notes: dict[str, Any] | None = None) -> l
         if run["quick"]:
             lines.append("- a quick run's timings are indicative only: a short budget, and "
                          "the other worker may have been checking on the other CPU meanwhile.")
+    for note in run.get("notes", []):  # what an option left out (reports.selection)
+        lines.append(f"- {note}")
     skipped = (notes or {}).get("skipped", [])
     if skipped:
         frame = pd.DataFrame(skipped)
@@ -352,7 +354,16 @@ def report_html(folder: RunFolder, images: dict[str, Path | None]) -> str:
 
 
 def render(folder: RunFolder) -> dict[str, Path]:
-    """Write every rendered file of a run folder; returns what was written."""
+    """Write every rendered file of a run folder; returns what was written. A folder that
+    cannot be written (read-only, full) is a RunFolderError that names the file and why."""
+    try:
+        return _render(folder)
+    except OSError as e:
+        raise RunFolderError(f"cannot write the reports: {e.filename or folder.path}: "
+                             f"{e.strerror or e}") from e
+
+
+def _render(folder: RunFolder) -> dict[str, Path]:
     conformance, timing = folder.conformance(), folder.timing()
     plot_dir = folder.path / "plots"
     plot_dir.mkdir(exist_ok=True)

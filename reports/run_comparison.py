@@ -11,6 +11,7 @@ import pandas as pd
 from cases.statuses import DIVERGENCE_DOCUMENTED, FAILING, PASS
 from reports.render import environment_lines
 from reports.rundir import RunFolder
+from reports.tables import without_control
 
 __all__ = ["Comparison", "compare_runs"]
 
@@ -29,6 +30,14 @@ class Comparison:
     other_status_changes: pd.DataFrame
     timing_changes: pd.DataFrame
     markdown: str
+    # What the runs share, and what only one of them recorded: {"checks": {"both": n,
+    # "only_a": n, "only_b": n}, "timings": {...}}. Only what both recorded is compared.
+    coverage: dict[str, dict[str, int]]
+
+    @property
+    def comparable(self) -> bool:
+        """Whether the runs share any check or timing: otherwise there was nothing to compare."""
+        return any(counts["both"] for counts in self.coverage.values())
 
 
 def _status_changes(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
@@ -55,10 +64,31 @@ def _timing_changes(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
     return out[[*TIMING_KEY, "median_a", "median_b", "ratio", "noise"]].reset_index(drop=True)
 
 
-def _section(title: str, frame: pd.DataFrame, columns: list[str]) -> list[str]:
+def _keys(frame: pd.DataFrame, columns: list[str]) -> set[tuple[str, ...]]:
+    return set(frame[columns].astype(str).itertuples(index=False, name=None))
+
+
+def _coverage(what: str, a: pd.DataFrame, b: pd.DataFrame, columns: list[str]
+              ) -> tuple[dict[str, int], list[str]]:
+    """How many of ``what`` (keyed by ``columns``) both runs recorded, and only A or only B;
+    with the lines that say so, and a few of the one-sided ones."""
+    ka, kb = _keys(a, columns), _keys(b, columns)
+    counts = {"both": len(ka & kb), "only_a": len(ka - kb), "only_b": len(kb - ka)}
+    lines = [f"- {what} in both runs, compared: {counts['both']}"]
+    for side, only in (("A", ka - kb), ("B", kb - ka)):
+        if only:
+            shown = ", ".join("/".join(key) for key in sorted(only)[:3])
+            lines.append(f"- {what} only in {side}, not compared: {len(only)} "
+                         f"(such as {shown}{', ...' if len(only) > 3 else ''})")
+    return counts, lines
+
+
+def _section(title: str, frame: pd.DataFrame, columns: list[str], compared: int) -> list[str]:
     lines = [f"## {title} ({len(frame)})", ""]
-    lines.append(frame[columns].to_markdown(index=False, floatfmt=".3g") if len(frame)
-                 else "_(none)_")
+    if len(frame):
+        lines.append(frame[columns].to_markdown(index=False, floatfmt=".3g"))
+    else:  # "none" only where something was compared
+        lines.append("_(none)_" if compared else "_(nothing compared: no record in both runs)_")
     return [*lines, ""]
 
 
@@ -73,18 +103,25 @@ def compare_runs(a: RunFolder, b: RunFolder) -> Comparison:
     changed_conventions = changes[(conv_a != conv_b) & (conv_a != "") & (conv_b != "")]
     other = changes[(changes["status_a"] != changes["status_b"])
                     & ~changes.index.isin(new_failures.index) & ~changes.index.isin(fixed.index)]
-    timing = _timing_changes(a.timing(), b.timing())
+    ta, tb = a.timing(), b.timing()
+    timing = _timing_changes(ta, tb)
+    checks, check_lines = _coverage("checks", ca, cb, CHECK_KEY)
+    # the NumPy control is named after the task it ran in: no record of what a run covered
+    timings, timing_lines = _coverage("timings", without_control(ta), without_control(tb),
+                                      TIMING_KEY)
     status_cols = [*CHECK_KEY, "status_a", "status_b"]
     lines = ["# gradparity compare", "", f"A: `{a.path}`", *environment_lines(a.environment()),
-             "", f"B: `{b.path}`", *environment_lines(b.environment()), ""]
+             "", f"B: `{b.path}`", *environment_lines(b.environment()), "",
+             "## Coverage", "", *check_lines, *timing_lines, ""]
+    n = checks["both"]
     lines += _section("New failures (A passed, B fails)", new_failures,
-                      [*status_cols, "message_b"])
-    lines += _section("Fixed (A failed, B passes)", fixed, status_cols)
+                      [*status_cols, "message_b"], n)
+    lines += _section("Fixed (A failed, B passes)", fixed, status_cols, n)
     lines += _section("Changed conventions", changed_conventions,
-                      [*CHECK_KEY, "convention_a", "convention_b"])
-    lines += _section("Other status changes", other, status_cols)
+                      [*CHECK_KEY, "convention_a", "convention_b"], n)
+    lines += _section("Other status changes", other, status_cols, n)
     lines += _section(f"Timing changes beyond the noise (and beyond {MIN_CHANGE:.0%})", timing,
-                      [*TIMING_KEY, "median_a", "median_b", "ratio", "noise"])
+                      [*TIMING_KEY, "median_a", "median_b", "ratio", "noise"], timings["both"])
     return Comparison(new_failures.reset_index(drop=True), fixed.reset_index(drop=True),
                       changed_conventions.reset_index(drop=True), other.reset_index(drop=True),
-                      timing, "\n".join(lines))
+                      timing, "\n".join(lines), {"checks": checks, "timings": timings})

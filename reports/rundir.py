@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,18 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def _writable(path: Path) -> None:
+    """Make the folder ``path`` if need be, and check that a file can be written in it; else
+    a RunFolderError with the system's reason (a file in the way, a read-only place)."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as e:
+        raise RunFolderError(f"cannot write a run folder at {path}: {e.strerror or e}; "
+                             "choose another --out") from e
+
+
 class RunFolder:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -52,6 +65,7 @@ class RunFolder:
         path = Path(path)
         if path.exists() and not path.is_dir():
             raise RunFolderError(f"{path} exists and is not a folder; choose another --out")
+        _writable(path)  # before anything in it is continued or cleared
         present = [name for name in OWNED if (path / name).exists()]
         if present and resume:
             folder = cls.open(path)
@@ -79,12 +93,12 @@ class RunFolder:
                 "'gradparity run/check/bench --out ...')"
             )
         folder = cls(path)
-        try:
-            folder.environment()
-            folder.conformance()
-            folder.timing()
-        except (ValueError, json.JSONDecodeError, pd.errors.ParserError) as e:
-            raise RunFolderError(f"{path} cannot be read: {e}") from e
+        for name, read in ((ENVIRONMENT, folder.environment),
+                           (CONFORMANCE_CSV, folder.conformance), (TIMING_CSV, folder.timing)):
+            try:
+                read()
+            except (OSError, EOFError, ValueError, pd.errors.ParserError) as e:
+                raise RunFolderError(f"{folder._csv(name)} cannot be read: {e}") from e
         return folder
 
     def _csv(self, name: str) -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cases.statuses import STATUSES
@@ -12,8 +13,10 @@ from cases.statuses import STATUSES
 __all__ = [
     "CATEGORY_ORDER",
     "CONFORMANCE_COLUMNS",
+    "CONFORMANCE_NUMBERS",
     "STATUSES",
     "TIMING_COLUMNS",
+    "TIMING_NUMBERS",
     "category_of",
     "conformance_frame",
     "timing_frame",
@@ -28,6 +31,12 @@ TIMING_COLUMNS = (
     "run_id", "case", "adapter", "mode", "device", "dtype", "size", "n_inputs", "quantity",
     "median_s", "min_s", "iqr_s", "n_samples", "threads", "peak_bytes", "memory_method",
 )
+
+# The columns that hold numbers (empty: not measured); anything else there is a damaged record.
+CONFORMANCE_NUMBERS = ("max_abs_err", "max_rel_err", "tol", "oracle_err", "got", "expected",
+                       "seconds")
+TIMING_NUMBERS = ("n_inputs", "median_s", "min_s", "iqr_s", "n_samples", "threads",
+                  "peak_bytes")
 
 # A case's category for the matrix: its most specific tag, in this order.
 CATEGORY_ORDER = (
@@ -49,9 +58,30 @@ def _frame(records: Iterable[Mapping[str, Any] | Any], columns: tuple[str, ...],
     return pd.DataFrame(rows, columns=list(columns)) if rows else pd.DataFrame(columns=columns)
 
 
+def _numbers(frame: pd.DataFrame, columns: tuple[str, ...], kind: str) -> pd.DataFrame:
+    """``columns`` as numbers, or a ValueError naming the first record (counted from 1, the
+    header not counted) whose value is not one, with its case and adapter."""
+    for column in columns:
+        values = frame[column]
+        if pd.api.types.is_numeric_dtype(values):
+            continue
+        numbers = []
+        for i, value in enumerate(values):
+            try:
+                numbers.append(np.nan if pd.isna(value) else float(value))
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"{kind} record {i + 1} ({frame['case'].iloc[i]}, "
+                    f"{frame['adapter'].iloc[i]}): {column} is {value!r}, not a number"
+                ) from None
+        frame[column] = np.asarray(numbers, dtype=float)
+    return frame
+
+
 def conformance_frame(records: Iterable[Any]) -> pd.DataFrame:
     """Conformance records (dicts or objects with ``to_dict``) as a frame in schema order."""
-    frame = _frame(records, CONFORMANCE_COLUMNS, "conformance")
+    frame = _numbers(_frame(records, CONFORMANCE_COLUMNS, "conformance"), CONFORMANCE_NUMBERS,
+                     "conformance")
     unknown = set(frame["status"].dropna()) - set(STATUSES)
     if unknown:
         raise ValueError(f"unknown statuses {sorted(unknown)}; expected one of {STATUSES}")
@@ -60,4 +90,4 @@ def conformance_frame(records: Iterable[Any]) -> pd.DataFrame:
 
 def timing_frame(records: Iterable[Any]) -> pd.DataFrame:
     """Timing records as a frame in schema order."""
-    return _frame(records, TIMING_COLUMNS, "timing")
+    return _numbers(_frame(records, TIMING_COLUMNS, "timing"), TIMING_NUMBERS, "timing")

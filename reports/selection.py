@@ -8,7 +8,7 @@ import fnmatch
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Selection", "SelectionError", "select"]
+__all__ = ["Selection", "SelectionError", "names_given", "select", "some_names"]
 
 DTYPES = ("float32", "float64")
 
@@ -21,11 +21,16 @@ def _split(text: str | None) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()] if text else []
 
 
+def some_names(names: list[str], limit: int) -> str:
+    """The first ``limit`` names, and how many there are in all when that is more."""
+    return ", ".join(names[:limit]) + (f", ... ({len(names)} in all)" if len(names) > limit
+                                       else "")
+
+
 def _unknown(kind: str, name: str, valid: list[str]) -> SelectionError:
     close = difflib.get_close_matches(name, valid, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
-    shown = ", ".join(valid[:40]) + (f", ... ({len(valid)} in all)" if len(valid) > 40 else "")
-    return SelectionError(f"unknown {kind} {name!r}{hint} Valid {kind}s: {shown}")
+    return SelectionError(f"unknown {kind} {name!r}{hint} Valid {kind}s: {some_names(valid, 40)}")
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,8 @@ class Selection:
     # and tags of cases that then run eager only (--quick: loops a jit would unroll).
     adapter_modes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     eager_tags: frozenset[str] = frozenset()
+    # What an option left out (adapters without a --modes mode, ...), said before the run.
+    notes: tuple[str, ...] = ()
 
     def modes_of(self, adapter: Any, case: Any = None) -> list[str]:
         """The modes ``adapter`` runs in this selection (for ``case``, when given)."""
@@ -60,14 +67,23 @@ class Selection:
         return out
 
 
-def select(args: Any) -> Selection:
-    import adapters
-    import cases
+def names_given(args: Any, name: str) -> list[str] | None:
+    """The names given to ``--name`` (None when it was not given); given but empty, as in
+    ``--cases ''``, is an error rather than every name."""
+    text = getattr(args, name, None)
+    if text is None:
+        return None
+    names = _split(text)
+    if not names:
+        raise SelectionError(f"--{name} {text!r} names nothing; give at least one name, or "
+                             f"leave --{name} out for all of them")
+    return names
 
-    every_case = cases.all()
+
+def _chosen_cases(args: Any, every_case: list[Any]) -> list[Any]:
     names = [c.name for c in every_case]
     chosen = every_case
-    patterns = _split(getattr(args, "cases", None))
+    patterns = names_given(args, "cases")
     if patterns:
         keep = set()
         for pattern in patterns:
@@ -76,33 +92,86 @@ def select(args: Any) -> Selection:
                 raise _unknown("case", pattern, names)
             keep |= matched
         chosen = [c for c in chosen if c.name in keep]
-    tags = _split(getattr(args, "tags", None))
+    tags = names_given(args, "tags")
     if tags:
         valid_tags = sorted({t for c in every_case for t in c.tags})
         for tag in tags:
             if tag not in valid_tags:
                 raise _unknown("tag", tag, valid_tags)
         chosen = [c for c in chosen if set(tags) & set(c.tags)]
-    adapter_names = _split(getattr(args, "adapters", None))
-    if adapter_names:
-        valid = adapters.names()
-        for name in adapter_names:
-            if name not in valid:
-                raise _unknown("adapter", name, valid)
-        chosen_adapters = [adapters.get(n) for n in adapter_names]
-        missing = [a for a in chosen_adapters if not a.available()]
-        if missing:
-            reasons = "; ".join(f"{a.name}: {a.available().reason}" for a in missing)
-            raise SelectionError(f"adapter not available here: {reasons}")
-    else:
-        chosen_adapters = [a for a in adapters.all() if a.available() and a.name != "numpy"]
+        if not chosen:
+            raise SelectionError(f"no case named by --cases {args.cases!r} has any of the "
+                                 f"tags {', '.join(tags)}; 'gradparity list cases --tags "
+                                 f"{','.join(tags)}' lists the cases that have")
+    return chosen
+
+
+def _chosen_adapters(args: Any) -> list[Any]:
+    import adapters
+
+    adapter_names = names_given(args, "adapters")
+    if not adapter_names:
+        return [a for a in adapters.all() if a.available() and a.name != "numpy"]
+    valid = adapters.names()
+    for name in adapter_names:
+        if name not in valid:
+            raise _unknown("adapter", name, valid)
+    chosen = [adapters.get(n) for n in adapter_names]
+    missing = [a for a in chosen if not a.available()]
+    if missing:
+        reasons = "; ".join(f"{a.name}: {a.available().reason}" for a in missing)
+        raise SelectionError(f"adapter not available here: {reasons}")
+    return chosen
+
+
+def _with_modes(chosen: list[Any], modes: list[str], notes: list[str]) -> list[Any]:
+    """The adapters that have any of ``modes`` (``--modes``); the others are left out, and
+    the notes say so. None left is an error that says which adapter has which modes."""
+    having = [a for a in chosen if set(a.modes) & set(modes)]
+    without = [a for a in chosen if a not in having]
+    has = "; ".join(f"{a.name} has {', '.join(a.modes)}" for a in without)
+    if not having:
+        raise SelectionError(f"--modes {','.join(modes)} leaves nothing to run: {has}")
+    if without:
+        notes.append(f"--modes {','.join(modes)}: left out {', '.join(a.name for a in without)}"
+                     f" ({has})")
+    return having
+
+
+def _with_dtypes(chosen: list[Any], dtypes: list[str], notes: list[str]) -> list[Any]:
+    """The cases that have any of ``dtypes`` (``--dtypes``), saying which are left out."""
+    having = [c for c in chosen if set(c.dtypes) & set(dtypes)]
+    without = [c.name for c in chosen if c not in having]
+    if not having:
+        theirs = sorted({d for c in chosen for d in c.dtypes})
+        raise SelectionError(f"--dtypes {','.join(dtypes)} leaves nothing to run: the selected "
+                             f"cases have {', '.join(theirs)} only")
+    if without:
+        notes.append(f"--dtypes {','.join(dtypes)}: left out the cases that have none of "
+                     f"them: {some_names(without, 5)}")
+    return having
+
+
+def select(args: Any) -> Selection:
+    """The selection the command line's options name, or a SelectionError that says what is
+    wrong and what the valid choices are; what an option leaves out is in ``notes``."""
+    import adapters
+    import cases
+
+    chosen = _chosen_cases(args, cases.all())
+    chosen_adapters = _chosen_adapters(args)
+    notes: list[str] = []
     valid_modes = sorted({m for a in adapters.all() for m in a.modes})
-    modes = _split(getattr(args, "modes", None)) or None
+    modes = names_given(args, "modes")
     for mode in modes or []:
         if mode not in valid_modes:
             raise _unknown("mode", mode, valid_modes)
-    dtypes = _split(getattr(args, "dtypes", None)) or None
+    if modes:
+        chosen_adapters = _with_modes(chosen_adapters, modes, notes)
+    dtypes = names_given(args, "dtypes")
     for dtype in dtypes or []:
         if dtype not in DTYPES:
             raise _unknown("dtype", dtype, list(DTYPES))
-    return Selection(chosen, chosen_adapters, modes, dtypes)
+    if dtypes:
+        chosen = _with_dtypes(chosen, dtypes, notes)
+    return Selection(chosen, chosen_adapters, modes, dtypes, notes=tuple(notes))

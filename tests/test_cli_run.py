@@ -105,7 +105,7 @@ def test_bench_times_only(tmp_path) -> None:
 @pytest.mark.parametrize(("argv", "message"), [
     (["bench", "--sizes", "big"], "--sizes takes"),
     (["bench", "--sizes", "-1"], "--sizes takes"),
-    (["check", "--jobs", "0"], "--jobs takes a positive number"),
+    (["check", "--jobs", "0"], "argument --jobs: must be at least 1, got 0"),
 ])
 def test_bad_options_are_usage_errors(argv, message, tmp_path, capsys) -> None:
     assert main([*argv, "--cases", "sin", "--out", str(tmp_path / "x")]) == EXIT_USAGE
