@@ -79,6 +79,9 @@ def copy_of(folder: Path, tmp_path: Path) -> Path:
 # --- resume per unit --------------------------------------------------------------------------
 def test_ctrl_c_in_the_middle_of_bench_redoes_the_case_with_every_size_and_its_control(
         tmp_path, monkeypatch, short_budget) -> None:
+    from reports import commands
+
+    monkeypatch.setattr(commands, "render", lambda folder: {})  # records, not plots
     argv = ["bench", "--cases", "sin,cos", "--sizes", "0,1", "--dtypes", "float64",
             "--adapters", "refengine", "--jobs", "1", "--quiet"]
     assert main([*argv, "--out", str(tmp_path / "whole")]) == EXIT_OK
