@@ -153,31 +153,6 @@ def test_an_older_folder_drops_a_last_row_without_its_newline(quick_sin, tmp_pat
     assert "earlier gradparity" in capsys.readouterr().err
 
 
-def test_resume_after_a_torn_row_starts_on_a_fresh_line(tmp_path, monkeypatch,
-                                                        capsys) -> None:
-    argv = ["check", "--quick", "--cases", "sin,cos", *LIGHT]
-    assert main([*argv, "--out", str(tmp_path / "whole")]) == EXIT_OK
-    real, calls = runner.run_task, []
-
-    def interrupted_second(task, options):
-        calls.append(task)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return real(task, options)
-
-    monkeypatch.setattr(runner, "run_task", interrupted_second)
-    monkeypatch.setattr(runner, "QUICK_CHUNK", 1)  # one case per task
-    out = tmp_path / "cut"
-    assert main([*argv, "--out", str(out)]) == EXIT_INTERRUPTED
-    with open(out / "conformance.csv", "ab") as f:  # and a kill inside the next write
-        f.write(b"cos,cos,elementwise,auto")
-    monkeypatch.setattr(runner, "run_task", real)
-    assert main([*argv, "--out", str(out), "--resume"]) == EXIT_OK
-    assert "dropped" in capsys.readouterr().err
-    assert record_keys(out) == record_keys(tmp_path / "whole")
-    assert b"auto" not in (out / "conformance.csv").read_bytes().replace(b"autograd", b"")
-
-
 # --- one command at a time --------------------------------------------------------------------
 def test_a_second_command_on_a_folder_in_use_is_refused(quick_sin, tmp_path, capsys) -> None:
     out = copy_of(quick_sin, tmp_path)
