@@ -217,27 +217,30 @@ FAULT_TRIALS = int(os.environ.get("GRADPARITY_FAULT_TRIALS", "10"))
 
 
 def run_killed(argv: list[str], out: Path, *, tear_at: int = 0,
-               after_s: float | None = None) -> tuple[int, float]:
+               after_s: float | None = None) -> tuple[int, float, str]:
     """``gradparity ARGV --out OUT`` in its own process group (tests/crash_cli.py: a short
     timing budget, no rendering, and with ``tear_at`` a SIGKILL halfway through that write
     into the folder); with ``after_s``, the whole group is killed (SIGKILL) that many seconds
-    after the run folder appears. Returns the exit status (negative: killed) and the seconds
-    from the folder's appearance to the end."""
+    after the run folder appears. Returns the exit status (negative: killed), the seconds
+    from the folder's appearance to the end, and what it wrote on stderr."""
+    import tempfile
     import time
 
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TEAR_AT": str(tear_at)}
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "tests" / "crash_cli.py"), *argv, "--out", str(out)],
-        env=env, start_new_session=True, stderr=subprocess.DEVNULL)
-    while process.poll() is None and not (out / "environment.json").exists():
-        time.sleep(0.005)
-    appeared = time.perf_counter()
-    try:
-        process.wait(timeout=after_s)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, 9)
-        process.wait()
-    return process.returncode, time.perf_counter() - appeared
+    with tempfile.TemporaryFile() as err:
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "tests" / "crash_cli.py"), *argv, "--out", str(out)],
+            env=env, start_new_session=True, stderr=err)
+        while process.poll() is None and not (out / "environment.json").exists():
+            time.sleep(0.005)
+        appeared = time.perf_counter()
+        try:
+            process.wait(timeout=after_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, 9)
+            process.wait()
+        err.seek(0)
+        return process.returncode, time.perf_counter() - appeared, err.read().decode()
 
 
 def writes_of(path: Path) -> int:
@@ -278,8 +281,8 @@ def test_killed_at_random_points_resume_gives_the_uninterrupted_records(tmp_path
     references = []
     for i, argv in enumerate(FAULT_RUNS):
         out = tmp_path / f"reference-{i}"
-        code, seconds = run_killed([*argv, *FAULT_FLAGS], out)
-        assert code == EXIT_OK
+        code, seconds, err = run_killed([*argv, *FAULT_FLAGS], out)
+        assert code == EXIT_OK, err
         references.append((record_keys(out), note_keys(out), writes_of(out), seconds))
     outcomes: Counter = Counter()
     for trial in range(FAULT_TRIALS):
@@ -290,18 +293,18 @@ def test_killed_at_random_points_resume_gives_the_uninterrupted_records(tmp_path
         for attempt in range(1 + (rng.random() < 0.3)):  # sometimes the resume is killed too
             resume = ["--resume"] if attempt else []
             if rng.random() < 0.5:
-                code, _ = run_killed([*argv, *resume], out,
-                                     tear_at=int(rng.integers(1, writes + 1)))
+                code, _, _ = run_killed([*argv, *resume], out,
+                                        tear_at=int(rng.integers(1, writes + 1)))
             else:
-                code, _ = run_killed([*argv, *resume], out,
-                                     after_s=float(rng.uniform(0, seconds)))
+                code, _, _ = run_killed([*argv, *resume], out,
+                                        after_s=float(rng.uniform(0, seconds)))
             state = state_after_kill(out) if code != EXIT_OK else "finished first"
             outcomes[state] += 1
             if (out / "environment.json").exists():
                 readable = record_keys(out)
                 assert readable == readable & keys, (trial, state)  # a part, nothing twice
-        code, _ = run_killed([*argv, "--resume"], out)
-        assert code == EXIT_OK, trial
+        code, _, err = run_killed([*argv, "--resume"], out)
+        assert code == EXIT_OK, (trial, err)
         assert record_keys(out) == keys, trial
         assert note_keys(out) == notes, trial
     print(f"\nfault injection: {FAULT_TRIALS} runs killed, resumed and compared; kills: "
