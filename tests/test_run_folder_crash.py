@@ -124,6 +124,73 @@ def test_rows_past_the_last_commit_are_left_out_and_redone(quick_sin, tmp_path,
     assert record_keys(out) == whole
 
 
+def test_a_commit_that_fails_takes_its_rows_back_out(quick_sin, tmp_path,
+                                                    monkeypatch) -> None:
+    import errno
+
+    from reports import rundir
+
+    out = copy_of(quick_sin, tmp_path)
+    before = folder_bytes(out)
+    real = rundir._append_bytes
+
+    def disk_full_at_the_commit_line(target, data):
+        if target.name == "commits.jsonl":
+            real(target, data[:7])
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(target, data)
+
+    monkeypatch.setattr(rundir, "_append_bytes", disk_full_at_the_commit_line)
+    folder = RunFolder.create(out, resume=True)
+    row = RunFolder.open(out).conformance().iloc[0].to_dict()
+    with pytest.raises(OSError, match="No space"):
+        folder.commit(conformance=[row], checks=[("x", "refengine", "eager", "float64")])
+    folder.close()
+    assert folder_bytes(out) == before  # the rows and the half line are gone again
+
+
+class CommittedFolder:
+    """A run folder's committed units, and nothing else (what planning asks of a folder)."""
+
+    def __init__(self, tasks=()):
+        self.checks = {item for task in tasks for item in task.checks}
+        self.timed = {name for task in tasks for name in task.timing_cases}
+
+    def checks_done(self):
+        return self.checks
+
+    def timings_done(self):
+        return self.timed
+
+
+def test_a_resumed_quick_run_plans_the_same_tasks_as_the_first(monkeypatch) -> None:
+    """Whatever set of a quick run's tasks was committed, --resume plans exactly the others,
+    grouped as before, so each timing task measures its control with the same cases again."""
+    from itertools import combinations
+    from types import SimpleNamespace
+
+    from reports.selection import Selection
+    from reports.tasks import QUICK_EAGER_TAGS, QUICK_MODES
+
+    def case(name, *tags):
+        return SimpleNamespace(name=name, tags=tags or ("elementwise",), dtypes=("float64",))
+
+    adapters = [SimpleNamespace(name="jax", modes=("eager", "jit")),
+                SimpleNamespace(name="refengine", modes=("eager",))]
+    # A loop is checked eagerly and not timed by JAX: its chunk splits into two tasks.
+    selection = Selection([case("a"), case("b"), case("loop", "control-flow"), case("c"),
+                           case("d")], adapters, None, None, adapter_modes=dict(QUICK_MODES),
+                          eager_tags=QUICK_EAGER_TAGS)
+    monkeypatch.setattr(runner, "QUICK_CHUNK", 2)
+    plan = {"quick": True, "checks": True, "timings": True}
+    tasks, _ = runner._plan(selection, CommittedFolder(), resume=False, **plan)
+    assert len(tasks) == 4
+    for n in range(len(tasks) + 1):
+        for committed in combinations(tasks, n):
+            left, _ = runner._plan(selection, CommittedFolder(committed), resume=True, **plan)
+            assert set(left) == set(tasks) - set(committed), committed
+
+
 # --- torn rows --------------------------------------------------------------------------------
 def test_report_leaves_a_torn_row_out_and_says_so(quick_sin, tmp_path, capsys) -> None:
     out = copy_of(quick_sin, tmp_path)
