@@ -52,7 +52,8 @@ def _selection_options(parser: argparse.ArgumentParser, *, timing: bool) -> None
                         help="a smoke run: first-order checks, float64, one mode per adapter "
                         "(JAX: jit), timings at the check size with a short budget")
     parser.add_argument("--resume", action="store_true",
-                        help="continue the run in --out, skipping what it already recorded")
+                        help="continue the run in --out with the same selection: every unit of work "
+                        "not committed there is redone, from its start")
     parser.add_argument("--force", action="store_true", help="overwrite an existing run folder")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--no-fail", action="store_true",

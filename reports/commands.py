@@ -19,7 +19,7 @@ from cases.statuses import FAILING
 from reports.environment import collect_environment
 from reports.exit_codes import EXIT_FAILURES, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from reports.render import render
-from reports.rundir import RunFolder
+from reports.rundir import ResumeMismatchError, RunFolder
 from reports.runner import execute
 from reports.selection import Selection, SelectionError, names_given, select, some_names
 from reports.tasks import (
@@ -34,9 +34,28 @@ __all__ = ["HarnessMissingError", "OutputError", "bench", "check", "compare", "l
            "report", "run", "write_output"]
 
 
-def _folder(args: argparse.Namespace) -> RunFolder:
+def _folder(args: argparse.Namespace, chosen: dict[str, Any]) -> RunFolder:
+    """The run folder, locked for this command; --resume with another selection than the
+    folder's run is a usage error."""
     out = args.out or Path("runs") / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return RunFolder.create(out, force=args.force, resume=args.resume)
+    try:
+        return RunFolder.create(out, force=args.force, resume=args.resume, selection=chosen)
+    except ResumeMismatchError as e:
+        raise SelectionError(str(e)) from e
+
+
+def _chosen(selection: Selection, args: argparse.Namespace, sizes: Any) -> dict[str, Any]:
+    """What a run selected, exactly: recorded in environment.json, and what --resume must
+    find unchanged (everything but how many workers share the work)."""
+    return {
+        "command": args.command, "quick": bool(args.quick),
+        "cases": [c.name for c in selection.cases],
+        "modes": {a.name: selection.modes_of(a) for a in selection.adapters},
+        "eager_only_tags": sorted(selection.eager_tags),
+        "dtypes": list(selection.dtypes) if selection.dtypes else None,
+        "sizes": sizes, "seed": args.seed, "threads": args.threads,
+        "isolate": bool(getattr(args, "isolate", False)),
+    }
 
 
 def _start(args: argparse.Namespace) -> tuple[Selection, RunFolder]:
@@ -64,22 +83,27 @@ def _start(args: argparse.Namespace) -> tuple[Selection, RunFolder]:
 
         check_readme(args.readme)
     threads.configure(args.threads)
-    folder = _folder(args)
+    description = {**_describe(selection, args, sizes), "notes": notes}
+    chosen = _chosen(selection, args, sizes)
+    folder = _folder(args, chosen)
     for note in notes:
         print(f"gradparity: note: {note}", file=sys.stderr)
-    description = {**_describe(selection, args, sizes), "notes": notes}
-    if args.resume and (folder.path / "environment.json").exists():
-        env = folder.environment()
-        env.setdefault("resumed", []).append(
-            {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-             "command_line": list(sys.argv)})
-        folder.write_environment(env)
-    else:
-        folder.write_environment(collect_environment(
-            threads=threads.describe() if hasattr(threads, "describe") else args.threads,
-            adapters={a.name: a.versions() for a in selection.adapters},
-            run=description,
-        ))
+    try:
+        if args.resume and (folder.path / "environment.json").exists():
+            env = folder.environment()
+            env.setdefault("resumed", []).append(
+                {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                 "command_line": list(sys.argv)})
+            folder.write_environment(env)
+        else:
+            folder.write_environment(collect_environment(
+                threads=threads.describe() if hasattr(threads, "describe") else args.threads,
+                adapters={a.name: a.versions() for a in selection.adapters},
+                run=description, selection=chosen,
+            ))
+    except BaseException:
+        folder.close()
+        raise
     return selection, folder
 
 
@@ -247,20 +271,23 @@ def _finish(folder: RunFolder, args: argparse.Namespace, completed: bool = True)
 
 def run(args: argparse.Namespace) -> int:
     selection, folder = _start(args)
-    completed = _execute(selection, folder, args, checks=True, timings=True)
-    return _finish(folder, args, completed)
+    with folder:  # the folder stays locked until the reports are written
+        completed = _execute(selection, folder, args, checks=True, timings=True)
+        return _finish(folder, args, completed)
 
 
 def check(args: argparse.Namespace) -> int:
     selection, folder = _start(args)
-    completed = _execute(selection, folder, args, checks=True, timings=False)
-    return _finish(folder, args, completed)
+    with folder:  # the folder stays locked until the reports are written
+        completed = _execute(selection, folder, args, checks=True, timings=False)
+        return _finish(folder, args, completed)
 
 
 def bench(args: argparse.Namespace) -> int:
     selection, folder = _start(args)
-    completed = _execute(selection, folder, args, checks=False, timings=True)
-    return _finish(folder, args, completed)
+    with folder:  # the folder stays locked until the reports are written
+        completed = _execute(selection, folder, args, checks=False, timings=True)
+        return _finish(folder, args, completed)
 
 
 def _print_table(rows: Iterable[dict[str, Any]]) -> None:

@@ -1,11 +1,13 @@
 """The run scheduler: which tasks a run needs, where each one runs, and how results land.
 
-Planning leaves out what ``--resume`` finds recorded in the run folder. Checks (and a quick
-run's timings) go to a pool of spawned worker processes, pinned one per CPU for ``--quick``;
-a full run's timings run afterwards in this process, alone on the machine. Every result is
-appended to the folder as it arrives, so an interrupted run keeps what it did. What a task
-does inside a worker is ``reports.tasks``; the sub-commands that call this are
-``reports.commands``.
+Checks (and a quick run's timings) go to a pool of spawned worker processes, pinned one per CPU
+for ``--quick``; a full run's timings run afterwards in this process, alone on the machine, one
+case at a time, each with its own NumPy control (``control@<case>``). Each unit of work is
+committed to the folder as it ends (``reports.rundir``): a worker task's checks and timings,
+one case's timings here. An interrupted run keeps every unit it finished, and ``--resume``
+plans the whole selection again and leaves out exactly the committed units: a unit cut short
+is done again in full. What a task does inside a worker is ``reports.tasks``; the
+sub-commands that call this are ``reports.commands``.
 """
 
 from __future__ import annotations
@@ -64,31 +66,33 @@ def _timing_groups(selection: Selection, adapters: list[Any], case: Any) -> Grou
 def _plan(selection: Selection, folder: RunFolder, *, quick: bool, resume: bool,
           checks: bool, timings: bool) -> tuple[list[Task], list[Task]]:
     """The tasks for the workers (checks; with --quick, timings too) and those for the main
-    process (the timings of a full run), leaving out what --resume finds recorded."""
-    done = folder.done("conformance") if resume else set()
-    timed = {(c, a) for c, a, _, _ in folder.done("timing")} if resume else set()
+    process (the timings of a full run), leaving out the units --resume finds committed.
+
+    The whole selection is planned first and the committed units taken out afterwards, so that
+    a quick run's tasks group the same cases as the first time: a task is committed whole,
+    and its control (named after its first case) is measured with the same cases again."""
     per_case: dict[str, list[CheckItem]] = {}
     if checks:
         for c, a, m, d in selection.combinations():
-            if (c.name, a.name, m, d) not in done:
-                per_case.setdefault(c.name, []).append((c.name, a.name, m, d))
+            per_case.setdefault(c.name, []).append((c.name, a.name, m, d))
     to_time: dict[str, Groups] = {}
     if timings:
         for case in selection.cases:
-            remaining = [a for a in selection.adapters if (case.name, a.name) not in timed]
-            if remaining:
-                to_time[case.name] = _timing_groups(selection, remaining, case)
+            groups = _timing_groups(selection, selection.adapters, case)
+            if groups:
+                to_time[case.name] = groups
+    with_work = [c.name for c in selection.cases if c.name in per_case or c.name in to_time]
+    if resume:
+        checked, timed = folder.checks_done(), folder.timings_done()
+        per_case = {name: kept for name, items in per_case.items()
+                    if (kept := [item for item in items if item not in checked])}
+        to_time = {name: groups for name, groups in to_time.items() if name not in timed}
     worker: list[Task] = []
     main: list[Task] = []
     if quick:
         # A few cases per task: each task's timing call warms every framework up once.
-        chunk: list[str] = []
-        for case in selection.cases:
-            if case.name in per_case or case.name in to_time:
-                chunk.append(case.name)
-            if len(chunk) == QUICK_CHUNK or (chunk and case is selection.cases[-1]):
-                worker += _quick_tasks(chunk, per_case, to_time)
-                chunk = []
+        for start in range(0, len(with_work), QUICK_CHUNK):
+            worker += _quick_tasks(with_work[start:start + QUICK_CHUNK], per_case, to_time)
         # The library ends with its models, the slowest cases: start them first, so that
         # no worker is left with a long task at the end.
         worker.reverse()
@@ -110,7 +114,7 @@ def _quick_tasks(chunk: list[str], per_case: dict[str, list[CheckItem]],
         if name in to_time:
             by_groups.setdefault(to_time[name], []).append(name)
     if not by_groups:
-        return [Task(checks=checks)]
+        return [Task(checks=checks)] if checks else []
     tasks = []
     for i, (groups, names) in enumerate(by_groups.items()):
         tasks.append(Task(checks=checks if i == 0 else (), timing_cases=tuple(names),
@@ -143,11 +147,11 @@ def _progress(total: int, description: str, quiet: bool) -> Iterator[Any]:
         yield lambda advance=1, note="": progress.update(task, advance=advance, note=note)
 
 
-def _write(folder: RunFolder, result: dict[str, Any]) -> None:
-    folder.append("conformance", result["conformance"])
-    folder.append("timing", result["timing"])
-    if result["notes"]:
-        folder.add_timing_notes(result["notes"], process=str(result["pid"]))
+def _write(folder: RunFolder, task: Task, result: dict[str, Any]) -> None:
+    """Commit a worker task's records: it is one unit, there whole or not at all."""
+    folder.commit(conformance=result["conformance"], timing=result["timing"],
+                  checks=task.checks, timed=task.timing_cases, notes=result["notes"],
+                  process=str(result["pid"]))
 
 
 def _label(task: Task) -> str:
@@ -159,7 +163,7 @@ def _in_workers(tasks: list[Task], options: Options, folder: RunFolder, jobs: in
                 advance: Any) -> None:
     if jobs == 1 or len(tasks) < 2:
         for task in tasks:
-            _write(folder, run_task(task, options))  # written now: a crash keeps it
+            _write(folder, task, run_task(task, options))  # written now: a crash keeps it
             advance(task.size, note=_label(task))
         return
     import multiprocessing
@@ -176,29 +180,22 @@ def _in_workers(tasks: list[Task], options: Options, folder: RunFolder, jobs: in
     try:
         futures = {pool.submit(run_task, task, options): task for task in tasks}
         for future in as_completed(futures):
-            _write(folder, future.result())  # written as each finishes
+            _write(folder, futures[future], future.result())  # written as each finishes
             advance(futures[future].size, note=_label(futures[future]))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _time_here(task: Task, options: Options, folder: RunFolder, advance: Any) -> None:
-    """A full run's timings, in this process, each point written as it is measured."""
+    """A full run's timings, in this process, one case at a time: each case's records (every
+    adapter, mode, dtype and size, and the control measured with them) are one unit,
+    committed when the case is done."""
     from cases.timing import RunNotes
 
-    notes = RunNotes(run_id=options.run_id)
-    existing = folder.timing()
-    control = "control" if not (existing["case"] == "control").any() else \
-        f"control@{len(set(existing['case'][existing['case'].str.startswith('control')]))}"
-    seen: set[str] = set()
-    try:
-        for record in time_cases(task.timing_cases, task.groups, options, notes,
-                                 control_name=control):
-            folder.append("timing", [record])
-            case = record["case"]
-            if case in task.timing_cases and case not in seen:
-                seen.add(case)
-                advance(note=case)
-    finally:
-        folder.add_timing_notes(notes.to_dict(), process=str(os.getpid()))
-    advance(len(task.timing_cases) - len(seen))  # cases nothing could be timed for
+    for case in task.timing_cases:
+        notes = RunNotes(run_id=options.run_id)
+        records = list(time_cases((case,), task.groups, options, notes,
+                                  control_name=f"control@{case}"))
+        folder.commit(timing=records, timed=(case,), notes=notes.to_dict(),
+                      process=str(os.getpid()))
+        advance(note=case)

@@ -1,6 +1,6 @@
 """``gradparity run``/``bench`` end to end on a few cases with the light adapters (refengine
 and HIPS autograd load in a second): the run folder, --quick, --resume, Ctrl-C, --gzip and
---readme."""
+--readme (what survives a crash: tests/test_run_folder_crash.py)."""
 
 from __future__ import annotations
 
@@ -51,21 +51,17 @@ def test_quick_run_writes_every_file_and_says_what_it_covered(sample_run) -> Non
     assert "<!-- headline:start -->" in summary and "speed vs refengine" in summary
 
 
-def test_resume_skips_what_was_recorded(sample_run, tmp_path) -> None:
+def test_resume_of_a_finished_run_redoes_nothing(sample_run, tmp_path) -> None:
     import shutil
 
     out = tmp_path / "run"
     shutil.copytree(sample_run, out)
     before = RunFolder.open(out)
-    n_conf, n_time = len(before.conformance()), len(before.timing())
-    assert quick_run(out, "sin", "op-add", "cos", extra=["--resume"]) == EXIT_OK
+    conformance, timing = before.conformance(), before.timing()
+    assert quick_run(out, "sin", "op-add", extra=["--resume"]) == EXIT_OK
     after = RunFolder.open(out)
-    conformance = after.conformance()
-    assert len(conformance[conformance["case"] != "cos"]) == n_conf  # nothing redone
-    assert (conformance["case"] == "cos").any()
-    timing = after.timing()
-    assert len(timing[timing["case"].isin(["sin", "op-add", "control@sin"])]) == n_time
-    assert set(timing["case"]) >= {"cos", "control@cos"}
+    pd.testing.assert_frame_equal(after.conformance(), conformance)
+    pd.testing.assert_frame_equal(after.timing(), timing)
     assert "resumed" in after.environment()
 
 
@@ -86,12 +82,17 @@ def test_ctrl_c_keeps_what_was_done_and_resume_finishes(tmp_path, monkeypatch, c
     assert "--resume" in capsys.readouterr().err
     assert RunFolder.open(out).conformance()["case"].nunique() == 1  # the first task's case
     assert (out / "summary.md").exists()  # rendered from what was done
+    with open(out / "conformance.csv", "ab") as f:  # as if killed inside the next write
+        f.write(b"cos,cos,elementwise,autog")
     monkeypatch.setattr(runner, "run_task", real)
     assert main(["check", "--quick", "--cases", "sin,cos", "--out", str(out), "--resume",
                  *LIGHT]) == EXIT_OK
+    assert "dropped" in capsys.readouterr().err  # the torn row, and the resume goes on
     conformance = RunFolder.open(out).conformance()
     assert set(conformance["case"]) == {"sin", "cos"}
     assert not conformance.duplicated(["case", "adapter", "mode", "check"]).any()
+    assert conformance["adapter"].isin(["refengine", "autograd"]).all()
+    assert b",autog\n" not in (out / "conformance.csv").read_bytes()  # a fresh line after it
 
 
 def test_bench_times_only(tmp_path) -> None:

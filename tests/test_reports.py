@@ -58,6 +58,7 @@ def make_run(path, conformance=CONFORMANCE, timings=TIMING):
     folder.write_environment({"date": "2026-11-26", "cpu": "test", "versions": {"numpy": "2"}})
     folder.append("conformance", conformance)
     folder.append("timing", timings)
+    folder.close()  # written: the lock goes, the folder stays readable and writable here
     return folder
 
 
@@ -144,9 +145,12 @@ def test_run_folder_refuses_to_overwrite_and_resumes(tmp_path) -> None:
     with pytest.raises(RunFolderError, match="--force"):
         RunFolder.create(tmp_path / "run")
     resumed = RunFolder.create(tmp_path / "run", resume=True)
-    assert ("add", "torch", "eager", "float64") in resumed.done("conformance")
-    resumed.append("conformance", [conf("sub", "torch", "pass")])
+    resumed.commit(conformance=[conf("sub", "torch", "pass")],
+                   checks=[("sub", "torch", "eager", "float64")], timed=["sub"])
+    assert resumed.checks_done() == {("sub", "torch", "eager", "float64")}
+    assert resumed.timings_done() == {"sub"}
     assert len(resumed.conformance()) == len(CONFORMANCE) + 1
+    resumed.close()
     fresh = RunFolder.create(tmp_path / "run", force=True)
     assert fresh.conformance().empty and not (tmp_path / "run" / "environment.json").exists()
 
@@ -234,10 +238,9 @@ def test_summary_states_what_the_run_covered_and_marks_its_headline(tmp_path) ->
     assert "Records per adapter/mode" in head and "Model cases" in head  # gmm is tagged model
 
 
-def test_done_ignores_the_control_and_compress_round_trips(tmp_path) -> None:
+def test_compress_round_trips(tmp_path) -> None:
     folder = make_run(tmp_path / "run",
                       timings=[*TIMING, timing("control", "numpy", "forward", 0.1)])
-    assert all(not case.startswith("control") for case, *_ in folder.done("timing"))
     before = folder.timing()
     assert folder.compress() == ["conformance.csv.gz", "timing.csv.gz"]
     first = (tmp_path / "run" / "timing.csv.gz").read_bytes()
