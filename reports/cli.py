@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from reports.exit_codes import (
@@ -16,26 +15,10 @@ from reports.exit_codes import (
     EXIT_USAGE,
 )
 from reports.explain_cli import add_explain_parser
+from reports.option_types import count
 
 __all__ = ["EXIT_FAILURES", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_RUN_FOLDER", "EXIT_USAGE",
            "build_parser", "count", "main"]
-
-
-def count(minimum: int) -> Callable[[str], int]:
-    """An argparse ``type`` for a whole number of at least ``minimum``: anything else is a
-    usage error (exit 2) that names the option, before any run folder is made."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
-        return value
-
-    parse.__name__ = "count"  # argparse names the type in its fallback message
-    return parse
 
 
 def _selection_options(parser: argparse.ArgumentParser, *, timing: bool) -> None:
@@ -52,8 +35,8 @@ def _selection_options(parser: argparse.ArgumentParser, *, timing: bool) -> None
                         help="a smoke run: first-order checks, float64, one mode per adapter "
                         "(JAX: jit), timings at the check size with a short budget")
     parser.add_argument("--resume", action="store_true",
-                        help="continue the run in --out with the same selection: every unit of work "
-                        "not committed there is redone, from its start")
+                        help="continue the run in --out with the same selection: every unit of "
+                        "work not committed there is redone, from its start")
     parser.add_argument("--force", action="store_true", help="overwrite an existing run folder")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--no-fail", action="store_true",

@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from reports.option_types import count
+
 __all__ = ["TargetError", "add_explain_parser", "parse_shape", "resolve_target", "run_explain"]
 
 
@@ -49,7 +51,7 @@ def add_explain_parser(subparsers: Any) -> argparse.ArgumentParser:
                         "scalar (repeat once per input; default scalar)")
     p.add_argument("--positive", action="store_true",
                    help="draw positive inputs (|N(0, 1)|), for log, sqrt, ...")
-    p.add_argument("--seed", type=int, default=0, help="seed for the inputs and directions")
+    p.add_argument("--seed", type=count(0), default=0, help="seed for the inputs and directions")
     p.add_argument("--format", choices=("text", "md", "html"), default="text",
                    help="text (printed), md (Markdown with pictures) or html (one page)")
     p.add_argument("--out", type=Path, default=None,
@@ -57,7 +59,7 @@ def add_explain_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--frameworks", default=None, metavar="NAMES",
                    help="comma-separated adapters to compare (default: every available one; "
                         "'none' for none)")
-    p.add_argument("--max-nodes", type=int, default=40,
+    p.add_argument("--max-nodes", type=count(2), default=40,
                    help="operations listed and drawn one by one before the rest is grouped")
     return p
 

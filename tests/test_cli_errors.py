@@ -299,3 +299,17 @@ def test_sigterm_is_handled_as_ctrl_c(tmp_path) -> None:
     assert "Traceback" not in done.stderr
     assert RunFolder.open(out).conformance()["case"].nunique() == 1  # the first task's
     assert (out / "summary.md").exists()  # rendered from what was done
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--seed", "-1"], "argument --seed: must be at least 0, got -1"),
+    (["--max-nodes", "1"], "argument --max-nodes: must be at least 2, got 1"),
+    (["--max-nodes", "many"], "argument --max-nodes: expected a whole number, got 'many'"),
+])
+def test_explain_options_are_checked_by_the_parser(argv, message, capsys) -> None:
+    # explain's --seed -1 and --max-nodes 1 used to reach the explainer and exit 1 as if the
+    # function had failed; they are usage errors, named by the option.
+    status, err = run_cli(["explain", "abs-at-zero", "--frameworks", "none", *argv], capsys)
+    assert status == EXIT_USAGE
+    assert message in err
+    assert "Traceback" not in err
