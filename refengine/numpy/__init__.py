@@ -18,6 +18,50 @@ from refengine import primitives as P
 from refengine.numpy import linalg, nn, special
 from refengine.numpy._axes import axis_one, axis_tuple, ndim, shape_of, size
 from refengine.numpy._einsum import einsum, parse_einsum
+from refengine.numpy._index_tricks import c_, r_
+from refengine.numpy._math import (
+    conj,
+    conjugate,
+    deg2rad,
+    degrees,
+    fabs,
+    fmax,
+    fmin,
+    fmod,
+    imag,
+    logaddexp2,
+    mod,
+    nan_to_num,
+    positive,
+    rad2deg,
+    radians,
+    real,
+    remainder,
+    sinc,
+)
+from refengine.numpy._more import (
+    append,
+    array_split,
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    column_stack,
+    diff,
+    dsplit,
+    dstack,
+    fliplr,
+    flipud,
+    gradient,
+    hsplit,
+    inner,
+    kron,
+    partition,
+    rollaxis,
+    rot90,
+    row_stack,
+    select,
+    vsplit,
+)
 from refengine.numpy._shape import (
     argsort,
     broadcast_to,
@@ -67,6 +111,12 @@ __all__ = [
     "broadcast_to", "concatenate", "stack", "hstack", "vstack", "split", "tile", "repeat",
     "flip", "roll", "tril", "triu", "diagonal", "diag", "pad", "take", "take_along_axis",
     "sort", "argsort", "outer", "einsum", "matmul", "dot", "tensordot", "astype", "grad",
+    # more of NumPy's namespace, as composites (_math, _more, _index_tricks)
+    "deg2rad", "radians", "rad2deg", "degrees", "fabs", "remainder", "mod", "fmod", "fmax",
+    "fmin", "logaddexp2", "sinc", "nan_to_num", "real", "imag", "conj", "conjugate",
+    "atleast_1d", "atleast_2d", "atleast_3d", "column_stack", "row_stack", "dstack",
+    "array_split", "hsplit", "vsplit", "dsplit", "fliplr", "flipud", "kron", "inner", "rot90",
+    "rollaxis", "select", "partition", "append", "diff", "gradient", "r_", "c_",
     # construction and constants
     "array", "asarray", "copy", "zeros", "ones", "zeros_like", "ones_like", "full", "eye", "arange",
     "linspace", "shape", "ndim", "size", "stop_gradient", "float32", "float64", "int32",
