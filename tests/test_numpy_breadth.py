@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import scipy.special as sps
 
 import refengine as rf
 import refengine.numpy as rnp
@@ -147,6 +148,30 @@ CASES = [
     Case("pinv (tall)", rnp.linalg.pinv, np.linalg.pinv, (FULL_RANK,)),
     Case("pinv (wide, batched)", rnp.linalg.pinv, np.linalg.pinv,
          (np.stack([FULL_RANK.T, FULL_RANK.T[::-1]]),)),
+    Case("cross", rnp.cross, np.cross, (X[:, :3], POS[:, 1:])),
+    Case("cross (axes, 2 and 3)", lambda a, b: rnp.cross(a, b, axisa=0, axisc=0),
+         lambda a, b: np.cross(a, b, axisa=0, axisc=0), (X[:2], V[:3])),
+    Case("cross (2-vectors)", rnp.cross, np.cross, (X[:, :2], POS[:, 2:])),
+    Case("angle", rnp.angle, np.angle, (np.array([-1.2, 0.4, -0.0, 3.0]),), grads=False),
+    Case("angle (deg)", lambda a: rnp.angle(a, deg=True), lambda a: np.angle(a, deg=True),
+         (X,), grads=False),
+    Case("real_if_close", rnp.real_if_close, np.real_if_close, (X,)),
+    Case("permute_dims", lambda a: rnp.permute_dims(a, (1, 0)),
+         lambda a: np.permute_dims(a, (1, 0)), (X,)),
+    Case("acos", rnp.acos, np.acos, (X / 2.0,)),
+    Case("asinh", rnp.asinh, np.asinh, (X,)),
+    Case("atan2", rnp.atan2, np.atan2, (X, POS)),
+    Case("pow", rnp.pow, np.pow, (POS, X)),
+    Case("special.psi", rnp.special.psi, sps.psi, (POS,)),
+    Case("special.gammasgn", rnp.special.gammasgn, sps.gammasgn,
+         (np.array([-2.5, -1.5, -0.5, 0.0, 0.3, -3.0]),), grads=False),
+    Case("special.gamma", rnp.special.gamma, sps.gamma, (np.array([-2.5, -1.5, -0.4, 0.3, 4.5]),)),
+    Case("special.rgamma", rnp.special.rgamma, sps.rgamma,
+         (np.array([-2.5, -1.5, -0.4, 0.3, 4.5]),)),
+    Case("special.betaln", rnp.special.betaln, sps.betaln, (POS, POS[::-1] + 0.5)),
+    Case("special.beta", rnp.special.beta, sps.beta, (np.array([-0.5, 0.7, 2.0]), POS[0, :3])),
+    Case("special.multigammaln", lambda a: rnp.special.multigammaln(a, 3),
+         lambda a: sps.multigammaln(a, 3), (POS[0] + 1.0,)),
     Case("array of traced", lambda a: rnp.array([a[0], a[1] * 2.0, 1.0]),
          lambda a: np.array([a[0], a[1] * 2.0, 1.0]), (V,)),
     Case("array of nested lists", lambda a: rnp.array([[a[0], 1.0], [a[2], a[1]]]),
@@ -233,9 +258,11 @@ def test_array_of_tracers_in_forward_mode() -> None:
         (lambda x: rnp.diff(x, prepend=0.0), "prepend"),
         (lambda x: rnp.linalg.eigh(x, UPLO="X"), "UPLO"),
         (lambda x: rnp.mean([x, x[:2]]), "different shapes"),
+        (lambda x: rnp.cross(x, x[:, :1]), "dimension must be 2 or 3"),
+        (lambda x: rnp.special.multigammaln(x, 9), "0.5 \\* \\(d-1\\)"),
     ],
     ids=["eig", "eigvals", "complex", "r_-directive", "gradient-coords", "diff-prepend",
-         "eigh-uplo", "ragged-list"],
+         "eigh-uplo", "ragged-list", "cross-size", "multigammaln-domain"],
 )
 def test_unsupported_forms_raise_naming_the_problem(call, message) -> None:
     with pytest.raises((NotImplementedError, TypeError, ValueError), match=message):

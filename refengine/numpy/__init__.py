@@ -20,6 +20,7 @@ from refengine.numpy._axes import axis_one, axis_tuple, ndim, shape_of, size
 from refengine.numpy._einsum import einsum, parse_einsum
 from refengine.numpy._index_tricks import c_, r_
 from refengine.numpy._math import (
+    angle,
     conj,
     conjugate,
     deg2rad,
@@ -36,6 +37,7 @@ from refengine.numpy._math import (
     rad2deg,
     radians,
     real,
+    real_if_close,
     remainder,
     sinc,
 )
@@ -46,6 +48,7 @@ from refengine.numpy._more import (
     atleast_2d,
     atleast_3d,
     column_stack,
+    cross,
     diff,
     dsplit,
     dstack,
@@ -116,7 +119,10 @@ __all__ = [
     "fmin", "logaddexp2", "sinc", "nan_to_num", "real", "imag", "conj", "conjugate",
     "atleast_1d", "atleast_2d", "atleast_3d", "column_stack", "row_stack", "dstack",
     "array_split", "hsplit", "vsplit", "dsplit", "fliplr", "flipud", "kron", "inner", "rot90",
-    "rollaxis", "select", "partition", "append", "diff", "gradient", "r_", "c_",
+    "rollaxis", "select", "partition", "append", "diff", "gradient", "r_", "c_", "angle",
+    "real_if_close", "cross",
+    # NumPy 2's array-API names for the same functions
+    "acos", "acosh", "asin", "asinh", "atan", "atanh", "atan2", "pow", "permute_dims",
     # construction and constants
     "array", "asarray", "copy", "zeros", "ones", "zeros_like", "ones_like", "full", "eye", "arange",
     "linspace", "shape", "ndim", "size", "stop_gradient", "float32", "float64", "int32",
@@ -176,6 +182,9 @@ logical_not = P.logical_not
 isfinite = P.isfinite
 isnan = P.isnan
 matmul = P.matmul
+# NumPy 2's array-API names for the same functions.
+acos, acosh, asin, asinh = arccos, arccosh, arcsin, arcsinh
+atan, atanh, atan2, pow = arctan, arctanh, arctan2, power  # noqa: A001 - NumPy's name
 stop_gradient = P.stop_gradient
 
 float32 = np.float32
@@ -374,3 +383,8 @@ def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
     out = [s for i, s in enumerate(sa) if i not in axes_a]
     out += [s for j, s in enumerate(sb) if j not in axes_b]
     return einsum(f"{''.join(sa)},{''.join(sb)}->{''.join(out)}", a, b)
+
+
+def permute_dims(a: Any, axes: Any = None) -> Any:
+    """NumPy 2's array-API name for ``transpose``."""
+    return transpose(a, axes)

@@ -14,9 +14,9 @@ from refengine import primitives as P
 from refengine.primitive import Tracer, dtype_of
 
 __all__ = [
-    "conj", "conjugate", "deg2rad", "degrees", "fabs", "fmax", "fmin", "fmod", "imag",
-    "logaddexp2", "mod", "nan_to_num", "positive", "rad2deg", "radians", "real", "remainder",
-    "sinc",
+    "angle", "conj", "conjugate", "deg2rad", "degrees", "fabs", "fmax", "fmin", "fmod", "imag",
+    "logaddexp2", "mod", "nan_to_num", "positive", "rad2deg", "radians", "real", "real_if_close",
+    "remainder", "sinc",
 ]
 
 _RAD_PER_DEG = math.pi / 180.0
@@ -142,3 +142,21 @@ def conj(x: Any) -> Any:
 
 
 conjugate = conj
+
+
+def real_if_close(a: Any, tol: float = 100) -> Any:
+    """``np.real_if_close``: a real value is returned as it is."""
+    if not isinstance(a, Tracer):
+        return np.real_if_close(a, tol=tol)
+    _refuse_complex("real_if_close", a)
+    return a
+
+
+def angle(z: Any, deg: bool = False) -> Any:
+    """``np.angle`` of real values: 0, or pi where the sign bit is set (-0.0 included), as
+    arctan2(0, z). Piecewise constant, so its derivative is 0 (the value is untraced)."""
+    if isinstance(z, Tracer):
+        _refuse_complex("angle", z)
+        out = P.arctan2(0.0, P.stop_gradient(z))
+        return out * _DEG_PER_RAD if deg else out
+    return np.angle(z, deg=deg)

@@ -23,7 +23,7 @@ from refengine.numpy._shape import (
 )
 
 __all__ = [
-    "append", "array_split", "atleast_1d", "atleast_2d", "atleast_3d", "column_stack",
+    "append", "array_split", "cross", "atleast_1d", "atleast_2d", "atleast_3d", "column_stack",
     "diff", "dsplit", "dstack", "fliplr", "flipud", "gradient", "hsplit", "inner", "kron",
     "partition", "rollaxis", "rot90", "row_stack", "select", "vsplit",
 ]
@@ -279,3 +279,28 @@ def _gradient_along(f: Any, axis: int, h: Any, edge_order: int) -> Any:
         ) / h
     inside = (at(slice(2, None)) - at(slice(None, -2))) / (2.0 * h)
     return concatenate([first, inside, last], axis=axis)
+
+
+def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1,
+          axis: int | None = None) -> Any:
+    """``np.cross`` of 2- and 3-vectors along ``axisa``/``axisb`` (a 2-vector has z = 0; two
+    2-vectors give the z component alone), the result's vectors along ``axisc``."""
+    from refengine.numpy import moveaxis
+
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a, b = moveaxis(a, axisa, -1), moveaxis(b, axisb, -1)
+    na, nb = shape_of(a)[-1], shape_of(b)[-1]
+    if na not in (2, 3) or nb not in (2, 3):
+        raise ValueError("incompatible dimensions for cross product\n(dimension must be 2 or 3)")
+    a0, a1 = a[..., 0], a[..., 1]
+    b0, b1 = b[..., 0], b[..., 1]
+    z = a0 * b1 - a1 * b0
+    if na == 2 and nb == 2:
+        return z
+    a2 = a[..., 2] if na == 3 else 0.0
+    b2 = b[..., 2] if nb == 3 else 0.0
+    from refengine.numpy import stack
+
+    out = stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, z], axis=-1)
+    return moveaxis(out, -1, axisc)
