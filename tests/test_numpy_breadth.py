@@ -172,6 +172,15 @@ CASES = [
     Case("special.beta", rnp.special.beta, sps.beta, (np.array([-0.5, 0.7, 2.0]), POS[0, :3])),
     Case("special.multigammaln", lambda a: rnp.special.multigammaln(a, 3),
          lambda a: sps.multigammaln(a, 3), (POS[0] + 1.0,)),
+    Case("full", lambda a: rnp.full((2, 3), a), lambda a: np.full((2, 3), a), (np.float64(0.7),)),
+    Case("full (row)", lambda a: rnp.full((2, 3), a), lambda a: np.full((2, 3), a), (V[:3],)),
+    Case("linspace", lambda a, b: rnp.linspace(a, b, 6), lambda a, b: np.linspace(a, b, 6),
+         (np.float64(-0.3), np.float64(2.2))),
+    Case("linspace (arrays, axis, no endpoint)",
+         lambda a, b: rnp.linspace(a, b, 4, endpoint=False, axis=1),
+         lambda a, b: np.linspace(a, b, 4, endpoint=False, axis=1), (V[:2], POS[0, :2])),
+    Case("linspace (retstep)", _tuple(lambda a: rnp.linspace(a, 3.0, 5, retstep=True)),
+         _tuple(lambda a: np.linspace(a, 3.0, 5, retstep=True)), (np.float64(0.4),)),
     Case("array of traced", lambda a: rnp.array([a[0], a[1] * 2.0, 1.0]),
          lambda a: np.array([a[0], a[1] * 2.0, 1.0]), (V,)),
     Case("array of nested lists", lambda a: rnp.array([[a[0], 1.0], [a[2], a[1]]]),
@@ -195,6 +204,7 @@ def _eigenvector_signs_as(ours: np.ndarray, theirs: np.ndarray) -> np.ndarray:
     return ours * flip
 
 
+@pytest.mark.filterwarnings("ignore:Arrays of 2-dimensional vectors:DeprecationWarning")
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_values_match_numpy(case: Case) -> None:
     ours, theirs = case.ours(*case.args), case.numpy(*case.args)

@@ -200,10 +200,8 @@ newaxis = None
 
 zeros = np.zeros
 ones = np.ones
-full = np.full
 eye = np.eye
 arange = np.arange
-linspace = np.linspace
 
 
 def grad(f: Any, argnums: Any = 0) -> Any:
@@ -388,3 +386,40 @@ def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
 def permute_dims(a: Any, axes: Any = None) -> Any:
     """NumPy 2's array-API name for ``transpose``."""
     return transpose(a, axes)
+
+
+def full(shape: Any, fill_value: Any, dtype: Any = None) -> Any:
+    """``np.full``; a traced fill value is broadcast, so its derivative is the sum over the
+    array (autograd's and JAX's reading)."""
+    if not isinstance(fill_value, Tracer) and not _contains_tracer(fill_value):
+        return np.full(shape, fill_value, dtype=dtype)
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    out = broadcast_to(asarray(fill_value), shape)
+    return out if dtype is None else astype(out, dtype)
+
+
+def linspace(
+    start: Any, stop: Any, num: int = 50, endpoint: bool = True, retstep: bool = False,
+    dtype: Any = None, axis: int = 0,
+) -> Any:
+    """``np.linspace``, differentiable in ``start`` and ``stop``: start + i * step, with
+    step = (stop - start) / (num - 1) (or / num without the endpoint), as NumPy computes it,
+    and the last point exactly ``stop`` when it is an endpoint."""
+    if not _contains_tracer([start, stop]):
+        return np.linspace(start, stop, num, endpoint, retstep, dtype, axis)
+    num = int(num)
+    if num < 0:
+        raise ValueError(f"Number of samples, {num}, must be non-negative.")
+    start, stop = asarray(start), asarray(stop)
+    div = (num - 1) if endpoint else num
+    nd = builtins.max(ndim(start), ndim(stop))
+    steps = np.arange(num, dtype=np.float64).reshape((-1,) + (1,) * nd)
+    delta = stop - start
+    step = delta / div if div > 0 else delta * np.nan
+    out = steps * step + start if div > 0 else steps * delta + start
+    if endpoint and num > 1:
+        last = broadcast_to(stop, shape_of(out)[1:])
+        out = concatenate([out[:-1], expand_dims(last, 0)], axis=0)
+    out = moveaxis(out, 0, axis) if axis != 0 else out
+    out = out if dtype is None else astype(out, dtype)
+    return (out, step) if retstep else out
