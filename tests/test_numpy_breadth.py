@@ -27,6 +27,14 @@ POS = _rng_points(3, 4, lo=0.6, hi=2.0, seed=2)
 NUM = np.array([[2.3, -1.7, 5.2], [0.4, -3.3, 7.9]])
 DEN = np.array([[1.1, 0.9, -2.0], [1.5, 1.2, -2.5]])
 SYM = np.array([[2.0, 0.3, -0.4], [0.1, 1.0, 0.2], [0.7, -0.5, -1.5]])
+NAN_MASK = np.array([[1.0, np.nan, 1.0, 1.0], [np.nan, 1.0, 1.0, 1.0], [1.0, 1.0, 1.0, np.nan]])
+
+
+def _with_nans(xp, a):
+    """a with NaN at NAN_MASK's NaN (a * NAN_MASK would give those entries a NaN derivative)."""
+    return xp.where(np.isnan(NAN_MASK), np.nan, a)
+
+
 FULL_RANK = np.array([[1.0, 0.2, -0.3], [0.4, 2.0, 0.1], [-0.2, 0.5, 1.5], [0.3, -0.1, 0.2]])
 
 
@@ -181,6 +189,64 @@ CASES = [
          lambda a, b: np.linspace(a, b, 4, endpoint=False, axis=1), (V[:2], POS[0, :2])),
     Case("linspace (retstep)", _tuple(lambda a: rnp.linspace(a, 3.0, 5, retstep=True)),
          _tuple(lambda a: np.linspace(a, 3.0, 5, retstep=True)), (np.float64(0.4),)),
+    Case("concat", lambda a, b: rnp.concat([a, b], axis=1), lambda a, b: np.concat([a, b], axis=1),
+         (X, POS)),
+    Case("matrix_transpose", rnp.matrix_transpose, np.matrix_transpose, (X.reshape(2, 2, 3),)),
+    Case("unstack", lambda a: rnp.unstack(a, axis=1), lambda a: np.unstack(a, axis=1), (X,)),
+    Case("full_like", lambda a: rnp.full_like(X, a), lambda a: np.full_like(X, a),
+         (np.float64(0.3),)),
+    Case("float_power", rnp.float_power, np.float_power, (POS, X)),
+    Case("copysign", rnp.copysign, np.copysign, (NUM, DEN)),
+    Case("diagflat", lambda a: rnp.diagflat(a, -1), lambda a: np.diagflat(a, -1), (X[:2, :2],)),
+    Case("vdot", rnp.vdot, np.vdot, (X, POS)),
+    Case("vecdot", rnp.vecdot, np.vecdot, (X, POS[0])),
+    Case("vecdot (axis)", lambda a, b: rnp.vecdot(a, b, axis=0),
+         lambda a, b: np.vecdot(a, b, axis=0), (X, POS)),
+    Case("matvec", rnp.matvec, np.matvec, (X.reshape(2, 2, 3), POS[:2, :3])),
+    Case("vecmat", rnp.vecmat, np.vecmat, (V[:3], X.reshape(1, 3, 4))),
+    Case("nansum", lambda a: rnp.nansum(_with_nans(rnp, a), axis=0),
+         lambda a: np.nansum(_with_nans(np, a), axis=0), (X,)),
+    Case("nanprod", lambda a: rnp.nanprod(_with_nans(rnp, a), axis=1, keepdims=True),
+         lambda a: np.nanprod(_with_nans(np, a), axis=1, keepdims=True), (X,)),
+    Case("nanmean", lambda a: rnp.nanmean(_with_nans(rnp, a), axis=1),
+         lambda a: np.nanmean(_with_nans(np, a), axis=1), (X,)),
+    Case("nanmax", lambda a: rnp.nanmax(_with_nans(rnp, a), axis=0),
+         lambda a: np.nanmax(_with_nans(np, a), axis=0), (X,)),
+    Case("nanmin", lambda a: rnp.nanmin(_with_nans(rnp, a)),
+         lambda a: np.nanmin(_with_nans(np, a)), (X,)),
+    Case("nancumsum", lambda a: rnp.nancumsum(_with_nans(rnp, a), axis=1),
+         lambda a: np.nancumsum(_with_nans(np, a), axis=1), (X,)),
+    Case("nancumprod", lambda a: rnp.nancumprod(_with_nans(rnp, a)),
+         lambda a: np.nancumprod(_with_nans(np, a)), (X,)),
+    Case("average", rnp.average, np.average, (X,)),
+    Case("average (weights)", lambda a, w: rnp.average(a, axis=1, weights=w),
+         lambda a, w: np.average(a, axis=1, weights=w), (X, POS[0])),
+    Case("average (full weights, returned)",
+         _tuple(lambda a, w: rnp.average(a, axis=0, weights=w, returned=True)),
+         _tuple(lambda a, w: np.average(a, axis=0, weights=w, returned=True)), (X, POS)),
+    Case("median", rnp.median, np.median, (X,)),
+    Case("median (odd, axis, keepdims)", lambda a: rnp.median(a, axis=0, keepdims=True),
+         lambda a: np.median(a, axis=0, keepdims=True), (X,)),
+    Case("trapezoid", rnp.trapezoid, np.trapezoid, (X,)),
+    Case("trapezoid (x, axis)", lambda a, b: rnp.trapezoid(a, b, axis=0),
+         lambda a, b: np.trapezoid(a, b, axis=0), (X, np.cumsum(POS[:, 0]))),
+    Case("linalg.trace", lambda a: rnp.linalg.trace(a, offset=1),
+         lambda a: np.linalg.trace(a, offset=1), (X.reshape(2, 2, 3),)),
+    Case("linalg.diagonal", rnp.linalg.diagonal, np.linalg.diagonal, (X.reshape(2, 2, 3),)),
+    Case("linalg.matmul", rnp.linalg.matmul, np.linalg.matmul, (X, POS.T)),
+    Case("linalg.tensordot", lambda a, b: rnp.linalg.tensordot(a, b, axes=1),
+         lambda a, b: np.linalg.tensordot(a, b, axes=1), (X, POS.T)),
+    Case("linalg.cross", rnp.linalg.cross, np.linalg.cross, (X[:, :3], POS[:, 1:])),
+    Case("linalg.vecdot", rnp.linalg.vecdot, np.linalg.vecdot, (X, POS)),
+    Case("linalg.matrix_transpose", rnp.linalg.matrix_transpose, np.linalg.matrix_transpose,
+         (X,)),
+    Case("linalg.vector_norm", rnp.linalg.vector_norm, np.linalg.vector_norm, (X,)),
+    Case("linalg.vector_norm (axes, ord 3, keepdims)",
+         lambda a: rnp.linalg.vector_norm(a, axis=(0, 2), ord=3, keepdims=True),
+         lambda a: np.linalg.vector_norm(a, axis=(0, 2), ord=3, keepdims=True),
+         (POS.reshape(2, 3, 2),)),
+    Case("linalg.matrix_norm", rnp.linalg.matrix_norm, np.linalg.matrix_norm, (X,)),
+    Case("linalg.svdvals", rnp.linalg.svdvals, np.linalg.svdvals, (FULL_RANK,)),
     Case("array of traced", lambda a: rnp.array([a[0], a[1] * 2.0, 1.0]),
          lambda a: np.array([a[0], a[1] * 2.0, 1.0]), (V,)),
     Case("array of nested lists", lambda a: rnp.array([[a[0], 1.0], [a[2], a[1]]]),

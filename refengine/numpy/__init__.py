@@ -18,6 +18,29 @@ from refengine import primitives as P
 from refengine.numpy import linalg, nn, special
 from refengine.numpy._axes import axis_one, axis_tuple, ndim, shape_of, size
 from refengine.numpy._einsum import einsum, parse_einsum
+from refengine.numpy._extra import (
+    average,
+    concat,
+    copysign,
+    diagflat,
+    float_power,
+    full_like,
+    matrix_transpose,
+    matvec,
+    median,
+    nancumprod,
+    nancumsum,
+    nanmax,
+    nanmean,
+    nanmin,
+    nanprod,
+    nansum,
+    trapezoid,
+    unstack,
+    vdot,
+    vecdot,
+    vecmat,
+)
 from refengine.numpy._index_tricks import c_, r_
 from refengine.numpy._math import (
     angle,
@@ -123,6 +146,10 @@ __all__ = [
     "real_if_close", "cross",
     # NumPy 2's array-API names for the same functions
     "acos", "acosh", "asin", "asinh", "atan", "atanh", "atan2", "pow", "permute_dims",
+    "concat", "matrix_transpose", "unstack", "vecdot", "matvec", "vecmat",
+    # more composites (_extra)
+    "average", "copysign", "diagflat", "float_power", "full_like", "median", "nancumprod",
+    "nancumsum", "nanmax", "nanmean", "nanmin", "nanprod", "nansum", "trapezoid", "vdot",
     # construction and constants
     "array", "asarray", "copy", "zeros", "ones", "zeros_like", "ones_like", "full", "eye", "arange",
     "linspace", "shape", "ndim", "size", "stop_gradient", "float32", "float64", "int32",

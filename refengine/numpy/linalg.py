@@ -10,8 +10,9 @@ from refengine import primitives as P
 from refengine.primitive import Tracer
 
 __all__ = [
-    "cholesky", "det", "eig", "eigh", "eigvals", "eigvalsh", "inv", "norm", "pinv", "qr",
-    "slogdet", "solve", "svd",
+    "cholesky", "cross", "det", "diagonal", "eig", "eigh", "eigvals", "eigvalsh", "inv",
+    "matmul", "matrix_norm", "matrix_transpose", "norm", "pinv", "qr", "slogdet", "solve", "svd",
+    "svdvals", "tensordot", "trace", "vecdot", "vector_norm",
 ]
 
 inv = P.inv
@@ -156,3 +157,64 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
     else:
         raise ValueError(f"Invalid norm order {ord!r} for matrices")
     return out if keepdims else rnp.squeeze(out, axis=axes)
+
+
+# --- NumPy 2's array-API names in np.linalg: composites over the last axes -------------------
+def _rnp() -> Any:
+    import refengine.numpy as rnp  # this module is part of it
+
+    return rnp
+
+
+matmul = P.matmul
+
+
+def tensordot(x1: Any, x2: Any, /, *, axes: Any = 2) -> Any:
+    return _rnp().tensordot(x1, x2, axes=axes)
+
+
+def trace(x: Any, /, *, offset: int = 0, dtype: Any = None) -> Any:
+    """The trace of each matrix in the last two axes."""
+    out = _rnp().trace(x, offset=offset, axis1=-2, axis2=-1)
+    return out if dtype is None else _rnp().astype(out, dtype)
+
+
+def diagonal(x: Any, /, *, offset: int = 0) -> Any:
+    return _rnp().diagonal(x, offset, -2, -1)
+
+
+def matrix_transpose(x: Any, /) -> Any:
+    return _rnp().matrix_transpose(x)
+
+
+def vecdot(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
+    return _rnp().vecdot(x1, x2, axis=axis)
+
+
+def cross(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
+    """The cross product of 3-vectors along ``axis`` (np.linalg.cross takes no 2-vectors)."""
+    if _rnp().shape(x1)[axis] != 3 or _rnp().shape(x2)[axis] != 3:
+        raise ValueError("Both input arrays must be (arrays of) 3-dimensional vectors")
+    return _rnp().cross(x1, x2, axis=axis)
+
+
+def vector_norm(x: Any, /, *, axis: Any = None, keepdims: bool = False, ord: Any = 2) -> Any:  # noqa: A002
+    """The vector norm over ``axis`` (every axis, flattened, by default)."""
+    rnp = _rnp()
+    if axis is None:
+        out = norm(rnp.ravel(x), ord=ord)
+        return rnp.reshape(out, (1,) * _ndim(x)) if keepdims else out
+    if isinstance(axis, tuple) and len(axis) > 1:
+        moved = rnp.moveaxis(x, axis, tuple(range(-len(axis), 0)))
+        flat = rnp.reshape(moved, (*rnp.shape(moved)[: -len(axis)], -1))
+        out = norm(flat, ord=ord, axis=-1)
+        return rnp.expand_dims(out, axis) if keepdims else out
+    return norm(x, ord=ord, axis=axis, keepdims=keepdims)
+
+
+def matrix_norm(x: Any, /, *, keepdims: bool = False, ord: Any = "fro") -> Any:  # noqa: A002
+    return norm(x, ord=ord, axis=(-2, -1), keepdims=keepdims)
+
+
+def svdvals(x: Any, /) -> Any:
+    return svd(x, full_matrices=False, compute_uv=False)
