@@ -26,7 +26,9 @@ import numpy as np
 
 import refengine.numpy as rnp
 
-__all__ = ["Coverage", "autograd_coverage", "jax_coverage", "main"]
+__all__ = [
+    "Coverage", "autograd_composites", "autograd_coverage", "jax_coverage", "main", "table_rows",
+]
 
 # autograd's namespaces, the library they mirror, and refengine's namespace for them.
 _AUTOGRAD = [
@@ -103,7 +105,17 @@ def autograd_coverage() -> list[Coverage]:
             if not n.startswith("_") and hasattr(mirror, n) and differentiable(getattr(module, n))
         )
         out.append(Coverage(path, names, [n for n in names if _has(ours, n)]))
-    return out
+    return _stats_as_one(out)
+
+
+def _stats_as_one(rows: list[Coverage]) -> list[Coverage]:
+    """scipy.stats's distributions as one row, their names as ``norm.pdf``."""
+    prefix = "autograd.scipy.stats."
+    stats = [c for c in rows if c.namespace.startswith(prefix)]
+    names = [f"{c.namespace.removeprefix(prefix)}.{n}" for c in stats for n in c.names]
+    covered = [f"{c.namespace.removeprefix(prefix)}.{n}" for c in stats for n in c.covered]
+    rest = [c for c in rows if not c.namespace.startswith(prefix)]
+    return [*rest, Coverage("autograd.scipy.stats", names, covered)]
 
 
 def autograd_composites() -> Coverage:
@@ -159,10 +171,14 @@ def jax_coverage() -> list[Coverage]:
     return out
 
 
+def table_rows(rows: list[Coverage]) -> list[str]:
+    """The README table's rows (markdown), one per namespace."""
+    return [f"| `{c.namespace}` | {len(c.names)} | {len(c.covered)} |" for c in rows]
+
+
 def _table(rows: list[Coverage]) -> list[str]:
-    lines = ["| namespace | differentiable names | in refengine.numpy |", "|---|---:|---:|"]
-    lines += [f"| `{c.namespace}` | {len(c.names)} | {len(c.covered)} |" for c in rows]
-    return lines
+    header = ["| namespace | differentiable names | in refengine.numpy |", "|---|---:|---:|"]
+    return header + table_rows(rows)
 
 
 def main() -> int:

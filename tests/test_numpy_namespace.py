@@ -36,3 +36,42 @@ def test_import_star_works() -> None:
                           check=False, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "2.0"
+
+
+def _autograd_rows():
+    pytest.importorskip("autograd")
+    from .numpy_coverage import autograd_composites, autograd_coverage
+
+    return [*autograd_coverage(), autograd_composites()]
+
+
+def test_autograd_numpy_is_covered_whole() -> None:
+    rows = {c.namespace: c for c in _autograd_rows()}
+    for namespace in ("autograd.numpy", "autograd.numpy.linalg", "autograd.numpy (composites)"):
+        missing = rows[namespace].missing
+        assert missing == [], f"refengine lacks {namespace}'s {missing}"
+
+
+def test_covered_names_are_refengines_own() -> None:
+    """A name counts as covered only if it differentiates: a bare NumPy function there (as
+    ``rnp.full`` and ``rnp.linspace`` were) would raise on a traced argument."""
+    from refengine.primitive import Primitive
+
+    namespaces = {"autograd.numpy": rnp, "autograd.numpy.linalg": rnp.linalg,
+                  "autograd.scipy.special": rnp.special, "autograd.numpy (composites)": rnp}
+    for row in _autograd_rows():
+        ours = namespaces.get(row.namespace)
+        for name in row.covered:
+            obj = getattr(ours, name)
+            home = getattr(obj, "__module__", None) or type(obj).__module__
+            assert isinstance(obj, Primitive) or home.startswith("refengine"), (
+                f"{row.namespace}.{name} is {home}'s own in refengine"
+            )
+
+
+def test_readme_coverage_table_has_the_measured_autograd_rows() -> None:
+    from .numpy_coverage import table_rows
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    for line in table_rows(_autograd_rows()):
+        assert f"  {line}\n" in readme, f"README's coverage table lacks the measured row {line}"
