@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from refengine import primitives as P
-from refengine.primitive import Tracer, dtype_of
+from refengine.primitive import Tracer, _holds_tracer, dtype_of
 
 __all__ = [
     "angle", "conj", "conjugate", "deg2rad", "degrees", "fabs", "fmax", "fmin", "fmod", "imag",
@@ -22,6 +22,10 @@ __all__ = [
 _RAD_PER_DEG = math.pi / 180.0
 _DEG_PER_RAD = 180.0 / math.pi
 _LN2 = math.log(2.0)
+
+
+def _traced(*args: Any) -> bool:
+    return any(isinstance(a, Tracer) or _holds_tracer(a) for a in args)
 
 
 def positive(x: Any) -> Any:
@@ -46,6 +50,8 @@ def remainder(x1: Any, x2: Any) -> Any:
     """``np.remainder`` (``%``): x1 - floor(x1 / x2) * x2, the sign of x2's. Its derivative is 1
     for x1 and -floor(x1 / x2) for x2 (HIPS autograd's and JAX's convention); at the jumps,
     where x1 / x2 is an integer, it is the one-sided derivative from the side floor picks."""
+    if not _traced(x1, x2):
+        return np.remainder(x1, x2)  # NumPy's own: exact, and integer for integers
     return x1 - P.floor(P.divide(x1, x2)) * x2
 
 
@@ -55,6 +61,8 @@ mod = remainder
 def fmod(x1: Any, x2: Any) -> Any:
     """``np.fmod``: x1 - trunc(x1 / x2) * x2, the sign of x1's (derivative 1 and -trunc(x1 / x2),
     one-sided at the jumps as remainder's)."""
+    if not _traced(x1, x2):
+        return np.fmod(x1, x2)
     q = P.divide(x1, x2)
     return x1 - P.where(P.less(q, 0), P.ceil(q), P.floor(q)) * x2
 
