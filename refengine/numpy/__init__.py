@@ -3,7 +3,14 @@
 Elementwise functions are the primitives themselves. The rest normalise NumPy's arguments
 (axis=None, negative axes, -1 in shapes) and call primitives, or are composites built from
 primitives, in which case their derivative follows from the primitives' rules. Every function
-accepts plain arrays (and then returns plain NumPy results) and traced values alike.
+accepts plain arrays (and then returns plain NumPy results) and traced values alike, and lists
+holding traced values wherever NumPy takes array-likes.
+
+Modules: ``_shape`` (reshape, concatenate, split, sort, ...), ``_more`` (the stacks, splits,
+kron, rot90, select, gradient, ...), ``_math`` (elementwise composites: remainder, sinc,
+nan_to_num, ...), ``_extra`` (NaN-ignoring reductions, median, average, array-API names),
+``_index_tricks`` (r_, c_), ``_einsum``, ``_axes`` (axis arguments), and the namespaces
+``linalg``, ``special`` and ``nn``. ``tests/numpy_coverage.py`` measures what is covered.
 """
 
 from __future__ import annotations
