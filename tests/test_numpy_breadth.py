@@ -349,10 +349,11 @@ def test_array_of_tracers_in_forward_mode() -> None:
         (lambda x: rnp.linalg.eigh(x, UPLO="X"), "UPLO"),
         (lambda x: rnp.mean([x, x[:2]]), "different shapes"),
         (lambda x: rnp.cross(x, x[:, :1]), "dimension must be 2 or 3"),
+        (lambda x: rnp.partition(x, 3), "out of bounds"),
         (lambda x: rnp.special.multigammaln(x, 9), "0.5 \\* \\(d-1\\)"),
     ],
     ids=["eig", "eigvals", "complex", "r_-directive", "gradient-coords", "diff-prepend",
-         "eigh-uplo", "ragged-list", "cross-size", "multigammaln-domain"],
+         "eigh-uplo", "ragged-list", "cross-size", "partition-kth", "multigammaln-domain"],
 )
 def test_unsupported_forms_raise_naming_the_problem(call, message) -> None:
     with pytest.raises((NotImplementedError, TypeError, ValueError), match=message):

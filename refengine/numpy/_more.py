@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from refengine.numpy._axes import axis_one, axis_tuple, ndim, shape_of
+from refengine.numpy._axes import axis_one, axis_tuple, ndim, shape_of, size
 from refengine.numpy._shape import (
     concatenate,
     flip,
@@ -210,6 +210,10 @@ def partition(a: Any, kth: Any, axis: int | None = -1) -> Any:
     """``np.partition``: the k-th entries where sorting would put them, smaller ones before and
     larger ones after. Sorting satisfies that (NumPy leaves the order within each side
     unspecified), so this is ``sort``; each entry's derivative goes to where it came from."""
+    n = size(a) if axis is None else shape_of(a)[axis_one(axis, ndim(a))]
+    for k in np.atleast_1d(kth):
+        if not -n <= int(k) < n:
+            raise ValueError(f"kth(={int(k)}) out of bounds ({n})")
     return sort(a, axis=axis)
 
 
