@@ -229,6 +229,12 @@ class ArrayOps:
     def __rpow__(self, other):
         return P.power(other, self)
 
+    def __mod__(self, other):
+        return _rnp().remainder(self, other)
+
+    def __rmod__(self, other):
+        return _rnp().remainder(other, self)
+
     def __matmul__(self, other):
         return P.matmul(self, other)
 

@@ -92,7 +92,7 @@ class Primitive:
                     level = trace.level
             elif type(a) is list or type(a) is tuple:
                 listed = True
-        if listed and _holds_tracer(args):
+        if listed and _lists_hold_tracer(args):
             # rnp.sin([x, y]): a list of traced values is an array-like, as NumPy's lists of
             # numbers are; stacked, it stays traced (NumPy would call np.asarray on it).
             return self(*_stacked(args), **params)
@@ -112,6 +112,12 @@ def _holds_tracer(obj: Any) -> bool:
     if isinstance(obj, Tracer):
         return True
     return type(obj) in (list, tuple) and any(_holds_tracer(o) for o in obj)
+
+
+def _lists_hold_tracer(args: tuple[Any, ...]) -> bool:
+    """Whether a list or tuple operand holds a traced value (a traced operand beside a list of
+    numbers, x + [1.0, 2.0], is not one: that list is NumPy's to read)."""
+    return any(type(a) in (list, tuple) and _holds_tracer(a) for a in args)
 
 
 def _stacked(args: tuple[Any, ...]) -> list[Any]:

@@ -3,7 +3,14 @@
 Elementwise functions are the primitives themselves. The rest normalise NumPy's arguments
 (axis=None, negative axes, -1 in shapes) and call primitives, or are composites built from
 primitives, in which case their derivative follows from the primitives' rules. Every function
-accepts plain arrays (and then returns plain NumPy results) and traced values alike.
+accepts plain arrays (and then returns plain NumPy results) and traced values alike, and lists
+holding traced values wherever NumPy takes array-likes.
+
+Modules: ``_shape`` (reshape, concatenate, split, sort, ...), ``_more`` (the stacks, splits,
+kron, rot90, select, gradient, ...), ``_math`` (elementwise composites: remainder, sinc,
+nan_to_num, ...), ``_extra`` (NaN-ignoring reductions, median, average, array-API names),
+``_index_tricks`` (r_, c_), ``_einsum``, ``_axes`` (axis arguments), and the namespaces
+``linalg``, ``special`` and ``nn``. ``tests/numpy_coverage.py`` measures what is covered.
 """
 
 from __future__ import annotations
@@ -18,6 +25,76 @@ from refengine import primitives as P
 from refengine.numpy import linalg, nn, special
 from refengine.numpy._axes import axis_one, axis_tuple, ndim, shape_of, size
 from refengine.numpy._einsum import einsum, parse_einsum
+from refengine.numpy._extra import (
+    average,
+    concat,
+    copysign,
+    diagflat,
+    float_power,
+    full_like,
+    matrix_transpose,
+    matvec,
+    median,
+    nancumprod,
+    nancumsum,
+    nanmax,
+    nanmean,
+    nanmin,
+    nanprod,
+    nansum,
+    trapezoid,
+    unstack,
+    vdot,
+    vecdot,
+    vecmat,
+)
+from refengine.numpy._index_tricks import c_, r_
+from refengine.numpy._math import (
+    angle,
+    conj,
+    conjugate,
+    deg2rad,
+    degrees,
+    fabs,
+    fmax,
+    fmin,
+    fmod,
+    imag,
+    logaddexp2,
+    mod,
+    nan_to_num,
+    positive,
+    rad2deg,
+    radians,
+    real,
+    real_if_close,
+    remainder,
+    sinc,
+)
+from refengine.numpy._more import (
+    append,
+    array_split,
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    column_stack,
+    cross,
+    diff,
+    dsplit,
+    dstack,
+    fliplr,
+    flipud,
+    gradient,
+    hsplit,
+    inner,
+    kron,
+    partition,
+    rollaxis,
+    rot90,
+    row_stack,
+    select,
+    vsplit,
+)
 from refengine.numpy._shape import (
     argsort,
     broadcast_to,
@@ -67,6 +144,19 @@ __all__ = [
     "broadcast_to", "concatenate", "stack", "hstack", "vstack", "split", "tile", "repeat",
     "flip", "roll", "tril", "triu", "diagonal", "diag", "pad", "take", "take_along_axis",
     "sort", "argsort", "outer", "einsum", "matmul", "dot", "tensordot", "astype", "grad",
+    # more of NumPy's namespace, as composites (_math, _more, _index_tricks)
+    "deg2rad", "radians", "rad2deg", "degrees", "fabs", "remainder", "mod", "fmod", "fmax",
+    "fmin", "logaddexp2", "sinc", "nan_to_num", "real", "imag", "conj", "conjugate",
+    "atleast_1d", "atleast_2d", "atleast_3d", "column_stack", "row_stack", "dstack",
+    "array_split", "hsplit", "vsplit", "dsplit", "fliplr", "flipud", "kron", "inner", "rot90",
+    "rollaxis", "select", "partition", "append", "diff", "gradient", "r_", "c_", "angle",
+    "real_if_close", "cross",
+    # NumPy 2's array-API names for the same functions
+    "acos", "acosh", "asin", "asinh", "atan", "atanh", "atan2", "pow", "permute_dims",
+    "concat", "matrix_transpose", "unstack", "vecdot", "matvec", "vecmat",
+    # more composites (_extra)
+    "average", "copysign", "diagflat", "float_power", "full_like", "median", "nancumprod",
+    "nancumsum", "nanmax", "nanmean", "nanmin", "nanprod", "nansum", "trapezoid", "vdot",
     # construction and constants
     "array", "asarray", "copy", "zeros", "ones", "zeros_like", "ones_like", "full", "eye", "arange",
     "linspace", "shape", "ndim", "size", "stop_gradient", "float32", "float64", "int32",
@@ -126,6 +216,9 @@ logical_not = P.logical_not
 isfinite = P.isfinite
 isnan = P.isnan
 matmul = P.matmul
+# NumPy 2's array-API names for the same functions.
+acos, acosh, asin, asinh = arccos, arccosh, arcsin, arcsinh
+atan, atanh, atan2, pow = arctan, arctanh, arctan2, power  # noqa: A001 - NumPy's name
 stop_gradient = P.stop_gradient
 
 float32 = np.float32
@@ -141,10 +234,8 @@ newaxis = None
 
 zeros = np.zeros
 ones = np.ones
-full = np.full
 eye = np.eye
 arange = np.arange
-linspace = np.linspace
 
 
 def grad(f: Any, argnums: Any = 0) -> Any:
@@ -324,3 +415,45 @@ def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
     out = [s for i, s in enumerate(sa) if i not in axes_a]
     out += [s for j, s in enumerate(sb) if j not in axes_b]
     return einsum(f"{''.join(sa)},{''.join(sb)}->{''.join(out)}", a, b)
+
+
+def permute_dims(a: Any, axes: Any = None) -> Any:
+    """NumPy 2's array-API name for ``transpose``."""
+    return transpose(a, axes)
+
+
+def full(shape: Any, fill_value: Any, dtype: Any = None) -> Any:
+    """``np.full``; a traced fill value is broadcast, so its derivative is the sum over the
+    array (autograd's and JAX's reading)."""
+    if not isinstance(fill_value, Tracer) and not _contains_tracer(fill_value):
+        return np.full(shape, fill_value, dtype=dtype)
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    out = broadcast_to(asarray(fill_value), shape)
+    return out if dtype is None else astype(out, dtype)
+
+
+def linspace(
+    start: Any, stop: Any, num: int = 50, endpoint: bool = True, retstep: bool = False,
+    dtype: Any = None, axis: int = 0,
+) -> Any:
+    """``np.linspace``, differentiable in ``start`` and ``stop``: start + i * step, with
+    step = (stop - start) / (num - 1) (or / num without the endpoint), as NumPy computes it,
+    and the last point exactly ``stop`` when it is an endpoint."""
+    if not _contains_tracer([start, stop]):
+        return np.linspace(start, stop, num, endpoint, retstep, dtype, axis)
+    num = int(num)
+    if num < 0:
+        raise ValueError(f"Number of samples, {num}, must be non-negative.")
+    start, stop = asarray(start), asarray(stop)
+    div = (num - 1) if endpoint else num
+    nd = builtins.max(ndim(start), ndim(stop))
+    steps = np.arange(num, dtype=np.float64).reshape((-1,) + (1,) * nd)
+    delta = stop - start
+    step = delta / div if div > 0 else delta * np.nan
+    out = steps * step + start if div > 0 else steps * delta + start
+    if endpoint and num > 1:
+        last = broadcast_to(stop, shape_of(out)[1:])
+        out = concatenate([out[:-1], expand_dims(last, 0)], axis=0)
+    out = moveaxis(out, 0, axis) if axis != 0 else out
+    out = out if dtype is None else astype(out, dtype)
+    return (out, step) if retstep else out

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from refengine.primitive import _holds_tracer
+
 __all__ = ["axis_one", "axis_tuple", "ndim", "shape_of", "size"]
 
 
@@ -16,6 +18,15 @@ def shape_of(a: Any) -> tuple[int, ...]:
     try:
         return a.shape
     except AttributeError:
+        if type(a) in (list, tuple) and a and _holds_tracer(a):
+            # A list holding traced values (rnp.mean([x, y])): as NumPy would stack it.
+            inner = {shape_of(item) for item in a}
+            if len(inner) != 1:
+                raise ValueError(
+                    f"a list of arrays of different shapes {sorted(inner)} is not an array; "
+                    "NumPy cannot stack it either"
+                ) from None
+            return (len(a), *inner.pop())
         return np.shape(a)
 
 

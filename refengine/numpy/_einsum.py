@@ -62,8 +62,34 @@ def _parse_einsum(subscripts: str, ndims: tuple[int, ...]) -> str:
     return ",".join(expanded) + "->" + rhs
 
 
-def einsum(subscripts: str, *operands: Any) -> Any:
-    """``np.einsum`` with explicit or implicit output and ellipses, differentiable."""
+def _interleaved(args: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
+    """NumPy's other form, einsum(op0, sublist0, op1, sublist1, ..., [sublistout]), as
+    subscripts and operands: axis labels 0-25 become letters a-z, Ellipsis becomes '...'."""
+
+    def letters(sublist: Any) -> str:
+        out = []
+        for label in sublist:
+            if label is Ellipsis:
+                out.append("...")
+            elif isinstance(label, (int, np.integer)) and 0 <= label < 26:
+                out.append(chr(ord("a") + int(label)))
+            else:
+                raise ValueError(
+                    f"rnp.einsum's sublists take axis labels 0 to 25 and Ellipsis, not {label!r}"
+                )
+        return "".join(out)
+
+    operands = args[0::2][: len(args) // 2]
+    inputs = ",".join(letters(sub) for sub in args[1::2][: len(args) // 2])
+    out = "->" + letters(args[-1]) if len(args) % 2 else ""
+    return inputs + out, operands
+
+
+def einsum(subscripts: Any, *operands: Any) -> Any:
+    """``np.einsum`` with explicit or implicit output and ellipses, differentiable; also in the
+    interleaved form ``einsum(op0, sublist0, op1, sublist1, ..., [sublistout])``."""
+    if not isinstance(subscripts, str):
+        subscripts, operands = _interleaved((subscripts, *operands))
     shapes = tuple(
         np.shape(x._value) if isinstance(x, Tracer) else np.shape(x) for x in operands
     )

@@ -145,12 +145,16 @@ def stack(arrays: Sequence[Any], axis: int = 0) -> Any:
 
 
 def hstack(arrays: Sequence[Any]) -> Any:
-    arrays = list(arrays)
+    """``np.hstack``: 0-d entries count as 1-d; 1-d arrays join end to end, others by column."""
+    arrays = [reshape(x, (1,)) if ndim(x) == 0 else x for x in arrays]
+    if not arrays:
+        raise ValueError("need at least one array to concatenate")
     return concatenate(arrays, axis=0 if ndim(arrays[0]) == 1 else 1)
 
 
 def vstack(arrays: Sequence[Any]) -> Any:
-    return concatenate([reshape(x, (1, -1)) if ndim(x) == 1 else x for x in arrays], axis=0)
+    """``np.vstack``: 0-d and 1-d entries become rows (1, n)."""
+    return concatenate([reshape(x, (1, -1)) if ndim(x) < 2 else x for x in arrays], axis=0)
 
 
 def split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list[Any]:

@@ -9,7 +9,11 @@ import numpy as np
 from refengine import primitives as P
 from refengine.primitive import Tracer
 
-__all__ = ["cholesky", "det", "eigh", "inv", "norm", "qr", "slogdet", "solve", "svd"]
+__all__ = [
+    "cholesky", "cross", "det", "diagonal", "eig", "eigh", "eigvals", "eigvalsh", "inv",
+    "matmul", "matrix_norm", "matrix_transpose", "norm", "pinv", "qr", "slogdet", "solve", "svd",
+    "svdvals", "tensordot", "trace", "vecdot", "vector_norm",
+]
 
 inv = P.inv
 det = P.det
@@ -31,9 +35,59 @@ def slogdet(a: Any) -> tuple[Any, Any]:
 
 
 def eigh(a: Any, UPLO: str = "L") -> tuple[Any, Any]:  # noqa: N803 - NumPy's name
-    if UPLO != "L":
-        raise NotImplementedError("rnp.linalg.eigh reads the lower triangle only (UPLO='L')")
+    """Eigenvalues (ascending) and eigenvectors of the symmetric matrix NumPy reads from one
+    triangle of ``a``: the lower (UPLO='L') or the upper ('U'), and so does the derivative
+    (the other triangle's entries have none)."""
+    if UPLO not in ("L", "U"):
+        raise ValueError(f"UPLO argument must be 'L' or 'U', not {UPLO!r}")
+    if UPLO == "U":
+        # The upper triangle of a is the lower triangle of its transpose.
+        a = P.transpose(a, axes=(*range(_ndim(a) - 2), _ndim(a) - 1, _ndim(a) - 2))
     return P.eigh(a)
+
+
+def eigvalsh(a: Any, UPLO: str = "L") -> Any:  # noqa: N803 - NumPy's name
+    return eigh(a, UPLO)[0]
+
+
+def _no_general_eig(name: str) -> Any:
+    def refuse(a: Any) -> Any:
+        if not isinstance(a, Tracer):
+            return getattr(np.linalg, name)(a)
+        raise NotImplementedError(
+            f"rnp.linalg.{name} of a traced value: a general real matrix has complex "
+            "eigenvalues and eigenvectors, and refengine differentiates real arrays only. For a "
+            "symmetric matrix use rnp.linalg.eigh (or eigvalsh)."
+        )
+
+    refuse.__name__ = name
+    return refuse
+
+
+eig = _no_general_eig("eig")
+eigvals = _no_general_eig("eigvals")
+
+
+def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = None) -> Any:
+    """The Moore-Penrose pseudo-inverse from the thin SVD, singular values at or below
+    ``rcond * max(s)`` (NumPy's cut) taken as zero. Its derivative is the SVD's: exact where
+    the rank is constant and the kept singular values are distinct; like NumPy's, the result
+    jumps where a singular value crosses the cut."""
+    if hermitian:
+        raise NotImplementedError("rnp.linalg.pinv supports hermitian=False only")
+    if rcond is not None and rtol is not None:
+        raise ValueError("`rtol` and `rcond` can't be both set.")
+    shape = a.shape if hasattr(a, "shape") else np.shape(a)
+    if rcond is None:
+        rcond = rtol if rtol is not None else max(shape[-2:]) * np.finfo(np.float64).eps
+    nd = len(shape)
+    u, s, vh = svd(a, full_matrices=False)
+    cut = np.asarray(rcond)[..., None] * P.reduce_max(s, axis=(nd - 2,), keepdims=True)
+    keep = np.asarray(P.greater(s, cut))
+    inv_s = P.where(keep, 1.0 / P.where(keep, s, 1.0), 0.0)
+    swap = (*range(nd - 2), nd - 1, nd - 2)
+    scaled = P.transpose(vh, axes=swap) * P.reshape(inv_s, shape=(*shape[:-2], 1, min(shape[-2:])))
+    return P.matmul(scaled, P.transpose(u, axes=swap))
 
 
 def qr(a: Any, mode: str = "reduced") -> tuple[Any, Any]:
@@ -103,3 +157,64 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
     else:
         raise ValueError(f"Invalid norm order {ord!r} for matrices")
     return out if keepdims else rnp.squeeze(out, axis=axes)
+
+
+# --- NumPy 2's array-API names in np.linalg: composites over the last axes -------------------
+def _rnp() -> Any:
+    import refengine.numpy as rnp  # this module is part of it
+
+    return rnp
+
+
+matmul = P.matmul
+
+
+def tensordot(x1: Any, x2: Any, /, *, axes: Any = 2) -> Any:
+    return _rnp().tensordot(x1, x2, axes=axes)
+
+
+def trace(x: Any, /, *, offset: int = 0, dtype: Any = None) -> Any:
+    """The trace of each matrix in the last two axes."""
+    out = _rnp().trace(x, offset=offset, axis1=-2, axis2=-1)
+    return out if dtype is None else _rnp().astype(out, dtype)
+
+
+def diagonal(x: Any, /, *, offset: int = 0) -> Any:
+    return _rnp().diagonal(x, offset, -2, -1)
+
+
+def matrix_transpose(x: Any, /) -> Any:
+    return _rnp().matrix_transpose(x)
+
+
+def vecdot(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
+    return _rnp().vecdot(x1, x2, axis=axis)
+
+
+def cross(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
+    """The cross product of 3-vectors along ``axis`` (np.linalg.cross takes no 2-vectors)."""
+    if _rnp().shape(x1)[axis] != 3 or _rnp().shape(x2)[axis] != 3:
+        raise ValueError("Both input arrays must be (arrays of) 3-dimensional vectors")
+    return _rnp().cross(x1, x2, axis=axis)
+
+
+def vector_norm(x: Any, /, *, axis: Any = None, keepdims: bool = False, ord: Any = 2) -> Any:  # noqa: A002
+    """The vector norm over ``axis`` (every axis, flattened, by default)."""
+    rnp = _rnp()
+    if axis is None:
+        out = norm(rnp.ravel(x), ord=ord)
+        return rnp.reshape(out, (1,) * _ndim(x)) if keepdims else out
+    if isinstance(axis, tuple) and len(axis) > 1:
+        moved = rnp.moveaxis(x, axis, tuple(range(-len(axis), 0)))
+        flat = rnp.reshape(moved, (*rnp.shape(moved)[: -len(axis)], -1))
+        out = norm(flat, ord=ord, axis=-1)
+        return rnp.expand_dims(out, axis) if keepdims else out
+    return norm(x, ord=ord, axis=axis, keepdims=keepdims)
+
+
+def matrix_norm(x: Any, /, *, keepdims: bool = False, ord: Any = "fro") -> Any:  # noqa: A002
+    return norm(x, ord=ord, axis=(-2, -1), keepdims=keepdims)
+
+
+def svdvals(x: Any, /) -> Any:
+    return svd(x, full_matrices=False, compute_uv=False)

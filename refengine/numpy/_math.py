@@ -1,0 +1,170 @@
+"""``refengine.numpy``'s elementwise composites beyond the primitives: angle conversions,
+remainder, NaN-ignoring extrema, logaddexp2, sinc, nan_to_num and the real-array views of
+complex functions (real, imag, conj). Each is built from primitives, so its derivative follows
+from theirs; the conventions at kinks and jumps are in the docstrings."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from refengine import primitives as P
+from refengine.primitive import Tracer, _holds_tracer, dtype_of
+
+__all__ = [
+    "angle", "conj", "conjugate", "deg2rad", "degrees", "fabs", "fmax", "fmin", "fmod", "imag",
+    "logaddexp2", "mod", "nan_to_num", "positive", "rad2deg", "radians", "real", "real_if_close",
+    "remainder", "sinc",
+]
+
+_RAD_PER_DEG = math.pi / 180.0
+_DEG_PER_RAD = 180.0 / math.pi
+_LN2 = math.log(2.0)
+
+
+def _traced(*args: Any) -> bool:
+    return any(isinstance(a, Tracer) or _holds_tracer(a) for a in args)
+
+
+def positive(x: Any) -> Any:
+    """``np.positive``: the value itself (a traced value is immutable, so no copy is needed)."""
+    return x if isinstance(x, Tracer) else np.positive(x)
+
+
+def deg2rad(x: Any) -> Any:
+    return P.multiply(x, _RAD_PER_DEG)
+
+
+def rad2deg(x: Any) -> Any:
+    return P.multiply(x, _DEG_PER_RAD)
+
+
+radians = deg2rad
+degrees = rad2deg
+fabs = P.abs
+
+
+def remainder(x1: Any, x2: Any) -> Any:
+    """``np.remainder`` (``%``): x1 - floor(x1 / x2) * x2, the sign of x2's. Its derivative is 1
+    for x1 and -floor(x1 / x2) for x2 (HIPS autograd's and JAX's convention); at the jumps,
+    where x1 / x2 is an integer, it is the one-sided derivative from the side floor picks."""
+    if not _traced(x1, x2):
+        return np.remainder(x1, x2)  # NumPy's own: exact, and integer for integers
+    return x1 - P.floor(P.divide(x1, x2)) * x2
+
+
+mod = remainder
+
+
+def fmod(x1: Any, x2: Any) -> Any:
+    """``np.fmod``: x1 - trunc(x1 / x2) * x2, the sign of x1's (derivative 1 and -trunc(x1 / x2),
+    one-sided at the jumps as remainder's)."""
+    if not _traced(x1, x2):
+        return np.fmod(x1, x2)
+    q = P.divide(x1, x2)
+    return x1 - P.where(P.less(q, 0), P.ceil(q), P.floor(q)) * x2
+
+
+def fmax(x1: Any, x2: Any) -> Any:
+    """``np.fmax``: maximum ignoring NaN (a NaN loses to a number; the derivative goes to the
+    number). Where both are numbers it is ``maximum``, with its convention at ties."""
+    both = P.where(P.isnan(x1), x2, P.maximum(x1, x2))
+    return P.where(P.isnan(x2), x1, both)
+
+
+def fmin(x1: Any, x2: Any) -> Any:
+    """``np.fmin``: minimum ignoring NaN, as ``fmax``."""
+    both = P.where(P.isnan(x1), x2, P.minimum(x1, x2))
+    return P.where(P.isnan(x2), x1, both)
+
+
+def logaddexp2(x1: Any, x2: Any) -> Any:
+    """``np.logaddexp2``: log2(2**x1 + 2**x2), as logaddexp of the arguments in natural units."""
+    return P.logaddexp(P.multiply(x1, _LN2), P.multiply(x2, _LN2)) / _LN2
+
+
+# Below this |x|, sinc is its Taylor polynomial: sin(pi x) / (pi x) loses its derivatives at
+# 0 (0/0), and the polynomial's truncation error, (pi x)**8 / 9!, is under 1e-24 there.
+_SINC_TAYLOR_BELOW = 1e-3
+
+
+def sinc(x: Any) -> Any:
+    """``np.sinc``: sin(pi x) / (pi x), 1 at 0, with exact derivatives of every order at 0
+    (near 0 it is the Taylor polynomial 1 - u/6 + u**2/120 - u**3/5040 in u = (pi x)**2)."""
+    small = np.asarray(P.less(P.abs(x), _SINC_TAYLOR_BELOW))
+    pix = P.multiply(x, math.pi)
+    safe = P.where(small, 1.0, pix)  # never 0 in the division: no 0/0 in either branch
+    u = pix * pix
+    taylor = 1.0 + u * (-1.0 / 6.0 + u * (1.0 / 120.0 - u * (1.0 / 5040.0)))
+    return P.where(small, taylor, P.sin(safe) / safe)
+
+
+def nan_to_num(
+    x: Any, copy: bool = True, nan: float = 0.0, posinf: float | None = None,
+    neginf: float | None = None,
+) -> Any:
+    """``np.nan_to_num``: NaN and the infinities replaced by numbers. The derivative is 1 where
+    x is finite and 0 where it was replaced (the replacement is a constant)."""
+    if not isinstance(x, Tracer):
+        return np.nan_to_num(x, copy=copy, nan=nan, posinf=posinf, neginf=neginf)
+    dtype = dtype_of(x)
+    big = np.finfo(dtype).max if dtype.kind == "f" else np.finfo(np.float64).max
+    hi = big if posinf is None else posinf
+    lo = -big if neginf is None else neginf
+    fill = np.where(P.isnan(x), nan, np.where(P.greater(x, 0), hi, lo)).astype(dtype)
+    return P.where(P.isfinite(x), x, fill)
+
+
+def _refuse_complex(name: str, x: Any) -> None:
+    if dtype_of(x).kind == "c":
+        raise TypeError(
+            f"rnp.{name} of a complex traced value: refengine differentiates real arrays only "
+            "(it has no complex dtype support); split the value into real arrays yourself"
+        )
+
+
+def real(val: Any) -> Any:
+    """``np.real``: a real value is its own real part (derivative 1)."""
+    if not isinstance(val, Tracer):
+        return np.real(val)
+    _refuse_complex("real", val)
+    return val
+
+
+def imag(val: Any) -> Any:
+    """``np.imag``: a real value's imaginary part is zero, a constant (derivative 0)."""
+    if not isinstance(val, Tracer):
+        return np.imag(val)
+    _refuse_complex("imag", val)
+    return np.zeros(val.shape, dtype=val.dtype)
+
+
+def conj(x: Any) -> Any:
+    """``np.conj``: a real value is its own conjugate (derivative 1)."""
+    if not isinstance(x, Tracer):
+        return np.conj(x)
+    _refuse_complex("conj", x)
+    return x
+
+
+conjugate = conj
+
+
+def real_if_close(a: Any, tol: float = 100) -> Any:
+    """``np.real_if_close``: a real value is returned as it is."""
+    if not isinstance(a, Tracer):
+        return np.real_if_close(a, tol=tol)
+    _refuse_complex("real_if_close", a)
+    return a
+
+
+def angle(z: Any, deg: bool = False) -> Any:
+    """``np.angle`` of real values: 0, or pi where the sign bit is set (-0.0 included), as
+    arctan2(0, z). Piecewise constant, so its derivative is 0 (the value is untraced)."""
+    if isinstance(z, Tracer):
+        _refuse_complex("angle", z)
+        out = P.arctan2(0.0, P.stop_gradient(z))
+        return out * _DEG_PER_RAD if deg else out
+    return np.angle(z, deg=deg)
