@@ -101,7 +101,10 @@ defrule(P.arccosh, partials=(lambda ans, x: 1.0 / rnp.sqrt(x * x - 1.0),),
         note="arccosh'(1) = +inf")
 defrule(P.arctanh, partials=(lambda ans, x: 1.0 / (1.0 - x * x),), note="arctanh'(+-1) = +inf")
 defrule(P.expit, partials=(lambda ans, x: ans * (1.0 - ans),))
-defrule(P.logit, partials=(lambda ans, x: 1.0 / (x * (1.0 - x)),), note="logit'(0 or 1) = +inf")
+# logit' = 1 / (x (1 - x)), written as a sum: its own derivative at 0 or 1 is then -inf or
+# +inf in every mode, not the product rule's 0 * inf = NaN.
+defrule(P.logit, partials=(lambda ans, x: 1.0 / x + 1.0 / (1.0 - x),),
+        note="logit'(0 or 1) = +inf")
 defrule(P.erf, partials=(lambda ans, x: _TWO_OVER_SQRT_PI * rnp.exp(-(x * x)),))
 defrule(P.erfc, partials=(lambda ans, x: -_TWO_OVER_SQRT_PI * rnp.exp(-(x * x)),))
 defrule(P.gammaln, partials=(lambda ans, x: P.polygamma(x, n=0),),
@@ -119,19 +122,36 @@ def _tie_share(x: Any, y: Any, dtype: np.dtype) -> np.ndarray:
     return (rnp.greater(x, y) + 0.5 * rnp.equal(x, y)).astype(dtype)
 
 
+def _has_zero(x) -> bool:
+    # Which formula to use is decided on the value (like a data-dependent branch).
+    while isinstance(x, Tracer):
+        x = x._value
+    return bool(np.any(np.asarray(x) == 0))
+
+
 def _pow_dx(ans: Any, x: Any, y: Any) -> Any:
     # y * x**(y-1). At y == 0 the function is constant in x, so the factor is 0 there even at
-    # x == 0 where 0 * inf would give NaN.
-    factor = y * rnp.power(x, y - 1.0)
-    if isinstance(y, (int, float)) and y != 0:
-        return factor
-    return rnp.where(rnp.equal(y, 0), 0.0, factor)
+    # x == 0 where 0 * inf would give NaN. x is replaced there too (a double where): otherwise
+    # the unselected 0 * x**-1 leaks its NaN into the second derivative.
+    if not _has_zero(y):
+        return y * rnp.power(x, y - 1.0)
+    at_zero = rnp.equal(y, 0)
+    return rnp.where(at_zero, 0.0, y * rnp.power(rnp.where(at_zero, 1.0, x), y - 1.0))
 
 
 def _pow_dy(ans: Any, x: Any, y: Any) -> Any:
     # x**y * log(x). At x == 0 the limit for y > 0 is 0 (ans is 0 there), not 0 * -inf = NaN.
     safe_x = rnp.where(rnp.equal(x, 0), 1.0, x)
     return rnp.where(rnp.equal(x, 0), 0.0, ans * rnp.log(safe_x))
+
+
+def _xlogy_dy(ans: Any, x: Any, y: Any) -> Any:
+    # x / y, and 0 at x == y == 0 (xlogy is 0 along x == 0). Only y is guarded, twice, so
+    # d/dx (x / y) = 1 / y survives along x == 0 and no 0/0 reaches a second derivative.
+    if not _has_zero(y):
+        return x / y
+    undefined = rnp.logical_and(rnp.equal(x, 0), rnp.equal(y, 0))
+    return x * rnp.where(undefined, 0.0, 1.0 / rnp.where(undefined, 1.0, y))
 
 
 def _hypot_d(ans: Any, a: Any) -> Any:
@@ -163,8 +183,7 @@ defrule(P.hypot, partials=(lambda ans, x, y: _hypot_d(ans, x), lambda ans, x, y:
 defrule(P.logaddexp,
         partials=(lambda ans, x, y: rnp.exp(x - ans), lambda ans, x, y: rnp.exp(y - ans)))
 defrule(P.xlogy,
-        partials=(lambda ans, x, y: rnp.log(y),
-                  lambda ans, x, y: rnp.where(rnp.equal(x, 0), 0.0, x / y)),
+        partials=(lambda ans, x, y: rnp.log(y), _xlogy_dy),
         note="d/dy xlogy(x, y) = 0 where x == 0 (xlogy is 0 there for every y)")
 
 
@@ -243,13 +262,6 @@ def _reverse_cumsum(x, axis):
 
 def _slice_along(x, axis, index):
     return x[(slice(None),) * axis + (index,)]
-
-
-def _has_zero(x) -> bool:
-    # Which formula to use is decided on the value (like a data-dependent branch).
-    while isinstance(x, Tracer):
-        x = x._value
-    return bool(np.any(np.asarray(x) == 0))
 
 
 def _cumprod_vjp(g, ans, x, *, axis):

@@ -143,9 +143,18 @@ def _eigh_jvp(t, ans, a):
     return dw, dv
 
 
+def _no_cotangent(g) -> bool:
+    """A constant zero cotangent (not a tracer: a traced 0 still has a derivative). The term it
+    would scale is left out, so the infinite gaps of repeated values give no 0 * inf = NaN in
+    the values' derivative when only the values are used."""
+    return not isinstance(g, Tracer) and not np.any(g)
+
+
 def _eigh_vjp(g, ans, a):
     (w, v), (gw, gv) = ans, g
-    inner = _diag_embed(gw) + _eig_gaps(w) * rnp.matmul(swap(v), gv)
+    inner = _diag_embed(gw)
+    if not _no_cotangent(gv):
+        inner = inner + _eig_gaps(w) * rnp.matmul(swap(v), gv)
     s_bar = rnp.matmul(rnp.matmul(v, inner), swap(v))
     return _lower_cotangent(0.5 * (s_bar + swap(s_bar)))
 
@@ -214,6 +223,8 @@ def _svd_jvp(t, ans, a):
 
 def _svd_vjp(g, ans, a):
     (u, s, vh), (gu, gs, gvh) = ans, g
+    if _no_cotangent(gu) and _no_cotangent(gvh):
+        return rnp.matmul(u * gs[..., None, :], vh)
     v, gv = swap(vh), swap(gvh)
     f = _sv_gaps(s)
     s_row = s[..., None, :]
@@ -258,12 +269,13 @@ defrule(P.cholesky, vjp=(_cholesky_vjp,), jvp=(_cholesky_jvp,),
              "strict upper triangle is 0 (PyTorch and JAX return a symmetrised gradient)")
 defrule(P.eigh, vjp=(_eigh_vjp,), jvp=(_eigh_jvp,),
         note="lower triangle only, as NumPy; repeated eigenvalues give inf/NaN in the "
-             "eigenvector derivative (undefined there)")
+             "eigenvector derivative (undefined there; the eigenvalues' own stays finite)")
 defrule(P.qr, vjp=(_qr_vjp,), jvp=(_qr_jvp,),
         note="reduced QR of a tall or square matrix of full rank (m >= n)")
 defrule(P.svd, vjp=(_svd_vjp,), jvp=(_svd_jvp,),
-        note="thin SVD; repeated or zero singular values give inf/NaN in the singular vectors' "
-             "derivative (the singular values' own derivative stays finite)")
+        note="thin SVD; repeated singular values, or a zero one of a non-square matrix, give "
+             "inf/NaN in the singular vectors' derivative (the singular values' own derivative "
+             "stays finite)")
 defrule(P.norm2, vjp=(lambda g, ans, x, *, axis, keepdims:
              with_reduced_axes(g, x.shape, axis, keepdims) * _norm2_scale(ans, x, axis, keepdims),),
         jvp=(lambda t, ans, x, *, axis, keepdims:

@@ -343,7 +343,11 @@ def var(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
 
 
 def std(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
-    return sqrt(var(a, axis=axis, ddof=ddof, keepdims=keepdims))
+    # Where the entries are all equal (one entry included) the derivative is 0, the
+    # minimum-norm subgradient as the norm's at 0: sqrt'(0) * 0 would be inf * 0 = NaN.
+    v = var(a, axis=axis, ddof=ddof, keepdims=keepdims)
+    constant = equal(v, 0)
+    return where(constant, 0.0, sqrt(where(constant, 1.0, v)))
 
 
 def prod(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
