@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Primitive", "Tracer", "apply_impl", "bind", "dtype_of"]
+__all__ = ["Primitive", "Tracer", "apply_impl", "bind", "dtype_of", "holds_tracer"]
 
 
 class Tracer:
@@ -108,16 +108,18 @@ class Primitive:
         return f"<primitive {self.name}>"
 
 
-def _holds_tracer(obj: Any) -> bool:
+def holds_tracer(obj: Any) -> bool:
+    """Whether ``obj`` is a traced value or a (nested) list or tuple holding one: NumPy's
+    array-likes, which refengine.numpy's functions stack into one traced array."""
     if isinstance(obj, Tracer):
         return True
-    return type(obj) in (list, tuple) and any(_holds_tracer(o) for o in obj)
+    return type(obj) in (list, tuple) and any(holds_tracer(o) for o in obj)
 
 
 def _lists_hold_tracer(args: tuple[Any, ...]) -> bool:
     """Whether a list or tuple operand holds a traced value (a traced operand beside a list of
     numbers, x + [1.0, 2.0], is not one: that list is NumPy's to read)."""
-    return any(type(a) in (list, tuple) and _holds_tracer(a) for a in args)
+    return any(type(a) in (list, tuple) and holds_tracer(a) for a in args)
 
 
 def _stacked(args: tuple[Any, ...]) -> list[Any]:
@@ -125,7 +127,7 @@ def _stacked(args: tuple[Any, ...]) -> list[Any]:
     one traced array."""
     from refengine.numpy import array  # refengine.numpy is built on this module
 
-    return [array(a) if type(a) in (list, tuple) and _holds_tracer(a) else a for a in args]
+    return [array(a) if type(a) in (list, tuple) and holds_tracer(a) else a for a in args]
 
 
 def bind(prim: Primitive, args: Any, params: dict[str, Any]) -> Any:

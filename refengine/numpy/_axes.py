@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from refengine.primitive import _holds_tracer
+from refengine.primitive import holds_tracer
 
 __all__ = ["axis_one", "axis_tuple", "ndim", "shape_of", "size"]
 
@@ -18,7 +18,7 @@ def shape_of(a: Any) -> tuple[int, ...]:
     try:
         return a.shape
     except AttributeError:
-        if type(a) in (list, tuple) and a and _holds_tracer(a):
+        if type(a) in (list, tuple) and a and holds_tracer(a):
             # A list holding traced values (rnp.mean([x, y])): as NumPy would stack it.
             inner = {shape_of(item) for item in a}
             if len(inner) != 1:

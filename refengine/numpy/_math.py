@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from refengine import primitives as P
-from refengine.primitive import Tracer, _holds_tracer, dtype_of
+from refengine.primitive import Tracer, holds_tracer, dtype_of
 
 __all__ = [
     "angle", "conj", "conjugate", "deg2rad", "degrees", "fabs", "fmax", "fmin", "fmod", "imag",
@@ -25,7 +25,7 @@ _LN2 = math.log(2.0)
 
 
 def _traced(*args: Any) -> bool:
-    return any(isinstance(a, Tracer) or _holds_tracer(a) for a in args)
+    return any(isinstance(a, Tracer) or holds_tracer(a) for a in args)
 
 
 def positive(x: Any) -> Any:
