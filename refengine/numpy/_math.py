@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from refengine import primitives as P
-from refengine.primitive import Tracer, holds_tracer, dtype_of
+from refengine.primitive import Tracer, dtype_of, holds_tracer
 
 __all__ = [
     "angle", "conj", "conjugate", "deg2rad", "degrees", "fabs", "fmax", "fmin", "fmod", "imag",
