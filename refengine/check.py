@@ -22,6 +22,7 @@ The tolerance rule, and the Comparison each check reports, are in ``refengine.co
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
@@ -36,6 +37,8 @@ from refengine.comparison import (
     CheckConfig,
     Comparison,
     GradientCheckError,
+    ModeUnavailable,
+    NotCheckedWarning,
     compare_dot_products,
     compare_entries,
     lowest_precision,
@@ -58,6 +61,8 @@ __all__ = [
     "CheckConfig",
     "Comparison",
     "GradientCheckError",
+    "ModeUnavailable",
+    "NotCheckedWarning",
     "check_derivatives",
     "check_grads",
 ]
@@ -155,11 +160,25 @@ class _Run:
 
     def check(self, target: _Target, order_left: int) -> None:
         cache: dict[Any, Derivative] = {}
+        available = []
         for mode in self.config.modes:
-            self.results.append(self.check_mode(target, mode, cache))
+            try:
+                self.results.append(self.check_mode(target, mode, cache))
+                available.append(mode)
+            except ModeUnavailable as why:
+                self.not_checked(target, mode, str(why))
         if order_left > 1:
-            for mode in self.config.modes:
+            for mode in available:
                 self.check(self.derive(target, mode), order_left - 1)
+
+    def not_checked(self, target: _Target, mode: str, reason: str) -> None:
+        """Record (and warn) that ``mode`` of ``target`` could not be checked, and why; the
+        derivatives of that derivative are not checked either (they need it)."""
+        labels = self.labels(target, mode)
+        note = f"not checked: {reason}"
+        self.results.append(Comparison(**labels, passed=True, checked=False, note=note))
+        warnings.warn(f"{labels['check']} of {self.name!r} {note}", NotCheckedWarning,
+                      stacklevel=4)
 
     def derive(self, target: _Target, mode: str) -> _Target:
         ad = self.ad

@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from refengine.numeric import Derivative, OracleConfig
+from refengine.tolerances import rtol_for
 
 __all__ = [
     "DEFAULT_RTOL",
@@ -27,13 +28,16 @@ __all__ = [
     "CheckConfig",
     "Comparison",
     "GradientCheckError",
+    "ModeUnavailable",
+    "NotCheckedWarning",
     "compare_dot_products",
     "compare_entries",
     "lowest_precision",
     "ratio",
 ]
 
-DEFAULT_RTOL = {np.dtype(np.float32): 2e-3, np.dtype(np.float64): 1e-6}
+# The fd family of the one tolerance table (refengine.tolerances), keyed by dtype.
+DEFAULT_RTOL = {np.dtype(d): rtol_for("fd", d) for d in ("float32", "float64")}
 MODE_NAMES = {"fwd": "JVP", "rev": "VJP"}
 
 
@@ -87,6 +91,7 @@ class Comparison:
     kink: bool = False
     evaluations: int = 0
     note: str = ""
+    checked: bool = True  # False: not run (the AD system cannot do it); ``note`` says why
 
     def message(self) -> str:
         where = "on a random projection u^T J v"
@@ -111,6 +116,16 @@ class GradientCheckError(AssertionError):
     def __init__(self, comparison: Comparison) -> None:
         super().__init__(comparison.message())
         self.comparison = comparison
+
+
+class ModeUnavailable(Exception):  # noqa: N818 (a condition, not a failure)
+    """Raised by an AD system's ``jvp``/``vjp`` when it cannot compute that mode for this
+    function (forward mode through a ``jax.custom_vjp``, say). The checker records the check as
+    not checked, with this reason, and warns: never a silent pass."""
+
+
+class NotCheckedWarning(UserWarning):
+    """A check the caller asked for could not be run (see ``Comparison.checked``)."""
 
 
 class FD(NamedTuple):

@@ -52,24 +52,11 @@ import numpy as np
 
 from cases.case import Case
 from cases.case import Tolerance as CaseTolerance
+from refengine.tolerances import FAMILIES, RTOL
 
 __all__ = ["FAMILIES", "RTOL", "Tol", "family_of", "tolerance_for"]
 
-FAMILIES = ("value", "exact", "fd", "precision", "determinism")
-
-RTOL: dict[tuple[str, str], float] = {
-    ("value", "float64"): 1e-10,
-    ("value", "float32"): 1e-4,
-    ("exact", "float64"): 1e-10,
-    ("exact", "float32"): 1e-4,
-    ("fd", "float64"): 1e-6,
-    ("fd", "float32"): 2e-3,
-    ("precision", "float64"): 1e-10,  # unused: the check runs on float32 only
-    ("precision", "float32"): 1e-4,
-    ("determinism", "float64"): 0.0,
-    ("determinism", "float32"): 0.0,
-}
-
+# One table for every checker (rf.check_grads, adapters.check_grads and this matrix).
 _FAMILY = {
     "value": "value",
     "vjp_vs_refengine": "exact",
