@@ -66,7 +66,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from refengine.numeric import Derivative, OracleConfig
-from refengine.tolerances import EPS, eps_of, rtol_for
+from refengine.tolerances import eps_of, rtol_for
 
 __all__ = [
     "DEFAULT_RTOL",
@@ -316,9 +316,9 @@ def ratio(c: Comparison) -> float:
 
 
 def is_real_float(dtype: Any) -> bool:
-    """A real floating dtype: NumPy's (kind "f") or ml_dtypes' bfloat16 (kind "V")."""
+    """A real floating dtype: NumPy's (kind "f") or ml_dtypes' (bfloat16, float8_*: kind "V")."""
     d = np.dtype(dtype)
-    return d.kind == "f" or d.name in EPS
+    return d.kind == "f" or (d.kind == "V" and d.name.startswith(("bfloat", "float")))
 
 
 def lowest_precision(dtypes: Sequence[Any]) -> np.dtype:
