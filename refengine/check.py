@@ -15,7 +15,21 @@ What is checked, for ``f`` and then recursively for its derivatives up to ``orde
 
 Small inputs (``full_jacobian_max`` entries or fewer) are compared on the full Jacobian. Larger
 ones on random projections (one oracle ladder each, whatever the size); a failing projection is
-narrowed down by bisection over input blocks to the single entry that is wrong.
+narrowed down by bisection over input blocks to the single entry that is wrong (following the
+failing output entry alone, so a 10^4-output derivative costs one output's ladder per step).
+
+Before any comparison:
+
+- ``f`` gets copies, never the caller's arrays, and one call on fresh copies checks that it
+  leaves its arguments alone (``InputMutationError`` names the argument and the entry);
+- the oracle evaluates ``f`` in float64. A function holding float32 constants refuses float64
+  or returns float32: it is then evaluated at the arguments' own dtype, the oracle assuming that
+  dtype's rounding, and every comparison's note says so.
+
+Every check asked for is in the returned list: a mode the AD system cannot do
+(``ModeUnavailable``) is recorded as not checked with the reason, and so are the derivatives of
+that derivative; ``summary(results)`` prints one line per check. float16 and bfloat16 inputs are
+differentiated in their own dtype and compared with the float64 oracle at the same point.
 
 The tolerance rule, and the Comparison each check reports, are in ``refengine.comparison``.
 """
