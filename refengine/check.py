@@ -15,7 +15,21 @@ What is checked, for ``f`` and then recursively for its derivatives up to ``orde
 
 Small inputs (``full_jacobian_max`` entries or fewer) are compared on the full Jacobian. Larger
 ones on random projections (one oracle ladder each, whatever the size); a failing projection is
-narrowed down by bisection over input blocks to the single entry that is wrong.
+narrowed down by bisection over input blocks to the single entry that is wrong (following the
+failing output entry alone, so a 10^4-output derivative costs one output's ladder per step).
+
+Before any comparison:
+
+- ``f`` gets copies, never the caller's arrays, and one call on fresh copies checks that it
+  leaves its arguments alone (``InputMutationError`` names the argument and the entry);
+- the oracle evaluates ``f`` in float64. A function holding float32 constants refuses float64
+  or returns float32: it is then evaluated at the arguments' own dtype, the oracle assuming that
+  dtype's rounding, and every comparison's note says so.
+
+Every check asked for is in the returned list: a mode the AD system cannot do
+(``ModeUnavailable``) is recorded as not checked with the reason, and so are the derivatives of
+that derivative; ``summary(results)`` prints one line per check. float16 and bfloat16 inputs are
+differentiated in their own dtype and compared with the float64 oracle at the same point.
 
 The tolerance rule, and the Comparison each check reports, are in ``refengine.comparison``.
 """
@@ -23,7 +37,8 @@ The tolerance rule, and the Comparison each check reports, are in ``refengine.co
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
@@ -37,12 +52,15 @@ from refengine.comparison import (
     CheckConfig,
     Comparison,
     GradientCheckError,
+    InputMutationError,
     ModeUnavailable,
     NotCheckedWarning,
     compare_dot_products,
     compare_entries,
     lowest_precision,
     ratio,
+    rounding_unit,
+    summary,
 )
 from refengine.numeric import (
     Derivative,
@@ -50,9 +68,11 @@ from refengine.numeric import (
     OracleError,
     bisect,
     directional,
+    flatten_output,
     jacobian,
 )
 from refengine.numeric.evaluate import as_float64_args
+from refengine.tolerances import eps_of
 from refengine.tree import tree_flatten, tree_map, tree_unflatten
 
 __all__ = [
@@ -61,11 +81,15 @@ __all__ = [
     "CheckConfig",
     "Comparison",
     "GradientCheckError",
+    "InputMutationError",
     "ModeUnavailable",
     "NotCheckedWarning",
     "check_derivatives",
     "check_grads",
+    "summary",
 ]
+
+_FLOAT64 = np.dtype(np.float64)
 
 
 @dataclass(frozen=True)
@@ -109,8 +133,9 @@ def check_grads(
 
     Raises ``GradientCheckError`` (an ``AssertionError``) naming the function, check, argument,
     entry, AD and FD values, FD error bound, errors and tolerance of the worst mismatch; raises
-    ``OracleError`` when finite differences cannot be trusted at this point (f not finite).
-    Returns the comparisons that passed.
+    ``OracleError`` when finite differences cannot be trusted at this point (f not finite), and
+    ``InputMutationError`` when ``f`` changes its arguments in place. Returns every comparison:
+    the passed ones and those that could not be run (``checked=False``); ``summary`` prints them.
     """
     from refengine.api import jvp, vjp
 
@@ -128,15 +153,33 @@ def check_derivatives(
     f_numpy: Callable[..., Any] | None = None,
     name: str | None = None,
 ) -> list[Comparison]:
-    """Check the AD system ``ad`` on ``f(*args)``; ``f_numpy`` is f in NumPy for the oracle."""
+    """Check the AD system ``ad`` on ``f(*args)``; ``f_numpy`` is f in NumPy for the oracle.
+
+    The caller's ``args`` are never handed to ``f``: every call gets fresh copies, and a first
+    call checks that ``f`` leaves its arguments alone (``InputMutationError`` otherwise).
+    """
     config = config or CheckConfig()
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng or 0)
-    x64 = as_float64_args(args)
-    arrays = tuple(np.asarray(a) for a in args)
+    arrays, x64 = _private_inputs(args)
     label = name or getattr(f, "__name__", None) or getattr(f, "name", None) or "f"
     run = _Run(ad, config, rng, label, arrays, x64)
-    run.check(_Target(label, 1, f, f_numpy), config.order)
+    root = _Target(label, 1, f, f_numpy)
+    run.check_not_mutated(root)
+    run.choose_oracle_precision(root)
+    run.check(root, config.order)
     return run.results
+
+
+def _private_inputs(args: Sequence[Any]) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+    """Copies of the caller's arguments (the checker's own), and their float64 values.
+
+    bfloat16 (an ``ml_dtypes`` NumPy dtype) converts to float64 exactly, like float16/float32.
+    """
+    if not isinstance(args, (tuple, list)):
+        as_float64_args(args)  # raises its TypeError naming what args must be
+    arrays = tuple(np.array(np.asarray(a), copy=True) for a in args)
+    widened = [a.astype(np.float64) if a.dtype.name == "bfloat16" else a for a in arrays]
+    return arrays, as_float64_args(widened)
 
 
 class _Run:
@@ -154,36 +197,127 @@ class _Run:
         self.ad, self.config, self.rng, self.name = ad, config, rng, name
         self.arrays, self.x64 = arrays, x64
         self.flat = Flattener(x64)
+        # The input scale of each entry: the oracle's steps reach up to max(1, |x|) / 8.
+        self.scale = np.maximum(1.0, np.abs(self.flat.flatten(x64)))
+        self.abs_x = np.abs(self.flat.flatten(x64))
         self.results: list[Comparison] = []
+        # Where the oracle evaluates f (float64 unless f refuses it) and the dtype its values
+        # round in; see choose_oracle_precision.
+        self.eval_dtype = _FLOAT64
+        self.noise_dtype = _FLOAT64
+        self.note = ""
+        self.values: dict[str, np.ndarray] = {}  # |value| of each target at the point
+        self.noise: dict[str, np.ndarray] = {}  # its rounding, in eps (output_noise)
+        self.inherited: dict[str, np.ndarray] = {}  # what a derivative inherits (derive)
+
+    # -- before any check: f must leave its inputs alone, and be evaluable by the oracle --------
+
+    def check_not_mutated(self, root: _Target) -> None:
+        """Call f once on fresh copies and compare every argument before and after."""
+        ad = self.ad
+        xs = [self.fresh(a) for a in self.arrays]
+        before = [np.array(ad.to_numpy(x), dtype=np.float64, copy=True) for x in xs]
+        with _quiet():
+            root.fn(*xs)
+        for i, (x, old) in enumerate(zip(xs, before)):
+            new = np.asarray(ad.to_numpy(x), dtype=np.float64)
+            same = new.shape == old.shape and np.array_equal(new, old, equal_nan=True)
+            if not same:
+                raise InputMutationError(_mutation_message(self.name, i, old, new))
+
+    def choose_oracle_precision(self, root: _Target) -> None:
+        """Evaluate f in float64 for the oracle, unless f refuses float64 or computes narrower.
+
+        A function holding float32 constants (NumPy float32 arrays, ``torch.tensor(...,
+        dtype=torch.float32)``) raises on float64 input or returns float32: its float64 values
+        do not exist, or round like float32 values. The oracle then evaluates it at the
+        arguments' own dtype, assuming the rounding of that dtype, and every comparison says so.
+        """
+        fn = self.oracle_fn(root)
+        refused: Exception | None = None
+        try:
+            with _quiet():
+                out = fn(*self.x64)
+        except Exception as error:  # any refusal; re-raised below when there is no way out
+            refused = error
+        own = lowest_precision([a.dtype for a in self.arrays])
+        if refused is None:
+            out_dtype = _output_precision(out)
+            if out_dtype == _FLOAT64:
+                self.values[root.label] = _magnitudes(out)
+                return
+            why = f"f returned {out_dtype.name} for float64 input"
+        else:
+            if own == _FLOAT64:
+                raise refused
+            why = f"f raised {type(refused).__name__} on float64 input: {refused}"
+        if own != _FLOAT64:
+            self.eval_dtype = own
+            try:
+                with _quiet():
+                    out = self.oracle_fn(root)(*self.x64)
+            except Exception as error:
+                raise error from refused
+        self.noise_dtype = lowest_precision([self.eval_dtype, _output_precision(out)])
+        self.values[root.label] = _magnitudes(out)
+        units = self.config.oracle.roundoff
+        scaled = units * eps_of(self.noise_dtype) / eps_of(_FLOAT64)
+        self.config = replace(self.config, oracle=replace(self.config.oracle, roundoff=scaled))
+        self.note = (
+            f"Finite differences evaluated f in {self.eval_dtype.name}, not float64 ({why}); "
+            f"the oracle assumed f's values round like {self.noise_dtype.name} "
+            f"({units:g} eps = {units * eps_of(self.noise_dtype):.2g} relative)"
+        )
 
     # -- recursion over modes and orders -------------------------------------------------------
 
     def check(self, target: _Target, order_left: int) -> None:
         cache: dict[Any, Derivative] = {}
-        available = []
+        reasons: dict[str, str] = {}
         for mode in self.config.modes:
             try:
                 self.results.append(self.check_mode(target, mode, cache))
-                available.append(mode)
             except ModeUnavailable as why:
-                self.not_checked(target, mode, str(why))
-        if order_left > 1:
-            for mode in available:
-                self.check(self.derive(target, mode), order_left - 1)
+                reasons[mode] = str(why)
+                self.not_checked(self.labels(target, mode), str(why))
+        if order_left <= 1:
+            return
+        for mode in self.config.modes:
+            label = f"{MODE_NAMES[mode]} of {target.label}"
+            if mode not in reasons:
+                try:
+                    derived = self.derive(target, mode)
+                except ModeUnavailable as why:
+                    reasons[mode] = str(why)
+                else:
+                    self.check(derived, order_left - 1)
+                    continue
+            self.not_checked_below(label, target.order + 1, order_left - 1, reasons[mode])
 
-    def not_checked(self, target: _Target, mode: str, reason: str) -> None:
-        """Record (and warn) that ``mode`` of ``target`` could not be checked, and why; the
-        derivatives of that derivative are not checked either (they need it)."""
-        labels = self.labels(target, mode)
+    def not_checked(self, labels: dict[str, Any], reason: str) -> None:
+        """Record (and warn) that a check could not be run, and why: never a silent pass."""
         note = f"not checked: {reason}"
         self.results.append(Comparison(**labels, passed=True, checked=False, note=note))
         warnings.warn(f"{labels['check']} of {self.name!r} {note}", NotCheckedWarning,
-                      stacklevel=4)
+                      stacklevel=2)
+
+    def not_checked_below(self, label: str, order: int, order_left: int, reason: str) -> None:
+        """The derivatives of a derivative that could not be computed, listed as not checked."""
+        why = f"needs {label}, which is unavailable: {reason}"
+        for mode in self.config.modes:
+            labels = self.labels(_Target(label, order, _unavailable, None), mode)
+            self.not_checked(labels, why)
+        if order_left > 1:
+            for mode in self.config.modes:
+                below = f"{MODE_NAMES[mode]} of {label}"
+                self.not_checked_below(below, order + 1, order_left - 1, reason)
 
     def derive(self, target: _Target, mode: str) -> _Target:
         ad = self.ad
+        noise = self.output_noise(target)
         if mode == "fwd":
             t = self.random_inputs()
+            self.inherited[f"JVP of {target.label}"] = noise * self.along(self.flat.flatten(t))
 
             def jvp_fn(*xs: Any) -> Any:
                 tans = tuple(ad.from_numpy(ti.astype(ad.dtype_of(xi))) for ti, xi in zip(t, xs))
@@ -191,6 +325,8 @@ class _Run:
 
             return _Target(f"JVP of {target.label}", target.order + 1, jvp_fn, None)
         u = self.random_outputs(target)
+        flat_u = np.concatenate([ui.ravel() for ui in u]) if u else np.zeros(0)
+        self.inherited[f"VJP of {target.label}"] = np.linalg.norm(flat_u * noise) / self.scale
 
         def vjp_fn(*xs: Any) -> Any:
             out, pullback = ad.vjp(target.fn, *xs)
@@ -214,9 +350,16 @@ class _Run:
             comparison = (
                 self.rev_full(target, cache) if small else self.rev_projected(target, cache)
             )
+        comparison = self.with_note(comparison)
         if not comparison.passed:
             raise GradientCheckError(comparison)
         return comparison
+
+    def with_note(self, c: Comparison) -> Comparison:
+        """Add this run's note (the oracle's precision, when not float64) to a comparison."""
+        if not self.note:
+            return c
+        return replace(c, note=f"{c.note}. {self.note}" if c.note else self.note)
 
     def fwd_full(self, target: _Target, cache: dict[Any, Derivative]) -> Comparison:
         """Every JVP column e_j against the oracle's Jacobian column."""
@@ -226,8 +369,9 @@ class _Run:
         fd = FD(jac.value, jac.error, jac.kink, jac.evaluations)
         col_max = np.max(np.abs(jac.value), axis=0, keepdims=True, initial=0.0)
         dtype = self.dtype([c[1] for c in columns])
+        noise = self.output_noise(target, jac)[:, None] / self.scale[None, :]
         where = lambda k: (*self.flat.locate(k[1]), k[0])
-        return self.entries(target, "fwd", ad_jac, fd, col_max, dtype, where)
+        return self.entries(target, "fwd", ad_jac, fd, col_max, dtype, where, noise)
 
     def rev_full(self, target: _Target, cache: dict[Any, Derivative]) -> Comparison:
         """J^T u for a random u against u^T J from the oracle's Jacobian, entry by entry."""
@@ -238,8 +382,10 @@ class _Run:
         kink = (jac.kink & (u != 0)[:, None]).any(axis=0)
         fd = FD(u @ jac.value, np.abs(u) @ jac.error, kink, jac.evaluations)
         mag = np.abs(u) @ np.abs(jac.value)
+        out_noise = self.output_noise(target, jac)
         found = self.entries(
-            target, "rev", grad, fd, mag, dtype, lambda k: (*self.flat.locate(k[0]), None)
+            target, "rev", grad, fd, mag, dtype, lambda k: (*self.flat.locate(k[0]), None),
+            np.linalg.norm(u * out_noise) / self.scale,
         )
         if found.passed or m > self.config.full_jacobian_max:
             return found
@@ -250,7 +396,8 @@ class _Run:
         row_max = np.max(np.abs(jac.value), axis=1, initial=0.0)
         arg, index = self.flat.locate(j)
         entry = self.entries(
-            target, "rev", column, fd_j, row_max, dtype, lambda k: (arg, index, k[0])
+            target, "rev", column, fd_j, row_max, dtype, lambda k: (arg, index, k[0]),
+            out_noise / self.scale[j],
         )
         return entry if not entry.passed else found
 
@@ -261,7 +408,8 @@ class _Run:
             v = self.projection_direction(p, cache)
             c = self.fwd_along(target, v, cache, key=("dir", p))
             if not c.passed:
-                return self.locate(c, v, lambda vb: self.fwd_along(target, vb, {}, None))
+                assert c.output_index is not None
+                return self.locate(c, v, partial(self.fwd_entry, target, i=c.output_index))
             worst = c if worst is None or ratio(c) > ratio(worst) else worst
         assert worst is not None
         return worst
@@ -274,7 +422,7 @@ class _Run:
             fd = self.oracle_directional(target, v, cache, key=("dir", p))
             u = self.rng.standard_normal(fd.value.size)
             grad, dtype = self.ad_vjp(target, u)
-            c = compare_dot_products(self.labels(target, "rev"), self.config, grad, u, v, fd, dtype)
+            c = self.dot_products(target, grad, u, v, fd, dtype)
             if not c.passed:
                 return self.locate(c, v, partial(self.rev_along, target, grad, u, dtype))
             worst = c if worst is None or ratio(c) > ratio(worst) else worst
@@ -284,8 +432,24 @@ class _Run:
     def rev_along(
         self, target: _Target, grad: np.ndarray, u: np.ndarray, dtype: np.dtype, v: np.ndarray
     ) -> Comparison:
-        fd = self.oracle_directional(target, v, {}, None)
-        return compare_dot_products(self.labels(target, "rev"), self.config, grad, u, v, fd, dtype)
+        # Bisection only needs u . (J v): finite differences of the scalar u . F(x) cost a
+        # ladder over one output instead of all of them (a gradient has one per input entry).
+        inner = self.oracle_fn(target)
+        scalar = lambda *x: u @ np.asarray(flatten_output(inner(*x)))
+        fd = self.oracle_directional(replace(target, numpy_fn=scalar), v, {}, None)
+        return self.dot_products(target, grad, u, v, fd, dtype, contracted=True)
+
+    def dot_products(
+        self, target: _Target, grad: np.ndarray, u: np.ndarray, v: np.ndarray, fd: Derivative,
+        dtype: np.dtype, *, contracted: bool = False,
+    ) -> Comparison:
+        """The dot-product test; ``contracted``: ``fd`` is already ``u . (J v)``."""
+        noise = float(np.linalg.norm(u * self.output_noise(target))) * self.along(v)
+        floor = noise * rounding_unit(dtype, self.noise_dtype)
+        weights = np.ones(1) if contracted else u
+        return compare_dot_products(
+            self.labels(target, "rev"), self.config, grad, weights, v, fd, dtype, floor=floor
+        )
 
     def fwd_along(
         self, target: _Target, v: np.ndarray, cache: dict[Any, Derivative], key: Any
@@ -294,7 +458,23 @@ class _Run:
         ad_jv, dtype = self.ad_jvp(target, v)
         fd = FD(jv.value, jv.error, jv.kink, jv.evaluations)
         mag = np.max(np.abs(jv.value), initial=0.0)
-        return self.entries(target, "fwd", ad_jv, fd, mag, dtype, lambda k: (None, None, k[0]))
+        noise = self.output_noise(target) * self.along(v)
+        where = lambda k: (None, None, k[0])
+        return self.entries(target, "fwd", ad_jv, fd, mag, dtype, where, noise)
+
+    def fwd_entry(self, target: _Target, v: np.ndarray, *, i: int) -> Comparison:
+        """Output entry ``i`` of J v only (bisection): finite differences of one output cost a
+        ladder over one output instead of all of them. The default atol is relative to the
+        largest entry of the AD's J v, standing in for the oracle's (which is not computed)."""
+        inner = self.oracle_fn(target)
+        entry = lambda *x: np.asarray(flatten_output(inner(*x)))[i : i + 1]
+        jv = self.oracle_directional(replace(target, numpy_fn=entry), v, {}, None)
+        ad_jv, dtype = self.ad_jvp(target, v)
+        fd = FD(jv.value, jv.error, jv.kink, jv.evaluations)
+        mag = max(float(np.abs(jv.value[0])), float(np.max(np.abs(ad_jv), initial=0.0)))
+        noise = self.output_noise(target)[i : i + 1] * self.along(v)
+        where = lambda k: (None, None, i)
+        return self.entries(target, "fwd", ad_jv[i : i + 1], fd, mag, dtype, where, noise)
 
     # -- locating a failure found by a projection ----------------------------------------------
 
@@ -318,11 +498,39 @@ class _Run:
         note = "Found by bisection over input blocks after a random projection failed"
         return replace(c, argument=arg, index=index, note=note)
 
+    # -- the rounding floor of the tolerance (refengine.comparison's docstring) ----------------
+
+    def output_noise(self, target: _Target, jac: Derivative | None = None) -> np.ndarray:
+        """How much each output of ``target`` rounds, in units of eps (refengine.comparison):
+        its own size ``|F_i|``; what it inherits from the function it is a derivative of; and,
+        once its Jacobian is known, ``sum_k |J_ik| |x_k|``, the first-order effect of rounding
+        every input. Kept per target, so that its own derivatives inherit it."""
+        if target.label not in self.noise:
+            if target.label not in self.values:
+                with _quiet():
+                    value = self.oracle_fn(target)(*self.x64)
+                self.values[target.label] = _magnitudes(value)
+            own = self.values[target.label]
+            self.noise[target.label] = np.maximum(own, self.inherited.get(target.label, 0.0))
+        if jac is not None:
+            backward = np.abs(jac.value) @ self.abs_x
+            self.noise[target.label] = np.maximum(self.noise[target.label], backward)
+        return self.noise[target.label]
+
+    def along(self, v: np.ndarray) -> float:
+        """The rounding a derivative along ``v`` inherits per unit of the value's: each input's
+        share ``v_j / s_j`` (its scale ``s_j``), added in quadrature (random directions)."""
+        return float(np.linalg.norm(v / self.scale))
+
     # -- the two sides: AD and oracle ----------------------------------------------------------
+
+    def fresh(self, a: np.ndarray) -> Any:
+        """A framework array holding a copy of ``a``: f never sees the checker's own arrays."""
+        return self.ad.from_numpy(np.array(a, copy=True))
 
     def ad_jvp(self, target: _Target, v_flat: np.ndarray) -> tuple[np.ndarray, np.dtype]:
         ad = self.ad
-        xs = tuple(ad.from_numpy(a) for a in self.arrays)
+        xs = tuple(self.fresh(a) for a in self.arrays)
         tans = tuple(
             ad.from_numpy(t.astype(a.dtype))
             for t, a in zip(self.flat.unflatten(v_flat), self.arrays)
@@ -334,7 +542,7 @@ class _Run:
 
     def ad_vjp(self, target: _Target, u_flat: np.ndarray) -> tuple[np.ndarray, np.dtype]:
         ad = self.ad
-        xs = tuple(ad.from_numpy(a) for a in self.arrays)
+        xs = tuple(self.fresh(a) for a in self.arrays)
         out, pullback = ad.vjp(target.fn, *xs)
         leaves = _leaves(out)
         pieces = np.split(u_flat, np.cumsum([_size(o) for o in leaves])[:-1])
@@ -348,12 +556,16 @@ class _Run:
         return self.flatten(grads), self.dtype([ad.dtype_of(g) for g in grads])
 
     def oracle_fn(self, target: _Target) -> Callable[..., Any]:
+        """``target`` as the oracle calls it: on copies of its float64 points (complex for the
+        complex step), converted to ``eval_dtype`` where f cannot be evaluated in float64."""
+        ad, dtype = self.ad, self.eval_dtype
         if target.numpy_fn is not None:
-            return target.numpy_fn
-        ad = self.ad
-        return lambda *x: tree_map(
-            lambda o: np.asarray(ad.to_numpy(o)), target.fn(*[ad.from_numpy(a) for a in x])
-        )
+            base = target.numpy_fn
+        else:
+            base = lambda *x: tree_map(
+                lambda o: np.asarray(ad.to_numpy(o)), target.fn(*[ad.from_numpy(a) for a in x])
+            )
+        return lambda *x: base(*[_at(a, dtype) for a in x])
 
     def oracle_jacobian(self, target: _Target, cache: dict[Any, Derivative]) -> Derivative:
         if "jac" not in cache:
@@ -381,10 +593,24 @@ class _Run:
 
     # -- comparing ----------------------------------------------------------------------------
 
-    def entries(self, target: _Target, mode: str, *args: Any) -> Comparison:
-        """``compare_entries(labels, config, ad_values, fd, magnitude, dtype, locate)`` (the
-        tolerance rule) for this target and mode under this run's options."""
-        return compare_entries(self.labels(target, mode), self.config, *args)
+    def entries(
+        self,
+        target: _Target,
+        mode: str,
+        ad_values: np.ndarray,
+        fd: FD,
+        magnitude: np.ndarray | float,
+        dtype: np.dtype,
+        locate: Callable[[tuple[int, ...]], tuple[int | None, Any, int | None]],
+        noise: np.ndarray | float,
+    ) -> Comparison:
+        """``compare_entries`` (the tolerance rule) for this target and mode under this run's
+        options; ``noise`` times the rounding unit of the two precisions is the floor."""
+        floor = noise * rounding_unit(dtype, self.noise_dtype)
+        return compare_entries(
+            self.labels(target, mode), self.config, ad_values, fd, magnitude, dtype, locate,
+            floor=floor,
+        )
 
     def labels(self, target: _Target, mode: str) -> dict[str, Any]:
         return {
@@ -436,7 +662,7 @@ class _Run:
         ]
 
     def random_outputs(self, target: _Target) -> list[np.ndarray]:
-        out = target.fn(*[self.ad.from_numpy(a) for a in self.arrays])
+        out = target.fn(*[self.fresh(a) for a in self.arrays])
         return [
             self.rng.standard_normal(_shape(o)).astype(self.ad.dtype_of(o)).astype(np.float64)
             for o in _leaves(out)
@@ -470,4 +696,51 @@ def _shape(x: Any) -> tuple[int, ...]:
 
 def _size(x: Any) -> int:
     return int(np.prod(_shape(x), dtype=np.int64))
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """The checker's own extra calls of f warn nothing (the oracle's calls do not either):
+    a NaN at the point is reported once, as an OracleError."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def _unavailable(*_: Any) -> Any:
+    raise ModeUnavailable("not computed")  # stands for a derivative that could not be built
+
+
+def _at(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """A copy of the oracle's point ``x`` in ``dtype`` (``x`` itself stays the oracle's)."""
+    if dtype == _FLOAT64 or not np.isrealobj(x):
+        if not np.isrealobj(x) and dtype != _FLOAT64:
+            # No complex counterpart of a narrow float: the oracle falls back to Richardson.
+            raise TypeError(f"f is evaluated in {dtype.name}: no complex step")
+        return np.array(x, copy=True)
+    return np.asarray(x).astype(dtype)
+
+
+def _output_precision(out: Any) -> np.dtype:
+    """The lowest float precision among the outputs' leaves (float64 if none is a float)."""
+    return lowest_precision([np.asarray(o).dtype for o in _leaves(out)])
+
+
+def _magnitudes(out: Any) -> np.ndarray:
+    return np.abs(np.asarray(flatten_output(out), dtype=np.float64))
+
+
+def _mutation_message(name: str, i: int, old: np.ndarray, new: np.ndarray) -> str:
+    if new.shape != old.shape:
+        change = f"its shape went from {old.shape} to {new.shape}"
+    else:
+        differs = ~((new == old) | (np.isnan(new) & np.isnan(old)))
+        k = tuple(int(q) for q in np.argwhere(differs)[0])
+        change = f"first at index {k}: {old[k]!r} became {new[k]!r}"
+    return (
+        f"{name!r} changed its argument {i} in place ({change}). The checker evaluates f "
+        "many times at copies of the point and at perturbed points; a function that writes "
+        "into its inputs gives each call a different point. Work on a copy inside f "
+        "(x = x.copy(), torch.clone, or an out-of-place operation) and check again."
+    )
 
