@@ -119,7 +119,9 @@ class _Transforms:
         if not self.tape:
             try:
                 out, pullback = _unavailable_as_such(lambda: torch.func.vjp(fn, *primals))
-                return out, lambda ct: _unavailable_as_such(lambda: pullback(ct))
+                # torch's pytrees tell dicts apart by key order; the checker's sorts them.
+                return out, lambda ct: _unavailable_as_such(
+                    lambda: pullback(_in_order_of(out, ct)))
             except RuntimeError as exc:
                 if _NEEDS_TAPE not in str(exc):
                     raise
@@ -139,6 +141,15 @@ def _unavailable_as_such(call: Callable[[], Any]) -> Any:
                 first = message.strip().splitlines()[0] if message.strip() else type(exc).__name__
                 raise ModeUnavailable(f"{reason} (torch: {first})") from exc
         raise
+
+
+def _in_order_of(template: Any, tree: Any) -> Any:
+    """``tree`` with every dict's keys in ``template``'s order."""
+    if isinstance(template, dict):
+        return {k: _in_order_of(v, tree[k]) for k, v in template.items()}
+    if isinstance(template, (tuple, list)) and not hasattr(template, "_fields"):
+        return type(template)(_in_order_of(t, c) for t, c in zip(template, tree))
+    return tree
 
 
 def _tape_jvp(fn: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> Any:
