@@ -43,7 +43,6 @@ def check_with(
                         f"{type_name(args)}")
     leaves, structure = tree_flatten(tuple(args))
     paths = leaf_paths(tuple(args))
-    arrays, device = _as_arrays(ad, leaves, paths)
     label = getattr(f, "__name__", None) or "f"
 
     def flat_f(*xs: Any) -> Any:
@@ -51,6 +50,7 @@ def check_with(
 
     config = CheckConfig(modes=tuple(modes), order=order, atol=atol, rtol=rtol)
     with ad.scope():
+        arrays, device = _as_arrays(ad, leaves, paths)
         functions = ad.ad_functions(device)
         try:
             return check_derivatives(flat_f, arrays, ad=functions, config=config, rng=rng,
