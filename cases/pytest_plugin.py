@@ -190,9 +190,10 @@ class Handle:
         try:
             return check_grads(f, args, **options)
         except GradientCheckError as error:
-            pytest.fail(str(error), pytrace=False)
+            message = str(error)
         except OracleError as error:
-            pytest.fail(f"[inconclusive] {error}", pytrace=False)
+            message = f"[inconclusive] {error}"
+        pytest.fail(message, pytrace=False)  # outside the except: the message once, unchained
 
     def verify(self) -> Any:
         """Turn the record into the test's outcome (and return it)."""
