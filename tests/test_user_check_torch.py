@@ -79,6 +79,19 @@ def test_float32_arguments_stay_float32_for_the_function_and_its_derivatives() -
     assert seen == {torch.float32, torch.float64, torch.complex128}
 
 
+def test_torch_func_gives_a_float64_tangent_for_a_float32_scalar_times_a_python_float() -> None:
+    """A finding (torch 2.13): torch.func.jvp of ``torch.sum(x) * 1e-3`` for float32 ``x``
+    returns a float32 output with a float64 tangent; the check reports the mismatch (an AD
+    result must have the dtype of the value it belongs to). Reverse mode keeps float32."""
+    f = lambda x: torch.sum(x) * 1e-3
+    x = _x(3, dtype=torch.float32)
+    with pytest.raises(GradientCheckError, match=r"tangent output 0 has shape \(\) and dtype "
+                                                 r"float64, expected shape \(\) and dtype "
+                                                 r"float32"):
+        adapters.check_grads(f, (x,), modes=("fwd",), order=1)
+    assert all(c.passed for c in adapters.check_grads(f, (x,), modes=("rev",)))
+
+
 def test_float16_arguments_are_checked_in_float16() -> None:
     def f(x: object) -> object:
         assert x.dtype in (torch.float16, torch.float64)
