@@ -5,6 +5,11 @@
     if torch.available():
         out, grads = torch.vjp(fn, inputs, cotangent)   # fn(xp, *inputs), NumPy in and out
 
+    adapters.check_grads(loss, (w, x))   # your own torch/JAX/TF function, its own AD, vs FD
+
+``check_grads`` (``adapters.user_check``) checks a user's function written in a framework; the
+framework is read from the arguments' types (``framework=`` for NumPy arrays).
+
 Importing this package imports no framework: each adapter imports its own on first use
 (``available()``, ``xp``, or any computation), after applying the thread settings
 (``adapters.threads``).
@@ -26,7 +31,8 @@ import builtins
 import importlib
 import importlib.metadata
 import warnings
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from adapters.base import Adapter, BaseAdapter
 from adapters.namespace import COMPOSITE, MISSING, NATIVE
@@ -39,6 +45,11 @@ from adapters.outcomes import (
     attempt,
 )
 
+if TYPE_CHECKING:
+    import numpy as np
+
+    from refengine.comparison import Comparison
+
 __all__ = [
     "ENTRY_POINT_GROUP",
     "Adapter",
@@ -50,6 +61,7 @@ __all__ = [
     "Unsupported",
     "all",
     "attempt",
+    "check_grads",
     "coverage_counts",
     "get",
     "names",
@@ -152,3 +164,23 @@ def coverage_counts() -> dict[str, dict[str, int]]:
         words = list(adapter.coverage().values())
         counts[adapter.name] = {w: words.count(w) for w in (NATIVE, COMPOSITE, MISSING)}
     return counts
+
+
+def check_grads(
+    f: Callable[..., Any],
+    args: Sequence[Any],
+    *,
+    order: int = 2,
+    modes: Sequence[str] = ("fwd", "rev"),
+    atol: float | None = None,
+    rtol: float | None = None,
+    rng: np.random.Generator | int | None = None,
+    framework: str | None = None,
+) -> list[Comparison]:
+    """Check your own ``f(*args)``'s derivatives in its own framework (read from the arguments'
+    types, or ``framework=``) against finite differences; see ``adapters.user_check``."""
+    # Imported here: the checker and the oracle load on the first check, not with adapters.
+    from adapters.user_check import check_grads as check
+
+    return check(f, args, order=order, modes=modes, atol=atol, rtol=rtol, rng=rng,
+                 framework=framework)

@@ -360,6 +360,29 @@ class BaseAdapter:
             native_direction = None if direction is None else self._natives(direction)
             return self.to_numpy(self.sync(prepared(native_inputs, native_direction)))
 
+    # -- checking a user's own function --
+    def user_ad(self) -> Any:
+        """How ``check_grads`` reaches this framework's AD on its own values (an
+        ``adapters.user_check.UserAD``). The built-in frameworks' are in ``adapters.user_check``;
+        any other adapter gets one built from its ``_jvp``/``_vjp`` hooks (first order; second
+        order once it overrides this to return ``adapters.user_check.from_hooks(self,
+        nests=True)``, for builders that nest), or returns a ``UserAD`` of its own."""
+        from adapters.user_check import for_adapter
+
+        return for_adapter(self)
+
+    def check_grads(
+        self, f: Callable[..., Any], args: Sequence[Any], *, order: int = 2,
+        modes: Sequence[str] = ("fwd", "rev"), atol: float | None = None,
+        rtol: float | None = None, rng: Any = None,
+    ) -> list[Any]:
+        """``adapters.check_grads`` in this framework: ``f`` takes and returns its arrays
+        (NumPy arguments are converted to them, on this adapter's device)."""
+        from adapters.user_check import check_with
+
+        return check_with(self.user_ad(), f, args, order=order, modes=modes, atol=atol,
+                          rtol=rtol, rng=rng)
+
     # -- the NumPy-level convenience layer, for checks --
     def value(self, fn: Callable[..., Any], inputs: Sequence[Any], mode: str = "eager") -> Any:
         """``fn(xp, *inputs)`` as NumPy arrays (a tuple when ``fn`` returns several)."""

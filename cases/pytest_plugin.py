@@ -13,6 +13,18 @@ and gets one test per case x adapter x mode x dtype x check, with ids such as
 at the end), ``unsupported`` skips with the reason, ``fail``/``error``/``nonfinite`` fail with
 the record's message (the worst entry, never a whole Jacobian).
 
+The same fixture checks a user's own function in its own framework (``adapters.check_grads``)::
+
+    def test_my_loss(gradparity):
+        gradparity.check_grads(my_loss, (w, x))        # torch/JAX/TF arrays; framework=...
+
+Such a test runs once: a test is parametrized over the matrix only when its code calls
+``verify`` (read from its bytecode at collection, nested functions included), since nothing
+else tells the two uses apart before the test runs; one that does not call ``verify`` gets a
+handle without a matrix item, plans nothing and imports nothing more at collection. A failure
+fails the test with the ``GradientCheckError`` message (the worst entry), an untrustworthy
+oracle (``OracleError``) with ``[inconclusive]`` and its reason.
+
 Options: ``--gp-adapters``, ``--gp-cases`` (names or globs), ``--gp-tags``, ``--gp-dtypes``,
 ``--gp-modes``, ``--gp-checks`` (comma-separated), ``--gp-seed``, ``--gp-slow`` and
 ``--gp-records PATH`` (every record as JSON lines). Adapters default to every installed AD
@@ -43,7 +55,8 @@ from typing import Any
 
 import pytest
 
-__all__ = ["DEFAULT_COVERAGE", "SMOKE_TAGS", "MatrixItem", "coverage", "matrix_scope", "plan"]
+__all__ = ["DEFAULT_COVERAGE", "SMOKE_TAGS", "Handle", "MatrixItem", "calls_verify", "coverage",
+           "matrix_scope", "plan"]
 
 SMOKE_TAGS = frozenset({"model", "kink", "nn"})
 # What the default run covers per (adapter, mode, dtype): "full" (every case), "smoke" (cases
@@ -160,15 +173,35 @@ def _release_compiled() -> None:
 
 
 class Handle:
-    """What a test receives as ``gradparity``: the item, and ``verify()``."""
+    """What a test receives as ``gradparity``: the item and ``verify()`` for a matrix test,
+    ``check_grads()`` for a user's own function (in any test)."""
 
-    def __init__(self, item: MatrixItem, node: pytest.Item) -> None:
+    def __init__(self, item: MatrixItem | None, node: pytest.Item) -> None:
         self.item = item
         self.node = node
+
+    def check_grads(self, f: Any, args: Any, **options: Any) -> Any:
+        """``adapters.check_grads(f, args, **options)``; a failure fails the test with the
+        worst entry (no traceback into the checker, no Jacobian)."""
+        from adapters import check_grads
+        from refengine.check import GradientCheckError
+        from refengine.numeric import OracleError
+
+        try:
+            return check_grads(f, args, **options)
+        except GradientCheckError as error:
+            message = str(error)
+        except OracleError as error:
+            message = f"[inconclusive] {error}"
+        pytest.fail(message, pytrace=False)  # outside the except: the message once, unchained
 
     def verify(self) -> Any:
         """Turn the record into the test's outcome (and return it)."""
         item = self.item
+        if item is None:
+            pytest.fail("this test was not parametrized over the conformance matrix: its code "
+                        "does not call gradparity.verify() itself (see cases.pytest_plugin)",
+                        pytrace=False)
         required = set(_split(os.environ.get(REQUIRE_ENV, "")))
         if item.adapter in required:
             from cases.conformance import resolve_adapter
@@ -297,8 +330,24 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     return CaseGroupScheduling(config, log)
 
 
+def calls_verify(function: Any) -> bool:
+    """Whether ``function``'s code (nested functions and lambdas included) names ``verify``:
+    a conformance-matrix test; any other test using the fixture runs once."""
+    import inspect
+
+    function = inspect.unwrap(function)
+    code = getattr(function, "__code__", None)
+    pending = [code] if code is not None else []
+    while pending:
+        code = pending.pop()
+        if "verify" in code.co_names:
+            return True
+        pending.extend(c for c in code.co_consts if inspect.iscode(c))
+    return False
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "gradparity" not in metafunc.fixturenames:
+    if "gradparity" not in metafunc.fixturenames or not calls_verify(metafunc.function):
         return
     config = metafunc.config
     grouped = config.pluginmanager.hasplugin("xdist")
@@ -319,8 +368,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture
 def gradparity(request: pytest.FixtureRequest) -> Handle:
-    """The conformance item of this test; call ``.verify()``."""
-    return Handle(request.param, request.node)
+    """The conformance item of this test (call ``.verify()``), or, in a test that does not
+    call ``verify``, a handle for ``.check_grads(f, args)`` on a user's own function."""
+    return Handle(getattr(request, "param", None), request.node)
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

@@ -7,8 +7,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from reports.check_fn_cli import add_check_fn_parser
 from reports.exit_codes import (
     EXIT_FAILURES,
+    EXIT_INCONCLUSIVE,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_RUN_FOLDER,
@@ -17,8 +19,8 @@ from reports.exit_codes import (
 from reports.explain_cli import add_explain_parser
 from reports.option_types import count
 
-__all__ = ["EXIT_FAILURES", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_RUN_FOLDER", "EXIT_USAGE",
-           "build_parser", "count", "main"]
+__all__ = ["EXIT_FAILURES", "EXIT_INCONCLUSIVE", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_RUN_FOLDER",
+           "EXIT_USAGE", "build_parser", "count", "main"]
 
 
 def _selection_options(parser: argparse.ArgumentParser, *, timing: bool) -> None:
@@ -88,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="exit 0 even when B has new failures")
     sub.add_parser("demo", help="refengine's derivatives of a small function, every mode")
     add_explain_parser(sub)
+    add_check_fn_parser(sub)
     return parser
 
 
@@ -114,6 +117,10 @@ def main(argv: list[str] | None = None) -> int:
             from reports.explain_cli import run_explain
 
             return run_explain(args)
+        if args.command == "check-fn":
+            from reports.check_fn_cli import run_check_fn
+
+            return run_check_fn(args)
         handler = {
             "run": commands.run, "check": commands.check, "bench": commands.bench,
             "list": commands.listing, "report": commands.report, "compare": commands.compare,
