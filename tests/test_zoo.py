@@ -113,3 +113,39 @@ def test_builders_are_lazy() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=os.path.dirname(os.path.dirname(__file__)))
     assert out.stdout.strip() == "[]"
+
+
+def test_competitor_outcomes_are_classified() -> None:
+    """The benchmark's harness (tests/zoo/competitors.py) on three cheap autograd entries: a
+    reported mismatch is "fail", a refusal of forward mode is "error" and is rerun in reverse
+    mode only."""
+    pytest.importorskip("autograd")
+    from tests.zoo.competitors import competitor_verdict, forward_mode_refused
+
+    by_name = {e.name: e for e in ENTRIES}
+    caught = competitor_verdict(by_name["autograd-logistic-rel-1e-3"])
+    assert caught.outcome == "fail" and caught.evaluations > 0
+    entry = by_name["autograd-cbrt-rel-1e-5"]
+    refused = competitor_verdict(entry)
+    assert refused.outcome == "error" and forward_mode_refused(entry, refused)
+    assert competitor_verdict(entry, modes=("rev",)).outcome == "fail"
+    passed = competitor_verdict(by_name["autograd-stiff-exp"])
+    assert passed.outcome == "pass" and not forward_mode_refused(entry, passed)
+
+
+def test_table_counts_errors_and_inconclusive_verdicts() -> None:
+    from tests.zoo.table import GRADPARITY, Result, markdown
+
+    bug = entries(kind="bug", framework="autograd")[0]
+    hard = entries(kind="hard", framework="autograd")[0]
+    results = [
+        Result(bug, GRADPARITY, "inconclusive", 1.0, 10, "oracle unsure"),
+        Result(hard, GRADPARITY, "pass", 2.0, 20, "6 checks passed"),
+        Result(bug, "other", "error", 0.5, 1, "TypeError: no"),
+        Result(hard, "other", "error", 0.5, 1, "TypeError: no"),
+    ]
+    table = markdown(results)
+    assert "| autograd | gradparity | 0 / 1 | 0 / 1 | 3.0 | 30 |" in table
+    assert "| autograd | other | 1 / 1 (1 by an error) | 1 / 1 (1 by an error) | 1.0 | 2 |" in table
+    assert "| all | gradparity | 0 / 1 | 0 / 1 | 3.0 | 30 |" in table
+    assert f"- **{bug.name}** (bug, inconclusive): oracle unsure" in table
