@@ -60,7 +60,6 @@ def write_table() -> Any:
 
 def _header() -> str:
     from tests.zoo.competitors import CHECKERS
-    from tests.zoo.run import checker_in_use
 
     versions = ", ".join(f"{d} {_version(d)}" for d in
                          ("torch", "jax", "tensorflow", "autograd", "numpy"))
@@ -69,7 +68,7 @@ def _header() -> str:
         "# The bug zoo: gradparity beside the frameworks' own checkers\n\n"
         f"Measured {datetime.date.today().isoformat()} on {platform.machine()} "
         f"({os.cpu_count()} CPUs, the benchmark pinned to one), Python "
-        f"{platform.python_version()}, {versions}. gradparity's checker: {checker_in_use()}.\n\n"
+        f"{platform.python_version()}, {versions}.  gradparity's checker: adapters.check_grads.\n\n"
         f"Reproduce: `{COMMAND}` (writes this file; `GRADPARITY_ZOO_TABLE=path` elsewhere).\n\n"
         "Every checker runs with its defaults; seconds are one check's wall time (on a machine "
         "shared with other jobs they vary up to 2x between runs; verdicts and evaluations are "

@@ -2,9 +2,7 @@
 function's evaluations and the checker's message.
 
 The checker is the public ``adapters.check_grads`` (``adapters.get("autograd").check_grads``
-for HIPS autograd, whose NumPy arguments name no framework). Until that lands, the
-TEMPORARY stand-in ``tests.zoo._fallback`` runs ``refengine.check.check_derivatives`` through
-each framework's own JVP and VJP; ``checker_in_use()`` says which one ran.
+for HIPS autograd, whose NumPy arguments name no framework).
 """
 
 from __future__ import annotations
@@ -19,7 +17,7 @@ from refengine.numeric import OracleError
 from tests.zoo.counting import Counted
 from tests.zoo.entry import Entry
 
-__all__ = ["Verdict", "checker_in_use", "gradparity_verdict"]
+__all__ = ["Verdict", "gradparity_verdict"]
 
 
 class Verdict(NamedTuple):
@@ -29,25 +27,12 @@ class Verdict(NamedTuple):
     message: str
 
 
-def checker_in_use() -> str:
-    """'adapters.check_grads' once it exists, else the name of the temporary stand-in."""
-    import adapters
-
-    if hasattr(adapters, "check_grads"):
-        return "adapters.check_grads"
-    return "tests.zoo._fallback (temporary: adapters.check_grads is not there yet)"
-
-
 def _checker(framework: str) -> Callable[..., Any]:
     import adapters
 
-    if hasattr(adapters, "check_grads"):
-        if framework == "autograd":  # NumPy arguments: the framework must be named
-            return adapters.get("autograd").check_grads
-        return adapters.check_grads
-    from tests.zoo import _fallback
-
-    return lambda f, args, **options: _fallback.check_grads(framework, f, args, **options)
+    if framework == "autograd":  # NumPy arguments: the framework must be named
+        return adapters.get("autograd").check_grads
+    return adapters.check_grads
 
 
 def gradparity_verdict(entry: Entry) -> Verdict:
