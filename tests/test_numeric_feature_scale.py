@@ -108,6 +108,38 @@ def test_a_real_cusp_is_still_not_differentiable_at_a_bounded_cost() -> None:
     assert d.evaluations <= 1 + 2 * (12 + 24) + 3
 
 
+# -- what the extensions must not break: noisy functions, flat regions, cancellation ---------
+
+
+def test_a_function_noisier_than_eps_keeps_its_estimate_from_the_resolved_steps() -> None:
+    # (1e8 + sin x) - 1e8 resolves changes of 1.5e-8 only: steps below that leave f unchanged,
+    # and their quotient 0 must not win (it did, with the suspicion levels, before this guard).
+    d = directional(lambda x: (1e8 + np.sin(x)) - 1e8, (np.array([1.0]),), (np.ones(1),))
+    assert d.valid
+    assert abs(d.value[0] - np.cos(1.0)) <= d.error[0] <= 1e-6
+
+
+@pytest.mark.parametrize(
+    ("f", "x0"),
+    [
+        (lambda x: np.maximum(x, 0.0), -1e-3),
+        (lambda x: np.maximum(np.abs(x) - 1e-3, 0.0), 0.0),
+        (lambda x: np.maximum(x - 1e-3, 0.0) + np.maximum(-x - 2e-3, 0.0), 0.0),
+    ],
+    ids=["relu-left", "flat-both-sides", "flat-asymmetric"],
+)
+def test_a_function_constant_near_the_point_has_derivative_zero_exactly(f, x0) -> None:
+    d = directional(f, (np.array([x0]),), (np.ones(1),))
+    assert d.valid and d.value[0] == 0.0 and d.error[0] == 0.0
+
+
+def test_an_input_ill_conditioned_function_without_backward_error_keeps_a_useful_bound() -> None:
+    # log(x - 1 + 1e-12) at 1: x - 1 is exact, so no bias; the conditioning term is capped.
+    d = directional(lambda x: np.log(x - 1.0 + 1e-12), (np.array([1.0]),), (np.ones(1),))
+    true = 1.0 / ((1.0 - 1.0) + 1e-12)
+    assert abs(d.value[0] - true) <= d.error[0] <= 1e-6 * true
+
+
 # -- an ill-conditioned inverse ----------------------------------------------------------------
 
 

@@ -37,6 +37,12 @@ _SUSPICION_LEVELS = 24
 # The backward error of f's evaluation, in units of eps * |x|, behind the conditioning term of
 # every error bound (see ``_conditioning``).
 _CONDITIONING = 64.0
+# ... and its cap, relative to the value. The term assumes every evaluation carries a smooth
+# backward error; a function that is ill-conditioned in its input but computed without one
+# (log(x - 1 + 1e-12) at 1: x - 1 is exact) would get a bound of 1 % from it. Biases beyond this
+# cap need a condition number beyond 1e8 at order 2; the checker's float64 rtol (1e-6) is
+# larger anyway, so the cap keeps the bound from hiding wrong derivatives instead.
+_CONDITIONING_CAP = 1e-7
 
 
 def prepare(
@@ -204,30 +210,81 @@ def _ladder(
     scale: DirectionScale,
     config: OracleConfig,
 ) -> tuple[Derivative, np.ndarray]:
-    """Richardson on a ladder of steps, and the conditioning term included in its bounds."""
+    """Richardson on a ladder of steps, and the conditioning term included in its bounds.
+
+    The ladder is extended downwards where the truncation error still shrinks at its smallest
+    step (a function that varies on a scale much finer than the input's, e.g. exp(50 x)), and,
+    for at most ``_SUSPICION_LEVELS`` levels, where smaller steps might overturn the answer
+    (``_suspicious``). Those suspicions also fire on a function noisier than ``eps * |f|``,
+    whose small steps are rounding noise; so they only add information: an entry that has an
+    estimate without those levels and none with them keeps the estimate without them.
+    """
     steps = ladder(scale, config)
     fp, fm, hp, hm, problems = _evaluate_ladder(fun, x, v, steps, scale)
     central = _central_extrapolation(fp, fm, hp, hm, f0, config)
-    # Truncation error still shrinking at the smallest step (a function that varies on a scale
-    # much finer than the input's, e.g. exp(50 x)): extend the ladder downwards.
-    before, base = None, steps.size
+    before, base, settled = None, steps.size, None
     while steps.size < config.max_levels:
         suspicious = steps.size - base < _SUSPICION_LEVELS and _suspicious(
             central, fp, fm, hp, hm, f0, config, before
         )
-        if not suspicious and not _unsettled(central, f0, steps.size):
+        unsettled = _unsettled(central, f0, steps.size)
+        if not suspicious and not unsettled:
             break
+        if not unsettled and settled is None:
+            settled = steps.size
         before = central.measured_noise
         more = steps[-1] * 0.5 ** np.arange(1, min(8, config.max_levels - steps.size) + 1)
         ext = _evaluate_ladder(fun, x, v, more, scale)
+        unresolved = _below_resolution(fp, fm, ext[0], ext[1], f0)
+        new_fp, new_fm = (np.where(unresolved, np.nan, a) for a in ext[:2])
         steps = np.concatenate([steps, more])
-        fp, fm, hp, hm = (np.concatenate([a, b]) for a, b in zip((fp, fm, hp, hm), ext[:4]))
+        fp, fm, hp, hm = (
+            np.concatenate([a, b]) for a, b in zip((fp, fm, hp, hm), (new_fp, new_fm, *ext[2:4]))
+        )
         problems += ext[4]
         central = _central_extrapolation(fp, fm, hp, hm, f0, config)
-        if len(ext[4]) == more.size:
-            break  # the steps underflow: smaller ones will not help
+        if len(ext[4]) == more.size or unresolved.any():
+            break  # the steps underflow (in x or in f): smaller ones will not help
     if len(problems) == steps.size:
         return invalid(f0.size, "richardson", problems[0]), np.zeros(f0.size)
+    result, conditioning = _conclude(fp, fm, hp, hm, f0, problems, x, v, config)
+    if settled is None or result.ok.all():
+        return result, conditioning
+    rows = slice(0, settled)
+    fallback, fallback_cond = _conclude(
+        fp[rows], fm[rows], hp[rows], hm[rows], f0, problems, x, v, config
+    )
+    keep = ~result.ok & fallback.ok
+    if not keep.any():
+        return result, conditioning
+    pick = lambda a, b: None if a is None or b is None else np.where(keep, b, a)
+    ok = np.where(keep, True, result.ok)
+    return Derivative(
+        value=pick(result.value, fallback.value),
+        error=pick(result.error, fallback.error),
+        method=result.method,
+        kink=pick(result.kink, fallback.kink),
+        left=pick(result.left, fallback.left),
+        right=pick(result.right, fallback.right),
+        valid=True,
+        reason=result.reason if not ok.all() else "",
+    ), pick(conditioning, fallback_cond)
+
+
+def _conclude(
+    fp: np.ndarray,
+    fm: np.ndarray,
+    hp: np.ndarray,
+    hm: np.ndarray,
+    f0: np.ndarray,
+    problems: list[str],
+    x: np.ndarray,
+    v: np.ndarray,
+    config: OracleConfig,
+) -> tuple[Derivative, np.ndarray]:
+    """The Derivative from the ladder's evaluations: central value (or one-sided, as asked),
+    kinks, jumps, missing entries; and its conditioning term."""
+    central = _central_extrapolation(fp, fm, hp, hm, f0, config)
     opts = {"max_order": config.max_order, "safety": config.safety}
     noise = _noise(fp, fm, f0, config)
     with np.errstate(invalid="ignore", over="ignore"):
@@ -235,6 +292,8 @@ def _ladder(
         left = _reliable(extrapolate((f0 - fm) / hm, hm, noise, power=1, **opts))
     value, error = {"forward": right, "backward": left}.get(config.method, _reliable(central))
     conditioning = _conditioning(fp, fm, f0, hp, hm, central.level, x, v)
+    with np.errstate(invalid="ignore"):
+        conditioning = np.fmin(conditioning, _CONDITIONING_CAP * np.abs(value))
     error = error + conditioning
     method = config.method if config.method in ("forward", "backward") else "richardson"
     kink = np.zeros(f0.size, dtype=bool)
@@ -387,6 +446,23 @@ def _central_extrapolation(
             max_order=config.max_order,
             safety=config.safety,
         )
+
+
+def _below_resolution(
+    fp: np.ndarray, fm: np.ndarray, new_fp: np.ndarray, new_fm: np.ndarray, f0: np.ndarray
+) -> np.ndarray:
+    """Rows of an extension (per entry) whose steps left f unchanged on both sides, where the
+    smallest step before them did change it: the steps went below f's resolution.
+
+    ``(1e8 + sin(x)) - 1e8`` has a resolution of 1.5e-8, not ``eps * |f|``: steps under it give
+    ``f(x + h v) == f(x) == f(x - h v)`` and the quotient 0, which agrees with itself so well
+    that it would win. A function constant near x (relu at -1e-3) is unchanged on the smallest
+    steps before any extension, so its zeros are kept.
+    """
+    changed = np.isfinite(fp) & np.isfinite(fm) & ((fp != f0) | (fm != f0))
+    rank = np.cumsum(np.isfinite(fp)[::-1] & np.isfinite(fm)[::-1], axis=0)[::-1]
+    last_changed = np.any(changed & (rank == 1), axis=0)
+    return (new_fp == f0) & (new_fm == f0) & last_changed
 
 
 def _unsettled(central: Extrapolation, f0: np.ndarray, levels: int) -> bool:
