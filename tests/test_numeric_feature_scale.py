@@ -119,6 +119,23 @@ def test_a_function_noisier_than_eps_keeps_its_estimate_from_the_resolved_steps(
     assert abs(d.value[0] - np.cos(1.0)) <= d.error[0] <= 1e-6
 
 
+@pytest.mark.parametrize("c", [1e9, 1e10, 1e11, 3e11, 1e12])
+@pytest.mark.parametrize("x0", [0.3, 1.0, 2.0])
+def test_a_quantised_function_never_gets_the_derivative_of_its_flat_steps(c, x0) -> None:
+    # (c + sin x) - c resolves c * eps only: on smaller steps it is flat, its quotient 0.
+    d = directional(lambda x: (c + np.sin(x)) - c, (np.array([x0]),), (np.ones(1),))
+    assert not d.valid or abs(d.value[0] - np.cos(x0)) <= 1e-3
+
+
+def test_a_flat_region_reached_only_by_extending_is_no_estimate_rather_than_a_wrong_one() -> None:
+    d = directional(
+        lambda x: np.maximum(x - 1e-6, 0.0) + np.maximum(-x - 2e-6, 0.0),
+        (np.array([0.0]),),
+        (np.ones(1),),
+    )
+    assert not d.valid or (d.value[0] == 0.0 and d.error[0] <= 1e-6)
+
+
 @pytest.mark.parametrize(
     ("f", "x0"),
     [

@@ -451,18 +451,18 @@ def _central_extrapolation(
 def _below_resolution(
     fp: np.ndarray, fm: np.ndarray, new_fp: np.ndarray, new_fm: np.ndarray, f0: np.ndarray
 ) -> np.ndarray:
-    """Rows of an extension (per entry) whose steps left f unchanged on both sides, where the
-    smallest step before them did change it: the steps went below f's resolution.
+    """Rows of an extension (per entry) whose steps left f unchanged on both sides, where a
+    wider step did change it: the steps went below f's resolution.
 
     ``(1e8 + sin(x)) - 1e8`` has a resolution of 1.5e-8, not ``eps * |f|``: steps under it give
     ``f(x + h v) == f(x) == f(x - h v)`` and the quotient 0, which agrees with itself so well
-    that it would win. A function constant near x (relu at -1e-3) is unchanged on the smallest
-    steps before any extension, so its zeros are kept.
+    that it would win. A function constant near x looks the same from its quotients, and is
+    told apart only when the ladder's own steps reach the constant part (relu at -1e-3, whose
+    widest steps cross 0, keeps its zeros); reached by extending alone (``max(x - 1e-6, 0) +
+    max(-x - 2e-6, 0)`` at 0) it is reported without an estimate, never with a wrong one.
     """
     changed = np.isfinite(fp) & np.isfinite(fm) & ((fp != f0) | (fm != f0))
-    rank = np.cumsum(np.isfinite(fp)[::-1] & np.isfinite(fm)[::-1], axis=0)[::-1]
-    last_changed = np.any(changed & (rank == 1), axis=0)
-    return (new_fp == f0) & (new_fm == f0) & last_changed
+    return (new_fp == f0) & (new_fm == f0) & changed.any(axis=0)
 
 
 def _unsettled(central: Extrapolation, f0: np.ndarray, levels: int) -> bool:
