@@ -34,6 +34,11 @@ __all__ = ["directional", "directional_flat", "prepare", "scale_groups"]
 # Extra ladder levels (a factor 2^24 in step) spent on suspicions that smaller steps may clear
 # (a jump, an estimate the smallest steps contradict) before the answer is believed.
 _SUSPICION_LEVELS = 24
+# ... and never below this step, relative to the input's scale: further down, a function that
+# is a small difference of large parts (exp(x) - 1 - x at 1e-6, whose exp(x) rounds to 2e-16
+# while the value is 5e-13) changes by its exact parts only, and the quotient of those agrees
+# with itself perfectly (-v there, against 1e-6 v).
+_SUSPICION_DEPTH = 2.0**-40
 # The backward error of f's evaluation, in units of eps * |x|, behind the conditioning term of
 # every error bound (see ``_conditioning``).
 _CONDITIONING = 64.0
@@ -223,9 +228,12 @@ def _ladder(
     fp, fm, hp, hm, problems = _evaluate_ladder(fun, x, v, steps, scale)
     central = _central_extrapolation(fp, fm, hp, hm, f0, config)
     before, base, settled = None, steps.size, None
+    deepest = _SUSPICION_DEPTH * scale.big / scale.vmax
     while steps.size < config.max_levels:
-        suspicious = steps.size - base < _SUSPICION_LEVELS and _suspicious(
-            central, fp, fm, hp, hm, f0, config, before
+        suspicious = (
+            steps.size - base < _SUSPICION_LEVELS
+            and steps[-1] * 0.5 >= deepest
+            and _suspicious(central, fp, fm, hp, hm, f0, config, before)
         )
         unsettled = _unsettled(central, f0, steps.size)
         if not suspicious and not unsettled:
