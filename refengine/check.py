@@ -17,6 +17,11 @@ Small inputs (``full_jacobian_max`` entries or fewer) are compared on the full J
 ones on random projections (one oracle ladder each, whatever the size); a failing projection is
 narrowed down by bisection over input blocks to the single entry that is wrong.
 
+Where the oracle has no estimate (an invalid ``Derivative``: f looks like it jumps, or its
+rounding noise swamps every step), the Taylor remainder test (``refengine.numeric.taylor``)
+decides along the same directions with AD's own claim: right passes with a note naming both,
+wrong fails, unclear raises ``OracleError`` with both reasons.
+
 The tolerance rule, and the Comparison each check reports, are in ``refengine.comparison``.
 """
 
