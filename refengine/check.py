@@ -31,6 +31,11 @@ Every check asked for is in the returned list: a mode the AD system cannot do
 that derivative; ``summary(results)`` prints one line per check. float16 and bfloat16 inputs are
 differentiated in their own dtype and compared with the float64 oracle at the same point.
 
+Where the oracle has no estimate (an invalid ``Derivative``: f looks like it jumps, or its
+rounding noise swamps every step), the Taylor remainder test (``refengine.numeric.taylor``)
+decides along the same directions with AD's own claim: right passes with a note naming both,
+wrong fails, unclear raises ``OracleError`` with both reasons.
+
 The tolerance rule, and the Comparison each check reports, are in ``refengine.comparison``.
 """
 
@@ -41,7 +46,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -66,10 +71,12 @@ from refengine.numeric import (
     Derivative,
     Flattener,
     OracleError,
+    TaylorResult,
     bisect,
     directional,
     flatten_output,
     jacobian,
+    taylor_test,
 )
 from refengine.numeric.evaluate import as_float64_args
 from refengine.tolerances import eps_of
@@ -366,12 +373,19 @@ class _Run:
         jac = self.oracle_jacobian(target, cache)
         columns = [self.ad_jvp(target, _unit(self.flat.size, j)) for j in range(self.flat.size)]
         ad_jac = np.stack([c[0] for c in columns], axis=1)
-        fd = FD(jac.value, jac.error, jac.kink, jac.evaluations)
-        col_max = np.max(np.abs(jac.value), axis=0, keepdims=True, initial=0.0)
         dtype = self.dtype([c[1] for c in columns])
+        unsure = ~jac.ok.all(axis=0)  # input columns the oracle has no estimate for
+        value, error = _trust(jac.value, jac.error, ad_jac, unsure[None, :])
+        fd = FD(value, error, jac.kink & ~unsure[None, :], jac.evaluations)
+        col_max = np.max(np.abs(value), axis=0, keepdims=True, initial=0.0)
         noise = self.output_noise(target, jac)[:, None] / self.scale[None, :]
         where = lambda k: (*self.flat.locate(k[1]), k[0])
-        return self.entries(target, "fwd", ad_jac, fd, col_max, dtype, where, noise)
+        found = self.entries(target, "fwd", ad_jac, fd, col_max, dtype, where, noise)
+        probes = [
+            _Probe(_unit(self.flat.size, j), ad_jac[:, j], None, *self.flat.locate(j))
+            for j in np.flatnonzero(unsure)
+        ]
+        return self.settle(target, "fwd", jac, found, probes, dtype)
 
     def rev_full(self, target: _Target, cache: dict[Any, Derivative]) -> Comparison:
         """J^T u for a random u against u^T J from the oracle's Jacobian, entry by entry."""
@@ -380,13 +394,24 @@ class _Run:
         u = self.rng.standard_normal(m)
         grad, dtype = self.ad_vjp(target, u)
         kink = (jac.kink & (u != 0)[:, None]).any(axis=0)
-        fd = FD(u @ jac.value, np.abs(u) @ jac.error, kink, jac.evaluations)
-        mag = np.abs(u) @ np.abs(jac.value)
+        # Inputs the oracle has no estimate for (in some output row that u weighs).
+        unsure = (~jac.ok & (u != 0)[:, None]).any(axis=0)
+        ok = jac.ok & ~unsure[None, :]
+        uj, ue = u @ np.where(ok, jac.value, 0.0), np.abs(u) @ np.where(ok, jac.error, 0.0)
+        value, error = _trust(uj, ue, grad, unsure)
+        fd = FD(value, error, kink & ~unsure, jac.evaluations)
+        mag = np.abs(u) @ np.abs(np.where(jac.ok, jac.value, 0.0))
         out_noise = self.output_noise(target, jac)
         found = self.entries(
             target, "rev", grad, fd, mag, dtype, lambda k: (*self.flat.locate(k[0]), None),
             np.linalg.norm(u * out_noise) / self.scale,
         )
+        if unsure.any():
+            probes = [
+                _Probe(_unit(self.flat.size, j), grad[j], u, *self.flat.locate(j))
+                for j in np.flatnonzero(unsure)
+            ]
+            return self.settle(target, "rev", jac, found, probes, dtype)
         if found.passed or m > self.config.full_jacobian_max:
             return found
         # Name the output too: the failing Jacobian column from one VJP per output entry.
@@ -443,7 +468,12 @@ class _Run:
         self, target: _Target, grad: np.ndarray, u: np.ndarray, v: np.ndarray, fd: Derivative,
         dtype: np.dtype, *, contracted: bool = False,
     ) -> Comparison:
-        """The dot-product test; ``contracted``: ``fd`` is already ``u . (J v)``."""
+        """The dot-product test (``contracted``: ``fd`` is already ``u . (J v)``); where the
+        oracle is unsure, the Taylor remainder test of ``u . f`` along ``v`` against
+        ``<J^T u, v>``."""
+        if not fd.valid:
+            empty = Comparison(**self.labels(target, "rev"), passed=True)
+            return self.settle(target, "rev", fd, empty, [_Probe(v, grad @ v, u)], dtype)
         noise = float(np.linalg.norm(u * self.output_noise(target))) * self.along(v)
         floor = noise * rounding_unit(dtype, self.noise_dtype)
         weights = np.ones(1) if contracted else u
@@ -456,6 +486,9 @@ class _Run:
     ) -> Comparison:
         jv = self.oracle_directional(target, v, cache, key)
         ad_jv, dtype = self.ad_jvp(target, v)
+        if not jv.valid:
+            empty = Comparison(**self.labels(target, "fwd"), passed=True)
+            return self.settle(target, "fwd", jv, empty, [_Probe(v, ad_jv, None)], dtype)
         fd = FD(jv.value, jv.error, jv.kink, jv.evaluations)
         mag = np.max(np.abs(jv.value), initial=0.0)
         noise = self.output_noise(target) * self.along(v)
@@ -513,7 +546,8 @@ class _Run:
             own = self.values[target.label]
             self.noise[target.label] = np.maximum(own, self.inherited.get(target.label, 0.0))
         if jac is not None:
-            backward = np.abs(jac.value) @ self.abs_x
+            known = np.where(np.isfinite(jac.value), jac.value, 0.0)  # unsure entries: none
+            backward = np.abs(known) @ self.abs_x
             self.noise[target.label] = np.maximum(self.noise[target.label], backward)
         return self.noise[target.label]
 
@@ -568,28 +602,95 @@ class _Run:
         return lambda *x: base(*[_at(a, dtype) for a in x])
 
     def oracle_jacobian(self, target: _Target, cache: dict[Any, Derivative]) -> Derivative:
+        """The oracle's Jacobian, valid or not (``settle`` deals with the entries it lacks)."""
         if "jac" not in cache:
             cache["jac"] = jacobian(self.oracle_fn(target), self.x64, config=self.config.oracle)
-        return self.valid(target, cache["jac"])
+        return cache["jac"]
 
     def oracle_directional(
         self, target: _Target, v: np.ndarray, cache: dict[Any, Derivative], key: Any
     ) -> Derivative:
+        """The oracle's J v, valid or not (``settle`` deals with an invalid one)."""
         if key is None or key not in cache:
             tans = self.flat.unflatten(v)
             d = directional(self.oracle_fn(target), self.x64, tans, config=self.config.oracle)
             if key is None:
-                return self.valid(target, d)
+                return d
             cache[key] = d
-        return self.valid(target, cache[key])
+        return cache[key]
 
-    def valid(self, target: _Target, d: Derivative) -> Derivative:
-        if not d.valid:
-            raise OracleError(
-                f"cannot check {target.label}: finite differences are not trustworthy at this "
-                f"point: {d.reason}"
+    def settle(
+        self,
+        target: _Target,
+        mode: str,
+        d: Derivative,
+        found: Comparison,
+        probes: list[_Probe],
+        dtype: np.dtype,
+    ) -> Comparison:
+        """Where the oracle is unsure (``d`` invalid), the Taylor remainder test decides.
+
+        ``found`` is the comparison on what the oracle did estimate (it stands if it failed);
+        each probe is a direction the oracle has no estimate along, with AD's claim there (J v,
+        or ``<J^T u, v>`` with the cotangent ``u``). All right: ``found``, noting that the Taylor
+        test decided. One wrong: a failing Comparison with the Taylor estimate of the error.
+        Otherwise OracleError, with the oracle's reason and the Taylor test's.
+        """
+        if not probes or not found.passed:
+            return found
+        results = [(p, self.taylor(target, p, dtype)) for p in probes]
+        why = f"finite differences are not trustworthy at this point: {d.reason}"
+        wrong = [(p, r) for p, r in results if r.verdict == "wrong"]
+        if wrong:
+            p, r = max(wrong, key=lambda pr: pr[1].error_estimate / max(pr[1].tolerance, 1e-300))
+            claim = np.atleast_1d(p.claim)[r.entry or 0]
+            return Comparison(
+                **self.labels(target, mode),
+                passed=False,
+                argument=p.argument,
+                index=p.index,
+                output_index=r.entry if p.u is None and np.size(p.claim) > 1 else None,
+                ad_value=float(claim),
+                abs_err=r.error_estimate,
+                rel_err=r.error_estimate / abs(claim) if claim else float("inf"),
+                tol=r.tolerance,
+                evaluations=d.evaluations + r.evaluations,
+                note=f"The oracle was unsure ({why}); the Taylor remainder test decided: "
+                f"{r.reason}",
             )
-        return d
+        unclear = [r for _, r in results if r.verdict != "right"]
+        if unclear:
+            raise OracleError(
+                f"cannot check {target.label}: {why}; the Taylor remainder test is unclear "
+                f"too: {unclear[0].reason}"
+            )
+        slopes = ", ".join(f"{r.slope_right:.2f}/{r.slope_left:.2f}" for _, r in results)
+        note = (
+            f"The oracle was unsure ({why}); the Taylor remainder test decided on "
+            f"{len(results)} direction(s): right, remainder slopes {slopes} (h > 0/h < 0)"
+        )
+        return replace(
+            found,
+            evaluations=found.evaluations + sum(r.evaluations for _, r in results),
+            note="; ".join(filter(None, [found.note, note])),
+        )
+
+    def taylor(self, target: _Target, probe: _Probe, dtype: np.dtype) -> TaylorResult:
+        """The Taylor remainder test of one probe, with the comparison's tolerance rule."""
+        rtol = self.config.rtol if self.config.rtol is not None else DEFAULT_RTOL[dtype]
+        claim = np.atleast_1d(np.asarray(probe.claim, dtype=np.float64))
+        atol = self.config.atol
+        if atol is None:
+            atol = rtol * float(np.max(np.abs(claim), initial=0.0))
+        return taylor_test(
+            self.oracle_fn(target),
+            self.x64,
+            self.flat.unflatten(probe.v),
+            claim,
+            cotangent=probe.u,
+            tolerance=atol + rtol * np.abs(claim),
+            config=self.config.oracle,
+        )
 
     # -- comparing ----------------------------------------------------------------------------
 
@@ -676,6 +777,26 @@ class _Run:
         return cache[key]
 
 
+class _Probe(NamedTuple):
+    """A direction the oracle has no estimate along, with AD's claim there (see ``settle``)."""
+
+    v: np.ndarray  # flat direction
+    claim: Any  # AD's J v (one value per output), or <J^T u, v> when u is given
+    u: np.ndarray | None  # flat cotangent (reverse mode), or None
+    argument: int | None = None
+    index: tuple[int, ...] | None = None
+
+
+def _trust(
+    value: np.ndarray, error: np.ndarray, ad: np.ndarray, unsure: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The oracle's values and bounds, with AD's own values (bound 0) where it is unsure: those
+    entries pass the comparison trivially and are decided by the Taylor test instead."""
+    ad = np.broadcast_to(np.asarray(ad, dtype=np.float64).reshape(np.shape(value)), np.shape(value))
+    unsure = np.broadcast_to(unsure, np.shape(value))
+    return np.where(unsure, ad, value), np.where(unsure, 0.0, error)
+
+
 def _unit(n: int, j: int) -> np.ndarray:
     e = np.zeros(n)
     e[j] = 1.0
@@ -727,7 +848,10 @@ def _output_precision(out: Any) -> np.dtype:
 
 
 def _magnitudes(out: Any) -> np.ndarray:
-    return np.abs(np.asarray(flatten_output(out), dtype=np.float64))
+    """|F_i|, with non-finite outputs counted as 0: the oracle judges those points itself
+    (a NaN here would make every tolerance NaN, and every comparison fail)."""
+    a = np.asarray(flatten_output(out), dtype=np.float64)
+    return np.where(np.isfinite(a), np.abs(a), 0.0)
 
 
 def _mutation_message(name: str, i: int, old: np.ndarray, new: np.ndarray) -> str:

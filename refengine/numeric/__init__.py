@@ -8,6 +8,8 @@ included, is judged against the same independent reference.
 - ``jacobian(f, args)``: the full (outputs x inputs) Jacobian, for small inputs.
 - ``gradient(f, args, argnum=0)``: the gradient of a scalar function.
 - ``projection(f, args, u, tangents)``: u^T J v; ``bisect`` locates a failing input block.
+- ``taylor_test(f, args, tangents, jv)``: a second, step-free opinion on a claimed J v, from the
+  slope of the Taylor remainder |f(x + h v) - f(x) - h jv| over many steps (``TaylorResult``).
 
 Each returns a ``Derivative``: value, error bound, method, kinks with the one-sided values,
 validity and the reason when invalid. Options live in ``OracleConfig``.
@@ -19,6 +21,7 @@ from refengine.numeric.evaluate import Flattener, flatten_output
 from refengine.numeric.jacobians import gradient, jacobian
 from refengine.numeric.projections import bisect, project, projection
 from refengine.numeric.result import Derivative, OracleError
+from refengine.numeric.taylor import VERDICTS, TaylorResult, taylor_test
 
 __all__ = [
     "METHODS",
@@ -26,6 +29,8 @@ __all__ = [
     "Flattener",
     "OracleConfig",
     "OracleError",
+    "TaylorResult",
+    "VERDICTS",
     "bisect",
     "directional",
     "flatten_output",
@@ -33,4 +38,5 @@ __all__ = [
     "jacobian",
     "project",
     "projection",
+    "taylor_test",
 ]

@@ -7,7 +7,16 @@ tableau eliminates one power per column. Every tableau entry ``T[j][k]`` gets an
     safety * max(|T[j][k] - T[j-1][k]|, |T[j][k] - T[j-1][k-1]|) + rounding floor,
 
 (three estimates must agree before a value is trusted), and each output entry takes the tableau
-entry whose estimate is smallest.
+entry whose estimate is smallest, unless the quotients of smaller steps contradict it.
+
+That last rule is what keeps wide steps honest. A step much wider than the scale on which ``f``
+varies can see a plateau: for the bump ``f(x) = sech^2(1e4 x)`` every step wider than 1e-3 gives
+the quotient 0, the quotients agree, and their spread (zero) plus the rounding floor (tiny at a
+wide step) would make ``0 +- 1e-10`` the most confident estimate, while the steps below 1e-4 show
+the derivative is -2e7. Truncation error shrinks as the step shrinks, so the quotients of smaller
+steps must stay within what the chosen estimate allows (the spread of the quotients it came from,
+plus its error, plus their rounding floor); where they do not, the estimate is discarded with all
+those from wider steps, and the choice is made again among the smaller steps.
 
 The rounding floor is the noise in the values of ``f`` divided by the step, amplified by the
 extrapolation weights. The noise is at least ``roundoff * eps * |f|``, but ``f`` may cancel (a
@@ -21,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Extrapolation", "extrapolate"]
+__all__ = ["Extrapolation", "contradicted", "extrapolate"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +39,9 @@ class Extrapolation:
     error: np.ndarray  # its error bound (inf where no candidate)
     level: np.ndarray  # the ladder level (row) the best value came from, -1 if none
     trusted: np.ndarray  # whether that value came from the asymptotic range of steps
+    column: np.ndarray  # the tableau column (eliminations) the best value came from, -1 if none
+    contradicted: np.ndarray  # whether an estimate from wider steps was discarded (see above)
+    measured_noise: np.ndarray  # the noise in f seen on the smallest steps (may be truncation)
 
 
 def extrapolate(
@@ -61,7 +73,8 @@ def extrapolate(
             t[1:] = prev[1:] + (prev[1:] - prev[:-1]) / c
             tables.append(t)
             amps.append(amps[-1] * (c + 2.0) / c)
-        sigma = np.fmax(noise, _measured_noise(tables, amps, denominators, bottom))
+        measured = _measured_noise(tables, amps, denominators, bottom)
+        sigma = np.fmax(noise, measured)
         unit_floor = 2.0 * sigma / denominators
         values, estimates = [], []
         for j, t in enumerate(tables):
@@ -79,21 +92,66 @@ def extrapolate(
         value = np.stack(values).reshape(-1, m)
         est = np.stack(estimates).reshape(-1, m)
     est = np.where(np.isfinite(est) & np.isfinite(value), est, np.inf)
-    # Prefer candidates from the asymptotic range; fall back to all where there is none (the
-    # caller then extends the ladder, and reports the entry invalid if that does not help).
-    in_range = np.where(trusted, est, np.inf)
-    any_trusted = np.isfinite(in_range).any(axis=0)
-    est = np.where(any_trusted, in_range, est)
-    best = np.argmin(est, axis=0)
+    rows = np.arange(est.shape[0])
+    level_of, column_of = rows % levels, rows // levels
     cols = np.arange(m)
-    err = est[best, cols]
-    found = np.isfinite(err)
+    discarded = np.zeros(m, dtype=bool)
+    # Each pass discards, for every entry whose choice smaller steps contradict, the candidates
+    # of that level and wider; a level is never revisited, so there are at most ``levels``.
+    for _ in range(levels):
+        # Prefer candidates from the asymptotic range; fall back to all where there is none (the
+        # caller then extends the ladder, and reports the entry invalid if that does not help).
+        in_range = np.where(trusted, est, np.inf)
+        any_trusted = np.isfinite(in_range).any(axis=0)
+        pick = np.where(any_trusted, in_range, est)
+        best = np.argmin(pick, axis=0)
+        err = pick[best, cols]
+        found = np.isfinite(err)
+        bad = found & contradicted(
+            d, unit_floor, value[best, cols], err, level_of[best], column_of[best]
+        )
+        if not bad.any():
+            break
+        discarded |= bad
+        wide = level_of[:, None] <= level_of[best][None, :]
+        est = np.where(wide & bad[None, :], np.inf, est)
     return Extrapolation(
         value=np.where(found, value[best, cols], np.nan),
         error=err,
-        level=np.where(found, best % levels, -1),
+        level=np.where(found, level_of[best], -1),
         trusted=found & any_trusted,
+        column=np.where(found, column_of[best], -1),
+        contradicted=discarded,
+        measured_noise=measured,
     )
+
+
+def contradicted(
+    d: np.ndarray,
+    unit_floor: np.ndarray,
+    value: np.ndarray,
+    error: np.ndarray,
+    level: np.ndarray,
+    column: np.ndarray,
+) -> np.ndarray:
+    """Per entry: do the quotients of steps smaller than the chosen estimate's disagree with it?
+
+    The estimate from column ``j`` at level ``k`` used the quotients of levels ``k - j - 1`` to
+    ``k``; their largest distance from the value is the truncation error the estimate has
+    already seen. The truncation error of smaller steps is smaller (by 4 per halving in the
+    asymptotic range), so a quotient of a smaller step that is further from the value than
+    twice that distance plus the estimate's error, plus four times its own rounding floor, shows
+    the estimate came from steps too wide for ``f``.
+    """
+    levels = d.shape[0]
+    k = np.arange(levels)[:, None]
+    with np.errstate(invalid="ignore"):
+        dist = np.abs(d - value[None, :])
+        used = (k >= (level - column - 1)[None, :]) & (k <= level[None, :])
+        seen = np.where(used & np.isfinite(dist), dist, 0.0).max(axis=0)
+        allowed = 2.0 * (seen + error)[None, :] + 4.0 * unit_floor
+        finer = (k > level[None, :]) & np.isfinite(dist)
+        return np.any(finer & (dist > allowed), axis=0)
 
 
 def _asymptotic(d: np.ndarray, unit_floor: np.ndarray, columns: int) -> np.ndarray:

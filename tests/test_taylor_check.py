@@ -1,0 +1,128 @@
+"""check_grads where the oracle is unsure: the Taylor remainder test decides (issue 16).
+
+``exp(x) - 1 - x`` near 1e-6 is smooth, but a small difference of large parts: its ``exp(x)``
+rounds to 2e-16 while the value is 5e-13, and the oracle's ladder reports it "not
+differentiable" (rounding noise that does not shrink with the step). There the Taylor
+remainder test, run with AD's own claim, passes a right derivative (when the tolerance allows
+what the function's rounding allows), catches a planted wrong one, and says unclear otherwise,
+which leaves the OracleError of old, with both reasons.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import refengine as rf
+import refengine.numpy as rnp
+from refengine.check import (
+    ADFunctions,
+    CheckConfig,
+    GradientCheckError,
+    check_derivatives,
+    check_grads,
+)
+from refengine.numeric import OracleError, directional
+
+
+def expm1_minus_x(x):
+    return rnp.exp(x) - 1.0 - x
+
+
+X1 = np.array([1e-6])
+X2 = np.array([1e-6, 2e-6])
+X20 = 1e-6 * np.arange(1.0, 21.0)  # beyond full_jacobian_max: random projections
+
+
+def test_the_oracle_is_unsure_here() -> None:
+    d = directional(lambda x: np.exp(x) - 1.0 - x, (X1,), (np.ones(1),))
+    assert not d.valid and "not differentiable" in d.reason
+
+
+@pytest.mark.parametrize(("x", "atol"), [(X1, 1e-8), (X2, 1e-8), (X20, 1e-6)],
+                         ids=["one", "two", "projected"])
+def test_a_right_derivative_passes_with_the_taylor_test_named(x, atol) -> None:
+    results = check_grads(expm1_minus_x, (x,), order=1, atol=atol)
+    assert len(results) == 2 and all(r.passed for r in results)
+    for r in results:
+        assert "The oracle was unsure" in r.note and "not differentiable" in r.note
+        assert "Taylor remainder test decided" in r.note and "slopes 2." in r.note
+
+
+def test_unclear_is_an_oracle_error_with_both_reasons() -> None:
+    # The default float64 tolerance (1e-6 relative) is below what this function's rounding
+    # lets any finite-difference method see.
+    with pytest.raises(OracleError) as info:
+        check_grads(expm1_minus_x, (X1,), order=1)
+    message = str(info.value)
+    assert "not differentiable" in message
+    assert "the Taylor remainder test is unclear too" in message
+
+
+def _scaled(factor: float, which: str, column: int | None = None) -> ADFunctions:
+    """refengine with its JVP (``which="jvp"``) or VJP scaled by ``factor``, optionally only for
+    the tangent/gradient entry ``column``."""
+
+    def scale(t):
+        if column is None:
+            return t * factor
+        mask = np.ones(np.shape(t))
+        mask[column] = factor
+        return t * mask
+
+    def jvp(fn, primals, tangents):
+        out, t = rf.jvp(fn, primals, tangents)
+        return out, scale(t) if which == "jvp" else t
+
+    def vjp(fn, *primals):
+        out, pullback = rf.vjp(fn, *primals)
+        if which != "vjp":
+            return out, pullback
+        return out, lambda ct: tuple(scale(g) for g in pullback(ct))
+
+    return ADFunctions(jvp=jvp, vjp=vjp)
+
+
+@pytest.mark.parametrize(("which", "mode"), [("jvp", "fwd"), ("vjp", "rev")])
+def test_a_planted_wrong_derivative_is_caught_by_the_taylor_test(which, mode) -> None:
+    # Negative control: the oracle has no estimate at all here; only Taylor can catch it.
+    config = CheckConfig(modes=(mode,), order=1, atol=1e-8)
+    with pytest.raises(GradientCheckError) as info:
+        check_derivatives(expm1_minus_x, (X1,), ad=_scaled(2.0, which), config=config)
+    c = info.value.comparison
+    assert not c.passed and c.argument == 0 and c.index == (0,)
+    assert "The oracle was unsure" in c.note
+    assert "the remainder shrinks only like h" in c.note
+    # AD claims twice the truth: the error the test estimates is half the claim.
+    assert c.abs_err == pytest.approx(abs(c.ad_value) / 2, rel=0.05)
+
+
+@pytest.mark.parametrize(("which", "mode"), [("jvp", "fwd"), ("vjp", "rev")])
+def test_a_planted_wrong_derivative_is_caught_where_the_oracle_knows_one_column(which, mode):
+    # At 2e-6 the oracle has an estimate, at 1e-6 not: whichever decides, it fails.
+    config = CheckConfig(modes=(mode,), order=1, atol=1e-8)
+    with pytest.raises(GradientCheckError):
+        check_derivatives(expm1_minus_x, (X2,), ad=_scaled(2.0, which), config=config)
+
+
+@pytest.mark.parametrize("column", [0, 1])
+def test_the_wrong_input_entry_is_named(column) -> None:
+    config = CheckConfig(modes=("fwd",), order=1, atol=1e-8)
+    ad = _scaled(2.0, "jvp", column=column)
+    with pytest.raises(GradientCheckError) as info:
+        check_derivatives(expm1_minus_x, (X2,), ad=ad, config=config)
+    assert info.value.comparison.index == (column,)
+
+
+@pytest.mark.parametrize(("which", "mode"), [("jvp", "fwd"), ("vjp", "rev")])
+def test_a_planted_wrong_derivative_is_caught_on_projections(which, mode) -> None:
+    config = CheckConfig(modes=(mode,), order=1, atol=1e-6)
+    with pytest.raises(GradientCheckError):
+        check_derivatives(expm1_minus_x, (X20,), ad=_scaled(2.0, which), config=config)
+
+
+def test_second_derivatives_at_a_kink_stay_an_oracle_error_with_both_reasons() -> None:
+    with pytest.raises(OracleError) as info:
+        check_grads(lambda x: rnp.maximum(x, 0.0), (np.array([0.0, 1.5]),), order=2)
+    assert "not differentiable" in str(info.value)
+    assert "Taylor remainder test is unclear too" in str(info.value)
