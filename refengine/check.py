@@ -36,6 +36,12 @@ rounding noise swamps every step), the Taylor remainder test (``refengine.numeri
 decides along the same directions with AD's own claim: right passes with a note naming both,
 wrong fails, unclear raises ``OracleError`` with both reasons.
 
+Kinks, one order up: at a kink of f (one the oracle found in f's own check) the first derivative
+jumps and has no derivative there. Its one-sided derivatives beside the point
+(``OracleConfig.across_jumps``, ``refengine.numeric.jumps``) span an interval, and any second
+derivative in it passes, marked ``kink`` with a note naming where; outside it fails. A jump of
+a derivative of a function the oracle found no kink of is not excused: ``OracleError``.
+
 The tolerance rule, and the Comparison each check reports, are in ``refengine.comparison``.
 """
 
@@ -70,6 +76,7 @@ from refengine.comparison import (
 from refengine.numeric import (
     Derivative,
     Flattener,
+    OracleConfig,
     OracleError,
     TaylorResult,
     bisect,
@@ -97,6 +104,7 @@ __all__ = [
 ]
 
 _FLOAT64 = np.dtype(np.float64)
+_ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth"}
 
 
 @dataclass(frozen=True)
@@ -124,6 +132,9 @@ class _Target:
     order: int
     fn: Callable[..., Any]  # framework function, works at the arguments' dtype and float64
     numpy_fn: Callable[..., Any] | None  # float64 NumPy version for the oracle, if known
+    # A derivative of a function the oracle found a kink of at the point: where it jumps, its
+    # own derivative is checked against the one-sided limits beside the point (oracle_config).
+    across_jumps: bool = False
 
 
 def check_grads(
@@ -216,6 +227,7 @@ class _Run:
         self.values: dict[str, np.ndarray] = {}  # |value| of each target at the point
         self.noise: dict[str, np.ndarray] = {}  # its rounding, in eps (output_noise)
         self.inherited: dict[str, np.ndarray] = {}  # what a derivative inherits (derive)
+        self.kinked: set[str] = set()  # targets the oracle found a kink of at the point
 
     # -- before any check: f must leave its inputs alone, and be evaluable by the oracle --------
 
@@ -287,6 +299,8 @@ class _Run:
             except ModeUnavailable as why:
                 reasons[mode] = str(why)
                 self.not_checked(self.labels(target, mode), str(why))
+        if any(isinstance(d, Derivative) and d.kink.any() for d in cache.values()):
+            self.kinked.add(target.label)
         if order_left <= 1:
             return
         for mode in self.config.modes:
@@ -330,7 +344,8 @@ class _Run:
                 tans = tuple(ad.from_numpy(ti.astype(ad.dtype_of(xi))) for ti, xi in zip(t, xs))
                 return ad.jvp(target.fn, xs, tans)[1]
 
-            return _Target(f"JVP of {target.label}", target.order + 1, jvp_fn, None)
+            return _Target(f"JVP of {target.label}", target.order + 1, jvp_fn, None,
+                           across_jumps=target.label in self.kinked)
         u = self.random_outputs(target)
         flat_u = np.concatenate([ui.ravel() for ui in u]) if u else np.zeros(0)
         self.inherited[f"VJP of {target.label}"] = np.linalg.norm(flat_u * noise) / self.scale
@@ -341,7 +356,8 @@ class _Run:
             cts = [ad.from_numpy(ui.astype(ad.dtype_of(o))) for ui, o in zip(u, leaves)]
             return pullback(_rebuild(out, cts))
 
-        return _Target(f"VJP of {target.label}", target.order + 1, vjp_fn, None)
+        return _Target(f"VJP of {target.label}", target.order + 1, vjp_fn, None,
+                       across_jumps=target.label in self.kinked)
 
     # -- one mode at one order -----------------------------------------------------------------
 
@@ -357,7 +373,7 @@ class _Run:
             comparison = (
                 self.rev_full(target, cache) if small else self.rev_projected(target, cache)
             )
-        comparison = self.with_note(comparison)
+        comparison = self.with_note(self.across_note(target, comparison, cache))
         if not comparison.passed:
             raise GradientCheckError(comparison)
         return comparison
@@ -375,14 +391,16 @@ class _Run:
         ad_jac = np.stack([c[0] for c in columns], axis=1)
         dtype = self.dtype([c[1] for c in columns])
         unsure = ~jac.ok.all(axis=0)  # input columns the oracle has no estimate for
-        value, error = _trust(jac.value, jac.error, ad_jac, unsure[None, :])
+        value, error, compared = _trust(jac.value, jac.error, ad_jac, unsure[None, :])
         fd = FD(value, error, jac.kink & ~unsure[None, :], jac.evaluations)
         col_max = np.max(np.abs(value), axis=0, keepdims=True, initial=0.0)
         noise = self.output_noise(target, jac)[:, None] / self.scale[None, :]
         where = lambda k: (*self.flat.locate(k[1]), k[0])
-        found = self.entries(target, "fwd", ad_jac, fd, col_max, dtype, where, noise)
+        found = self.entries(target, "fwd", compared, fd, col_max, dtype, where, noise)
+        unit = rounding_unit(dtype, self.noise_dtype)
         probes = [
-            _Probe(_unit(self.flat.size, j), ad_jac[:, j], None, *self.flat.locate(j))
+            _Probe(_unit(self.flat.size, j), ad_jac[:, j], None, *self.flat.locate(j),
+                   floor=noise[:, j] * unit)
             for j in np.flatnonzero(unsure)
         ]
         return self.settle(target, "fwd", jac, found, probes, dtype)
@@ -398,17 +416,20 @@ class _Run:
         unsure = (~jac.ok & (u != 0)[:, None]).any(axis=0)
         ok = jac.ok & ~unsure[None, :]
         uj, ue = u @ np.where(ok, jac.value, 0.0), np.abs(u) @ np.where(ok, jac.error, 0.0)
-        value, error = _trust(uj, ue, grad, unsure)
+        value, error, compared = _trust(uj, ue, grad, unsure)
         fd = FD(value, error, kink & ~unsure, jac.evaluations)
         mag = np.abs(u) @ np.abs(np.where(jac.ok, jac.value, 0.0))
         out_noise = self.output_noise(target, jac)
+        rev_noise = np.linalg.norm(u * out_noise) / self.scale
         found = self.entries(
-            target, "rev", grad, fd, mag, dtype, lambda k: (*self.flat.locate(k[0]), None),
-            np.linalg.norm(u * out_noise) / self.scale,
+            target, "rev", compared, fd, mag, dtype, lambda k: (*self.flat.locate(k[0]), None),
+            rev_noise,
         )
         if unsure.any():
+            unit = rounding_unit(dtype, self.noise_dtype)
             probes = [
-                _Probe(_unit(self.flat.size, j), grad[j], u, *self.flat.locate(j))
+                _Probe(_unit(self.flat.size, j), grad[j], u, *self.flat.locate(j),
+                       floor=rev_noise[j] * unit, magnitude=max(mag[j], abs(grad[j])))
                 for j in np.flatnonzero(unsure)
             ]
             return self.settle(target, "rev", jac, found, probes, dtype)
@@ -471,11 +492,12 @@ class _Run:
         """The dot-product test (``contracted``: ``fd`` is already ``u . (J v)``); where the
         oracle is unsure, the Taylor remainder test of ``u . f`` along ``v`` against
         ``<J^T u, v>``."""
-        if not fd.valid:
-            empty = Comparison(**self.labels(target, "rev"), passed=True)
-            return self.settle(target, "rev", fd, empty, [_Probe(v, grad @ v, u)], dtype)
         noise = float(np.linalg.norm(u * self.output_noise(target))) * self.along(v)
         floor = noise * rounding_unit(dtype, self.noise_dtype)
+        if not fd.valid:
+            empty = Comparison(**self.labels(target, "rev"), passed=True)
+            probe = _Probe(v, grad @ v, u, floor=floor, magnitude=float(np.abs(grad) @ np.abs(v)))
+            return self.settle(target, "rev", fd, empty, [probe], dtype)
         weights = np.ones(1) if contracted else u
         return compare_dot_products(
             self.labels(target, "rev"), self.config, grad, weights, v, fd, dtype, floor=floor
@@ -486,12 +508,14 @@ class _Run:
     ) -> Comparison:
         jv = self.oracle_directional(target, v, cache, key)
         ad_jv, dtype = self.ad_jvp(target, v)
+        noise = self.output_noise(target) * self.along(v)
         if not jv.valid:
             empty = Comparison(**self.labels(target, "fwd"), passed=True)
-            return self.settle(target, "fwd", jv, empty, [_Probe(v, ad_jv, None)], dtype)
+            floor = noise * rounding_unit(dtype, self.noise_dtype)
+            probe = _Probe(v, ad_jv, None, floor=floor)
+            return self.settle(target, "fwd", jv, empty, [probe], dtype)
         fd = FD(jv.value, jv.error, jv.kink, jv.evaluations)
         mag = np.max(np.abs(jv.value), initial=0.0)
-        noise = self.output_noise(target) * self.along(v)
         where = lambda k: (None, None, k[0])
         return self.entries(target, "fwd", ad_jv, fd, mag, dtype, where, noise)
 
@@ -604,7 +628,8 @@ class _Run:
     def oracle_jacobian(self, target: _Target, cache: dict[Any, Derivative]) -> Derivative:
         """The oracle's Jacobian, valid or not (``settle`` deals with the entries it lacks)."""
         if "jac" not in cache:
-            cache["jac"] = jacobian(self.oracle_fn(target), self.x64, config=self.config.oracle)
+            config = self.oracle_config(target)
+            cache["jac"] = jacobian(self.oracle_fn(target), self.x64, config=config)
         return cache["jac"]
 
     def oracle_directional(
@@ -613,11 +638,47 @@ class _Run:
         """The oracle's J v, valid or not (``settle`` deals with an invalid one)."""
         if key is None or key not in cache:
             tans = self.flat.unflatten(v)
-            d = directional(self.oracle_fn(target), self.x64, tans, config=self.config.oracle)
+            config = self.oracle_config(target)
+            d = directional(self.oracle_fn(target), self.x64, tans, config=config)
             if key is None:
                 return d
             cache[key] = d
         return cache[key]
+
+    def oracle_config(self, target: _Target) -> OracleConfig:
+        """The oracle's options for ``target``: across jumps for a derivative of a function
+        with a kink at the point (``_Target.across_jumps``), never for ``f`` itself, whose jump
+        is no kink: there the oracle still has no estimate."""
+        if not target.across_jumps:
+            return self.config.oracle
+        return replace(self.config.oracle, across_jumps=True)
+
+    def across_note(
+        self, target: _Target, c: Comparison, cache: dict[Any, Any]
+    ) -> Comparison:
+        """Name the kink where ``target`` (a derivative) jumps and its derivative was checked
+        against the one-sided limits beside the point; a passing check is marked ``kink``."""
+        jumped = [d for d in cache.values() if isinstance(d, Derivative) and d.jumps.any()]
+        if not jumped or not c.checked:
+            return c
+        full = cache.get("jac")
+        if full is not None and full.jumps.any():
+            entries = [self.flat.locate(int(j)) for j in np.flatnonzero(full.jumps.any(axis=0))]
+            shown = ", ".join(f"argument {a} index {i}" for a, i in entries[:4])
+            where = f"along input entries {shown}" + (" and more" if len(entries) > 4 else "")
+        else:
+            where = f"along {len(jumped)} random direction(s)"
+        n = target.order - 1
+        nth = _ORDINALS.get(n, f"order-{n}")
+        next_nth = _ORDINALS.get(n + 1, f"order-{n + 1}")
+        note = (
+            f"kink: the {nth} derivative ({target.label}) jumps here ({where}), so the "
+            f"{next_nth} derivative is checked against its one-sided limits, computed beside "
+            "the point"
+        )
+        return replace(
+            c, kink=c.kink or c.passed, note="; ".join(filter(None, [c.note, note]))
+        )
 
     def settle(
         self,
@@ -676,19 +737,26 @@ class _Run:
         )
 
     def taylor(self, target: _Target, probe: _Probe, dtype: np.dtype) -> TaylorResult:
-        """The Taylor remainder test of one probe, with the comparison's tolerance rule."""
+        """The Taylor remainder test of one probe, with the comparison's tolerance rule: the
+        caller's ``atol``, or ``rtol`` times the magnitude the comparison would use (AD's claim
+        standing in for the oracle's values) with the rounding floor under it; plus ``rtol``
+        times the claim. (Without the floor a claim of 0 would be held to a tolerance of 0.)"""
         rtol = self.config.rtol if self.config.rtol is not None else DEFAULT_RTOL[dtype]
         claim = np.atleast_1d(np.asarray(probe.claim, dtype=np.float64))
+        size = np.abs(np.where(np.isfinite(claim), claim, 0.0))  # a NaN claim is judged as such
         atol = self.config.atol
         if atol is None:
-            atol = rtol * float(np.max(np.abs(claim), initial=0.0))
+            magnitude = probe.magnitude
+            if magnitude is None or not np.isfinite(magnitude):
+                magnitude = float(np.max(size, initial=0.0))
+            atol = np.maximum(rtol * magnitude, probe.floor)
         return taylor_test(
             self.oracle_fn(target),
             self.x64,
             self.flat.unflatten(probe.v),
             claim,
             cotangent=probe.u,
-            tolerance=atol + rtol * np.abs(claim),
+            tolerance=atol + rtol * size,
             config=self.config.oracle,
         )
 
@@ -785,16 +853,21 @@ class _Probe(NamedTuple):
     u: np.ndarray | None  # flat cotangent (reverse mode), or None
     argument: int | None = None
     index: tuple[int, ...] | None = None
+    floor: Any = 0.0  # the comparison's rounding floor for the claim (per entry, or one)
+    magnitude: float | None = None  # what its default atol is relative to (None: max |claim|)
 
 
 def _trust(
     value: np.ndarray, error: np.ndarray, ad: np.ndarray, unsure: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The oracle's values and bounds, with AD's own values (bound 0) where it is unsure: those
-    entries pass the comparison trivially and are decided by the Taylor test instead."""
+    entries pass the comparison trivially and are decided by the Taylor test instead. Also AD's
+    values as compared: a non-finite one there counts as 0 on both sides (NaN - NaN would fail
+    the comparison with no oracle value to show; the Taylor test judges the NaN itself)."""
     ad = np.broadcast_to(np.asarray(ad, dtype=np.float64).reshape(np.shape(value)), np.shape(value))
     unsure = np.broadcast_to(unsure, np.shape(value))
-    return np.where(unsure, ad, value), np.where(unsure, 0.0, error)
+    ad = np.where(unsure & ~np.isfinite(ad), 0.0, ad)
+    return np.where(unsure, ad, value), np.where(unsure, 0.0, error), ad
 
 
 def _unit(n: int, j: int) -> np.ndarray:

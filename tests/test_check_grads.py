@@ -327,11 +327,13 @@ def test_at_a_kink_a_value_outside_the_subdifferential_fails() -> None:
     assert info.value.comparison.kink
 
 
-def test_second_derivatives_at_a_kink_are_reported_as_not_checkable() -> None:
-    # relu' jumps at 0: there is no second derivative to check, and the oracle says so.
-    with pytest.raises(OracleError, match="not differentiable") as info:
-        check_grads(lambda x: rnp.maximum(x, 0.0), (np.array([0.0, 1.5]),), order=2)
-    assert "JVP of" in str(info.value)
+def test_second_derivatives_at_a_kink_are_checked_against_one_sided_limits() -> None:
+    # relu' jumps at 0: its derivative there is checked against the one-sided limits beside 0
+    # (tests/test_check_kinks.py has the negative controls).
+    results = check_grads(lambda x: rnp.maximum(x, 0.0), (np.array([0.0, 1.5]),), order=2)
+    second = [r for r in results if r.order == 2]
+    assert len(second) == 4 and all(r.passed and r.kink for r in second)
+    assert all("first derivative" in r.note and "jumps here" in r.note for r in second)
 
 
 def test_dict_outputs_are_compared_leaf_by_leaf() -> None:

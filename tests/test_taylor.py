@@ -101,6 +101,44 @@ def test_relu_at_zero_with_its_right_derivative_is_unclear() -> None:
     assert r.verdict == "unclear" and "kink" in r.reason
 
 
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda x: np.where(x > 0, 1.3, 0.0),
+        lambda x: np.where(x > 0, 1.3, np.where(x < 0, 0.0, 0.65)),  # f(x) on neither side
+        lambda x: np.where(x > 0, 1.3 + x, 0.2 * x),
+    ],
+    ids=["step", "tie", "smooth-sides"],
+)
+@pytest.mark.parametrize("jv", [0.0, 1.0])
+def test_a_jump_is_unclear_and_named_whatever_the_tolerance(f, jv) -> None:
+    # The jump's odd part looks like rounding noise that the remainder stays under: it must
+    # not pass for "exact on both sides", nor be "right" under a tolerance of any size.
+    for tolerance in (1e-12, 1e6):
+        r = check(f, [0.0], [1.0], [jv], tolerance=tolerance)
+        assert r.verdict == "unclear"
+        assert "f jumps at the point along v" in r.reason and "exact" not in r.reason
+        assert "f(x + h v) - f(x) stays near" in r.reason
+
+
+def test_a_jump_on_the_left_names_its_signed_change() -> None:
+    r = check(lambda x: np.where(x < 0, -0.5, 0.0), [0.0], [1.0], [0.0])
+    assert r.verdict == "unclear" and "f(x - h v) - f(x) stays near -0.5" in r.reason
+
+
+def test_a_nan_claim_is_wrong_where_f_has_a_derivative_and_unclear_where_not() -> None:
+    r = check(np.sin, [0.5], [1.0], [np.nan])
+    assert r.verdict == "wrong" and "J v is nan, but f has a finite derivative" in r.reason
+    assert r.error_estimate == np.inf
+    r = check(np.sin, [0.0], [1.0], [np.nan], tolerance=1e-6)  # sin' = 1 there, not 0
+    assert r.verdict == "wrong"
+    r = check(lambda x: np.where(x > 0, 1.3, 0.0), [0.0], [1.0], [np.nan])
+    assert r.verdict == "unclear" and r.reason.startswith("J v is nan, and tested as 0")
+    # Only the NaN entry is judged so: the finite one next to it is right.
+    r = check(lambda x: np.sin(x), [0.5, 1.0], [1.0, 0.0], [np.nan, 0.0])
+    assert r.verdict == "wrong" and r.entry == 0
+
+
 # -- the hard cases of issue 16 ----------------------------------------------------------------
 
 

@@ -43,6 +43,13 @@ class OracleConfig:
         relative to their size.
     detect_kinks:
         Compare one-sided derivatives (free: they reuse the central ladder's evaluations).
+    across_jumps:
+        Where ``f`` jumps at the point (it has no derivative there), report the interval of
+        the one-sided derivatives computed beside the point (``refengine.numeric.jumps``), as a
+        kink marked ``Derivative.jump``, instead of no estimate. For a derivative function at a
+        kink of the function it differentiates (relu' at 0), whose own derivative is checked
+        against those limits; never for a function whose jump is a fault of its own. Where a
+        side has no limit (an infinite slope) the entry stays invalid.
     """
 
     method: str = "auto"
@@ -57,6 +64,7 @@ class OracleConfig:
     kink_factor: float = 4.0
     kink_rtol: float = 1e-8
     detect_kinks: bool = True
+    across_jumps: bool = False
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:

@@ -3,7 +3,9 @@
 ``directional`` evaluates ``f`` (plain NumPy, float64) on a ladder of steps along ``v`` and
 returns a ``Derivative``. The same evaluations give central, right and left difference quotients;
 Richardson extrapolation of each gives the value with an error bound, and the one-sided pair
-decides whether ``f`` has a kink along ``v``.
+decides whether ``f`` has a kink along ``v``. Where ``f`` jumps, the estimate is invalid; with
+``OracleConfig.across_jumps`` it is the interval of the one-sided derivatives beside the point
+instead (``refengine.numeric.jumps``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import numpy as np
 from refengine.numeric.complex_step import complex_step
 from refengine.numeric.config import OracleConfig
 from refengine.numeric.evaluate import FlatFunction, Flattener, as_float64_args
+from refengine.numeric.jumps import beside_limits
 from refengine.numeric.kink_detection import detect_kinks, kink_interval
 from refengine.numeric.result import Derivative, invalid
 from refengine.numeric.richardson import Extrapolation, contradicted, extrapolate
@@ -110,6 +113,7 @@ def directional_flat(
         right=None if any(p.right is None for p in parts) else sum(p.right for p in parts),
         valid=True,
         reason="; ".join(p.reason for p in parts if p.reason),
+        jump=np.logical_or.reduce([p.jumps for p in parts]),
     )
     return _finish(total, f0, fun.count - start)
 
@@ -178,6 +182,7 @@ def _finish(result: Derivative, f0: np.ndarray, evaluations: int) -> Derivative:
         valid=bool(ok.all()),
         reason="; ".join(reasons),
         evaluations=evaluations,
+        jump=None if result.jump is None else result.jump & ok,
     )
 
 
@@ -276,6 +281,7 @@ def _ladder(
         right=pick(result.right, fallback.right),
         valid=True,
         reason=result.reason if not ok.all() else "",
+        jump=pick(result.jump, fallback.jump),
     ), pick(conditioning, fallback_cond)
 
 
@@ -312,6 +318,14 @@ def _conclude(
         error = np.where(kink, half, error)
     reason = ""
     broken = _not_differentiable(fp, fm, f0, noise)
+    jump = None
+    if config.across_jumps:
+        jump = np.zeros(f0.size, dtype=bool)
+        if broken.any():
+            value, error, kink, left, right, jump = _across(
+                broken, value, error, kink, left, right, fp, fm, hp, hm, x, v, config
+            )
+            broken &= ~jump
     if broken.any():
         i = int(np.argmax(broken))
         reason = (
@@ -323,7 +337,41 @@ def _conclude(
     missing = ~(np.isfinite(value) & np.isfinite(error)) & np.isfinite(f0) & ~broken
     if missing.any():
         reason = _why_missing(missing, left[0], right[0], problems)
-    return Derivative(value, error, method, kink, left[0], right[0], True, reason), conditioning
+    return Derivative(
+        value, error, method, kink, left[0], right[0], True, reason, jump=jump
+    ), conditioning
+
+
+def _across(
+    broken: np.ndarray,
+    value: np.ndarray,
+    error: np.ndarray,
+    kink: np.ndarray,
+    left: tuple[np.ndarray, np.ndarray],
+    right: tuple[np.ndarray, np.ndarray],
+    fp: np.ndarray,
+    fm: np.ndarray,
+    hp: np.ndarray,
+    hm: np.ndarray,
+    x: np.ndarray,
+    v: np.ndarray,
+    config: OracleConfig,
+) -> tuple[np.ndarray, ...]:
+    """Where f jumps (``broken``) and both one-sided derivatives beside the point exist: the
+    interval they span, as a kink, with those derivatives as ``left`` and ``right``."""
+    scale = DirectionScale(x, v, config)
+    smallest = _SUSPICION_DEPTH * scale.big / scale.vmax
+    bl, bl_err, br, br_err = beside_limits(fp, fm, hp, hm, config, smallest)
+    jump = broken & np.isfinite(bl) & np.isfinite(br)
+    mid, half = kink_interval(bl, bl_err, br, br_err)
+    return (
+        np.where(jump, mid, value),
+        np.where(jump, half, error),
+        kink | jump,
+        (np.where(jump, bl, left[0]), left[1]),
+        (np.where(jump, br, right[0]), right[1]),
+        jump,
+    )
 
 
 def _conditioning(
@@ -581,7 +629,8 @@ def _complex_or_richardson(
         rich = _ladder(fun, x, v, f0, scale, config)[0]
         reason = "; ".join(filter(None, [f"complex step unavailable: {got}", rich.reason]))
         return Derivative(
-            rich.value, rich.error, rich.method, rich.kink, rich.left, rich.right, True, reason
+            rich.value, rich.error, rich.method, rich.kink, rich.left, rich.right, True, reason,
+            jump=rich.jump,
         )
     value, error = got
     return Derivative(value, error, "complex", np.zeros(f0.size, bool), None, None, True, "")
@@ -614,4 +663,7 @@ def _complex_if_consistent(
     value = np.where(smooth, cs_val, rich.value)
     cs_bound = np.fmax(cs_err, np.abs(cs_val - rich.value)) + conditioning
     error = np.where(smooth, cs_bound, rich.error)
-    return Derivative(value, error, "complex", rich.kink, rich.left, rich.right, True, rich.reason)
+    return Derivative(
+        value, error, "complex", rich.kink, rich.left, rich.right, True, rich.reason,
+        jump=rich.jump,
+    )

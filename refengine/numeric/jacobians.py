@@ -97,4 +97,7 @@ def stack_columns(results: Sequence[Derivative], rows: int) -> Derivative:
         valid=all(r.valid for r in results),
         reason="; ".join(reasons[:3]) + ("; ..." if len(reasons) > 3 else ""),
         evaluations=sum(r.evaluations for r in results) + 1,
+        jump=None if all(r.jump is None for r in results) else np.stack(
+            [r.jumps for r in results], axis=1
+        ),
     )

@@ -53,6 +53,7 @@ def project(jv: Derivative, u: np.ndarray) -> Derivative:
         valid=jv.valid,
         reason=jv.reason,
         evaluations=jv.evaluations,
+        jump=None if jv.jump is None else np.asarray(bool(np.any(jv.jumps[u != 0]))),
     )
 
 

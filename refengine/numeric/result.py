@@ -26,6 +26,11 @@ class Derivative:
     every valid subgradient, projected on the direction, lies in it. Consumers that test
     ``abs(g - value) <= error`` therefore test membership in that interval without a special case.
 
+    ``jump`` (with ``OracleConfig.across_jumps`` only; None means none) marks entries where f
+    jumps at the point: there ``kink`` is set too, ``left`` and ``right`` are the one-sided
+    derivatives computed beside the point (``refengine.numeric.jumps``, never from f(x)), and
+    ``value`` +- ``error`` spans them, so the same membership test applies.
+
     ``valid`` is False when some entry has no trustworthy estimate (the function is not finite
     at the point, every step failed, the step underflowed); such entries have ``value`` NaN and
     ``error`` inf, and ``reason`` says why. The oracle never returns a silent number.
@@ -40,6 +45,14 @@ class Derivative:
     valid: bool = True
     reason: str = ""
     evaluations: int = 0
+    jump: np.ndarray | None = None
+
+    @property
+    def jumps(self) -> np.ndarray:
+        """Per entry: does f jump there (``jump``; all False when None)?"""
+        if self.jump is None:
+            return np.zeros(np.shape(self.value), dtype=bool)
+        return np.asarray(self.jump, dtype=bool)
 
     @property
     def lower(self) -> np.ndarray:
@@ -74,6 +87,7 @@ class Derivative:
             valid=self.valid,
             reason=self.reason,
             evaluations=self.evaluations,
+            jump=re(self.jump),
         )
 
 

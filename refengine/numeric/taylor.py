@@ -48,6 +48,8 @@ _AT_FLOOR = 2.0  # ... and is at the floor below twice that floor
 _LINEAR, _QUADRATIC = 1.35, 1.65  # slope classes: <= linear, >= quadratic (between: mixed)
 _FLAT = 0.1  # f's change over a step, relative to h g, below which f counts as flat
 _SAME_LIMIT = 0.25  # one-sided limits of q agree when they differ by at most this fraction
+_AT_FLOOR_WORDS = "at its rounding floor on every step"
+_STEADY = 1.5  # f's one-sided change "stays put" over a window when it varies at most this much
 _CHUNK = 8  # levels evaluated at a time
 _TAIL = 8  # smallest steps the noise is read from
 # The smallest step, relative to the input's scale. Below it an ill-conditioned f (an LU-based
@@ -146,8 +148,14 @@ def taylor_test_flat(
     max_levels: int = 64,
     config: OracleConfig,
 ) -> TaylorResult:
-    """``taylor_test`` on flat vectors, with ``f0 = fun(x)`` already known."""
+    """``taylor_test`` on flat vectors, with ``f0 = fun(x)`` already known.
+
+    A claim that is not finite (AD's NaN) is tested as 0: if that shows ``f`` has a finite
+    derivative along ``v`` (right or wrong), the NaN is wrong; otherwise unclear.
+    """
     start = fun.count
+    claimed = np.asarray(jv, dtype=np.float64)
+    jv = np.where(np.isfinite(claimed), claimed, 0.0)
     project = (lambda y: y) if u is None else (lambda y: np.atleast_1d(u @ y))
     magnitude = np.abs if u is None else (lambda y: np.atleast_1d(np.abs(u) @ np.abs(y)))
     g0 = project(f0)
@@ -204,9 +212,10 @@ def taylor_test_flat(
         tol = rtol * (np.abs(jv) + np.max(np.abs(jv), initial=0.0))
     else:
         tol = np.broadcast_to(np.asarray(tolerance, dtype=np.float64), g0.shape)
-    right = _one_side(q_right, h, floor, assumed)
-    left = _one_side(q_left, h, floor, assumed)
-    return _combine(right, left, tol, jv, h[:, 0], q_right, q_left, floor, evaluations)
+        tol = np.where(np.isfinite(claimed) | np.isfinite(tol), tol, 0.0)
+    right = _one_side(q_right, h, floor, assumed, jv)
+    left = _one_side(q_left, h, floor, assumed, jv)
+    return _combine(right, left, tol, claimed, h[:, 0], q_right, q_left, floor, evaluations)
 
 
 # -- evaluation --------------------------------------------------------------------------------
@@ -289,14 +298,17 @@ def _noise_seen(q_right: np.ndarray, q_left: np.ndarray, h: np.ndarray) -> np.nd
 
 @dataclass(frozen=True)
 class _Side:
-    status: np.ndarray  # per entry: "linear", "quadratic", "mixed", "exact" or "none"
+    status: np.ndarray  # per entry: "linear", "quadratic", "mixed", "exact", "jump" or "none"
     slope: np.ndarray  # fitted log-log slope of r in the window (NaN: no window)
     limit: np.ndarray  # signed q on the window's smallest step (the one-sided error of g)
     intercept: np.ndarray  # signed intercept of q(h) = d + c h fitted on the window: d
     spread: np.ndarray  # its uncertainty: twice the misfit plus q's rounding floor
+    change: np.ndarray  # signed one-sided change of f on the smallest finite step
 
 
-def _one_side(q: np.ndarray, h: np.ndarray, floor: np.ndarray, assumed: np.ndarray) -> _Side:
+def _one_side(
+    q: np.ndarray, h: np.ndarray, floor: np.ndarray, assumed: np.ndarray, jv: np.ndarray
+) -> _Side:
     """Classify the remainder on one side, per entry, from its smallest clear window of steps.
 
     A step is clear when ``r`` is ``_CLEAR`` times its floor; a window is ``_WINDOW`` clear steps
@@ -306,6 +318,10 @@ def _one_side(q: np.ndarray, h: np.ndarray, floor: np.ndarray, assumed: np.ndarr
     remainder stays at the floor is "exact"; where it is exactly 0 on every step (``3 x``: no
     rounding happened at all), its bound comes from the assumed floor ``eps * |f|`` alone, not
     from a grid or noise that the values never showed.
+
+    A side with no window on which f's change, ``+-h (q + J v)``, does not shrink with ``h``
+    (``_steady``) is a "jump" (or an infinite slope): no claim makes that remainder shrink, and
+    its noise-like odd part must not pass for a rounding floor that the remainder stays under.
     """
     levels, m = q.shape
     r = np.abs(q) * h
@@ -345,9 +361,42 @@ def _one_side(q: np.ndarray, h: np.ndarray, floor: np.ndarray, assumed: np.ndarr
     exact_floor = np.where(zero, assumed[widest, cols], floor[widest, cols])
     exact_bound = _CLEAR * exact_floor / h[widest, 0]
     status = np.where(has, status, np.where(exact, "exact", "none"))
+    with np.errstate(invalid="ignore", over="ignore"):
+        change = (q + jv) * h
+    jump, last_change = _steady(change, assumed)
+    status = np.where(~has & jump, "jump", status)
+    exact &= ~jump
     d = np.where(exact, 0.0, d)
     spread = np.where(exact, exact_bound, spread)
-    return _Side(status=status, slope=slope, limit=limit, intercept=d, spread=spread)
+    return _Side(
+        status=status, slope=slope, limit=limit, intercept=d, spread=spread, change=last_change
+    )
+
+
+def _steady(change: np.ndarray, assumed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per entry: does f's one-sided change stay put over the ``_WINDOW`` smallest finite steps
+    (one sign, within a factor ``_STEADY`` while ``h`` shrinks 8-fold, every one ``_CLEAR``
+    times the a-priori floor)? And the change on the smallest finite step. A differentiable f's
+    change shrinks like h; rounding noise changes sign or size from step to step."""
+    m = change.shape[1]
+    jump = np.zeros(m, dtype=bool)
+    last = np.full(m, np.nan)
+    for i in range(m):
+        ok = np.flatnonzero(np.isfinite(change[:, i]))
+        if ok.size == 0:
+            continue
+        last[i] = change[ok[-1], i]
+        if ok.size < _WINDOW:
+            continue
+        tail = ok[-_WINDOW:]
+        c = change[tail, i]
+        size = np.abs(c)
+        jump[i] = bool(
+            np.all(np.sign(c) == np.sign(c[-1]))
+            and np.all(size > _CLEAR * assumed[tail, i])
+            and size.max() <= _STEADY * size.min()
+        )
+    return jump, last
 
 
 def _fit_slope(lx: np.ndarray, ly: np.ndarray) -> np.ndarray:
@@ -389,7 +438,19 @@ def _combine(
     m = tol.size
     verdicts, reasons, estimates = [], [], np.zeros(m)
     for i in range(m):
-        verdict, reason, estimate = _entry_verdict(right, left, i, float(tol[i]), float(jv[i]))
+        claim = float(jv[i])
+        finite = np.isfinite(claim)
+        verdict, reason, estimate = _entry_verdict(
+            right, left, i, float(tol[i]), claim if finite else 0.0
+        )
+        if not finite and verdict == "unclear":
+            reason = f"J v is {claim}, and tested as 0 instead: {reason}"
+        elif not finite:
+            verdict, estimate = "wrong", float("inf")
+            reason = (
+                f"J v is {claim}, but f has a finite derivative along v here (tested as 0 "
+                f"instead: {reason})"
+            )
         verdicts.append(verdict)
         reasons.append(reason)
         estimates[i] = estimate
@@ -433,26 +494,39 @@ def _entry_verdict(
     """
     sr, sl = str(right.status[i]), str(left.status[i])
     slopes = f"slopes {right.slope[i]:.2f} (h > 0) and {left.slope[i]:.2f} (h < 0)"
+    if "jump" in (sr, sl):
+        sides = " and ".join(
+            f"f(x {sign} h v) - f(x) stays near {size * side.change[i]:.3g}"
+            for sign, size, side, status in (("+", 1.0, right, sr), ("-", -1.0, left, sl))
+            if status == "jump"
+        )
+        return "unclear", (
+            f"f jumps at the point along v, or its slope is infinite there: {sides} down to "
+            "the smallest step, so the remainder cannot shrink whatever J v is and the claim "
+            "cannot be judged"
+        ), float("nan")
     if "none" in (sr, sl):
         return "unclear", (
             f"no clean power law on the smallest steps ({sr} for h > 0, {sl} for h < 0; "
             f"'none': no {_WINDOW} steps in a row stand clear of the rounding floor and shrink "
             f"like a power of h; {slopes})"
         ), float("nan")
+    # "exact" reads as a claim proved right; it only says the remainder never left its floor.
+    wr, wl = (_AT_FLOOR_WORDS if s == "exact" else s for s in (sr, sl))
     dr, dl = float(right.intercept[i]), float(left.intercept[i])
     ur, ul = float(right.spread[i]), float(left.spread[i])
     size = max(abs(dr), abs(dl))
     if abs(dr - dl) > ur + ul + _SAME_LIMIT * size:
         return "unclear", (
             f"f has a kink along v, or J v matches one one-sided derivative only: the error of "
-            f"J v reads {dr:.6g} from h > 0 and {dl:.6g} from h < 0 ({sr} and {sl}, {slopes})"
+            f"J v reads {dr:.6g} from h > 0 and {dl:.6g} from h < 0 ({wr} and {wl}, {slopes})"
         ), size
     bound = max(abs(dr) + ur, abs(dl) + ul)
     if bound <= tol:
         if sr == sl == "exact":
             how = "the remainder stays at the rounding floor on every step (f is linear along v)"
         else:
-            how = f"the remainder is {sr} for h > 0 and {sl} for h < 0 ({slopes})"
+            how = f"the remainder is {wr} for h > 0 and {wl} for h < 0 ({slopes})"
         return "right", f"{how}: |J v error| <= {bound:.3g}, within the tolerance {tol:.3g}", bound
     linear = right.slope[i] < _QUADRATIC and left.slope[i] < _QUADRATIC
     beyond = min(abs(dr) - ur, abs(dl) - ul) > tol and np.sign(dr) == np.sign(dl)
@@ -471,7 +545,7 @@ def _entry_verdict(
             f"from either side), beyond the tolerance {tol:.3g}"
         ), estimate
     return "unclear", (
-        f"the remainder is {sr} for h > 0 and {sl} for h < 0 ({slopes}); down to the rounding "
+        f"the remainder is {wr} for h > 0 and {wl} for h < 0 ({slopes}); down to the rounding "
         f"floor that bounds the error of J v only by {bound:.3g}, above the tolerance {tol:.3g}, "
         "without showing it beyond"
     ), bound
