@@ -62,6 +62,7 @@ from refengine.comparison import (
     NotCheckedWarning,
     compare_dot_products,
     compare_entries,
+    contraction_magnitude,
     lowest_precision,
     ratio,
     rounding_unit,
@@ -400,7 +401,7 @@ class _Run:
         uj, ue = u @ np.where(ok, jac.value, 0.0), np.abs(u) @ np.where(ok, jac.error, 0.0)
         value, error = _trust(uj, ue, grad, unsure)
         fd = FD(value, error, kink & ~unsure, jac.evaluations)
-        mag = np.abs(u) @ np.abs(np.where(jac.ok, jac.value, 0.0))
+        mag = contraction_magnitude(u, np.where(jac.ok, jac.value, 0.0), axis=0)
         out_noise = self.output_noise(target, jac)
         found = self.entries(
             target, "rev", grad, fd, mag, dtype, lambda k: (*self.flat.locate(k[0]), None),
