@@ -96,6 +96,7 @@ __all__ = [
     "NotCheckedWarning",
     "check_derivatives",
     "check_grads",
+    "noise_level",
     "summary",
 ]
 
@@ -615,6 +616,7 @@ class _Run:
         self.signed_values[target.label] = np.where(np.isfinite(a), a, 0.0)
 
     def signed(self, target: _Target) -> np.ndarray:
+        """``target``'s value at the point, flat, with its signs."""
         self.output_noise(target)
         return self.signed_values[target.label]
 
