@@ -23,8 +23,9 @@ Before any comparison:
 - ``f`` gets copies, never the caller's arrays, and one call on fresh copies checks that it
   leaves its arguments alone (``InputMutationError`` names the argument and the entry);
 - the oracle evaluates ``f`` in float64. A function holding float32 constants refuses float64
-  or returns float32: it is then evaluated at the arguments' own dtype, the oracle assuming that
-  dtype's rounding, and every comparison's note says so.
+  or returns float32: where the AD system can promote them (``ADFunctions.promote_constants``,
+  torch) the oracle evaluates ``f`` with its constants in float64; otherwise at the arguments'
+  own dtype, the oracle assuming that dtype's rounding. Every comparison's note says which.
 
 Every check asked for is in the returned list: a mode the AD system cannot do
 (``ModeUnavailable``) is recorded as not checked with the reason, and so are the derivatives of
@@ -47,9 +48,10 @@ The tolerance rule, and the Comparison each check reports, are in ``refengine.co
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, NamedTuple
@@ -68,6 +70,7 @@ from refengine.comparison import (
     NotCheckedWarning,
     compare_dot_products,
     compare_entries,
+    contraction_magnitude,
     lowest_precision,
     ratio,
     rounding_unit,
@@ -100,11 +103,16 @@ __all__ = [
     "NotCheckedWarning",
     "check_derivatives",
     "check_grads",
+    "noise_level",
     "summary",
 ]
 
 _FLOAT64 = np.dtype(np.float64)
 _ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth"}
+# Evaluations of each checked function that measure its rounding noise (noise_level): 7 values
+# give differences up to order 6, and three consecutive orders to compare.
+NOISE_POINTS = 7
+_NOISE_SEED = 20240616  # the measuring segment's sign pattern: fixed, not drawn from the rng
 
 
 @dataclass(frozen=True)
@@ -115,6 +123,13 @@ class ADFunctions:
     with ``vjp_fn(cotangent) -> tuple`` (one gradient per primal), as in JAX; ``f`` and the values
     are the framework's own. ``from_numpy`` makes a framework array with the NumPy array's dtype,
     ``to_numpy`` the reverse, ``dtype_of`` gives a framework value's NumPy dtype.
+
+    ``promote_constants`` (optional) makes a context in which ``f`` computes in float64 even
+    where it holds narrower constants (torch: every floating tensor argument of every op is
+    promoted to float64). The checker enters it around the oracle's evaluations only, and only
+    when ``f`` refuses float64 input or returns a narrower dtype without it; the AD still runs
+    at the arguments' own dtype. When it does not give float64 values either, the oracle falls
+    back to the arguments' dtype (``_Run.choose_oracle_precision``).
     """
 
     jvp: Callable[..., Any]
@@ -122,6 +137,7 @@ class ADFunctions:
     from_numpy: Callable[[np.ndarray], Any] = np.asarray
     to_numpy: Callable[[Any], np.ndarray] = np.asarray
     dtype_of: Callable[[Any], np.dtype] = lambda x: np.dtype(x.dtype)
+    promote_constants: Callable[[], AbstractContextManager[Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -223,11 +239,14 @@ class _Run:
         # round in; see choose_oracle_precision.
         self.eval_dtype = _FLOAT64
         self.noise_dtype = _FLOAT64
+        self.promoted = False  # the oracle evaluates f inside ad.promote_constants()
         self.note = ""
         self.values: dict[str, np.ndarray] = {}  # |value| of each target at the point
+        self.signed_values: dict[str, np.ndarray] = {}  # the same, with signs
         self.noise: dict[str, np.ndarray] = {}  # its rounding, in eps (output_noise)
         self.inherited: dict[str, np.ndarray] = {}  # what a derivative inherits (derive)
         self.kinked: set[str] = set()  # targets the oracle found a kink of at the point
+        self.measured: dict[str, np.ndarray] = {}  # its measured rounding noise (measure_noise)
 
     # -- before any check: f must leave its inputs alone, and be evaluable by the oracle --------
 
@@ -263,13 +282,15 @@ class _Run:
         if refused is None:
             out_dtype = _output_precision(out)
             if out_dtype == _FLOAT64:
-                self.values[root.label] = _magnitudes(out)
+                self.remember(root, out)
                 return
             why = f"f returned {out_dtype.name} for float64 input"
         else:
-            if own == _FLOAT64:
-                raise refused
             why = f"f raised {type(refused).__name__} on float64 input: {refused}"
+        if self.promote(root, why):
+            return
+        if refused is not None and own == _FLOAT64:
+            raise refused
         if own != _FLOAT64:
             self.eval_dtype = own
             try:
@@ -278,7 +299,7 @@ class _Run:
             except Exception as error:
                 raise error from refused
         self.noise_dtype = lowest_precision([self.eval_dtype, _output_precision(out)])
-        self.values[root.label] = _magnitudes(out)
+        self.remember(root, out)
         units = self.config.oracle.roundoff
         scaled = units * eps_of(self.noise_dtype) / eps_of(_FLOAT64)
         self.config = replace(self.config, oracle=replace(self.config.oracle, roundoff=scaled))
@@ -287,6 +308,30 @@ class _Run:
             f"the oracle assumed f's values round like {self.noise_dtype.name} "
             f"({units:g} eps = {units * eps_of(self.noise_dtype):.2g} relative)"
         )
+
+    def promote(self, root: _Target, why: str) -> bool:
+        """Evaluate f for the oracle inside ``ad.promote_constants()``, if that gives float64
+        values at the point (f's narrower constants promoted): the oracle then stays in float64
+        and every comparison says so. False where there is no such context or it does not help.
+        """
+        if self.ad.promote_constants is None:
+            return False
+        self.promoted = True
+        try:
+            with _quiet():
+                out = self.oracle_fn(root)(*self.x64)
+            promoted_ok = _output_precision(out) == _FLOAT64
+        except Exception:  # not even promoted: the dtype fallback decides
+            promoted_ok = False
+        if not promoted_ok:
+            self.promoted = False
+            return False
+        self.remember(root, out)
+        self.note = (
+            f"Finite differences evaluated f in float64 with its narrower constants promoted to "
+            f"float64 ({why})"
+        )
+        return True
 
     # -- recursion over modes and orders -------------------------------------------------------
 
@@ -418,7 +463,7 @@ class _Run:
         uj, ue = u @ np.where(ok, jac.value, 0.0), np.abs(u) @ np.where(ok, jac.error, 0.0)
         value, error, compared = _trust(uj, ue, grad, unsure)
         fd = FD(value, error, kink & ~unsure, jac.evaluations)
-        mag = np.abs(u) @ np.abs(np.where(jac.ok, jac.value, 0.0))
+        mag = contraction_magnitude(u, np.where(jac.ok, jac.value, 0.0), axis=0)
         out_noise = self.output_noise(target, jac)
         rev_noise = np.linalg.norm(u * out_noise) / self.scale
         found = self.entries(
@@ -482,7 +527,10 @@ class _Run:
         # ladder over one output instead of all of them (a gradient has one per input entry).
         inner = self.oracle_fn(target)
         scalar = lambda *x: u @ np.asarray(flatten_output(inner(*x)))
-        fd = self.oracle_directional(replace(target, numpy_fn=scalar), v, {}, None)
+        # u . F rounds like its terms, added in quadrature.
+        noise = np.linalg.norm(u * self.measure_noise(target))
+        offset = self.offset_for(np.array([noise]), np.array([u @ self.signed(target)]))
+        fd = self.oracle_directional(replace(target, numpy_fn=scalar), v, {}, None, offset)
         return self.dot_products(target, grad, u, v, fd, dtype, contracted=True)
 
     def dot_products(
@@ -525,7 +573,8 @@ class _Run:
         largest entry of the AD's J v, standing in for the oracle's (which is not computed)."""
         inner = self.oracle_fn(target)
         entry = lambda *x: np.asarray(flatten_output(inner(*x)))[i : i + 1]
-        jv = self.oracle_directional(replace(target, numpy_fn=entry), v, {}, None)
+        offset = self.noise_offset(target)[i : i + 1]
+        jv = self.oracle_directional(replace(target, numpy_fn=entry), v, {}, None, offset)
         ad_jv, dtype = self.ad_jvp(target, v)
         fd = FD(jv.value, jv.error, jv.kink, jv.evaluations)
         mag = max(float(np.abs(jv.value[0])), float(np.max(np.abs(ad_jv), initial=0.0)))
@@ -566,9 +615,13 @@ class _Run:
             if target.label not in self.values:
                 with _quiet():
                     value = self.oracle_fn(target)(*self.x64)
-                self.values[target.label] = _magnitudes(value)
+                self.remember(target, value)
             own = self.values[target.label]
-            self.noise[target.label] = np.maximum(own, self.inherited.get(target.label, 0.0))
+            measured = self.measure_noise(target) / eps_of(self.noise_dtype)
+            inherited = self.inherited.get(target.label, 0.0)
+            self.noise[target.label] = np.maximum.reduce(
+                [own, np.broadcast_to(inherited, own.shape), measured]
+            )
         if jac is not None:
             known = np.where(np.isfinite(jac.value), jac.value, 0.0)  # unsure entries: none
             backward = np.abs(known) @ self.abs_x
@@ -579,6 +632,69 @@ class _Run:
         """The rounding a derivative along ``v`` inherits per unit of the value's: each input's
         share ``v_j / s_j`` (its scale ``s_j``), added in quadrature (random directions)."""
         return float(np.linalg.norm(v / self.scale))
+
+    def remember(self, target: _Target, value: Any) -> None:
+        """Keep ``target``'s value at the point (non-finite outputs as 0, see _magnitudes)."""
+        self.values[target.label] = _magnitudes(value)
+        a = np.asarray(flatten_output(value), dtype=np.float64)
+        self.signed_values[target.label] = np.where(np.isfinite(a), a, 0.0)
+
+    def signed(self, target: _Target) -> np.ndarray:
+        """``target``'s value at the point, flat, with its signs."""
+        self.output_noise(target)
+        return self.signed_values[target.label]
+
+    def measure_noise(self, target: _Target) -> np.ndarray:
+        """How much each output of ``target`` rounds, measured (absolute): ``sqrt(3)`` times the
+        standard deviation of its rounding noise, estimated from ``NOISE_POINTS`` evaluations
+        on a short segment next to the point (``noise_level``, refengine.comparison's
+        docstring). 0 where no noise shows, or where ``target`` cannot be evaluated there."""
+        if target.label in self.measured:
+            return self.measured[target.label]
+        size = self.values[target.label].size if target.label in self.values else None
+        x = self.flat.flatten(self.x64)
+        # Each input moves relative to its own size (1 for zeros), all in one random sign
+        # pattern, to one side only: a kink at the point itself (relu at 0, ties) is not
+        # crossed. Steps of sqrt(eps) relative move every intermediate by ~1/sqrt(eps) ulps
+        # (independent roundings), while a smooth part changes by (sqrt(eps))^k relative in
+        # the k-th differences; narrow dtypes stay inside the oracle's widest step.
+        eps = eps_of(self.eval_dtype)
+        h = min(float(np.sqrt(eps)), self.config.oracle.max_step / NOISE_POINTS)
+        signs = np.random.default_rng(_NOISE_SEED).choice([-1.0, 1.0], x.size)
+        step = h * signs * np.where(x != 0, np.abs(x), 1.0)
+        fn = self.oracle_fn(target)
+        rows = []
+        try:
+            with _quiet():
+                for k in range(1, NOISE_POINTS + 1):
+                    point = self.flat.unflatten(x + k * step)
+                    rows.append(np.asarray(flatten_output(fn(*point)), dtype=np.float64))
+        except Exception:  # f not defined there: no measurement (the floor is not widened)
+            rows = []
+        if not rows or any(r.size != rows[0].size for r in rows) or (
+            size is not None and rows[0].size != size
+        ):
+            noise = np.zeros(size or 0)
+        else:
+            noise = np.sqrt(3.0) * noise_level(np.stack(rows))
+        self.measured[target.label] = noise
+        return noise
+
+    def noise_offset(self, target: _Target) -> np.ndarray:
+        """Per output of ``target``: the constant the oracle adds to it (``offset_for``)."""
+        self.output_noise(target)
+        return self.offset_for(self.measure_noise(target), self.signed_values[target.label])
+
+    def offset_for(self, noise: np.ndarray, value: np.ndarray) -> np.ndarray:
+        """Constants that make the oracle's model of rounding true for outputs of ``value``
+        at the point that round by ``noise`` (absolute; refengine.comparison's docstring,
+        "Measured noise"): the oracle assumes each value rounds by ``roundoff * eps * |F_i|``,
+        so an output noisier than that is shown to it as ``F_i + c_i`` with ``|F_i + c_i| =
+        noise_i / (roundoff * eps)``. A constant changes no derivative, and adding it rounds by
+        ``eps |c_i| / 2``, an eighth of the noise that sized it. 0 where the model holds."""
+        unit = self.config.oracle.roundoff * eps_of(_FLOAT64)
+        size = np.maximum(np.asarray(noise, dtype=np.float64) / unit - np.abs(value), 0.0)
+        return np.where(value < 0, -size, size)
 
     # -- the two sides: AD and oracle ----------------------------------------------------------
 
@@ -623,23 +739,34 @@ class _Run:
             base = lambda *x: tree_map(
                 lambda o: np.asarray(ad.to_numpy(o)), target.fn(*[ad.from_numpy(a) for a in x])
             )
-        return lambda *x: base(*[_at(a, dtype) for a in x])
+        if not self.promoted or ad.promote_constants is None:
+            return lambda *x: base(*[_at(a, dtype) for a in x])
+        context = ad.promote_constants
+
+        def promoted(*x: Any) -> Any:
+            with context():
+                return base(*[_at(a, dtype) for a in x])
+
+        return promoted
 
     def oracle_jacobian(self, target: _Target, cache: dict[Any, Derivative]) -> Derivative:
         """The oracle's Jacobian, valid or not (``settle`` deals with the entries it lacks)."""
         if "jac" not in cache:
-            config = self.oracle_config(target)
-            cache["jac"] = jacobian(self.oracle_fn(target), self.x64, config=config)
+            fn = _offset(self.oracle_fn(target), self.noise_offset(target))
+            cache["jac"] = jacobian(fn, self.x64, config=self.oracle_config(target))
         return cache["jac"]
 
     def oracle_directional(
-        self, target: _Target, v: np.ndarray, cache: dict[Any, Derivative], key: Any
+        self, target: _Target, v: np.ndarray, cache: dict[Any, Derivative], key: Any,
+        offset: np.ndarray | None = None,
     ) -> Derivative:
-        """The oracle's J v, valid or not (``settle`` deals with an invalid one)."""
+        """The oracle's J v, valid or not (``settle`` deals with an invalid one), of
+        ``target`` plus ``offset`` (per output; default ``noise_offset(target)``)."""
         if key is None or key not in cache:
             tans = self.flat.unflatten(v)
-            config = self.oracle_config(target)
-            d = directional(self.oracle_fn(target), self.x64, tans, config=config)
+            offset = self.noise_offset(target) if offset is None else offset
+            fn = _offset(self.oracle_fn(target), offset)
+            d = directional(fn, self.x64, tans, config=self.oracle_config(target))
             if key is None:
                 return d
             cache[key] = d
@@ -868,6 +995,48 @@ def _trust(
     unsure = np.broadcast_to(unsure, np.shape(value))
     ad = np.where(unsure & ~np.isfinite(ad), 0.0, ad)
     return np.where(unsure, ad, value), np.where(unsure, 0.0, error), ad
+
+
+def noise_level(values: np.ndarray) -> np.ndarray:
+    """The standard deviation of the rounding noise in ``values`` (evaluations at equally
+    spaced points, one row each), per column; 0 where none shows.
+
+    Moré and Wild's ECnoise ("Estimating computational noise", SIAM J. Sci. Comput. 33, 2011):
+    the k-th differences of a smooth function shrink like h^k, those of independent noise of
+    deviation sigma have mean square sigma^2 (2k)! / (k!)^2. So ``sigma_k = sqrt(gamma_k
+    mean((Delta^k F)^2))``, ``gamma_k = (k!)^2 / (2k)!``, estimates sigma once the smooth part
+    is gone; it is taken at the first order k whose differences change sign (noise, not a
+    smooth trend) and where sigma_k, sigma_k+1 and sigma_k+2 agree within a factor 4 (their
+    own scatter over so few points).
+    """
+    values = np.asarray(values, dtype=np.float64)
+    m = values.shape[0] - 1
+    cols = values.shape[1:]
+    finite = np.all(np.isfinite(values), axis=0)
+    table = np.where(finite, values, 0.0)
+    sigma = np.zeros((m + 1, *cols))
+    changes = np.zeros((m + 1, *cols), dtype=bool)
+    for k in range(1, m + 1):
+        table = np.diff(table, axis=0)
+        gamma = math.factorial(k) ** 2 / math.factorial(2 * k)
+        sigma[k] = np.sqrt(gamma * np.mean(np.square(table), axis=0))
+        changes[k] = (table.min(axis=0) < 0) & (table.max(axis=0) > 0)
+    found = np.zeros(cols, dtype=bool)
+    level = np.zeros(cols)
+    for k in range(1, m - 1):
+        three = sigma[k : k + 3]
+        agree = 4.0 * three.min(axis=0) >= three.max(axis=0)
+        take = agree & changes[k] & ~found & finite
+        level = np.where(take, sigma[k], level)
+        found |= take
+    return level
+
+
+def _offset(fn: Callable[..., Any], offset: np.ndarray) -> Callable[..., Any]:
+    """``fn`` with ``offset`` added to its flat output (``fn`` itself where it is all 0)."""
+    if not np.any(offset):
+        return fn
+    return lambda *x: np.asarray(flatten_output(fn(*x))) + offset
 
 
 def _unit(n: int, j: int) -> np.ndarray:

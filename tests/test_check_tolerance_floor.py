@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import refengine as rf
+import refengine.check as check
 import refengine.comparison as comparison
 import refengine.numpy.special as rsp
 from refengine.check import ADFunctions, CheckConfig, GradientCheckError, check_derivatives
@@ -40,13 +41,23 @@ def without_floor(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(comparison, "AD_ROUNDING", 0.0)
 
 
+def without_measured_noise(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No function's noise is measured (refengine.comparison, "Measured noise"): the rule the
+    floor was written against."""
+    monkeypatch.setattr(check, "noise_level", lambda values: np.zeros(values.shape[1:]))
+
+
 @pytest.mark.parametrize("z", POINTS, ids=["333-12", "140-8", "119-12"])
 def test_tiny_gradient_entries_of_a_scalar_are_not_held_below_its_rounding(z, monkeypatch):
     results = rf.check_grads(f, (z,), order=1)
     assert all(r.passed and r.checked for r in results)
-    # The floor is what decides: the worst entry's atol is above rtol * |entry|.
+    # The floor alone (no measured noise) is enough here, and it is what decides: the worst
+    # entry's atol is above rtol * |entry| ...
+    without_measured_noise(monkeypatch)
+    results = rf.check_grads(f, (z,), order=1)
+    assert all(r.passed for r in results)
     assert any(r.atol > r.rtol * abs(r.fd_value) for r in results)
-    # The same check without the floor is the false alarm this fixes.
+    # ... and the same check without either is the false alarm this fixes.
     without_floor(monkeypatch)
     with pytest.raises(GradientCheckError) as info:
         rf.check_grads(f, (z,), order=1)
@@ -115,8 +126,11 @@ def test_one_wrong_tiny_entry_still_fails(mode: str) -> None:
     assert info.value.comparison.index == (j,)
 
 
-def test_an_explicit_atol_replaces_the_floor() -> None:
+def test_an_explicit_atol_replaces_the_floor(monkeypatch: pytest.MonkeyPatch) -> None:
     z = POINTS[0]
+    # The measured noise widens the oracle's own bound (part of every tolerance, atol or
+    # not): without it, atol 1e-30 shows the false alarm that the floor prevents.
+    without_measured_noise(monkeypatch)
     with pytest.raises(GradientCheckError, match=r"atol 1e-30 \+ rtol 1e-06"):
         rf.check_grads(f, (z,), order=1, atol=1e-30)
     assert all(r.atol == 1e-8 for r in rf.check_grads(f, (z,), order=1, atol=1e-8))

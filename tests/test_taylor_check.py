@@ -23,6 +23,7 @@ from refengine.check import (
     check_grads,
 )
 from refengine.numeric import OracleError, directional
+from tests.test_check_tolerance_floor import without_measured_noise
 
 
 def expm1_minus_x(x):
@@ -34,6 +35,20 @@ X2 = np.array([1e-6, 2e-6])
 X20 = 1e-6 * np.arange(1.0, 21.0)  # beyond full_jacobian_max: random projections
 
 
+@pytest.fixture
+def oracle_unsure(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The checker measures each function's rounding noise and shows it to the oracle, which
+    then has an estimate at this point (test_measured_noise_makes_the_oracle_sure_here); these
+    tests switch the measurement off so that the oracle stays unsure and the Taylor test must
+    decide."""
+    without_measured_noise(monkeypatch)
+
+
+def test_measured_noise_makes_the_oracle_sure_here() -> None:
+    results = check_grads(expm1_minus_x, (X1,), order=1)
+    assert all(r.passed and "Taylor" not in r.note for r in results)
+
+
 def test_the_oracle_is_unsure_here() -> None:
     d = directional(lambda x: np.exp(x) - 1.0 - x, (X1,), (np.ones(1),))
     assert not d.valid and "not differentiable" in d.reason
@@ -41,7 +56,7 @@ def test_the_oracle_is_unsure_here() -> None:
 
 @pytest.mark.parametrize(("x", "atol"), [(X1, 1e-8), (X2, 1e-8), (X20, 1e-6)],
                          ids=["one", "two", "projected"])
-def test_a_right_derivative_passes_with_the_taylor_test_named(x, atol) -> None:
+def test_a_right_derivative_passes_with_the_taylor_test_named(x, atol, oracle_unsure) -> None:
     results = check_grads(expm1_minus_x, (x,), order=1, atol=atol)
     assert len(results) == 2 and all(r.passed for r in results)
     for r in results:
@@ -49,7 +64,7 @@ def test_a_right_derivative_passes_with_the_taylor_test_named(x, atol) -> None:
         assert "Taylor remainder test decided" in r.note and "slopes 2." in r.note
 
 
-def test_unclear_is_an_oracle_error_with_both_reasons() -> None:
+def test_unclear_is_an_oracle_error_with_both_reasons(oracle_unsure) -> None:
     # The default float64 tolerance (1e-6 relative) is below what this function's rounding
     # lets any finite-difference method see.
     with pytest.raises(OracleError) as info:
@@ -84,7 +99,7 @@ def _scaled(factor: float, which: str, column: int | None = None) -> ADFunctions
 
 
 @pytest.mark.parametrize(("which", "mode"), [("jvp", "fwd"), ("vjp", "rev")])
-def test_a_planted_wrong_derivative_is_caught_by_the_taylor_test(which, mode) -> None:
+def test_a_planted_wrong_derivative_is_caught_by_the_taylor_test(which, mode, oracle_unsure):
     # Negative control: the oracle has no estimate at all here; only Taylor can catch it.
     config = CheckConfig(modes=(mode,), order=1, atol=1e-8)
     with pytest.raises(GradientCheckError) as info:

@@ -17,31 +17,10 @@ from tests.zoo.run import gradparity_verdict
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-# What gradparity gets wrong today (measured with the temporary tests/zoo/_fallback.py, before
-# adapters.check_grads landed): the work left for issue 16. Strict: an entry that starts to come
-# out right fails the run (XPASS) until it is taken off this list. Never weaken an entry instead.
-_NAN_AT_KINK = ("torch's reverse-over-forward and reverse-over-reverse second derivatives of "
-                "vector_norm at 0 are NaN (0/0 in its backward); the one-sided limits of the "
-                "first derivative's derivative along each axis are 0, so gradparity reports a "
-                "failure (forward-over-forward and forward-over-reverse give 0 and pass)")
-_COND = "ill-conditioned matrix: the oracle sees a jump or a bound that misses the truth"
-_F32 = "float32 constants inside: the oracle evaluates f at float64 and f refuses it"
-_BF16 = "bfloat16 inputs: refused (no dtype, tolerance or steps for them)"
-_CTX = "a forward(ctx, ...) Function: torch.func refuses it (needs setup_context)"
-KNOWN_WRONG_TODAY = {
-    "torch-old-style-rel-1e-3": _CTX,
-    "jax-one-entry-of-10k": "a 1 % error in 1 of 10^4 entries hides in the projection's "
-                            "tolerance (rtol times the sum of |terms|)",
-    "torch-norm-at-zero": _NAN_AT_KINK,
-    "torch-logsumexp-spread": "a 4e-12 entry held to a tolerance relative to itself (1e-14)",
-    "torch-tanh-narrow-bump": "narrow bump: finite differences give 0 +- 2e-10 at second order",
-    "jax-tanh-narrow-bump": "narrow bump: finite differences give 0 +- 2e-10 at second order",
-    "torch-solve-cond-1e6": _COND, "jax-inv-cond-1e6": _COND,
-    "tensorflow-solve-cond-1e6": _COND, "autograd-inv-cond-1e6": _COND,
-    "torch-float32-constants": _F32, "torch-mlp-float32": _F32, "tensorflow-mlp-float32": _F32,
-    "torch-mlp-bfloat16": _BF16, "jax-mlp-bfloat16": _BF16,
-    "torch-old-style-correct": _CTX,
-}
+# What gradparity gets wrong today: none. An entry that regresses goes here with its reason
+# (strict: one that comes out right again fails the run until it is taken off). Never weaken
+# an entry instead.
+KNOWN_WRONG_TODAY: dict[str, str] = {}
 
 
 def _require(entry: Entry) -> None:
@@ -57,7 +36,7 @@ def _params(kind: str) -> list[object]:
     params = []
     for e in entries(kind=kind):
         reason = KNOWN_WRONG_TODAY.get(e.name)
-        marks = [pytest.mark.xfail(strict=False, reason=reason)] if reason else []
+        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
         params.append(pytest.param(e, id=e.name, marks=marks))
     return params
 
@@ -79,6 +58,32 @@ def test_hard_function_passes(entry: Entry) -> None:
     assert verdict.verdict == "pass", (
         f"false alarm on {entry.name} ({entry.category}: {entry.what}): {verdict.verdict}: "
         f"{verdict.message}"
+    )
+
+
+@pytest.mark.parametrize("entry", _params("framework-bug"))
+def test_framework_bug_is_caught(entry: Entry) -> None:
+    """A framework's own wrong derivative that gradparity found (tests/zoo/framework_bugs.py):
+    it must keep failing while the framework has the bug."""
+    _require(entry)
+    verdict = gradparity_verdict(entry)
+    assert verdict.verdict == "fail", (
+        f"{entry.name} ({entry.what}) was not caught: {verdict.verdict}: {verdict.message}. "
+        "If the framework has fixed the bug (see tests/zoo/framework_bugs.py for the "
+        "reproducer), make the entry a hard function again"
+    )
+
+
+def test_torch_solve_forward_over_forward_is_still_wrong() -> None:
+    """The evidence behind the torch.linalg.solve entries: torch's jvp of jvp against the
+    closed form at a well-conditioned matrix."""
+    pytest.importorskip("torch")
+    from tests.zoo.framework_bugs import reproduce_solve
+
+    got, exact = reproduce_solve()
+    assert abs(got - exact) > 0.1 * abs(exact), (
+        f"torch's jvp of jvp through linalg.solve is right now ({got} vs {exact}): move "
+        "torch-solve-cond-1e6 and torch-solve-fwd-over-fwd back to the hard functions"
     )
 
 

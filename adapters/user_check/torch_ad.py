@@ -90,6 +90,9 @@ class TorchAD(UserAD):
     def transforms(self) -> Transforms:
         return _Transforms().pair()
 
+    def promote_constants(self) -> Any:
+        return _promoting_mode()
+
 
 class _Transforms:
     """jvp and vjp for one check: torch.func until an old-style Function needs the tape."""
@@ -128,6 +131,41 @@ class _Transforms:
                 self.tape = True
         out, pullback = _unavailable_as_such(lambda: _tape_vjp(fn, primals))
         return out, lambda ct: _unavailable_as_such(lambda: pullback(ct))
+
+
+def _promoting_mode() -> Any:
+    """A ``TorchFunctionMode`` in which every torch op gets its floating tensor arguments in
+    float64 (complex in complex128), and every narrower floating dtype it is asked for
+    (``dtype=torch.float32``, ``x.to(torch.bfloat16)``, ``x.float()``) is float64 too: a
+    function holding float32/float16/bfloat16 constants (a model's weights, data) computes in
+    float64, for the oracle's evaluations only. The constants' values are exact in float64, so
+    it is the same function, rounded less. Ops on promoted copies do not write into the
+    narrower originals (an in-place update of a closed-over buffer is lost, harmlessly: the
+    oracle's evaluations should not change state)."""
+    import torch
+    from torch.overrides import TorchFunctionMode
+    from torch.utils._pytree import tree_map
+
+    narrow = {torch.float32: torch.float64, torch.float16: torch.float64,
+              torch.bfloat16: torch.float64, torch.complex64: torch.complex128}
+    downcasts = {torch.Tensor.float, torch.Tensor.half, torch.Tensor.bfloat16}
+
+    def promote(value: Any) -> Any:
+        if isinstance(value, torch.Tensor) and value.dtype in narrow:
+            return value.to(narrow[value.dtype])
+        if isinstance(value, torch.dtype):
+            return narrow.get(value, value)
+        return value
+
+    class PromoteToFloat64(TorchFunctionMode):
+        def __torch_function__(self, func: Any, types: Any, args: Any = (),
+                               kwargs: Any = None) -> Any:
+            args, kwargs = tree_map(promote, (tuple(args), dict(kwargs or {})))
+            if func in downcasts:
+                return args[0]
+            return func(*args, **kwargs)
+
+    return PromoteToFloat64()
 
 
 def _unavailable_as_such(call: Callable[[], Any]) -> Any:

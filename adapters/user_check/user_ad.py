@@ -74,6 +74,13 @@ class UserAD:
         """Entered around the whole check (JAX: float64 on, for the oracle's evaluations)."""
         return nullcontext()
 
+    def promote_constants(self) -> AbstractContextManager[Any] | None:
+        """A context in which the user's function computes in float64 even where it holds
+        narrower constants, for the oracle's evaluations (``ADFunctions.promote_constants``);
+        None where the framework has none (the oracle then falls back to the arguments'
+        dtype)."""
+        return None
+
     def transforms(self) -> Transforms:
         """``(jvp, vjp)`` for one check. Fresh for each check: they may keep state (torch
         switches to its tape for old-style ``autograd.Function`` s once it meets one)."""
@@ -88,4 +95,11 @@ class UserAD:
             from_numpy=lambda array: self.from_numpy(array, device),
             to_numpy=self.to_numpy,
             dtype_of=self.dtype_of,
+            promote_constants=self._promotion(),
         )
+
+    def _promotion(self) -> Callable[[], AbstractContextManager[Any]] | None:
+        """``promote_constants`` as a factory of contexts, or None where there is none."""
+        if type(self).promote_constants is UserAD.promote_constants:
+            return None
+        return lambda: self.promote_constants() or nullcontext()

@@ -8,18 +8,19 @@ on torch, JAX, TensorFlow and HIPS autograd, for measuring gradient checkers.
             built.f(*built.args)
 
 ``tests/test_zoo.py`` holds gradparity to it (every bug fails, every hard function passes);
+``framework_bugs.py`` lists the frameworks' own bugs that gradparity found (they fail too);
 ``tests/benchmarks/test_bench_zoo.py`` puts the other checkers beside it (``RESULTS.md``).
 """
 
 from __future__ import annotations
 
-from tests.zoo import autograd_zoo, jax_zoo, tf_zoo, torch_zoo
+from tests.zoo import autograd_zoo, framework_bugs, jax_zoo, tf_zoo, torch_zoo
 from tests.zoo.entry import FRAMEWORKS, KINDS, Built, Entry, seeded
 
 __all__ = ["ENTRIES", "FRAMEWORKS", "KINDS", "Built", "Entry", "entries", "seeded"]
 
 ENTRIES: tuple[Entry, ...] = (
-    *torch_zoo.ZOO, *jax_zoo.ZOO, *tf_zoo.ZOO, *autograd_zoo.ZOO,
+    *torch_zoo.ZOO, *jax_zoo.ZOO, *tf_zoo.ZOO, *autograd_zoo.ZOO, *framework_bugs.FOUND,
 )
 
 

@@ -19,7 +19,7 @@ __all__ = ["FRAMEWORKS", "KINDS", "Built", "Entry", "Registry", "seeded"]
 
 # The zoo's framework names are the adapters' names; the value is the module to look for.
 FRAMEWORKS = {"torch": "torch", "jax": "jax", "tensorflow": "tensorflow", "autograd": "autograd"}
-KINDS = ("bug", "hard")
+KINDS = ("bug", "hard", "framework-bug")
 
 
 @dataclass(frozen=True)
@@ -36,10 +36,13 @@ class Built:
 class Entry:
     """A zoo entry.
 
-    ``kind`` is "bug" (a subtly wrong custom derivative rule: every checker should fail it) or
+    ``kind`` is "bug" (a subtly wrong custom derivative rule: every checker should fail it),
     "hard" (a correct function at a point where finite differences struggle: every checker
-    should pass it). ``category`` is the row of the issue's list it stands for; ``what`` says
-    exactly what is wrong (bugs) or why it is hard and right (hard functions).
+    should pass it) or "framework-bug" (a correct user function whose derivative the
+    framework's own AD gets wrong: a real framework bug that gradparity found, so every checker
+    should fail it; ``what`` gives the evidence). ``category`` is the row of the issue's list it
+    stands for; ``what`` says exactly what is wrong (bugs) or why it is hard and right (hard
+    functions).
     """
 
     name: str
@@ -55,6 +58,11 @@ class Entry:
             raise ValueError(f"{self.name}: framework must be one of {sorted(FRAMEWORKS)}")
         if self.kind not in KINDS:
             raise ValueError(f"{self.name}: kind must be one of {KINDS}, got {self.kind!r}")
+
+    @property
+    def should_fail(self) -> bool:
+        """A right checker fails this entry: a planted bug or a framework's own bug."""
+        return self.kind in ("bug", "framework-bug")
 
     def available(self) -> bool:
         return importlib.util.find_spec(FRAMEWORKS[self.framework]) is not None
@@ -82,6 +90,9 @@ class Registry:
 
     def hard(self, category: str, what: str, order: int = 2) -> Callable[..., Any]:
         return self._add("hard", category, what, order)
+
+    def framework_bug(self, category: str, what: str, order: int = 2) -> Callable[..., Any]:
+        return self._add("framework-bug", category, what, order)
 
     def _add(self, kind: str, category: str, what: str, order: int) -> Callable[..., Any]:
         def register(builder: Callable[[], Built]) -> Callable[[], Built]:
