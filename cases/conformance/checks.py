@@ -1,5 +1,5 @@
-"""The twelve checks, in design.md's nine steps of strength (the number on the right), strongest
-first; ``CHECKS`` is their order, taken from the table of check functions at the end.
+"""The thirteen checks, in design.md's nine steps of strength (the number on the right),
+strongest first; ``CHECKS`` is their order, taken from the table of check functions at the end.
 
 Each check takes a ``Context`` (one case x adapter x mode x dtype) and returns a ``Verdict``;
 ``run.run_case`` turns verdicts into records. A check never raises for a wrong number.
@@ -16,6 +16,10 @@ vjp_vs_oracle         J^T u vs u^T J from finite differences (large inputs: <J^T
 jvp_vs_oracle         J v vs finite differences (large inputs: bisection on failure)        (4)
 hvp_vs_oracle         H v vs finite differences of the adapter's own gradient (in float64)  (5)
 hvp_vs_refengine      H v vs refengine's                                                    (5)
+second_order_nestings forward over forward (f''(x)[v, v]), reverse over forward and reverse
+                      over reverse (H v), each vs refengine's same nesting and vs finite
+                      differences of the adapter's own float64 JVP or gradient; the worst,
+                      naming the nesting (``nestings``)                                     (5)
 float32_vs_float64    float32 value/VJP/JVP/HVP vs the same adapter in float64 at the same
                       point, and float32 results must be float32                            (6)
 determinism           each quantity computed twice: the same bits                           (7)
@@ -116,6 +120,12 @@ def check_jvp_vs_refengine(ctx: Context) -> Verdict:
 
 def check_hvp_vs_refengine(ctx: Context) -> Verdict:
     return _vs_refengine(ctx, "hvp", "hvp_vs_refengine", hvp_scale)
+
+
+def check_second_order_nestings(ctx: Context) -> Verdict:
+    from cases.conformance.nestings import check_nestings
+
+    return check_nestings(ctx)
 
 
 def _structure(ctx: Context, quantity: str, value: object) -> str:
@@ -402,6 +412,7 @@ _CHECKS: dict[str, Callable[[Context], Verdict]] = {
     "jvp_vs_oracle": check_jvp_vs_oracle,
     "hvp_vs_oracle": check_hvp_vs_oracle,
     "hvp_vs_refengine": check_hvp_vs_refengine,
+    "second_order_nestings": check_second_order_nestings,
     "float32_vs_float64": check_float32_vs_float64,
     "determinism": check_determinism,
     "finite": check_finite,
