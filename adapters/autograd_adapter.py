@@ -7,7 +7,10 @@ without a derivative rule (a VJP, or a JVP in forward mode) is native for values
 error capture reports as such.
 
 The HVP is reverse-over-reverse (autograd's own ``make_hvp`` construction), because autograd's
-forward mode covers fewer primitives than its reverse mode.
+forward mode covers fewer primitives than its reverse mode; so autograd's forward over
+reverse is not among the quantities. The other nestings: ``grad`` over ``make_jvp`` (reverse
+over forward), ``make_vjp`` over ``grad`` (reverse over reverse, the cotangent carrying v) and
+``make_jvp`` over ``make_jvp`` (forward over forward).
 
 Known (anchors.md): under NumPy 2 autograd can return float64 cotangents for float32 inputs;
 the adapter passes on what autograd returns, so the checks can see it.
@@ -121,5 +124,54 @@ class AutogradAdapter(BaseAdapter):
                 return sum(anp.sum(gx * t) for gx, t in zip(grad_g(*xs), tangents))
 
             return autograd.grad(directional, everything)(*diff)
+
+        return call
+
+    def _hvp_rev_fwd(
+        self, f: Callable[..., Any], argnums: tuple[int, ...]
+    ) -> Callable[..., Any]:
+        import autograd
+
+        everything = tuple(range(len(argnums)))
+
+        def call(inputs: tuple[Any, ...], tangents: tuple[Any, ...]) -> Any:
+            g, diff = partial_in(f, inputs, argnums)
+
+            def along_v(*xs: Any) -> Any:
+                return autograd.make_jvp(_traceable(g), everything)(*xs)(tuple(tangents))[1]
+
+            return autograd.grad(along_v, everything)(*diff)
+
+        return call
+
+    def _hvp_rev_rev(
+        self, f: Callable[..., Any], argnums: tuple[int, ...]
+    ) -> Callable[..., Any]:
+        import autograd
+
+        everything = tuple(range(len(argnums)))
+
+        def call(inputs: tuple[Any, ...], tangents: tuple[Any, ...]) -> Any:
+            g, diff = partial_in(f, inputs, argnums)
+            grad_g = _traceable(autograd.grad(g, everything))
+            vjp_fn, _ = autograd.make_vjp(grad_g, everything)(*diff)
+            return vjp_fn(tuple(tangents))
+
+        return call
+
+    def _jvp_fwd_fwd(
+        self, f: Callable[..., Any], argnums: tuple[int, ...]
+    ) -> Callable[..., Any]:
+        import autograd
+
+        everything = tuple(range(len(argnums)))
+
+        def call(inputs: tuple[Any, ...], tangents: tuple[Any, ...]) -> Any:
+            g, diff = partial_in(f, inputs, argnums)
+
+            def along_v(*xs: Any) -> Any:
+                return autograd.make_jvp(_traceable(g), everything)(*xs)(tuple(tangents))[1]
+
+            return autograd.make_jvp(along_v, everything)(*diff)(tuple(tangents))[1]
 
         return call

@@ -8,7 +8,8 @@ An adapter is a thin translator. It owns three things:
   ``fn(xp, *inputs)`` runs on every framework and the framework's own derivative formulas are
   what gets tested (``adapters/namespace.py`` builds it and defines the coverage words);
 - conversion between NumPy arrays and the framework's arrays (never inside a timed region);
-- the derivative transformations: value, VJP, JVP, value-and-gradient and HVP.
+- the derivative transformations: value, VJP, JVP, value-and-gradient and HVP, and the three
+  other second-order nestings (``SECOND_ORDER``).
 
 Two layers serve two callers. ``prepare`` returns a callable on framework-native arrays, for
 timing (conversion stays outside; a jit mode compiles once per function and quantity and says
@@ -62,6 +63,7 @@ __all__ = [
     "MISSING",
     "NATIVE",
     "QUANTITIES",
+    "SECOND_ORDER",
     "Adapter",
     "Availability",
     "BaseAdapter",
@@ -82,9 +84,19 @@ __all__ = [
 ]
 
 DTYPES = ("float32", "float64")
-# What ``prepare`` can build. Directions: vjp takes a cotangent (one per output), jvp and hvp a
-# tuple of tangents (one per differentiated input); value and value_and_grad take none.
-QUANTITIES = ("value", "vjp", "jvp", "value_and_grad", "hvp")
+# The second-order quantities beside ``hvp`` (forward over reverse), one per other nesting of
+# the two modes, named <outer>_<inner>. A framework's rules can be right in one nesting and
+# wrong in another (torch 2.13's cumprod at a zero entry: wrong forward over forward, right
+# reverse over reverse), so each is its own quantity:
+# - ``hvp_rev_fwd``: reverse over forward, the gradient of x -> J(x) v (scalar f): H v;
+# - ``hvp_rev_rev``: reverse over reverse, the VJP with cotangent v of x -> grad f(x): H v;
+# - ``jvp_fwd_fwd``: forward over forward, the JVP along v of x -> J(x) v: f''(x)[v, v],
+#   shaped like the output (any f, not only scalar ones).
+SECOND_ORDER = ("hvp_rev_fwd", "hvp_rev_rev", "jvp_fwd_fwd")
+# What ``prepare`` can build. Directions: vjp takes a cotangent (one per output), jvp, hvp and
+# the SECOND_ORDER quantities a tuple of tangents (one per differentiated input); value and
+# value_and_grad take none.
+QUANTITIES = ("value", "vjp", "jvp", "value_and_grad", "hvp", *SECOND_ORDER)
 
 
 @dataclass(frozen=True)
@@ -94,7 +106,8 @@ class Prepared:
     ``prepared(inputs, direction)``: ``inputs`` is a tuple of native arrays, ``direction`` the
     cotangent (vjp), the tangents (jvp, hvp) or None. Returns native arrays: value -> out;
     vjp -> (out, cotangents); jvp -> (out, tangent_out); value_and_grad -> (value, grads);
-    hvp -> a tuple, one entry per differentiated input.
+    hvp, hvp_rev_fwd, hvp_rev_rev -> a tuple, one entry per differentiated input;
+    jvp_fwd_fwd -> the second-order output tangent (shaped like the output).
 
     ``traces()`` counts how often a jit mode has traced the Python function so far (None in
     eager modes): a call that raises it included tracing and compiling.
@@ -303,7 +316,9 @@ class BaseAdapter:
                 return fn(xp, *args)
 
             build = {"value": self._value, "vjp": self._vjp, "jvp": self._jvp,
-                     "value_and_grad": self._value_and_grad, "hvp": self._hvp}[quantity]
+                     "value_and_grad": self._value_and_grad, "hvp": self._hvp,
+                     "hvp_rev_fwd": self._hvp_rev_fwd, "hvp_rev_rev": self._hvp_rev_rev,
+                     "jvp_fwd_fwd": self._jvp_fwd_fwd}[quantity]
             call, traces = self._compile(build(f, argnums), mode)
             per_fn[key] = Prepared(call, quantity, mode, argnums, traces)
         return per_fn[key]
@@ -329,6 +344,23 @@ class BaseAdapter:
 
     def _hvp(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
         raise NotImplementedError
+
+    # The other nestings: an adapter that does not build one says so (the checks record
+    # 'unsupported' with this reason, never a pass).
+    def _hvp_rev_fwd(
+        self, f: Callable[..., Any], argnums: tuple[int, ...]
+    ) -> Callable[..., Any]:
+        raise Unsupported(f"{self.name}: the adapter builds no reverse-over-forward HVP")
+
+    def _hvp_rev_rev(
+        self, f: Callable[..., Any], argnums: tuple[int, ...]
+    ) -> Callable[..., Any]:
+        raise Unsupported(f"{self.name}: the adapter builds no reverse-over-reverse HVP")
+
+    def _jvp_fwd_fwd(
+        self, f: Callable[..., Any], argnums: tuple[int, ...]
+    ) -> Callable[..., Any]:
+        raise Unsupported(f"{self.name}: the adapter builds no forward-over-forward JVP")
 
     # -- error capture --
     def _classify(self, exc: Exception) -> str | None:
@@ -427,3 +459,32 @@ class BaseAdapter:
         nums = check_argnums(argnums, inputs)
         check_tangent_count(tangents, nums, "hvp")
         return self._run(fn, "hvp", mode, nums, inputs, tuple(tangents))
+
+    def hvp_rev_fwd(
+        self, fn: Callable[..., Any], inputs: Sequence[Any], tangents: Sequence[Any],
+        mode: str = "eager", argnums: Sequence[int] | None = None,
+    ) -> tuple[np.ndarray, ...]:
+        """H v of scalar ``fn`` by reverse over forward: the gradient of x -> J(x) v."""
+        nums = check_argnums(argnums, inputs)
+        check_tangent_count(tangents, nums, "hvp_rev_fwd")
+        return self._run(fn, "hvp_rev_fwd", mode, nums, inputs, tuple(tangents))
+
+    def hvp_rev_rev(
+        self, fn: Callable[..., Any], inputs: Sequence[Any], tangents: Sequence[Any],
+        mode: str = "eager", argnums: Sequence[int] | None = None,
+    ) -> tuple[np.ndarray, ...]:
+        """H v of scalar ``fn`` by reverse over reverse: the VJP, with cotangent v, of the
+        gradient."""
+        nums = check_argnums(argnums, inputs)
+        check_tangent_count(tangents, nums, "hvp_rev_rev")
+        return self._run(fn, "hvp_rev_rev", mode, nums, inputs, tuple(tangents))
+
+    def jvp_fwd_fwd(
+        self, fn: Callable[..., Any], inputs: Sequence[Any], tangents: Sequence[Any],
+        mode: str = "eager", argnums: Sequence[int] | None = None,
+    ) -> Any:
+        """f''(x)[v, v] by forward over forward (the JVP along v of x -> J(x) v), shaped
+        like ``fn``'s output; ``fn`` need not be scalar."""
+        nums = check_argnums(argnums, inputs)
+        check_tangent_count(tangents, nums, "jvp_fwd_fwd")
+        return self._run(fn, "jvp_fwd_fwd", mode, nums, inputs, tuple(tangents))

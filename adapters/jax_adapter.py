@@ -13,6 +13,10 @@ enters the scoped, thread-local ``jax.enable_x64(True)`` context around everythi
 conversion, tracing and every call of a prepared function. Nothing outside the adapter sees
 x64; the cost is one context switch per call (about 0.5 us measured here, inside timings).
 
+Second order: the HVP is ``jax.jvp`` over ``jax.grad`` (forward over reverse, as JAX's
+documentation recommends); the other nestings are ``jax.grad`` over ``jax.jvp``, ``jax.vjp``
+over ``jax.grad`` and ``jax.jvp`` over ``jax.jvp``, jitted whole in the jit mode.
+
 Threads: XLA's CPU thread flags are set (``adapters.threads``) but XLA does not honour them;
 only the process CPU affinity bounds JAX (``threads.configure(n, pin=True)``).
 """
@@ -163,5 +167,49 @@ class JaxAdapter(BaseAdapter):
             g, diff = partial_in(f, inputs, argnums)
             # Forward over reverse, as JAX's documentation recommends for HVPs.
             return jax.jvp(jax.grad(g, argnums=everything), tuple(diff), tuple(tangents))[1]
+
+        return call
+
+    def _hvp_rev_fwd(
+        self, f: Callable[..., Any], argnums: tuple[int, ...]
+    ) -> Callable[..., Any]:
+        jax = self._jax
+        everything = tuple(range(len(argnums)))
+
+        def call(inputs: tuple[Any, ...], tangents: tuple[Any, ...]) -> Any:
+            g, diff = partial_in(f, inputs, argnums)
+
+            def along_v(*xs: Any) -> Any:
+                return jax.jvp(g, xs, tuple(tangents))[1]
+
+            return jax.grad(along_v, argnums=everything)(*diff)
+
+        return call
+
+    def _hvp_rev_rev(
+        self, f: Callable[..., Any], argnums: tuple[int, ...]
+    ) -> Callable[..., Any]:
+        jax = self._jax
+        everything = tuple(range(len(argnums)))
+
+        def call(inputs: tuple[Any, ...], tangents: tuple[Any, ...]) -> Any:
+            g, diff = partial_in(f, inputs, argnums)
+            _, vjp_fn = jax.vjp(jax.grad(g, argnums=everything), *diff)
+            return vjp_fn(tuple(tangents))
+
+        return call
+
+    def _jvp_fwd_fwd(
+        self, f: Callable[..., Any], argnums: tuple[int, ...]
+    ) -> Callable[..., Any]:
+        jax = self._jax
+
+        def call(inputs: tuple[Any, ...], tangents: tuple[Any, ...]) -> Any:
+            g, diff = partial_in(f, inputs, argnums)
+
+            def along_v(*xs: Any) -> Any:
+                return jax.jvp(g, xs, tuple(tangents))[1]
+
+            return jax.jvp(along_v, tuple(diff), tuple(tangents))[1]
 
         return call

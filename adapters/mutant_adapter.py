@@ -8,6 +8,7 @@ perturbed, selected by name::
     from_name("refengine-mutant:multiply:sign:1")        # d/dy of x * y negated
     from_name("refengine-mutant:divide:swap")            # d/dx and d/dy rules exchanged
     from_name("refengine-mutant:exp:order2")             # right values, wrong 2nd derivative
+    from_name("refengine-mutant:cumprod:order2fwd")      # wrong forward over forward only
 
 (``cases.conformance.run_matrix`` and the pytest option ``--gp-adapters`` accept these names.)
 
@@ -16,8 +17,13 @@ rules of the first two differentiable arguments; ``scale``, ``sign`` and ``swap`
 VJP and the JVP rule alike, so the adjoint identity still holds and only comparisons with an
 independent reference can notice. ``order2`` multiplies the VJP rule by a factor that is
 exactly 1 but whose derivative is not, so first derivatives stay bit for bit right and only
-second derivatives (the HVP, forward over reverse) are wrong. ``scale``, ``sign`` and
-``order2`` act on one argument's rule (the trailing number, default the first).
+second derivatives (the HVP, forward over reverse, and reverse over reverse) are wrong.
+``order2fwd`` does the same to the JVP rule, with a factor whose derivative is not 0 only
+along an outer forward-mode trace: every first derivative, the HVP and the reverse-over-forward
+and reverse-over-reverse nestings stay bit for bit right, and only forward over forward is
+wrong (the shape of torch 2.13's cumprod bug, a forward-mode formula whose own forward
+derivative is wrong). ``scale``, ``sign``, ``order2`` and ``order2fwd`` act on one argument's
+rule (the trailing number, default the first).
 
 The perturbation is applied around each of the adapter's own calls and undone afterwards, so
 the genuine refengine in the same process (the reference the mutant is compared with) never
@@ -37,7 +43,7 @@ from adapters.refengine_adapter import RefengineAdapter
 __all__ = ["KINDS", "PREFIX", "SCALE", "Mutation", "MutantAdapter", "from_name", "mutations"]
 
 PREFIX = "refengine-mutant:"
-KINDS = ("scale", "sign", "swap", "order2")
+KINDS = ("scale", "sign", "swap", "order2", "order2fwd")
 SCALE = 1.001
 _instances: dict[str, MutantAdapter] = {}
 
@@ -67,6 +73,26 @@ def _perturb(rule: Callable[..., Any], kind: str, arg: int) -> Callable[..., Any
         return lambda *a, **k: rule(*a, **k) * SCALE
     if kind == "sign":
         return lambda *a, **k: -rule(*a, **k)
+    if kind == "order2fwd":
+        def order2fwd(t: Any, ans: Any, *args: Any, **k: Any) -> Any:
+            import numpy as np
+
+            import refengine.numpy as rnp
+            from refengine.traces import DualTracer
+
+            x = args[arg]
+            # A JVP rule's operands carry an outer trace only while the JVP itself is being
+            # differentiated; only an outer forward-mode (dual) trace gets the extra factor,
+            # so no other computation changes by a single bit.
+            if not isinstance(x, DualTracer):
+                return rule(t, ans, *args, **k)
+            zero = rnp.where(np.isfinite(_stopped(x)), x - x._value, 0.0)
+            factor = 1.0 + 1e-3 * rnp.sum(zero)
+            out = rule(t, ans, *args, **k)
+            # a multiple-result primitive (eigh, qr, svd) has one tangent per result
+            return tuple(o * factor for o in out) if isinstance(out, tuple) else out * factor
+
+        return order2fwd
 
     def order2(d: Any, ans: Any, *args: Any, **k: Any) -> Any:
         import numpy as np
@@ -125,9 +151,10 @@ class Mutation:
         return all(_fingerprint(r[a]) == _fingerprint(r[b]) for r in _rules(prim))
 
     def _mutate(self, rules: Any, reverse: bool) -> Any:
-        if self.kind == "order2" and not reverse:
-            # The HVP is forward over reverse: it differentiates VJP rules, never JVP rules,
-            # so only a VJP rule's second-order error is observable there.
+        if (self.kind == "order2" and not reverse) or (self.kind == "order2fwd" and reverse):
+            # order2 wrongs a VJP rule's derivative (seen by the HVP, forward over reverse, and
+            # by reverse over reverse); order2fwd a JVP rule's forward derivative (seen by
+            # forward over forward only).
             return rules
         if callable(rules):  # variadic: position -> rule
             if self.kind == "swap":
@@ -163,9 +190,9 @@ def _table() -> dict[str, Any]:
 
 
 def mutations(kinds: tuple[str, ...] = ("scale", "sign", "swap")) -> list[Mutation]:
-    """Every mutation of the table: ``scale``/``sign``/``order2`` for each argument's rule,
-    ``swap`` for each primitive with two differentiable arguments (equivalent swaps, where
-    both rules are the same function, are left out)."""
+    """Every mutation of the table: ``scale``/``sign``/``order2``/``order2fwd`` for each
+    argument's rule, ``swap`` for each primitive with two differentiable arguments (equivalent
+    swaps, where both rules are the same function, are left out)."""
     out = []
     for name, prim in _table().items():
         if not prim.vjp:

@@ -3,7 +3,8 @@
 ``xp`` is ``refengine.numpy`` itself (and ``refengine.grad`` for nested ``xp.grad``), so every
 name is native (refengine implements the whole vocabulary; tests/test_vocabulary.py holds it
 to that); only ``svd`` is wrapped, to make it thin by default as the vocabulary says. The
-HVP is refengine's own forward-over-reverse ``rf.hvp``.
+HVP is refengine's own forward-over-reverse ``rf.hvp``; the other nestings compose
+``rf.jvp``, ``rf.vjp`` and ``rf.grad`` the JAX way (refengine's traces nest in any order).
 """
 
 from __future__ import annotations
@@ -76,5 +77,51 @@ class RefengineAdapter(BaseAdapter):
         def call(inputs: tuple[Any, ...], tangents: tuple[Any, ...]) -> Any:
             g, diff = partial_in(f, inputs, argnums)
             return rf.hvp(g, tuple(diff), tuple(tangents))
+
+        return call
+
+    def _hvp_rev_fwd(
+        self, f: Callable[..., Any], argnums: tuple[int, ...]
+    ) -> Callable[..., Any]:
+        import refengine as rf
+
+        everything = tuple(range(len(argnums)))
+
+        def call(inputs: tuple[Any, ...], tangents: tuple[Any, ...]) -> Any:
+            g, diff = partial_in(f, inputs, argnums)
+
+            def along_v(*xs: Any) -> Any:
+                return rf.jvp(g, xs, tuple(tangents))[1]
+
+            return rf.grad(along_v, everything)(*diff)
+
+        return call
+
+    def _hvp_rev_rev(
+        self, f: Callable[..., Any], argnums: tuple[int, ...]
+    ) -> Callable[..., Any]:
+        import refengine as rf
+
+        everything = tuple(range(len(argnums)))
+
+        def call(inputs: tuple[Any, ...], tangents: tuple[Any, ...]) -> Any:
+            g, diff = partial_in(f, inputs, argnums)
+            _, vjp_fn = rf.vjp(rf.grad(g, everything), *diff)
+            return vjp_fn(tuple(tangents))
+
+        return call
+
+    def _jvp_fwd_fwd(
+        self, f: Callable[..., Any], argnums: tuple[int, ...]
+    ) -> Callable[..., Any]:
+        import refengine as rf
+
+        def call(inputs: tuple[Any, ...], tangents: tuple[Any, ...]) -> Any:
+            g, diff = partial_in(f, inputs, argnums)
+
+            def along_v(*xs: Any) -> Any:
+                return rf.jvp(g, xs, tuple(tangents))[1]
+
+            return rf.jvp(along_v, tuple(diff), tuple(tangents))[1]
 
         return call

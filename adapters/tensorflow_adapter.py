@@ -4,7 +4,10 @@
   does not reach get zeros (``UnconnectedGradients.ZERO``).
 - JVP: ``tf.autodiff.ForwardAccumulator``.
 - HVP: a ForwardAccumulator around a GradientTape (forward over reverse, as TensorFlow's
-  documentation does it).
+  documentation does it). The other nestings: a GradientTape around a ForwardAccumulator
+  (reverse over forward), two GradientTapes (reverse over reverse, the tape's
+  ``output_gradients`` carrying v) and two ForwardAccumulators (forward over forward: the
+  outer one watches the inner one's JVP computation).
 
 ``xp`` lives in ``adapters.tensorflow_xp``. Threads: ``tf.config.threading`` is set right
 after import, before TensorFlow's runtime starts (afterwards it cannot change). Devices:
@@ -171,6 +174,58 @@ class TensorflowAdapter(BaseAdapter):
                     out = g(*diff)
                 grads = _dense(tf, tape.gradient(out, diff, unconnected_gradients=zero))
             return _dense(tf, acc.jvp(list(grads), unconnected_gradients=zero))
+
+        return call
+
+    def _hvp_rev_fwd(
+        self, f: Callable[..., Any], argnums: tuple[int, ...]
+    ) -> Callable[..., Any]:
+        tf = self._tf
+        zero = tf.UnconnectedGradients.ZERO
+
+        def call(inputs: tuple[Any, ...], tangents: tuple[Any, ...]) -> Any:
+            g, diff = partial_in(f, inputs, argnums)
+            with tf.GradientTape() as tape:
+                tape.watch(diff)
+                with tf.autodiff.ForwardAccumulator(diff, list(tangents)) as acc:
+                    out = g(*diff)
+                along_v = acc.jvp(out, unconnected_gradients=zero)
+            return _dense(tf, tape.gradient(along_v, diff, unconnected_gradients=zero))
+
+        return call
+
+    def _hvp_rev_rev(
+        self, f: Callable[..., Any], argnums: tuple[int, ...]
+    ) -> Callable[..., Any]:
+        tf = self._tf
+        zero = tf.UnconnectedGradients.ZERO
+
+        def call(inputs: tuple[Any, ...], tangents: tuple[Any, ...]) -> Any:
+            g, diff = partial_in(f, inputs, argnums)
+            with tf.GradientTape() as outer:
+                outer.watch(diff)
+                with tf.GradientTape() as inner:
+                    inner.watch(diff)
+                    out = g(*diff)
+                grads = _dense(tf, inner.gradient(out, diff, unconnected_gradients=zero))
+            return _dense(tf, outer.gradient(list(grads), diff, output_gradients=list(tangents),
+                                             unconnected_gradients=zero))
+
+        return call
+
+    def _jvp_fwd_fwd(
+        self, f: Callable[..., Any], argnums: tuple[int, ...]
+    ) -> Callable[..., Any]:
+        tf = self._tf
+        zero = tf.UnconnectedGradients.ZERO
+
+        def call(inputs: tuple[Any, ...], tangents: tuple[Any, ...]) -> Any:
+            g, diff = partial_in(f, inputs, argnums)
+            with tf.autodiff.ForwardAccumulator(diff, list(tangents)) as outer:
+                with tf.autodiff.ForwardAccumulator(diff, list(tangents)) as inner:
+                    out = g(*diff)
+                along_v = inner.jvp(out, unconnected_gradients=zero)
+            return outer.jvp(along_v, unconnected_gradients=zero)
 
         return call
 

@@ -3,7 +3,9 @@
 - VJP and value-and-gradient: the tape (``torch.autograd.grad``), what torch users run;
   inputs an output does not depend on get zero cotangents (``materialize_grads``).
 - JVP: ``torch.func.jvp`` (forward-mode AD with dual tensors).
-- HVP: ``torch.func.jvp`` over ``torch.func.grad`` (forward over reverse).
+- HVP: ``torch.func.jvp`` over ``torch.func.grad`` (forward over reverse); the other
+  nestings nest ``torch.func`` too: ``grad`` over ``jvp`` (reverse over forward), ``vjp`` over
+  ``grad`` (reverse over reverse) and ``jvp`` over ``jvp`` (forward over forward).
 
 ``xp`` lives in ``adapters.torch_xp``. Devices: ``cpu``, or ``cuda`` where torch sees one
 (``TorchAdapter(device="cuda")``); ``sync`` then calls ``torch.cuda.synchronize``.
@@ -67,6 +69,13 @@ class TorchAdapter(BaseAdapter):
 
     def _to_numpy(self, value: Any) -> np.ndarray:
         if isinstance(value, self._torch.Tensor):
+            if value._is_zerotensor():
+                # A derivative that is identically zero can come back from nested torch.func
+                # transforms as an "efficient zero tensor", which has no memory: .numpy()
+                # refuses it and .numpy(force=True) can crash the process (a segmentation
+                # fault, torch 2.13, the second of two such tensors): build the zeros here.
+                dtype = self._torch.empty((), dtype=value.dtype).numpy().dtype
+                return np.zeros(tuple(value.shape), dtype=dtype)
             return value.detach().cpu().numpy()
         return np.asarray(value)
 
@@ -133,5 +142,49 @@ class TorchAdapter(BaseAdapter):
         def call(inputs: tuple[Any, ...], tangents: tuple[Any, ...]) -> Any:
             g, diff = partial_in(f, inputs, argnums)
             return func.jvp(func.grad(g, argnums=everything), tuple(diff), tuple(tangents))[1]
+
+        return call
+
+    def _hvp_rev_fwd(
+        self, f: Callable[..., Any], argnums: tuple[int, ...]
+    ) -> Callable[..., Any]:
+        func = self._torch.func
+        everything = tuple(range(len(argnums)))
+
+        def call(inputs: tuple[Any, ...], tangents: tuple[Any, ...]) -> Any:
+            g, diff = partial_in(f, inputs, argnums)
+
+            def along_v(*xs: Any) -> Any:
+                return func.jvp(g, xs, tuple(tangents))[1]
+
+            return func.grad(along_v, argnums=everything)(*diff)
+
+        return call
+
+    def _hvp_rev_rev(
+        self, f: Callable[..., Any], argnums: tuple[int, ...]
+    ) -> Callable[..., Any]:
+        func = self._torch.func
+        everything = tuple(range(len(argnums)))
+
+        def call(inputs: tuple[Any, ...], tangents: tuple[Any, ...]) -> Any:
+            g, diff = partial_in(f, inputs, argnums)
+            _, vjp_fn = func.vjp(func.grad(g, argnums=everything), *diff)
+            return vjp_fn(tuple(tangents))
+
+        return call
+
+    def _jvp_fwd_fwd(
+        self, f: Callable[..., Any], argnums: tuple[int, ...]
+    ) -> Callable[..., Any]:
+        func = self._torch.func
+
+        def call(inputs: tuple[Any, ...], tangents: tuple[Any, ...]) -> Any:
+            g, diff = partial_in(f, inputs, argnums)
+
+            def along_v(*xs: Any) -> Any:
+                return func.jvp(g, xs, tuple(tangents))[1]
+
+            return func.jvp(along_v, tuple(diff), tuple(tangents))[1]
 
         return call

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from cases.conformance.check_record import Record
+from cases.conformance.nestings import failing_only
 from cases.statuses import DIVERGENCE_DOCUMENTED
 
 __all__ = ["COSTLY", "TABLE", "Costly", "Divergence", "costly", "document", "find",
@@ -281,6 +282,106 @@ TABLE: tuple[Divergence, ...] = (
                   "is right)",
         citation="autograd/numpy/numpy_vjps.py (divide's VJP, version 1.9.1); " + FOUND
                  + " (case hypot-huge)"),
+    Divergence(
+        op="hypot (second order, reverse over reverse)", point="entries near 1e200",
+        cases=("hypot-huge",), adapters=("autograd",), dtypes=("float64",),
+        checks=("second_order_nestings",), message=failing_only("reverse-over-reverse"),
+        behaviour="the entry above, seen by reverse over reverse (autograd's HVP is reverse "
+                  "over reverse); autograd has no JVP for hypot, so its other nestings are "
+                  "unsupported",
+        citation="autograd/numpy/numpy_vjps.py (divide's VJP, version 1.9.1); " + FOUND
+                 + " (case hypot-huge)"),
+    # --- zero factors: rules that divide by x ----------------------------------------------
+    Divergence(
+        op="cumprod", point="an input with a zero entry", cases=("cumprod-with-zero",),
+        adapters=("tensorflow",),
+        checks=("vjp_vs_refengine", "jvp_vs_refengine", "vjp_vs_oracle", "jvp_vs_oracle",
+                "hvp_vs_oracle", "hvp_vs_refengine", "second_order_nestings"),
+        behaviour="TensorFlow's cumprod gradient divides by x (div_no_nan(cumsum(prod * g), "
+                  "x)), so the derivative with respect to a zero entry is 0 instead of the "
+                  "product of the other factors; its JVP (built from the gradient) and every "
+                  "second-order nesting inherit it",
+        citation="https://github.com/tensorflow/tensorflow/issues/119430; "
+                 "tensorflow/python/ops/math_grad.py (_CumprodGrad, version 2.21.0)"),
+    # --- second order: a nesting that differentiates a wrong forward-mode rule ---------------
+    Divergence(
+        op="cumprod (second order)", point="an input with a zero entry",
+        cases=("cumprod-with-zero",), adapters=("torch",),
+        checks=("second_order_nestings",),
+        message=failing_only("forward-over-forward", "reverse-over-forward"),
+        behaviour="torch's forward-mode cumprod formula is right, but differentiating it is "
+                  "not: forward over forward gives half the second derivative and reverse "
+                  "over forward NaN; reverse over reverse and the HVP (forward over reverse) "
+                  "are right, so torch's gradgradcheck passes",
+        citation="https://github.com/pytorch/pytorch/issues/196701 (forward over forward); "
+                 "reverse over forward's NaN: " + FOUND + " (case cumprod-with-zero)"),
+    Divergence(
+        op="linalg.solve, det, slogdet (second order)", point="any point",
+        cases=("solve-vector", "solve-matrix", "det", "det-batched", "slogdet",
+               "normal-equations", "ridge-regression"),
+        adapters=("torch",), checks=("second_order_nestings",),
+        message=failing_only("forward-over-forward", "reverse-over-forward"),
+        behaviour="torch's JVP rules of linalg.solve, det and slogdet are right, but "
+                  "differentiating them drops a second-order term: forward over forward and "
+                  "reverse over forward are off by up to 100 % (solve's forward over forward "
+                  "is about half the truth); reverse over reverse and the HVP are right",
+        citation="https://github.com/pytorch/pytorch/issues/192540; "
+                 "https://github.com/pytorch/pytorch/issues/198017"),
+    Divergence(
+        op="eigh eigenvectors (second order)", point="distinct eigenvalues",
+        cases=("eigh-vectors-squared", "eigh-matrix-exponential"), adapters=("torch",),
+        checks=("second_order_nestings",), message=failing_only("reverse-over-forward"),
+        statuses=("nonfinite",),
+        behaviour="reverse over forward of torch.linalg.eigh's eigenvectors is NaN everywhere, "
+                  "though every eigenvalue is distinct: the JVP rule divides by the eigenvalue "
+                  "differences and masks the diagonal, whose 1/0 meets a zero cotangent in "
+                  "reverse mode (the where trap inside torch's own rule); forward over forward, "
+                  "reverse over reverse and the HVP are right",
+        citation=FOUND + " (cases eigh-vectors-squared, eigh-matrix-exponential; the hazard "
+                         "is named in the review of https://github.com/pytorch/pytorch/pull/"
+                         "67837)"),
+    Divergence(
+        op="norm (second order)", point="entries near 1e-200 (the squares underflow)",
+        cases=("norm-tiny-underflow",), adapters=("torch",), dtypes=("float64",),
+        checks=("second_order_nestings",),
+        message=failing_only("reverse-over-forward", "reverse-over-reverse"),
+        statuses=("nonfinite",),
+        behaviour="torch's first derivatives of norm at 1e-200 are right (it scales), and so "
+                  "are forward over forward and the HVP, but reverse mode over its first "
+                  "derivatives is NaN where the second derivative is 0",
+        citation=FOUND + " (case norm-tiny-underflow)"),
+    Divergence(
+        op="power (second order)", point="negative base, whole exponent not differentiated",
+        cases=("power-negative-base-whole-exponent",), adapters=("torch",),
+        checks=("second_order_nestings",), message=failing_only("reverse-over-forward"),
+        statuses=("nonfinite",),
+        behaviour="torch's JVP rule of pow(x, y) carries the exponent's term x**y log(x), "
+                  "NaN for x < 0, masked because y has no tangent; reverse over forward "
+                  "differentiates through the mask and returns NaN (first order, forward over "
+                  "forward, reverse over reverse and the HVP are right)",
+        citation=FOUND + " (case power-negative-base-whole-exponent)"),
+    Divergence(
+        op="x * w in a loop (forward over forward)",
+        point="late in a long process (after many nested ForwardAccumulators)",
+        cases=("loop-stack-states",), adapters=("tensorflow",), modes=("eager",),
+        checks=("second_order_nestings",), message=failing_only("forward-over-forward"),
+        behaviour="eager TensorFlow's nested ForwardAccumulators give a wrong f''[v, v] for "
+                  "this case after the matrix has run a few hundred cases in the same process "
+                  "(in that state a bare x * w with tangents on both is wrong too); in a fresh "
+                  "process, and under tf.function, it is right. Then TensorFlow has traced "
+                  "Mul's forward-mode function 33 times, past the 32 exact-shape traces "
+                  "(forwardprop._TRACE_COUNT_LIMIT) after which it relaxes shapes; a minimal "
+                  "reproduction was not found",
+        citation=FOUND + " (case loop-stack-states, in the matrix's order); possibly related: "
+                         "https://github.com/tensorflow/tensorflow/issues/127753"),
+    Divergence(
+        op="sqrt (second order)", point="x = 0 (the slope is +inf)",
+        cases=("sqrt-at-zero",), adapters=("tensorflow",), checks=("second_order_nestings",),
+        message=failing_only("forward-over-forward"),
+        behaviour="where sqrt'' does not exist (its one-sided limit is -inf), TensorFlow's "
+                  "forward over forward returns NaN; refengine, torch and jax return -inf, "
+                  "and TensorFlow's other nestings -inf too",
+        citation=FOUND + " (case sqrt-at-zero)"),
     # --- HIPS autograd: rules that raise ----------------------------------------------------
     Divergence(
         op="pad, var(axis=tuple), trace(axis1), einsum 'ii', repeat(counts), broadcast_to, "

@@ -278,7 +278,7 @@ def plan(config: pytest.Config) -> Iterator[tuple[MatrixItem, bool]]:
                     tier = coverage(adapter.name, mode, dtype)
                     tier_slow = (tier == "slow" or (tier == "smoke" and not case.tags & SMOKE_TAGS)
                                  or costly(case.name, adapter.name, mode) is not None)
-                    applicable = planned(case, adapter.name, dtype)
+                    applicable = planned(case, adapter.name, dtype, mode)
                     selected = tuple(c for c in applicable if checks is None or c in checks)
                     for size, large in sizes:
                         is_slow = tier_slow or large

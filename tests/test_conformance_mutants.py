@@ -6,7 +6,8 @@ rule (plus a sample of cases that do not): the suite must flag a case exactly wh
 changes what that case computes. Precisely, no false alarm (a flagged case is one whose float64
 value, VJP, JVP or HVP differs from refengine's) and no miss (a case where that difference
 exceeds 1e-6 of the quantity's scale is flagged). At order 2 the mutant changes no first
-derivative, so only the second-order checks may notice.
+derivative, so only the second-order checks may notice; ``order2fwd`` changes forward over
+forward only, so only ``second_order_nestings`` may, naming that nesting.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from cases.conformance.mutation import difference, outputs, run, usage
 
 ORDER1 = ["sin", "exp", "tanh", "matmul", "divide", "logsumexp", "cholesky", "solve"]
 ORDER2 = ["sin", "exp", "tanh", "matmul", "logsumexp"]
-SECOND_ORDER_CHECKS = {"hvp_vs_oracle", "hvp_vs_refengine", "finite", "float32_vs_float64"}
+ORDER2FWD = ["sin", "exp", "multiply", "cumprod"]
+SECOND_ORDER_CHECKS = {"hvp_vs_oracle", "hvp_vs_refengine", "second_order_nestings", "finite",
+                       "float32_vs_float64"}
 MAX_CASES = 24  # per op in the default run: the exercising cases first, then others
 OTHERS = 6
 
@@ -60,6 +63,8 @@ def _control(uses, op, kind):
         caught += bool(flagged)
         if kind == "order2" and flagged and "grad" not in case.requires:
             assert flagged <= SECOND_ORDER_CHECKS, where
+        if kind == "order2fwd" and flagged and "grad" not in case.requires:
+            assert flagged == {"second_order_nestings"}, where
     assert caught >= 1, f"{name}: no case caught it"
     return caught
 
@@ -77,6 +82,32 @@ def test_negative_control_order2(uses, op):
     for q in ("value", "vjp", "jvp"):  # first derivatives are bit for bit right
         assert difference({**genuine, q: first[q]}, genuine) == 0.0, (name, q)
     _control(uses, op, "order2")
+
+
+@pytest.mark.parametrize("op", ORDER2FWD)
+def test_negative_control_forward_over_forward_only(uses, op):
+    """A JVP rule whose own forward derivative is wrong (torch's cumprod bug, planted in
+    refengine): value, VJP, JVP, the HVP and the other nestings bit for bit right."""
+    name = f"refengine-mutant:{op}:order2fwd"
+    changed = 0
+    for case_name in sorted(uses[(op, 0)])[:MAX_CASES]:
+        case = cases.get(case_name)
+        mutant, genuine = outputs(from_name(name), case), outputs(adapters.get("refengine"), case)
+        for q in ("value", "vjp", "jvp", "hvp", "hvp_rev_fwd", "hvp_rev_rev"):
+            assert difference({**genuine, q: mutant[q]}, genuine) == 0.0, (name, case_name, q)
+        changed += difference({**genuine, "jvp_fwd_fwd": mutant["jvp_fwd_fwd"]}, genuine) > 0
+    assert changed, f"{name} changes no case's forward over forward"
+    _control(uses, op, "order2fwd")
+
+
+def test_mutation_score_counts_forward_over_forward_mutants():
+    chosen = [m for m in mutations(("order2fwd",))
+              if m.primitive in {"sin", "multiply", "cumprod", "matmul"}]
+    report = run(chosen)
+    assert len(report.covered) == len(chosen), report.summary()
+    assert report.score == 1.0 and report.independent_score == 1.0, report.summary()
+    assert all(r.caught_by == {"second_order_nestings"} for r in report.covered), [
+        (r.mutation.name, r.caught_by) for r in report.covered]
 
 
 def test_mutant_names_parse_and_reject_nonsense():
@@ -111,5 +142,5 @@ def test_mutation_score_on_a_subset():
 
 @pytest.mark.slow
 def test_mutation_score_full():
-    report = run(mutations(("scale", "sign", "swap", "order2")))
+    report = run(mutations(("scale", "sign", "swap", "order2", "order2fwd")))
     assert report.score == 1.0, report.summary()

@@ -33,7 +33,10 @@ def test_planned_checks_depend_on_adapter_dtype_and_kinks():
     assert "float32_vs_float64" not in planned(sin, "torch", "float64")
     assert "kink" in planned(kink, "torch", "float64") and "kink" not in planned(sin, "torch",
                                                                                    "float64")
-    assert set(planned(kink, "torch", "float32")) == set(CHECKS)
+    # second_order_nestings: float64 only, in one mode per framework (jax.jit for JAX)
+    assert set(planned(kink, "torch", "float32")) == set(CHECKS) - {"second_order_nestings"}
+    assert set(planned(kink, "torch", "float64", "eager")) == set(CHECKS) - {
+        "float32_vs_float64"}
 
 
 def test_records_are_deterministic_and_have_the_schema():

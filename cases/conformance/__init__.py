@@ -5,7 +5,8 @@ frameworks disagree, with evidence.
 
 ``run_matrix`` / ``run_case`` are the one code path pytest (``cases.pytest_plugin``), the
 CLI and users' scripts share; each returns ``Record`` rows (design.md's conformance schema).
-Modules: ``checks`` (the twelve checks), ``run`` (a case's checks into records),
+Modules: ``checks`` (the thirteen checks), ``nestings`` (the second-order nestings check), ``run``
+(a case's checks into records),
 ``check_record`` (the ``Record``), ``verdict`` (entry-by-entry comparison down to the worst
 entry), ``tolerance`` and ``scales`` (the tolerance model), ``reference`` and ``context`` (the
 references a check compares with, computed once per case), ``localise`` (pinning a failure to

@@ -1,5 +1,5 @@
-"""The twelve checks, in design.md's nine steps of strength (the number on the right), strongest
-first; ``CHECKS`` is their order, taken from the table of check functions at the end.
+"""The thirteen checks, in design.md's nine steps of strength (the number on the right),
+strongest first; ``CHECKS`` is their order, taken from the table of check functions at the end.
 
 Each check takes a ``Context`` (one case x adapter x mode x dtype) and returns a ``Verdict``;
 ``run.run_case`` turns verdicts into records. A check never raises for a wrong number.
@@ -16,6 +16,10 @@ vjp_vs_oracle         J^T u vs u^T J from finite differences (large inputs: <J^T
 jvp_vs_oracle         J v vs finite differences (large inputs: bisection on failure)        (4)
 hvp_vs_oracle         H v vs finite differences of the adapter's own gradient (in float64)  (5)
 hvp_vs_refengine      H v vs refengine's                                                    (5)
+second_order_nestings forward over forward (f''(x)[v, v]), reverse over forward and reverse
+                      over reverse (H v), each vs refengine's same nesting and vs finite
+                      differences of the adapter's own float64 JVP or gradient; the worst,
+                      naming the nesting (``nestings``); float64, one mode per framework    (5)
 float32_vs_float64    float32 value/VJP/JVP/HVP vs the same adapter in float64 at the same
                       point, and float32 results must be float32                            (6)
 determinism           each quantity computed twice: the same bits                           (7)
@@ -46,20 +50,43 @@ from cases.conformance.verdict import Verdict, compare
 from cases.statuses import ERROR, FAIL, NONFINITE, PASS, UNSUPPORTED
 from refengine.numeric import OracleConfig, directional
 
-__all__ = ["CHECKS", "REFERENCE_ADAPTER", "planned", "run_check"]
+__all__ = ["CHECKS", "NESTINGS_DTYPE", "NESTINGS_MODES", "REFERENCE_ADAPTER", "nestings_mode",
+           "planned", "run_check"]
 
 REFERENCE_ADAPTER = "refengine"
 _QUANTITIES = ("value", "vjp", "jvp", "hvp")
 _SEVERITY = {PASS: 0, UNSUPPORTED: 1, FAIL: 2, ERROR: 3, NONFINITE: 4}
 
 
-def planned(case: Case, adapter_name: str, dtype: str) -> tuple[str, ...]:
-    """The checks that apply, known before anything runs (pytest collects them as items)."""
+# second_order_nestings runs once per case and framework: in float64 and in one mode. What it
+# tests, each framework's derivative rules differentiated by its own transforms, is the same in
+# every mode and dtype (a jit compiles the program those transforms build; a wrong rule is as
+# wrong in float64), while its cost is not small: three more derivative programs, and finite
+# differences of a JVP. What a jit or float32 changes, the rounding of the compiled program,
+# the HVP checks and float32_vs_float64 see in every mode. The mode is eager, except JAX's
+# jit: eager JAX dispatches each primitive on its own (about 4 s a case for this check, against
+# about 0.5 s compiled), and the default pytest run covers every case in jax.jit.
+NESTINGS_DTYPE = "float64"
+NESTINGS_MODES: dict[str, str] = {"jax": "jit"}
+
+
+def nestings_mode(adapter_name: str) -> str:
+    """The one mode in which ``second_order_nestings`` runs for an adapter."""
+    return NESTINGS_MODES.get(adapter_name, "eager")
+
+
+def planned(
+    case: Case, adapter_name: str, dtype: str, mode: str | None = None
+) -> tuple[str, ...]:
+    """The checks that apply, known before anything runs (pytest collects them as items).
+    ``mode`` None: whatever the mode (``second_order_nestings`` then only by dtype)."""
     skip = set()
     if adapter_name == REFERENCE_ADAPTER:
         skip |= {"vjp_vs_refengine", "jvp_vs_refengine", "hvp_vs_refengine"}
     if dtype != "float32":
         skip.add("float32_vs_float64")
+    if dtype != NESTINGS_DTYPE or (mode is not None and mode != nestings_mode(adapter_name)):
+        skip.add("second_order_nestings")
     if not any(case.args[case.arg_index(k.variable)].diff for k in case.kinks):
         skip.add("kink")
     return tuple(c for c in CHECKS if c not in skip)
@@ -116,6 +143,12 @@ def check_jvp_vs_refengine(ctx: Context) -> Verdict:
 
 def check_hvp_vs_refengine(ctx: Context) -> Verdict:
     return _vs_refengine(ctx, "hvp", "hvp_vs_refengine", hvp_scale)
+
+
+def check_second_order_nestings(ctx: Context) -> Verdict:
+    from cases.conformance.nestings import check_nestings
+
+    return check_nestings(ctx)
 
 
 def _structure(ctx: Context, quantity: str, value: object) -> str:
@@ -402,6 +435,7 @@ _CHECKS: dict[str, Callable[[Context], Verdict]] = {
     "jvp_vs_oracle": check_jvp_vs_oracle,
     "hvp_vs_oracle": check_hvp_vs_oracle,
     "hvp_vs_refengine": check_hvp_vs_refengine,
+    "second_order_nestings": check_second_order_nestings,
     "float32_vs_float64": check_float32_vs_float64,
     "determinism": check_determinism,
     "finite": check_finite,

@@ -1,6 +1,7 @@
 """One case x adapter x mode x dtype: the framework's results, each computed at most once.
 
-Checks ask the context for quantities ("value", "vjp", "jvp", "hvp", in the dtype or in
+Checks ask the context for quantities ("value", "vjp", "jvp", "hvp", the other second-order
+nestings "hvp_rev_fwd", "hvp_rev_rev", "jvp_fwd_fwd", in the dtype or in
 float64 at the same point, first or second call); a quantity several checks need is computed
 once. The shared, adapter-independent side lives in ``reference.Reference``.
 """
@@ -34,8 +35,8 @@ class Context:
     def name(self) -> str:
         return str(self.adapter.name)
 
-    def tol(self, check: str) -> Tol:
-        return tolerance_for(self.ref.case, self.ref.dtype, check)
+    def tol(self, check: str, family: str | None = None) -> Tol:
+        return tolerance_for(self.ref.case, self.ref.dtype, check, family)
 
     def get(self, quantity: str, *, x64: bool = False, call: int = 1) -> Outcome:
         """The quantity on this adapter: ``x64`` in float64 at the same point, ``call=2`` a

@@ -6,15 +6,18 @@ many of these mutants the conformance suite catches.
 
 A mutant (``adapters.mutant_adapter``) is refengine with one rule scaled by 1.001,
 sign-flipped or with two arguments' rules swapped (``order2``: right first derivatives, wrong
-second ones, on request). Which cases exercise which rule is measured, not guessed: every rule
-is wrapped with a recorder while refengine computes each case's VJP, JVP and HVP. A mutant is
-"covered" when it changes (bit for bit) the float64 value, VJP, JVP or HVP of at least one
+second ones; ``order2fwd``: wrong forward over forward only; both on request). Which cases
+exercise which rule is measured, not guessed: every rule is wrapped with a recorder while
+refengine computes each case's VJP, JVP, HVP and other second-order nestings. A mutant is
+"covered" when it changes (bit
+for bit) the float64 value, VJP, JVP, HVP or another second-order nesting of at least one
 case that exercises its rule; a mutant that changes nothing any case computes is left out of
 the score (the score is over ops the library covers). A covered mutant is caught when some
 check of some case it changes is ``fail``, ``error`` or ``nonfinite`` where unmutated
 refengine passes that check on that case (float64, the default seed). "Independent" counts
 mutants caught by a check that does not compare with refengine (the oracle, the adjoint
-identity, finite, kink): the suite's verdict without the reference engine.
+identity, finite, kink), or by ``second_order_nestings`` where its comparison with finite
+differences failed: the suite's verdict without the reference engine.
 """
 
 from __future__ import annotations
@@ -31,13 +34,17 @@ from typing import Any
 
 import numpy as np
 
+from adapters.base import SECOND_ORDER
 from adapters.mutant_adapter import KINDS, Mutation, mutations
 from cases.case import Case
+from cases.conformance.check_record import Record
+from cases.conformance.nestings import CHECK as NESTINGS_CHECK
+from cases.conformance.nestings import judged_by_oracle
 from cases.conformance.reference import compute, flat, reference
 from cases.conformance.run import resolve_adapter, run_case
 
-__all__ = ["INDEPENDENT", "MutantResult", "MutationReport", "difference", "main", "outputs",
-           "run", "usage"]
+__all__ = ["INDEPENDENT", "MutantResult", "MutationReport", "difference", "independent", "main",
+           "outputs", "run", "usage"]
 
 INDEPENDENT = frozenset({"value", "adjoint", "vjp_vs_oracle", "jvp_vs_oracle", "hvp_vs_oracle",
                          "finite", "kink", "determinism"})
@@ -129,7 +136,9 @@ def _recording(used: set[RuleKey]) -> Iterator[None]:
 
 
 def usage(cases: Iterable[Case], seed: int = 0) -> dict[RuleKey, list[str]]:
-    """(primitive, argument) -> the cases whose refengine VJP, JVP or HVP applies that rule."""
+    """(primitive, argument) -> the cases whose refengine VJP, JVP, HVP or other nesting
+    applies that rule (a nesting differentiates the rules inside other rules: slogdet's JVP
+    rule solves)."""
     import adapters
 
     engine = adapters.get("refengine")
@@ -139,19 +148,27 @@ def usage(cases: Iterable[Case], seed: int = 0) -> dict[RuleKey, list[str]]:
         ref = reference(case, "float64", seed=seed)
         with _recording(used), warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            for quantity in ("vjp", "jvp", "hvp"):
+            for quantity in ("vjp", "jvp", "hvp", *SECOND_ORDER):
                 compute(engine, ref, quantity, "eager")
         for key in used:
             out[key].append(case.name)
     return dict(out)
 
 
+def independent(record: Record) -> bool:
+    """Is this failed record a catch without refengine (see the module docstring)?"""
+    if record.check == NESTINGS_CHECK:
+        return judged_by_oracle(record.message)
+    return record.check in INDEPENDENT
+
+
 # --- running the suite on every mutant ---------------------------------------------------------
-_QUANTITIES = ("value", "vjp", "jvp", "hvp")
+_QUANTITIES = ("value", "vjp", "jvp", "hvp", *SECOND_ORDER)
 
 
 def outputs(adapter: Any, case: Case, seed: int = 0) -> dict[str, Any]:
-    """The raw float64 value, VJP, JVP and HVP of ``case`` (Outcomes), at the check point."""
+    """The raw float64 value, VJP, JVP, HVP and other second-order nestings of ``case``
+    (Outcomes), at the check point."""
     ref = reference(case, "float64", seed=seed)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
@@ -224,12 +241,12 @@ def run(
                 baseline = {r.check: r.bad for r in run_case(
                     case, "refengine", seed=seed, dtype="float64", conventions=())}
             records = run_case(case, m.name, seed=seed, dtype="float64", conventions=())
-            flagged = {r.check for r in records if r.bad and not baseline.get(r.check, False)}
-            if flagged:
+            new = [r for r in records if r.bad and not baseline.get(r.check, False)]
+            if new:
                 res.first_case = res.first_case or case.name
                 res.caught = True
-                res.caught_by |= flagged
-                res.independent = res.independent or bool(flagged & INDEPENDENT)
+                res.caught_by |= {r.check for r in new}
+                res.independent = res.independent or any(independent(r) for r in new)
         if progress:
             progress(f"{case.name}: {len(todo)} mutants")
     return MutationReport(list(results.values()), time.perf_counter() - start)

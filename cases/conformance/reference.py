@@ -2,7 +2,8 @@
 
 None of this depends on the adapter under test: the inputs, the random cotangent ``u`` and
 tangents ``v``, NumPy's float64 value, the finite-difference oracle's Jacobian (or, for large
-inputs, its derivative along ``v``), and refengine's value, VJP, JVP and HVP. ``reference()``
+inputs, its derivative along ``v``), and refengine's value, VJP, JVP, HVP and the other
+second-order nestings. ``reference()``
 keeps the most recent ones, so a run over many adapters pays for the oracle once per case.
 
 The point: inputs are drawn in float64 from a generator seeded by (seed, case name) and cast to
@@ -23,7 +24,7 @@ from typing import Any
 import numpy as np
 
 import adapters
-from adapters.outcomes import Outcome, attempt
+from adapters.outcomes import Outcome, Unsupported, attempt
 from cases.case import Case, Size
 from cases.conformance.verdict import Namer, index_namer
 from refengine.numeric import Derivative, OracleConfig, directional, jacobian
@@ -252,7 +253,9 @@ def compute(
 
     ``x64`` evaluates in float64 at the same point with the same directions (for the
     float32-vs-float64 check). Results: value -> array; vjp -> tuple of gradients; jvp -> the
-    output tangent; hvp -> tuple, one per differentiated input.
+    output tangent; hvp, hvp_rev_fwd, hvp_rev_rev -> tuple, one per differentiated input (of
+    ``hvp_problem``: ``<u, f>`` for a non-scalar f); jvp_fwd_fwd -> f''(x)[v, v], shaped like
+    the output.
     """
     return _numpy_only(_compute(adapter, ref, quantity, mode, x64), adapter, quantity)
 
@@ -285,10 +288,26 @@ def _compute(adapter: Any, ref: Reference, quantity: str, mode: str, x64: bool) 
         return _second(attempt(adapter.vjp, fn, x, cast(ref.u), mode, nums))
     if quantity == "jvp":
         return _second(attempt(adapter.jvp, fn, x, tuple(cast(t) for t in ref.v), mode, nums))
-    if quantity == "hvp":
+    v = tuple(cast(t) for t in ref.v)
+    if quantity in ("hvp", "hvp_rev_fwd", "hvp_rev_rev"):
         hfn, hx = ref.hvp_problem(x)
-        return attempt(adapter.hvp, hfn, hx, tuple(cast(t) for t in ref.v), mode, nums)
+        return attempt(_method(adapter, quantity), hfn, hx, v, mode, nums)
+    if quantity == "jvp_fwd_fwd":
+        return attempt(_method(adapter, quantity), fn, x, v, mode, nums)
     raise ValueError(f"unknown quantity {quantity!r}")
+
+
+def _method(adapter: Any, quantity: str) -> Callable[..., Any]:
+    """The adapter's method for ``quantity``; an adapter written before the second-order
+    nestings existed (a plug-in without ``BaseAdapter``) has none: unsupported, said so."""
+    method = getattr(adapter, quantity, None)
+    if method is not None:
+        return method
+
+    def missing(*_args: Any) -> Any:
+        raise Unsupported(f"{adapter.name}: the adapter has no {quantity} method")
+
+    return missing
 
 
 def _second(outcome: Outcome) -> Outcome:

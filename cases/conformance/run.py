@@ -105,7 +105,7 @@ def run_case(
     adapter = resolve_adapter(adapter)
     if rng is not None:
         seed = int(rng.integers(2**31))
-    names = _select(planned(case, adapter.name, dtype), checks)
+    names = _select(planned(case, adapter.name, dtype, mode), checks)
     base = {
         "run_id": run_id, "case": case.name, "tags": ",".join(sorted(case.tags)),
         "adapter": adapter.name, "framework_version": framework_version(adapter),

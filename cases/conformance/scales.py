@@ -11,8 +11,8 @@ import numpy as np
 
 from cases.conformance.reference import Reference, flat
 
-__all__ = ["HVP_FLOOR_ULPS", "finite_abs", "global_scale", "hvp_scale", "jvp_scale",
-           "value_scale", "vjp_scale"]
+__all__ = ["HVP_FLOOR_ULPS", "finite_abs", "fwd_fwd_scale", "global_scale", "hvp_scale",
+           "jvp_scale", "value_scale", "vjp_scale"]
 
 # The rounding floor of an HVP entry, in units of eps * max|g| * max|v| / max|x|.
 HVP_FLOOR_ULPS = 64
@@ -53,13 +53,27 @@ def hvp_scale(ref: Reference, expected: np.ndarray) -> tuple[float, float]:
     """(scale, floor) for H v: no Jacobian of the gradient is known, so the scale is the
     largest |H v| entry; the floor is what rounding makes of a Hessian that is exactly zero
     (linear pieces, a variance over two entries): ``64 eps max|g| max|v| / max|x|``, with
-    ``g`` the gradient (the VJP), in the dtype's eps."""
+    ``g`` the gradient (the VJP), in the dtype's eps. The same for every nesting that gives
+    H v (reverse over forward, reverse over reverse)."""
+    return _second_order_scale(ref, expected, "vjp")
+
+
+def fwd_fwd_scale(ref: Reference, expected: np.ndarray) -> tuple[float, float]:
+    """(scale, floor) for f''(x)[v, v] (forward over forward, shaped like the output): as for
+    the HVP, with the first derivative along v (the JVP, ``J v``) in place of the gradient:
+    ``64 eps max|J v| max|v| / max|x|``."""
+    return _second_order_scale(ref, expected, "jvp")
+
+
+def _second_order_scale(
+    ref: Reference, expected: np.ndarray, first: str
+) -> tuple[float, float]:
     scale = global_scale(expected)
-    grad = ref.refengine("vjp")
+    derivative = ref.refengine(first)
     x = global_scale(flat(ref.diff64()))
     floor = 0.0
-    if grad.ok and x > 0:
+    if derivative.ok and x > 0:
         eps = float(np.finfo(ref.dtype).eps)
-        floor = HVP_FLOOR_ULPS * eps * global_scale(flat(grad.value)) * global_scale(
+        floor = HVP_FLOOR_ULPS * eps * global_scale(flat(derivative.value)) * global_scale(
             flat(ref.v)) / x
     return scale, floor

@@ -62,6 +62,9 @@ _FAMILY = {
     "vjp_vs_refengine": "exact",
     "jvp_vs_refengine": "exact",
     "hvp_vs_refengine": "exact",
+    # Several comparisons in one check: exact against refengine, fd against finite
+    # differences; the check names the family of each (``tolerance_for(..., family=)``).
+    "second_order_nestings": "fd",
     "adjoint": "exact",
     "vjp_vs_oracle": "fd",
     "jvp_vs_oracle": "fd",
@@ -107,9 +110,14 @@ class Tol:
         return text
 
 
-def tolerance_for(case: Case, dtype: str, check: str) -> Tol:
-    """The model's tolerance for ``check`` in ``dtype``, raised by the case's override if any."""
-    family = family_of(check)
+def tolerance_for(case: Case, dtype: str, check: str, family: str | None = None) -> Tol:
+    """The model's tolerance for ``check`` in ``dtype``, raised by the case's override if any.
+    ``family`` names the family of one comparison of a check that makes comparisons of
+    several (default: the check's own family)."""
+    if family is None:
+        family = family_of(check)
+    elif family not in FAMILIES:
+        raise ValueError(f"unknown tolerance family {family!r}; the families are {FAMILIES}")
     rtol = RTOL[(family, dtype)]
     tiny = 0.0 if family == "determinism" else float(np.finfo(dtype).tiny)
     override = _override(case, dtype, check, family)

@@ -110,6 +110,23 @@ CUMULATIVE = [
     for axis in AXES
 ]
 
+# A boundary point of the smooth cumprod: an exact zero entry. The function is a polynomial
+# there, so every derivative exists, but rules that divide by x (the product over the
+# entry's own position, prod / x) lose it: torch 2.13's forward over forward gives half the
+# second derivative and its reverse over forward NaN (its other nestings and first order are
+# right); TensorFlow's gradient treats the zero as having no influence (div_no_nan).
+CUMULATIVE_AT_ZERO = [
+    Case(
+        "cumprod-with-zero",
+        lambda xp, x: xp.cumprod(x),
+        args=(Arg("x", D.with_points(D.AWAY_FROM_ZERO, {(2,): 0.0}), lambda n: (n,)),),
+        output_shape=lambda n: (n,),
+        sizes=Sizes(check=6, sweep=()),  # the zero is a fixed entry: nothing to sweep
+        tags={"reduction", "cumulative"},
+        note="x[2] = 0 exactly: the entries after it are 0, their derivatives are not",
+    ),
+]
+
 
 def _trace(xp: Any, x: Any) -> Any:
     return xp.trace(x)
@@ -153,4 +170,5 @@ ARG_REDUCTIONS = [
     ),
 ]
 
-CASES = EVERY_AXIS + LOGSUMEXP + EXTRA + CUMULATIVE + TRACE + ARG_REDUCTIONS
+CASES = (EVERY_AXIS + LOGSUMEXP + EXTRA + CUMULATIVE + CUMULATIVE_AT_ZERO + TRACE
+         + ARG_REDUCTIONS)
