@@ -9,6 +9,13 @@
   ``output_gradients`` carrying v) and two ForwardAccumulators (forward over forward: the
   outer one watches the inner one's JVP computation).
 
+Nested forward mode runs on TensorFlow's exact-shape JVP functions: after 32 traces of an op in
+one process TensorFlow switches to relaxed-shape ones, and nested ForwardAccumulators through
+those gave wrong values or raised (``__forward___forward__jvp_relaxed_shapes``) for some cases
+late in a long matrix run, never in a fresh process; so each nested forward call starts with
+TensorFlow's per-op trace counter reset (``_exact_jvp_traces``), and a result never depends on
+what the process ran before. The divergence table records the behaviour.
+
 ``xp`` lives in ``adapters.tensorflow_xp``. Threads: ``tf.config.threading`` is set right
 after import, before TensorFlow's runtime starts (afterwards it cannot change). Devices:
 ``cpu``, or ``gpu`` where TensorFlow sees one; every call then runs under ``tf.device``.
@@ -167,6 +174,7 @@ class TensorflowAdapter(BaseAdapter):
         zero = tf.UnconnectedGradients.ZERO
 
         def call(inputs: tuple[Any, ...], tangents: tuple[Any, ...]) -> Any:
+            _exact_jvp_traces()
             g, diff = partial_in(f, inputs, argnums)
             with tf.autodiff.ForwardAccumulator(diff, list(tangents)) as acc:
                 with tf.GradientTape() as tape:
@@ -184,6 +192,7 @@ class TensorflowAdapter(BaseAdapter):
         zero = tf.UnconnectedGradients.ZERO
 
         def call(inputs: tuple[Any, ...], tangents: tuple[Any, ...]) -> Any:
+            _exact_jvp_traces()
             g, diff = partial_in(f, inputs, argnums)
             with tf.GradientTape() as tape:
                 tape.watch(diff)
@@ -220,6 +229,7 @@ class TensorflowAdapter(BaseAdapter):
         zero = tf.UnconnectedGradients.ZERO
 
         def call(inputs: tuple[Any, ...], tangents: tuple[Any, ...]) -> Any:
+            _exact_jvp_traces()
             g, diff = partial_in(f, inputs, argnums)
             with tf.autodiff.ForwardAccumulator(diff, list(tangents)) as outer:
                 with tf.autodiff.ForwardAccumulator(diff, list(tangents)) as inner:
@@ -228,6 +238,17 @@ class TensorflowAdapter(BaseAdapter):
             return outer.jvp(along_v, unconnected_gradients=zero)
 
         return call
+
+
+def _exact_jvp_traces() -> None:
+    """Reset TensorFlow's count of JVP traces per op (module docstring: past 32 it switches to
+    relaxed-shape JVP functions, which nested forward mode does not survive)."""
+    from tensorflow.python.eager import forwardprop
+
+    counts = getattr(forwardprop, "_TRACE_COUNT", None)
+    if isinstance(counts, dict):
+        with forwardprop._TRACE_COUNT_CONSISTENCY_LOCK:
+            counts.clear()
 
 
 def _dense(tf: Any, grads: Any) -> tuple[Any, ...]:

@@ -370,8 +370,11 @@ TABLE: tuple[Divergence, ...] = (
                   "(in that state a bare x * w with tangents on both is wrong too); in a fresh "
                   "process, and under tf.function, it is right. Then TensorFlow has traced "
                   "Mul's forward-mode function 33 times, past the 32 exact-shape traces "
-                  "(forwardprop._TRACE_COUNT_LIMIT) after which it relaxes shapes; a minimal "
-                  "reproduction was not found",
+                  "(forwardprop._TRACE_COUNT_LIMIT) after which it relaxes shapes; a full matrix "
+                  "run met the same in 13 more cases (wrong values, or an error in "
+                  "__forward___forward__jvp_relaxed_shapes); a minimal reproduction was not "
+                  "found. The TensorFlow adapter now resets that counter before each nested "
+                  "forward call, so the matrix no longer depends on what ran before",
         citation=FOUND + " (case loop-stack-states, in the matrix's order); possibly related: "
                          "https://github.com/tensorflow/tensorflow/issues/127753"),
     Divergence(
