@@ -175,3 +175,40 @@ def test_default_coverage_tiers() -> None:
     assert coverage("tensorflow", "jit", "float64") == DEFAULT_COVERAGE[
         ("tensorflow", "jit", "float64")]
     assert coverage("someone-elses", "jit", "float64") == "smoke"
+
+
+class _Options:
+    """The ``--gp-*`` options ``plan`` reads, without a pytest session."""
+
+    def __init__(self, **values: object) -> None:
+        self.values = {"--gp-adapters": "", "--gp-cases": "", "--gp-tags": "",
+                       "--gp-dtypes": "", "--gp-modes": "", "--gp-checks": "",
+                       "--gp-seed": 0, "--gp-slow": False, **values}
+        self.option = type("option", (), {"markexpr": ""})()
+
+    def getoption(self, name: str) -> object:
+        return self.values[name]
+
+
+@pytest.mark.parametrize("slow", [False, True])
+def test_a_combination_computes_only_the_checks_it_has_items_for(slow: bool) -> None:
+    """A check left out of the run (JAX's nestings outside --gp-slow) must not be computed
+    unseen by the items that are collected: each item's ``checks`` are exactly the checks
+    collected for its combination."""
+    from cases.pytest_plugin import SLOW_NESTINGS, plan
+
+    assert "jax" in SLOW_NESTINGS
+    config = _Options(**{"--gp-adapters": "jax,torch", "--gp-cases": "sin",
+                         "--gp-modes": "jit,eager", "--gp-dtypes": "float64", "--gp-slow": slow})
+    by_combination: dict[tuple[str, str], list] = {}
+    for item, _ in plan(config):  # type: ignore[arg-type]
+        if item.size is None:
+            by_combination.setdefault((item.adapter, item.mode), []).append(item)
+    assert {("jax", "jit"), ("torch", "eager")} <= set(by_combination)
+    nested = set()
+    for (adapter, _), items in by_combination.items():
+        collected = tuple(item.check for item in items)
+        assert all(item.checks == collected for item in items)
+        if "second_order_nestings" in collected:  # in one mode per framework
+            nested.add(adapter)
+    assert nested == ({"jax", "torch"} if slow else {"torch"})
