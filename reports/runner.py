@@ -12,6 +12,7 @@ sub-commands that call this are ``reports.commands``.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Iterator
@@ -162,9 +163,12 @@ def _label(task: Task) -> str:
 def _in_workers(tasks: list[Task], options: Options, folder: RunFolder, jobs: int,
                 advance: Any) -> None:
     if jobs == 1 or len(tasks) < 2:
-        for task in tasks:
-            _write(folder, task, run_task(task, options))  # written now: a crash keeps it
-            advance(task.size, note=_label(task))
+        try:
+            for task in tasks:
+                _write(folder, task, run_task(task, options))  # written now: a crash keeps it
+                advance(task.size, note=_label(task))
+        finally:
+            gc.unfreeze()  # a quick run's timings leave the heap frozen (tasks._POINTS)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed

@@ -237,3 +237,16 @@ def test_notes_say_what_was_not_timed() -> None:
     assert [r.case for r in records].count("control") == 1
     assert notes.environment["cpu_affinity"] and notes.environment["malloc"]
     assert notes.fairness["refengine/eager"]["cpu_per_wall_max"] < 1.5
+
+
+def test_the_idle_wait_watches_the_budgets_window(idle_clock: VirtualClock) -> None:
+    """Each sample is preceded by one quiet window of ``Budget.idle_window_s`` (a smoke run's
+    is shorter: a spinning thread fills any window); the waiting is counted, not timed."""
+    for window in (0.001, 0.0002):
+        m = Measurement("call", lambda: idle_clock.spend(0.01))
+        budget = replace(FAST, idle_window_s=window)
+        waited = sampler.before_sample(budget)
+        assert waited == pytest.approx(window)
+        sampler.take_sample(m, budget)
+        assert m.idle_wait_s == pytest.approx(window)
+        assert m.samples == [pytest.approx(0.01)]

@@ -58,6 +58,9 @@ class Budget:
     a sample during which the process's CPU time (all threads) was under this fraction of the
     wall time lost its core to another process: it is retaken, until sampling has cost
     ``retake_factor`` times what it should (beyond that such samples are kept, and counted).
+    ``idle_window_s``: the window ``environment.wait_idle`` watches the process's other threads
+    over before each sample (at least one window is slept: a thread that still spins uses the
+    whole of any window, so a smoke run watches a shorter one).
     """
 
     seconds: float = 0.5
@@ -69,6 +72,7 @@ class Budget:
     max_idle_wait_s: float = 0.5
     min_on_cpu: float = 0.9
     retake_factor: float = 4.0
+    idle_window_s: float = 0.001
 
     def __post_init__(self) -> None:
         if self.min_samples < 7:
@@ -147,7 +151,7 @@ class Measurement:
 
 def time_first_call(call: Callable[[], Any], budget: Budget = DEFAULT) -> float:
     """Seconds of one call on an idle machine: for a jit mode, trace + compile + run."""
-    environment.wait_idle(budget.max_idle_wait_s)
+    environment.wait_idle(budget.max_idle_wait_s, budget.idle_window_s)
     start = time.perf_counter()
     call()
     return time.perf_counter() - start
@@ -177,7 +181,7 @@ def warm_up(m: Measurement, budget: Budget = DEFAULT) -> None:
 def before_sample(budget: Budget = DEFAULT) -> float:
     """What precedes every sample, outside the timed region: wait until no worker thread
     spins. Returns the seconds waited. (Also pytest-benchmark's ``setup``.)"""
-    return environment.wait_idle(budget.max_idle_wait_s)
+    return environment.wait_idle(budget.max_idle_wait_s, budget.idle_window_s)
 
 
 def take_sample(m: Measurement, budget: Budget = DEFAULT) -> float | None:
