@@ -55,8 +55,10 @@ QUICK_EAGER_TAGS = frozenset({"control-flow"})
 QUICK_UNTIMED_EAGER = frozenset({"jax"})
 QUICK_QUANTITIES = ("value_and_grad", "forward", "compile")
 # A full garbage collection costs about 0.4 s with every framework loaded; a quick run does
-# one every this many timing points and freezes the survivors in between (see time_cases).
-FULL_COLLECT_EVERY = 16
+# one every this many timing points and freezes the survivors in between (see time_cases):
+# at 16, 13 of them took 5.4 s of a 97-second profile. Garbage without cycles is freed at
+# once whatever is frozen; only cyclic garbage waits for these.
+FULL_COLLECT_EVERY = 64
 
 _PINNED: list[list[int]] = []  # the CPUs this worker process is pinned to, if any
 _POINTS = [0]  # timing points this worker process has made (see _sparing_collections)
@@ -66,8 +68,10 @@ def quick_budget() -> Any:
     """The quick run's timing budget: the harness's QUICK rules, shorter still."""
     from cases.timing.sampler import QUICK
 
+    # Samples of 0.5 ms (the timer's 10,000 steps are 0.6 ms here, which then rules) and a
+    # 2 ms warm-up: a quick run's timings are indicative, and its budget is 4 minutes.
     return replace(QUICK, seconds=0.007, max_samples=10, max_idle_wait_s=0.05,
-                   idle_window_s=0.0002)
+                   idle_window_s=0.0002, min_sample_s=0.0005, warmup_s=0.002)
 
 
 @dataclass(frozen=True)
