@@ -113,6 +113,14 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from refengine.judging import (
+    RANDOM_TAIL,
+    absolute_tolerance,
+    contraction_magnitude,
+    entry_tolerance,
+    judge,
+    tiny_of,
+)
 from refengine.numeric import Derivative, OracleConfig
 from refengine.tolerances import eps_of, rtol_for
 
@@ -120,6 +128,7 @@ __all__ = [
     "DEFAULT_RTOL",
     "FD",
     "MODE_NAMES",
+    "RANDOM_TAIL",
     "CheckConfig",
     "Comparison",
     "GradientCheckError",
@@ -155,9 +164,6 @@ DEFAULT_RTOL: dict[Any, float] = _FdRtol(
 # The rounding floor (module docstring): units of the oracle's eps and of the AD's eps.
 ORACLE_ROUNDING = 32.0
 AD_ROUNDING = 1.0
-# Contractions with random vectors (module docstring): standard deviations of the error a
-# random weight vector gives a sum; a normal variable exceeds 4 of them with probability 6e-5.
-RANDOM_TAIL = 4.0
 MODE_NAMES = {"fwd": "JVP", "rev": "VJP"}
 
 
@@ -297,29 +303,30 @@ def compare_entries(
     locate: Callable[[tuple[int, ...]], tuple[int | None, Any, int | None]],
     floor: np.ndarray | float = 0.0,
 ) -> Comparison:
-    """Compare entry by entry; report the entry with the largest error/tolerance ratio.
+    """Compare entry by entry (``refengine.judging``); report the entry with the largest
+    error/tolerance ratio.
 
     ``labels`` are the Comparison's first fields (function, check, mode, order); ``magnitude``
     (broadcastable) is what the default ``atol`` is relative to, ``floor`` (broadcastable) the
-    rounding floor under it; ``locate`` maps an entry's position to (argument, index inside
-    it, output index).
+    rounding floor in it; ``locate`` maps an entry's position to (argument, index inside it,
+    output index).
     """
     rtol = config.rtol if config.rtol is not None else DEFAULT_RTOL[dtype]
-    atol = config.atol if config.atol is not None else np.maximum(rtol * magnitude, floor)
-    ad_values = np.asarray(ad_values, dtype=np.float64).reshape(fd.value.shape)
-    abs_err = np.abs(ad_values - fd.value)
-    atol = np.broadcast_to(atol, fd.value.shape)
-    tol = atol + rtol * np.abs(fd.value) + fd.error
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(abs_err <= tol, abs_err / np.where(tol > 0, tol, 1.0), np.inf)
-    if ratio.size == 0:
+    shape = fd.value.shape
+    atol = np.broadcast_to(
+        absolute_tolerance(rtol, magnitude, floor, tiny_of(dtype), config.atol), shape
+    )
+    tol = entry_tolerance(fd.value, rtol, oracle_err=fd.error, atol=atol)
+    ad_values = np.asarray(ad_values, dtype=np.float64).reshape(shape)
+    verdict = judge(ad_values, fd.value, tol)
+    if verdict.worst is None:
         return Comparison(**labels, passed=True, evaluations=fd.evaluations)
-    k = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
+    k = np.unravel_index(verdict.worst, shape)
     argument, index, output = locate(tuple(int(q) for q in k))
-    err, ref = float(abs_err[k]), abs(float(fd.value[k]))
+    err, ref = float(verdict.error[verdict.worst]), abs(float(fd.value[k]))
     return Comparison(
         **labels,
-        passed=bool(np.all(ratio <= 1.0)),
+        passed=verdict.passed,
         argument=argument,
         index=index,
         output_index=output,
@@ -328,7 +335,7 @@ def compare_entries(
         fd_error=float(fd.error[k]),
         abs_err=err,
         rel_err=err / ref if ref > 0 else (0.0 if err == 0 else float("inf")),
-        tol=float(tol[k]),
+        tol=float(tol.reshape(shape)[k]),
         kink=bool(fd.kink[k]),
         evaluations=fd.evaluations,
         atol=float(atol[k]),
@@ -360,19 +367,6 @@ def compare_dot_products(
     return compare_entries(
         labels, config, ad_value, fd, mag, dtype, lambda k: (None, None, None), floor=floor
     )
-
-
-def contraction_magnitude(weights: np.ndarray, values: np.ndarray, axis: int = -1) -> Any:
-    """The magnitude a contraction ``weights . values`` is compared relative to (module
-    docstring, "Contractions with random vectors"): the smaller of ``sum |w_k x_k|`` (every
-    error aligned) and ``RANDOM_TAIL`` standard deviations of the error a random ``w`` gives
-    it, ``RANDOM_TAIL * ||x_k||`` over the ``w_k != 0``. ``axis`` is the contracted axis of
-    ``values`` (``weights`` runs along it)."""
-    values = np.moveaxis(np.asarray(values, dtype=np.float64), axis, -1)
-    weights = np.asarray(weights, dtype=np.float64)
-    absolute = np.abs(values) @ np.abs(weights)
-    spread = np.sqrt(np.square(values) @ (weights != 0).astype(np.float64))
-    return np.minimum(absolute, RANDOM_TAIL * spread)
 
 
 def ratio(c: Comparison) -> float:
