@@ -16,7 +16,9 @@ What is checked, for ``f`` and then recursively for its derivatives up to ``orde
 Small inputs (``full_jacobian_max`` entries or fewer) are compared on the full Jacobian. Larger
 ones on random projections (one oracle ladder each, whatever the size); a failing projection is
 narrowed down by bisection over input blocks to the single entry that is wrong (following the
-failing output entry alone, so a 10^4-output derivative costs one output's ladder per step).
+failing output entry alone, so a 10^4-output derivative costs one output's ladder per step;
+``refengine.judging.locate_entry``, which the conformance matrix uses too), and reported as
+that entry's own derivative (the direction's entry ``v_j`` divided out).
 
 Before any comparison:
 

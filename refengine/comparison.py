@@ -3,19 +3,42 @@ tolerance rule, and the verdict (``Comparison``; ``GradientCheckError`` when it 
 
 The rule
 --------
-An entry passes when ``|ad - fd| <= atol + rtol * |fd| + fd_error``: the oracle's own error
-bound is always part of the tolerance. ``rtol`` defaults by the dtype the AD computed in (the fd
-row of ``refengine.tolerances``: float64 1e-6, float32 2e-3, float16 3.9e-3, bfloat16 3.1e-2).
-The default ``atol`` is the larger of two terms:
+This is the one rule of every checker in the project: ``rf.check_grads`` and
+``adapters.check_grads`` (through ``refengine.check``) and the conformance matrix
+(``cases.conformance``) all judge with ``refengine.judging``, which implements it. An entry
+passes when
 
-- ``rtol`` times the largest magnitude in the compared quantity (per Jacobian column for JVPs;
-  for contractions with a random vector, ``u^T J`` and the dot-product test, the magnitude
-  below), so entries that cancel to nearly zero are not held to a relative precision that no
-  float computation has;
-- the rounding floor below. ``atol=0`` means zero: no floor either.
+    |got - expected| <= atol + rtol * |expected| + oracle_err
+    atol = max(rtol * magnitude, floor) + tiny      (the default; an explicit atol replaces it)
 
-Where the oracle finds a kink, ``fd +- fd_error`` is the interval of one-sided derivatives, so
-any subgradient in it passes.
+- ``rtol`` comes from the one table, ``refengine.tolerances``, by family and the dtype the
+  quantity was computed in. Against the oracle it is the fd row (float64 1e-6, float32 2e-3,
+  float16 3.9e-3, bfloat16 3.1e-2); the matrix's comparisons with other computations use
+  their rows (value, exact, precision; determinism is bitwise).
+- ``oracle_err`` is the oracle's own error bound, always part of the tolerance (0 when the
+  reference is another computation). Where the oracle finds a kink, ``fd +- fd_error`` is the
+  interval of one-sided derivatives, so any subgradient in it passes.
+- ``magnitude`` is what the entry rounds relative to, so entries that cancel to nearly zero
+  are not held to a relative precision that no float computation has: the largest magnitude
+  in the compared quantity (per Jacobian column for JVPs of unit directions; ``J v`` along a
+  random projection); for contractions with a random vector (``u^T J``, the matrix's ``J v``,
+  the dot-product test, the adjoint identity) ``contraction_magnitude`` (below); for a value
+  against NumPy, ``backward_rounding``, ``sum_k |J_ik| |x_k|``, what a backward-stable
+  evaluation may differ by.
+- ``floor`` is the rounding floor (below): measured per output by ``refengine.check``; in the
+  matrix, which measures no noise, the second-order floor (below) for second derivatives and
+  none at first order.
+- ``tiny`` is the dtype's smallest normal number: results in the subnormal range carry no
+  relative precision (expit(-100) in float32 is 3.7e-44 or 0 depending on the formula).
+- ``atol=0`` means zero: no floor, no tiny. The matrix's case overrides (``Case.tolerances``)
+  are the same rule with the case's ``atol`` and ``rtol``, and raise the model, never lower it.
+
+The larger of ``rtol * magnitude`` and the floor, not their sum: the two are alike in half
+precision (``rtol`` is 4 eps there, the floor about 1 eps of the value's rounding), and the sum
+let a planted 1 % error in a float16 JVP pass (``test_a_planted_error_fails_in_half_precision``:
+the larger one allows the largest entry 2 ``rtol`` = 0.78 %; the sum added the floor to that).
+The matrix added its second-order floor before; taking the larger one there changed no record
+(below, "Second order").
 
 Contractions with random vectors
 --------------------------------

@@ -7,7 +7,9 @@ cotangents) or one JVP per input (unit tangents): the record names ``d out[i] / 
 
 Large inputs: one projection each, ``<J^T u, v>`` against ``u . (J v)`` and ``J v`` against
 the oracle's ``J v``; a failing projection is bisected over input blocks (the direction
-restricted to a block, the oracle re-run along it) down to the single input entry.
+restricted to a block, the oracle re-run along it) down to the single input entry, with
+``refengine.judging.locate_entry`` as ``rf.check_grads`` does, and reported as that entry's own
+derivative (``v_j`` divided out). Magnitudes are ``refengine.judging``'s (``tolerance``).
 
 Input entries where the oracle is undefined (a jump, an infinite slope) are left out of the
 smooth comparison; the finite and kink checks judge them.
