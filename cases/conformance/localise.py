@@ -25,6 +25,7 @@ import numpy as np
 
 from cases.conformance.context import Context
 from cases.conformance.reference import flat
+from cases.conformance.scales import jvp_scale, vjp_scale
 from cases.conformance.verdict import Verdict, compare
 from cases.statuses import FAIL
 from refengine.judging import Located, contraction_magnitude, largest, locate_entry, unweight
@@ -76,8 +77,7 @@ def vjp_full(ctx: Context, got: np.ndarray) -> Verdict:
     value = np.where(np.isfinite(jac.value), jac.value, 0.0)
     expected = np.where(bad_cols, np.nan, u @ value)
     err = np.abs(u) @ np.where(np.isfinite(jac.error), jac.error, 0.0)
-    verdict = compare(got, expected, ctx.tol("vjp_vs_oracle"),
-                      scale=contraction_magnitude(u, value, axis=0),
+    verdict = compare(got, expected, ctx.tol("vjp_vs_oracle"), scale=vjp_scale(ref, expected),
                       oracle_err=err, checked=~bad_cols, namer=ref.in_namer(),
                       what=f"{ctx.name} VJP", reference=f"{_FD} (u^T J)")
     if verdict.status != FAIL or u.size == 1 or u.size > _LOCALISE_MAX:
@@ -103,8 +103,7 @@ def jvp_full(ctx: Context, got: np.ndarray) -> Verdict:
     bad_rows = np.any(~np.isfinite(sub) | (sub != 0) | jac.kink[:, bad_cols], axis=1)
     value = np.where(np.isfinite(jac.value), jac.value, 0.0)
     err = np.where(np.isfinite(jac.error), jac.error, 0.0) @ np.abs(v)
-    verdict = compare(got, value @ v, ctx.tol("jvp_vs_oracle"),
-                      scale=contraction_magnitude(v, value),
+    verdict = compare(got, value @ v, ctx.tol("jvp_vs_oracle"), scale=jvp_scale(ref, value @ v),
                       oracle_err=err, checked=~bad_rows, namer=ref.out_namer(),
                       what=f"{ctx.name} JVP", reference=f"{_FD} (J v)")
     if verdict.status != FAIL or v.size == 1 or v.size > _LOCALISE_MAX:

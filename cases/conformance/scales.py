@@ -17,15 +17,11 @@ from cases.conformance.reference import Reference, flat
 from refengine.judging import (
     backward_rounding,
     contraction_magnitude,
-    finite_abs,
     largest,
     second_order_floor,
 )
 
-__all__ = ["finite_abs", "fwd_fwd_scale", "global_scale", "hvp_scale", "jvp_scale",
-           "value_scale", "vjp_scale"]
-
-global_scale = largest
+__all__ = ["fwd_fwd_scale", "hvp_scale", "jvp_scale", "value_scale", "vjp_scale"]
 
 
 def vjp_scale(ref: Reference, expected: np.ndarray) -> np.ndarray | float:
