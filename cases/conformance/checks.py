@@ -53,7 +53,7 @@ from refengine.judging import contraction_magnitude, finite_abs
 from refengine.numeric import OracleConfig, directional
 
 __all__ = ["CHECKS", "NESTINGS_DTYPE", "NESTINGS_MODES", "REFERENCE_ADAPTER", "nestings_mode",
-           "planned", "run_check", "second_order_vs_fd"]
+           "differences_of_first", "planned", "run_check", "second_order_vs_fd"]
 
 REFERENCE_ADAPTER = "refengine"
 _QUANTITIES = ("value", "vjp", "jvp", "hvp")
@@ -235,23 +235,36 @@ def hvp_oracle(ctx: Context, method: str | None = None) -> object:
 
 
 def _hvp_oracle(ctx: Context, method: str) -> object:
-    ref = ctx.ref
-    first = ctx.get("vjp", x64=True)
-    if not first.ok:
-        return first
-    u64 = ref.u.astype(np.float64)
+    return differences_of_first(ctx, method, "vjp")
 
-    def gradient(*diff: np.ndarray) -> np.ndarray:
-        out = ctx.adapter.vjp(ref.case.fn, ref.full(diff, ref.x64), u64, ctx.mode, ref.argnums)
+
+def differences_of_first(ctx: Context, method: str, first: str) -> object:
+    """Finite differences along v of the adapter's own float64 first derivative at the point:
+    ``first`` "vjp" (the gradient of ``<u, f>``: H v) or "jvp" (``J v``: f''(x)[v, v]). A
+    Derivative; the Outcome where the first derivative itself fails; an ERROR Verdict where it
+    fails near the point."""
+    ref = ctx.ref
+    at_point = ctx.get(first, x64=True)
+    if not at_point.ok:
+        return at_point
+    if first == "vjp":
+        weights: Any = ref.u.astype(np.float64)
+        transform, what = ctx.adapter.vjp, "gradient"
+    else:
+        weights = tuple(t.astype(np.float64) for t in ref.v)
+        transform, what = ctx.adapter.jvp, "JVP"
+
+    def derivative(*diff: np.ndarray) -> np.ndarray:
+        out = transform(ref.case.fn, ref.full(diff, ref.x64), weights, ctx.mode, ref.argnums)
         return flat(out[1])
 
-    g, sub = finite_part(gradient, ref.diff64())
+    g, sub = finite_part(derivative, ref.diff64())
     v_sub = flat(ref.v)[np.isfinite(flat(ref.diff64()))]
     try:
         # Never the complex step: it would feed complex numbers to the framework.
         return directional(g, (sub,), (v_sub,), config=OracleConfig(method=method))
-    except Exception as exc:  # the gradient itself failed at the point
-        return Verdict(ERROR, message=f"finite differences of {ctx.name}'s gradient failed: "
+    except Exception as exc:  # the first derivative failed near the point
+        return Verdict(ERROR, message=f"finite differences of {ctx.name}'s {what} failed: "
                                       f"{type(exc).__name__}: {exc}")
 
 

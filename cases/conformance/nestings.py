@@ -36,11 +36,10 @@ from typing import Any
 import numpy as np
 
 from cases.conformance.context import Context, blocked
-from cases.conformance.reference import finite_part, flat
+from cases.conformance.reference import flat
 from cases.conformance.scales import fwd_fwd_scale, hvp_scale
 from cases.conformance.verdict import Namer, Verdict, compare
 from cases.statuses import ERROR, FAIL, NONFINITE, PASS, UNSUPPORTED
-from refengine.numeric import OracleConfig, directional
 
 __all__ = ["CHECK", "NESTINGS", "check_nestings", "fwd_fwd_oracle", "judged_by_oracle",
            "failing_only"]
@@ -172,24 +171,9 @@ def fwd_fwd_oracle(ctx: Context, method: str) -> Any:
 
 
 def _fwd_fwd_oracle(ctx: Context, method: str) -> Any:
-    ref = ctx.ref
-    first = ctx.get("jvp", x64=True)
-    if not first.ok:
-        return first
-    v64 = tuple(t.astype(np.float64) for t in ref.v)
+    from cases.conformance.checks import differences_of_first
 
-    def along_v(*diff: np.ndarray) -> np.ndarray:
-        out = ctx.adapter.jvp(ref.case.fn, ref.full(diff, ref.x64), v64, ctx.mode, ref.argnums)
-        return flat(out[1])
-
-    g, sub = finite_part(along_v, ref.diff64())
-    v_sub = flat(ref.v)[np.isfinite(flat(ref.diff64()))]
-    try:
-        # Never the complex step: it would feed complex numbers to the framework.
-        return directional(g, (sub,), (v_sub,), config=OracleConfig(method=method))
-    except Exception as exc:  # the JVP itself failed near the point
-        return Verdict(ERROR, message=f"finite differences of {ctx.name}'s JVP failed: "
-                                      f"{type(exc).__name__}: {exc}")
+    return differences_of_first(ctx, method, "jvp")
 
 
 def _vs_oracle(ctx: Context, quantity: str, got: np.ndarray) -> Verdict:
