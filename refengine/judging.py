@@ -159,9 +159,6 @@ class Judgement:
     def passed(self) -> bool:
         return self.status == PASS
 
-    def worst_ratio(self) -> float:
-        return 0.0 if self.worst is None else float(self.ratio[self.worst])
-
 
 def judge(
     got: Any, expected: Any, tolerance: Any, checked: Any | None = None

@@ -230,12 +230,8 @@ def hvp_oracle(ctx: Context, method: str | None = None) -> object:
         method = "richardson" if "hvp_fd:richardson" in ctx.shared else "central"
     key = f"hvp_fd:{method}"
     if key not in ctx.shared:
-        ctx.shared[key] = _hvp_oracle(ctx, method)
+        ctx.shared[key] = differences_of_first(ctx, method, "vjp")
     return ctx.shared[key]
-
-
-def _hvp_oracle(ctx: Context, method: str) -> object:
-    return differences_of_first(ctx, method, "vjp")
 
 
 def differences_of_first(ctx: Context, method: str, first: str) -> object:

@@ -166,14 +166,10 @@ def fwd_fwd_oracle(ctx: Context, method: str) -> Any:
     per context."""
     key = f"fwd_fwd_fd:{method}"
     if key not in ctx.shared:
-        ctx.shared[key] = _fwd_fwd_oracle(ctx, method)
+        from cases.conformance.checks import differences_of_first
+
+        ctx.shared[key] = differences_of_first(ctx, method, "jvp")
     return ctx.shared[key]
-
-
-def _fwd_fwd_oracle(ctx: Context, method: str) -> Any:
-    from cases.conformance.checks import differences_of_first
-
-    return differences_of_first(ctx, method, "jvp")
 
 
 def _vs_oracle(ctx: Context, quantity: str, got: np.ndarray) -> Verdict:

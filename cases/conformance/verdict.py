@@ -107,7 +107,7 @@ def compare(
         more = j.nonfinite.size - _LIST
         message = (f"{what} is not finite where {reference} is: {listed}"
                    + (f" and {more} more" if more > 0 else ""))
-        return _verdict(NONFINITE, k, g, e, j, oerr, namer, message)
+        return _verdict(k, g, e, j, oerr, namer, message)
     err = j.error
     rel = _rel(err[k], e[k])
     head = (f"{what} vs {reference}: worst entry {namer(k)}: got {fmt(g[k])}, expected "
@@ -122,7 +122,7 @@ def compare(
     excluded = n - j.judged
     if excluded:
         head += f"; {excluded} entries not judged (the reference is undefined there)"
-    return _verdict(j.status, k, g, e, j, oerr, namer, head)
+    return _verdict(k, g, e, j, oerr, namer, head)
 
 
 def _rel(err: float, expected: float) -> float:
@@ -132,11 +132,11 @@ def _rel(err: float, expected: float) -> float:
 
 
 def _verdict(
-    status: str, k: int, g: np.ndarray, e: np.ndarray, j: Judgement, oerr: np.ndarray,
-    namer: Namer, message: str,
+    k: int, g: np.ndarray, e: np.ndarray, j: Judgement, oerr: np.ndarray, namer: Namer,
+    message: str,
 ) -> Verdict:
     return Verdict(
-        status=status,
+        status=j.status,
         max_abs_err=float(j.error[k]),
         max_rel_err=_rel(float(j.error[k]), float(e[k])),
         tol=float(j.tolerance[k]),
