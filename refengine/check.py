@@ -16,7 +16,9 @@ What is checked, for ``f`` and then recursively for its derivatives up to ``orde
 Small inputs (``full_jacobian_max`` entries or fewer) are compared on the full Jacobian. Larger
 ones on random projections (one oracle ladder each, whatever the size); a failing projection is
 narrowed down by bisection over input blocks to the single entry that is wrong (following the
-failing output entry alone, so a 10^4-output derivative costs one output's ladder per step).
+failing output entry alone, so a 10^4-output derivative costs one output's ladder per step;
+``refengine.judging.locate_entry``, which the conformance matrix uses too), and reported as
+that entry's own derivative (the direction's entry ``v_j`` divided out).
 
 Before any comparison:
 
@@ -76,13 +78,19 @@ from refengine.comparison import (
     rounding_unit,
     summary,
 )
+from refengine.judging import (
+    absolute_tolerance,
+    backward_rounding,
+    locate_entry,
+    tiny_of,
+    unweight,
+)
 from refengine.numeric import (
     Derivative,
     Flattener,
     OracleConfig,
     OracleError,
     TaylorResult,
-    bisect,
     directional,
     flatten_output,
     jacobian,
@@ -587,22 +595,22 @@ class _Run:
     def locate(
         self, first: Comparison, v: np.ndarray, along: Callable[[np.ndarray], Comparison]
     ) -> Comparison:
-        """Bisect over input blocks (the direction restricted to a block) to one failing entry."""
-
-        def restricted(block: np.ndarray) -> Comparison:
-            vb = np.zeros_like(v)
-            vb[block] = v[block]
-            return along(vb)
-
-        block = bisect(np.flatnonzero(v), lambda b: not restricted(b).passed)
-        if block.size != 1:
-            return replace(first, note=f"Bisection stopped at a block of {block.size} entries")
-        c = restricted(block)
-        if c.passed:
+        """Bisect over input blocks (the direction restricted to a block) to one failing entry
+        (``refengine.judging.locate_entry``); the result is that entry's own derivative."""
+        found = locate_entry(v, along, lambda c: not c.passed)
+        if found.found is None:
+            size = found.block.size
+            return replace(first, note=f"Bisection stopped at a block of {size} entries")
+        if not found.failed or found.weight == 0:
             return replace(first, note="No single input entry fails on its own")
-        arg, index = self.flat.locate(int(block[0]))
-        note = "Found by bisection over input blocks after a random projection failed"
-        return replace(c, argument=arg, index=index, note=note)
+        c = found.found
+        arg, index = self.flat.locate(int(found.block[0]))
+        note = (f"Values divided by the direction's entry {found.weight:.6g}: the entry's own "
+                f"derivative. Found by bisection over input blocks after a random projection "
+                f"failed")
+        own = unweight(found.weight, {"ad_value": c.ad_value, "fd_value": c.fd_value},
+                       {k: getattr(c, k) for k in ("fd_error", "abs_err", "tol", "atol")})
+        return replace(c, argument=arg, index=index, note=note, **own)
 
     # -- the rounding floor of the tolerance (refengine.comparison's docstring) ----------------
 
@@ -623,8 +631,8 @@ class _Run:
                 [own, np.broadcast_to(inherited, own.shape), measured]
             )
         if jac is not None:
-            known = np.where(np.isfinite(jac.value), jac.value, 0.0)  # unsure entries: none
-            backward = np.abs(known) @ self.abs_x
+            known = jac.value  # non-finite (unsure) entries count as none
+            backward = backward_rounding(known, self.abs_x)
             self.noise[target.label] = np.maximum(self.noise[target.label], backward)
         return self.noise[target.label]
 
@@ -876,7 +884,7 @@ class _Run:
             magnitude = probe.magnitude
             if magnitude is None or not np.isfinite(magnitude):
                 magnitude = float(np.max(size, initial=0.0))
-            atol = np.maximum(rtol * magnitude, probe.floor)
+            atol = absolute_tolerance(rtol, magnitude, probe.floor, tiny_of(dtype))
         return taylor_test(
             self.oracle_fn(target),
             self.x64,

@@ -8,10 +8,12 @@ CLI and users' scripts share; each returns ``Record`` rows (design.md's conforma
 Modules: ``checks`` (the thirteen checks), ``nestings`` (the second-order nestings check), ``run``
 (a case's checks into records),
 ``check_record`` (the ``Record``), ``verdict`` (entry-by-entry comparison down to the worst
-entry), ``tolerance`` and ``scales`` (the tolerance model), ``reference`` and ``context`` (the
-references a check compares with, computed once per case), ``localise`` (pinning a failure to
-one Jacobian entry), ``finite``, ``kink_conventions`` (naming the convention at a kink) and
-``mutation`` (the mutation score). The divergence table is ``cases.conventions``.
+entry), ``tolerance`` and ``scales`` (which tolerance and magnitude each check uses; the rule
+and the judging are ``refengine.judging``'s, shared with ``rf.check_grads``), ``reference`` and
+``context`` (the references a check compares with, computed once per case), ``localise``
+(pinning a failure to one Jacobian entry), ``finite``, ``kink_conventions`` (naming the
+convention at a kink) and ``mutation`` (the mutation score). The divergence table is
+``cases.conventions``.
 
 It may import the case model (``cases``), adapters, refengine (its oracle, its rules for the
 mutants) and ``cases.conventions``; never ``cases.timing`` or ``reports``.

@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from adapters.outcomes import Outcome
 from cases.case import Case
 from cases.conformance import localise
 from cases.conformance.context import Context, blocked
@@ -48,10 +49,11 @@ from cases.conformance.reference import finite_part, flat
 from cases.conformance.scales import hvp_scale, jvp_scale, value_scale, vjp_scale
 from cases.conformance.verdict import Verdict, compare
 from cases.statuses import ERROR, FAIL, NONFINITE, PASS, UNSUPPORTED
+from refengine.judging import contraction_magnitude, finite_abs
 from refengine.numeric import OracleConfig, directional
 
 __all__ = ["CHECKS", "NESTINGS_DTYPE", "NESTINGS_MODES", "REFERENCE_ADAPTER", "nestings_mode",
-           "planned", "run_check"]
+           "differences_of_first", "planned", "run_check", "second_order_vs_fd"]
 
 REFERENCE_ADAPTER = "refengine"
 _QUANTITIES = ("value", "vjp", "jvp", "hvp")
@@ -129,7 +131,7 @@ def _vs_refengine(ctx: Context, quantity: str, check: str, scale_fn: Callable) -
     scale, floor = scale_fn(ctx.ref, e), 0.0
     if isinstance(scale, tuple):
         scale, floor = scale
-    return compare(flat(got.value), e, ctx.tol(check), scale=scale, atol=floor, namer=namer,
+    return compare(flat(got.value), e, ctx.tol(check), scale=scale, floor=floor, namer=namer,
                    what=f"{ctx.name} {quantity.upper()}", reference="refengine")
 
 
@@ -177,10 +179,12 @@ def check_adjoint(ctx: Context) -> Verdict:
     if jtu.size != v.size or jv.size != u.size:
         return Verdict(FAIL, message=f"{ctx.name}: VJP/JVP sizes ({jtu.size}, {jv.size}) do not "
                                      f"match the inputs and output ({v.size}, {u.size})")
-    scale = max(np.abs(u) @ np.abs(jv), np.abs(jtu) @ np.abs(v))
+    # Both sides are contractions with a random vector (refengine.judging); and J v itself
+    # rounds entry by entry like its absolute terms |J| |v|, contracted with u.
+    scale = max(contraction_magnitude(u, jv), contraction_magnitude(v, jtu))
     jac = ref.oracle().jac
     if jac is not None:
-        scale = max(scale, float(np.abs(u) @ np.nan_to_num(np.abs(jac.value)) @ np.abs(v)))
+        scale = max(scale, float(contraction_magnitude(u, finite_abs(jac.value) @ np.abs(v))))
     return compare(np.array([jtu @ v]), np.array([u @ jv]), ctx.tol("adjoint"),
                    scale=scale if np.isfinite(scale) else 0.0, namer=lambda _: "<u, J v>",
                    what=f"{ctx.name} <J^T u, v> (from its VJP)",
@@ -226,68 +230,86 @@ def hvp_oracle(ctx: Context, method: str | None = None) -> object:
         method = "richardson" if "hvp_fd:richardson" in ctx.shared else "central"
     key = f"hvp_fd:{method}"
     if key not in ctx.shared:
-        ctx.shared[key] = _hvp_oracle(ctx, method)
+        ctx.shared[key] = differences_of_first(ctx, method, "vjp")
     return ctx.shared[key]
 
 
-def _hvp_oracle(ctx: Context, method: str) -> object:
+def differences_of_first(ctx: Context, method: str, first: str) -> object:
+    """Finite differences along v of the adapter's own float64 first derivative at the point:
+    ``first`` "vjp" (the gradient of ``<u, f>``: H v) or "jvp" (``J v``: f''(x)[v, v]). A
+    Derivative; the Outcome where the first derivative itself fails; an ERROR Verdict where it
+    fails near the point."""
     ref = ctx.ref
-    first = ctx.get("vjp", x64=True)
-    if not first.ok:
-        return first
-    u64 = ref.u.astype(np.float64)
+    at_point = ctx.get(first, x64=True)
+    if not at_point.ok:
+        return at_point
+    if first == "vjp":
+        weights: Any = ref.u.astype(np.float64)
+        transform, what = ctx.adapter.vjp, "gradient"
+    else:
+        weights = tuple(t.astype(np.float64) for t in ref.v)
+        transform, what = ctx.adapter.jvp, "JVP"
 
-    def gradient(*diff: np.ndarray) -> np.ndarray:
-        out = ctx.adapter.vjp(ref.case.fn, ref.full(diff, ref.x64), u64, ctx.mode, ref.argnums)
+    def derivative(*diff: np.ndarray) -> np.ndarray:
+        out = transform(ref.case.fn, ref.full(diff, ref.x64), weights, ctx.mode, ref.argnums)
         return flat(out[1])
 
-    g, sub = finite_part(gradient, ref.diff64())
+    g, sub = finite_part(derivative, ref.diff64())
     v_sub = flat(ref.v)[np.isfinite(flat(ref.diff64()))]
     try:
         # Never the complex step: it would feed complex numbers to the framework.
         return directional(g, (sub,), (v_sub,), config=OracleConfig(method=method))
-    except Exception as exc:  # the gradient itself failed at the point
-        return Verdict(ERROR, message=f"finite differences of {ctx.name}'s gradient failed: "
+    except Exception as exc:  # the first derivative failed near the point
+        return Verdict(ERROR, message=f"finite differences of {ctx.name}'s {what} failed: "
                                       f"{type(exc).__name__}: {exc}")
 
 
 def check_hvp_vs_oracle(ctx: Context) -> Verdict:
-    """H v against finite differences of the adapter's float64 gradient along v.
-
-    A central difference (4 gradient evaluations) is tried first; its verdict stands only if
-    it passes with an error bound well inside the tolerance (so a loose bound cannot hide a
-    wrong HVP). Otherwise Richardson extrapolation (about 30 evaluations, calibrated bounds)
-    decides: every failure is confirmed by the careful method.
-    """
+    """H v against finite differences of the adapter's float64 gradient along v
+    (``second_order_vs_fd``)."""
     got = ctx.get("hvp")
     missing = blocked(got)
     if missing:
         return missing
-    verdict = None
+    return second_order_vs_fd(
+        ctx, flat(got.value), hvp_oracle, check="hvp_vs_oracle", family=None,
+        not_judged=ctx.ref.kink_columns(), scales=hvp_scale, namer=ctx.ref.in_namer(),
+        what=f"{ctx.name} HVP", first="its own float64 gradient")
+
+
+def second_order_vs_fd(
+    ctx: Context, got: np.ndarray, oracle: Callable[[Context, str], Any], *, check: str,
+    family: str | None, not_judged: np.ndarray, scales: Callable[..., tuple[Any, float]],
+    namer: Callable[[int], str], what: str, first: str,
+) -> Verdict:
+    """A second derivative along v against finite differences along v of the adapter's own
+    float64 first derivative (``first`` names it; ``oracle(ctx, method)`` computes them),
+    for ``hvp_vs_oracle`` and each nesting of ``second_order_nestings``.
+
+    A central difference (4 evaluations of the first derivative) is tried first; its verdict
+    stands only if it passes with an error bound well inside the tolerance (so a loose bound
+    cannot hide a wrong result). Otherwise Richardson extrapolation (about 30 evaluations,
+    calibrated bounds) decides: every failure is confirmed by the careful method. Entries
+    ``not_judged`` (near a declared kink) are left to the kink check.
+    """
+    tol = ctx.tol(check, family)
+    verdict = Verdict(ERROR, message="no finite differences")
     for method in ("central", "richardson"):
-        fd = hvp_oracle(ctx, method)
+        fd = oracle(ctx, method)
         if isinstance(fd, Verdict):
             return fd
-        if not hasattr(fd, "value"):
-            return blocked(fd, who="its float64 gradient") or Verdict(ERROR, message="no gradient")
-        verdict, precise = _hvp_compare(ctx, flat(got.value), fd)
-        if verdict.status == PASS and precise:
+        if isinstance(fd, Outcome):  # the first derivative itself is missing
+            return blocked(fd, who=first) or Verdict(ERROR, message=f"no {first}")
+        ok = np.isfinite(fd.value) & np.isfinite(fd.error) & ~not_judged
+        scale, floor = scales(ctx.ref, fd.value)
+        err = np.where(ok, fd.error, 0.0)
+        verdict = compare(got, np.where(ok, fd.value, np.nan), tol, scale=scale, oracle_err=err,
+                          floor=floor, checked=ok, namer=namer, what=what,
+                          reference=f"finite differences ({fd.method}) of {first}")
+        model = tol.entries(np.where(ok, fd.value, 0.0), scale, floor=floor)
+        if verdict.status == PASS and bool(np.all(err <= 0.1 * model)):
             break
-    assert verdict is not None
     return verdict
-
-
-def _hvp_compare(ctx: Context, got: np.ndarray, fd: Any) -> tuple[Verdict, bool]:
-    ok = np.isfinite(fd.value) & np.isfinite(fd.error) & ~ctx.ref.kink_columns()
-    tol = ctx.tol("hvp_vs_oracle")
-    scale, floor = hvp_scale(ctx.ref, fd.value)
-    err = np.where(ok, fd.error, 0.0)
-    verdict = compare(got, np.where(ok, fd.value, np.nan), tol, scale=scale, oracle_err=err,
-                      atol=floor,
-                      checked=ok, namer=ctx.ref.in_namer(), what=f"{ctx.name} HVP",
-                      reference=f"finite differences ({fd.method}) of its own float64 gradient")
-    model = tol.entries(np.where(ok, fd.value, 0.0), scale) + floor
-    return verdict, bool(np.all(err <= 0.1 * model))
 
 
 # --- 6. float32 against the same adapter's float64 ---------------------------------------------
@@ -314,7 +336,7 @@ def check_float32_vs_float64(ctx: Context) -> Verdict:
         scale, floor = scales[q](ref, e), 0.0
         if isinstance(scale, tuple):
             scale, floor = scale
-        v = compare(flat(low.value), e, ctx.tol("float32_vs_float64"), scale=scale, atol=floor,
+        v = compare(flat(low.value), e, ctx.tol("float32_vs_float64"), scale=scale, floor=floor,
                     namer=ref.out_namer() if q == "jvp" else ref.in_namer(),
                     what=f"{ctx.name} {q.upper()} in float32", reference="its own float64 result")
         verdicts.append(replace(v, worst_index=f"{q} {v.worst_index}"))

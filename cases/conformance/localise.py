@@ -7,7 +7,9 @@ cotangents) or one JVP per input (unit tangents): the record names ``d out[i] / 
 
 Large inputs: one projection each, ``<J^T u, v>`` against ``u . (J v)`` and ``J v`` against
 the oracle's ``J v``; a failing projection is bisected over input blocks (the direction
-restricted to a block, the oracle re-run along it) down to the single input entry.
+restricted to a block, the oracle re-run along it) down to the single input entry, with
+``refengine.judging.locate_entry`` as ``rf.check_grads`` does, and reported as that entry's own
+derivative (``v_j`` divided out). Magnitudes are ``refengine.judging``'s (``tolerance``).
 
 Input entries where the oracle is undefined (a jump, an infinite slope) are left out of the
 smooth comparison; the finite and kink checks judge them.
@@ -23,10 +25,10 @@ import numpy as np
 
 from cases.conformance.context import Context
 from cases.conformance.reference import flat
-from cases.conformance.scales import finite_abs, global_scale
+from cases.conformance.scales import jvp_scale, vjp_scale
 from cases.conformance.verdict import Verdict, compare
 from cases.statuses import FAIL
-from refengine.numeric import bisect
+from refengine.judging import Located, contraction_magnitude, largest, locate_entry, unweight
 
 __all__ = ["jvp_full", "jvp_projected", "vjp_full", "vjp_projected"]
 
@@ -58,7 +60,7 @@ def _pinned(ctx: Context, verdict: Verdict, check: str, got: np.ndarray | None,
     if got is None:
         return verdict
     quantity = check.split("_")[0].upper()
-    entry = compare(got, expected, ctx.tol(check), scale=global_scale(expected),
+    entry = compare(got, expected, ctx.tol(check), scale=largest(expected),
                     oracle_err=error, namer=namer, what=f"{ctx.name} {quantity}",
                     reference=f"{_FD} (J)")
     if entry.status != FAIL:
@@ -75,7 +77,7 @@ def vjp_full(ctx: Context, got: np.ndarray) -> Verdict:
     value = np.where(np.isfinite(jac.value), jac.value, 0.0)
     expected = np.where(bad_cols, np.nan, u @ value)
     err = np.abs(u) @ np.where(np.isfinite(jac.error), jac.error, 0.0)
-    verdict = compare(got, expected, ctx.tol("vjp_vs_oracle"), scale=np.abs(u) @ finite_abs(value),
+    verdict = compare(got, expected, ctx.tol("vjp_vs_oracle"), scale=vjp_scale(ref, expected),
                       oracle_err=err, checked=~bad_cols, namer=ref.in_namer(),
                       what=f"{ctx.name} VJP", reference=f"{_FD} (u^T J)")
     if verdict.status != FAIL or u.size == 1 or u.size > _LOCALISE_MAX:
@@ -101,7 +103,7 @@ def jvp_full(ctx: Context, got: np.ndarray) -> Verdict:
     bad_rows = np.any(~np.isfinite(sub) | (sub != 0) | jac.kink[:, bad_cols], axis=1)
     value = np.where(np.isfinite(jac.value), jac.value, 0.0)
     err = np.where(np.isfinite(jac.error), jac.error, 0.0) @ np.abs(v)
-    verdict = compare(got, value @ v, ctx.tol("jvp_vs_oracle"), scale=finite_abs(value) @ np.abs(v),
+    verdict = compare(got, value @ v, ctx.tol("jvp_vs_oracle"), scale=jvp_scale(ref, value @ v),
                       oracle_err=err, checked=~bad_rows, namer=ref.out_namer(),
                       what=f"{ctx.name} JVP", reference=f"{_FD} (J v)")
     if verdict.status != FAIL or v.size == 1 or v.size > _LOCALISE_MAX:
@@ -125,7 +127,9 @@ def vjp_projected(ctx: Context, got: np.ndarray) -> Verdict:
 
     def test(direction: np.ndarray, jv_value: np.ndarray, jv_error: np.ndarray,
              name: str) -> Verdict:
-        scale = max(float(np.abs(u) @ finite_abs(jv_value)), float(np.abs(got) @ np.abs(direction)))
+        # The dot-product test's magnitude, as refengine.comparison.compare_dot_products.
+        scale = max(float(contraction_magnitude(u, jv_value)),
+                    float(contraction_magnitude(direction, got)))
         return compare(np.array([got @ direction]), np.array([u @ jv_value]), tol, scale=scale,
                        oracle_err=float(np.abs(u) @ jv_error), namer=lambda _: name,
                        what=f"{ctx.name} <J^T u, v>", reference=f"{_FD} u . (J v)")
@@ -134,17 +138,11 @@ def vjp_projected(ctx: Context, got: np.ndarray) -> Verdict:
     if first.status != FAIL:
         return first
 
-    def restricted(block: np.ndarray) -> Verdict:
-        vb = np.zeros_like(v)
-        vb[block] = v[block]
+    def along(vb: np.ndarray) -> Verdict:
         d = ref.directional_along(vb)
-        return test(vb, d.value, d.error, ref.in_namer()(int(block[0])))
+        return test(vb, d.value, d.error, ref.in_namer()(int(np.flatnonzero(vb)[0])))
 
-    block = bisect(np.flatnonzero(v), lambda b: restricted(b).status == FAIL)
-    if block.size != 1:
-        return replace(first, message=f"{first.message}; bisection stopped at a block of "
-                                      f"{block.size} input entries")
-    return _single_entry(restricted(block), float(v[block[0]]), first.message)
+    return _single_entry(first, locate_entry(v, along, _failed))
 
 
 def jvp_projected(ctx: Context, got: np.ndarray) -> Verdict:
@@ -156,7 +154,7 @@ def jvp_projected(ctx: Context, got: np.ndarray) -> Verdict:
 
     def test(jv: np.ndarray, value: np.ndarray, error: np.ndarray, namer: object) -> Verdict:
         ok = np.isfinite(value) & np.isfinite(error)
-        return compare(jv, value, tol, scale=global_scale(value), oracle_err=np.where(ok, error, 0),
+        return compare(jv, value, tol, scale=largest(value), oracle_err=np.where(ok, error, 0),
                        checked=ok, namer=namer, what=f"{ctx.name} JVP", reference=f"{_FD} (J v)")
 
     first = test(got, along.value, along.error, ref.out_namer())
@@ -164,28 +162,32 @@ def jvp_projected(ctx: Context, got: np.ndarray) -> Verdict:
         return first
     i = int(first.worst)
 
-    def restricted(block: np.ndarray) -> Verdict:
-        vb = np.zeros_like(v)
-        vb[block] = v[block]
+    def along(vb: np.ndarray) -> Verdict:
         d = ref.directional_along(vb)
         out = ctx.jvp_along(vb)
         if not out.ok:
             return first
-        name = f"d {ref.out_namer()(i)} / d {ref.in_namer()(int(block[0]))}"
+        name = f"d {ref.out_namer()(i)} / d {ref.in_namer()(int(np.flatnonzero(vb)[0]))}"
         return test(out.value[i:i + 1], d.value[i:i + 1], d.error[i:i + 1], lambda _: name)
 
-    block = bisect(np.flatnonzero(v), lambda b: restricted(b).status == FAIL)
-    if block.size != 1:
+    return _single_entry(first, locate_entry(v, along, _failed))
+
+
+def _failed(v: Verdict) -> bool:
+    return v.status == FAIL
+
+
+def _single_entry(first: Verdict, located: Located[Verdict]) -> Verdict:
+    """The failing projection narrowed to one input entry (``refengine.judging.locate_entry``),
+    as that entry's own derivative: the direction's weight ``v_j`` divided out."""
+    if located.found is None:
         return replace(first, message=f"{first.message}; bisection stopped at a block of "
-                                      f"{block.size} input entries")
-    return _single_entry(restricted(block), float(v[block[0]]), first.message)
-
-
-def _single_entry(found: Verdict, vj: float, first_message: str) -> Verdict:
-    """Undo the direction's weight: the entry's own derivative, not times v_j."""
-    if found.status != FAIL or vj == 0:
-        return replace(found, message=f"{first_message}; no single input entry fails alone")
-    scaled = {k: getattr(found, k) / abs(vj) for k in ("max_abs_err", "tol", "oracle_err")}
-    return replace(found, got=found.got / vj, expected=found.expected / vj, **scaled,
+                                      f"{located.block.size} input entries")
+    found, vj = located.found, located.weight
+    if not located.failed or vj == 0:
+        return replace(found, message=f"{first.message}; no single input entry fails alone")
+    own = unweight(vj, {"got": found.got, "expected": found.expected},
+                   {k: getattr(found, k) for k in ("max_abs_err", "tol", "oracle_err")})
+    return replace(found, **own,
                    message=f"{found.message} (divided by the direction's entry {vj:.6g}). "
-                           f"Found by bisection over input blocks after: {first_message}")
+                           f"Found by bisection over input blocks after: {first.message}")

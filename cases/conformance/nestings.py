@@ -35,13 +35,11 @@ from typing import Any
 
 import numpy as np
 
-from adapters.outcomes import Outcome
 from cases.conformance.context import Context, blocked
-from cases.conformance.reference import finite_part, flat
+from cases.conformance.reference import flat
 from cases.conformance.scales import fwd_fwd_scale, hvp_scale
 from cases.conformance.verdict import Namer, Verdict, compare
 from cases.statuses import ERROR, FAIL, NONFINITE, PASS, UNSUPPORTED
-from refengine.numeric import OracleConfig, directional
 
 __all__ = ["CHECK", "NESTINGS", "check_nestings", "fwd_fwd_oracle", "judged_by_oracle",
            "failing_only"]
@@ -156,7 +154,7 @@ def _vs_refengine(ctx: Context, quantity: str, got: np.ndarray) -> Verdict:
                                       f"{NESTINGS[quantity]} nesting: {exp.message}")
     e = flat(exp.value)
     scale, floor = _scale(quantity)(ctx.ref, e)
-    return compare(got, e, ctx.tol(CHECK, "exact"), scale=scale, atol=floor,
+    return compare(got, e, ctx.tol(CHECK, "exact"), scale=scale, floor=floor,
                    namer=_namer(ctx, quantity), what=f"{ctx.name} {NESTINGS[quantity]}",
                    reference=f"refengine's {NESTINGS[quantity]}")
 
@@ -168,64 +166,23 @@ def fwd_fwd_oracle(ctx: Context, method: str) -> Any:
     per context."""
     key = f"fwd_fwd_fd:{method}"
     if key not in ctx.shared:
-        ctx.shared[key] = _fwd_fwd_oracle(ctx, method)
+        from cases.conformance.checks import differences_of_first
+
+        ctx.shared[key] = differences_of_first(ctx, method, "jvp")
     return ctx.shared[key]
 
 
-def _fwd_fwd_oracle(ctx: Context, method: str) -> Any:
-    ref = ctx.ref
-    first = ctx.get("jvp", x64=True)
-    if not first.ok:
-        return first
-    v64 = tuple(t.astype(np.float64) for t in ref.v)
-
-    def along_v(*diff: np.ndarray) -> np.ndarray:
-        out = ctx.adapter.jvp(ref.case.fn, ref.full(diff, ref.x64), v64, ctx.mode, ref.argnums)
-        return flat(out[1])
-
-    g, sub = finite_part(along_v, ref.diff64())
-    v_sub = flat(ref.v)[np.isfinite(flat(ref.diff64()))]
-    try:
-        # Never the complex step: it would feed complex numbers to the framework.
-        return directional(g, (sub,), (v_sub,), config=OracleConfig(method=method))
-    except Exception as exc:  # the JVP itself failed near the point
-        return Verdict(ERROR, message=f"finite differences of {ctx.name}'s JVP failed: "
-                                      f"{type(exc).__name__}: {exc}")
-
-
 def _vs_oracle(ctx: Context, quantity: str, got: np.ndarray) -> Verdict:
-    """A central difference first; it stands only if it passes with an error bound well
-    inside the tolerance, else Richardson extrapolation decides (as ``hvp_vs_oracle``)."""
-    from cases.conformance.checks import hvp_oracle
+    """Against finite differences of the adapter's own first derivative: the HVP check's
+    comparison (``checks.second_order_vs_fd``), with the nesting's oracle, scales and names."""
+    from cases.conformance.checks import hvp_oracle, second_order_vs_fd
 
-    oracle = fwd_fwd_oracle if _forward(quantity) else hvp_oracle
-    first = "its float64 JVP" if _forward(quantity) else "its float64 gradient"
-    verdict = Verdict(ERROR, message="no finite differences")
-    for method in ("central", "richardson"):
-        fd = oracle(ctx, method)
-        if isinstance(fd, Verdict):
-            return fd
-        if isinstance(fd, Outcome):  # the first derivative itself is missing
-            return blocked(fd, who=first) or Verdict(ERROR, message=f"no {first}")
-        verdict, precise = _fd_compare(ctx, quantity, got, fd, first)
-        if verdict.status == PASS and precise:
-            break
-    return verdict
-
-
-def _fd_compare(
-    ctx: Context, quantity: str, got: np.ndarray, fd: Any, first: str
-) -> tuple[Verdict, bool]:
-    ok = np.isfinite(fd.value) & np.isfinite(fd.error) & ~_near_kinks(ctx, quantity)
-    tol = ctx.tol(CHECK, "fd")
-    scale, floor = _scale(quantity)(ctx.ref, fd.value)
-    err = np.where(ok, fd.error, 0.0)
-    verdict = compare(got, np.where(ok, fd.value, np.nan), tol, scale=scale, oracle_err=err,
-                      atol=floor, checked=ok, namer=_namer(ctx, quantity),
-                      what=f"{ctx.name} {NESTINGS[quantity]}",
-                      reference=f"finite differences ({fd.method}) of {first}")
-    model = tol.entries(np.where(ok, fd.value, 0.0), scale) + floor
-    return verdict, bool(np.all(err <= 0.1 * model))
+    forward = _forward(quantity)
+    return second_order_vs_fd(
+        ctx, got, fwd_fwd_oracle if forward else hvp_oracle, check=CHECK, family="fd",
+        not_judged=_near_kinks(ctx, quantity), scales=_scale(quantity),
+        namer=_namer(ctx, quantity), what=f"{ctx.name} {NESTINGS[quantity]}",
+        first="its float64 JVP" if forward else "its float64 gradient")
 
 
 def _near_kinks(ctx: Context, quantity: str) -> np.ndarray:

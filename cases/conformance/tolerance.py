@@ -1,26 +1,16 @@
-"""The tolerance model: when is a framework's number "the same" as the reference's?
+"""Which tolerance each check of the matrix uses: its family in the one table, and a case's
+override.
 
-Every comparison is entry by entry, and an entry passes when
+The rule itself is ``refengine.judging``'s, the one every checker uses (written down, with the
+measurements behind each term, in ``refengine.comparison``'s docstring): an entry passes when
 
-    |got - expected| <= rtol * (|expected| + scale) + tiny + oracle_err
+    |got - expected| <= max(rtol * magnitude, floor) + tiny + rtol * |expected| + oracle_err
 
-- ``expected`` is the reference's value for that entry (NumPy float64, refengine, the same
-  adapter in float64, or the finite-difference oracle);
-- ``scale`` is the magnitude the computation rounds relative to, so an entry that is a sum of
-  large terms cancelling to nearly zero is not held to a relative precision no floating-point
-  evaluation has. For a VJP entry j it is ``sum_i |u_i| |J_ij|`` and for a JVP entry i
-  ``sum_j |J_ij| |v_j|`` (the absolute terms of the contraction, from the oracle's Jacobian);
-  for a value entry it is ``sum_j |J_ij| |x_j|``, the first-order effect of a relative
-  perturbation of the inputs, i.e. what a backward-stable implementation may differ by. Where
-  no Jacobian is known (inputs too large for a full one), it is the largest ``|expected|`` of
-  the compared vector. It is never multiplied by the array size.
-- ``tiny`` is the dtype's smallest normal number (1.2e-38 for float32, 2.2e-308 for float64):
-  results in the subnormal range carry no relative precision (expit(-100) in float32 is
-  3.7e-44 or 0 depending on the formula);
-- ``oracle_err`` is the oracle's error bound for that entry (0 when the reference is another
-  computation). At a kink the oracle's ``value +- error`` is the interval spanned by the
-  one-sided derivatives, so the same rule tests membership in the subdifferential.
-- ``rtol`` depends on the dtype and on what is compared (``RTOL``):
+with ``rtol`` from ``refengine.tolerances.RTOL`` by family and dtype, ``magnitude`` what the
+entry rounds relative to (``scales``: ``refengine.judging``'s magnitudes of the reference's
+arrays), ``floor`` the second-order rounding floor, ``tiny`` the dtype's smallest normal number
+(0 for determinism, which is bitwise) and ``oracle_err`` the oracle's bound (0 when the
+reference is another computation). The families:
 
   ============  ==========================================  =========  =========
   family        checks                                      float64    float32
@@ -34,14 +24,15 @@ Every comparison is entry by entry, and an entry passes when
 
   float64's 1e-10 leaves ~10^6 ulps for the different orders of operations, formulas and
   library kernels of two correct implementations; float32's 1e-4 is ~800 ulps of float32.
-  The fd family follows ``refengine.check`` (1e-6 and 2e-3, on top of the oracle's bound).
+  The fd family is ``refengine.check``'s (1e-6 and 2e-3, on top of the oracle's bound).
   Determinism is bitwise: CPU kernels here have no reason to differ between two calls.
 
 A case may raise a tolerance for a stated reason (``Case.tolerances``: a ``Tolerance`` with
 ``rtol``, ``atol``, ``reason`` and optionally a ``dtype`` and a ``check``; ``check`` is a
 family above or a check's own name). The effective tolerance is the larger of the model's and
-``atol + rtol * |expected| + oracle_err``: an override documents why more is needed; it never
-tightens the model, and its reason is quoted in every message that used it.
+``atol + rtol * |expected| + oracle_err`` (the same rule with the case's atol): an override
+documents why more is needed; it never tightens the model, and its reason is quoted in every
+message that used it.
 """
 
 from __future__ import annotations
@@ -52,6 +43,7 @@ import numpy as np
 
 from cases.case import Case
 from cases.case import Tolerance as CaseTolerance
+from refengine.judging import entry_tolerance, tiny_of
 from refengine.tolerances import FAMILIES, RTOL
 
 __all__ = ["FAMILIES", "RTOL", "Tol", "family_of", "tolerance_for"]
@@ -92,18 +84,23 @@ class Tol:
     reason: str = ""
 
     def entries(
-        self, expected: np.ndarray, scale: np.ndarray | float, oracle_err: np.ndarray | float = 0.0
+        self,
+        expected: np.ndarray,
+        scale: np.ndarray | float,
+        oracle_err: np.ndarray | float = 0.0,
+        floor: np.ndarray | float = 0.0,
     ) -> np.ndarray:
-        """The tolerance of every entry (see the module docstring)."""
-        mag = np.abs(expected)
-        model = self.rtol * (mag + scale) + self.tiny + oracle_err
+        """The tolerance of every entry (``refengine.judging.entry_tolerance``): ``scale`` is
+        the magnitude, ``floor`` the rounding floor."""
+        model = entry_tolerance(expected, self.rtol, scale, floor, self.tiny, oracle_err)
         if not self.reason:
-            return np.asarray(model, dtype=np.float64)
-        custom = self.override_atol + self.override_rtol * mag + oracle_err
-        return np.maximum(model, custom).astype(np.float64)
+            return model
+        custom = entry_tolerance(expected, self.override_rtol, oracle_err=oracle_err,
+                                 atol=self.override_atol)
+        return np.maximum(model, custom)
 
     def describe(self) -> str:
-        text = f"rtol {self.rtol:.3g} (x (|expected| + scale))"
+        text = f"rtol {self.rtol:.3g} (x |expected|, and x the magnitude unless the floor is more)"
         if self.reason:
             text += (f"; case override atol {self.override_atol:.3g}, rtol "
                      f"{self.override_rtol:.3g}: {self.reason}")
@@ -119,7 +116,7 @@ def tolerance_for(case: Case, dtype: str, check: str, family: str | None = None)
     elif family not in FAMILIES:
         raise ValueError(f"unknown tolerance family {family!r}; the families are {FAMILIES}")
     rtol = RTOL[(family, dtype)]
-    tiny = 0.0 if family == "determinism" else float(np.finfo(dtype).tiny)
+    tiny = 0.0 if family == "determinism" else tiny_of(dtype)
     override = _override(case, dtype, check, family)
     if override is None:
         return Tol(rtol, tiny)

@@ -1,11 +1,11 @@
 """Entry-by-entry comparison reduced to its worst entry: the evidence a record carries.
 
-``compare`` never prints a whole array. It finds the entry with the largest error over its
-tolerance and reports that entry's index, both values, both errors, the tolerance and the
-oracle's bound, plus how many entries were outside. Non-finite values are judged first: an
-entry where both sides hold the same non-finite value (inf and inf, NaN and NaN) agrees; a
-non-finite value where the reference is finite makes the status ``nonfinite`` and the message
-names where.
+The judging is ``refengine.judging.judge`` (the one judge of every checker in the project);
+``compare`` translates its ``Judgement`` into a ``Verdict`` and a message. It never prints a
+whole array: it reports the worst entry's index, both values, both errors, the tolerance and
+the oracle's bound, plus how many entries were outside. An entry where both sides hold the same
+non-finite value (inf and inf, NaN and NaN) agrees; a non-finite value where the reference is
+finite makes the status ``nonfinite`` and the message names where.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import numpy as np
 from cases.conformance.check_record import NAN
 from cases.conformance.tolerance import Tol
 from cases.statuses import FAIL, NONFINITE, PASS
+from refengine.judging import Judgement, judge
 
 __all__ = ["Namer", "Verdict", "compare", "fmt", "index_namer"]
 
@@ -68,10 +69,6 @@ def index_namer(names: Sequence[str], shapes: Sequence[tuple[int, ...]]) -> Name
     return name
 
 
-def _same_nonfinite(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return (np.isnan(a) & np.isnan(b)) | (np.isinf(a) & (a == b))
-
-
 def compare(
     got: np.ndarray,
     expected: np.ndarray,
@@ -83,61 +80,49 @@ def compare(
     reference: str,
     oracle_err: np.ndarray | float = 0.0,
     checked: np.ndarray | None = None,
-    atol: float = 0.0,
+    floor: np.ndarray | float = 0.0,
 ) -> Verdict:
     """Compare ``got`` with ``expected`` entry by entry (both flattened to float64).
 
     ``checked`` masks the entries the reference can judge (the oracle is invalid elsewhere);
-    ``scale`` and ``oracle_err`` broadcast against the entries (see ``tolerance``); ``atol``
-    is an absolute floor added to every entry's tolerance (the HVP's rounding floor).
+    ``scale`` (the magnitude), ``oracle_err`` and ``floor`` (the second-order rounding floor)
+    broadcast against the entries (``tolerance`` gives the rule).
     """
     g = np.asarray(got, dtype=np.float64).ravel()
     e = np.asarray(expected, dtype=np.float64).ravel()
     if g.size != e.size:
         return Verdict(FAIL, message=f"{what}: {g.size} entries, but {reference} has {e.size}")
     n = g.size
-    mask = np.ones(n, bool) if checked is None else np.asarray(checked, bool).ravel()
     scale_a = np.broadcast_to(np.asarray(scale, dtype=np.float64), (n,)) if n else np.zeros(0)
     oerr = np.broadcast_to(np.asarray(oracle_err, dtype=np.float64), (n,)) if n else np.zeros(0)
     scale_a = np.where(np.isfinite(scale_a), scale_a, 0.0)
-    finite = np.isfinite(g) & np.isfinite(e)
-    agree = _same_nonfinite(g, e)
-    # Non-finite expected values agree only with the same non-finite value; the tolerance
-    # is computed from the finite ones.
-    tol_e = tol.entries(np.where(np.isfinite(e), e, 0.0), scale_a, oerr) + atol
-    nonfinite = mask & ~np.isfinite(g) & np.isfinite(e)
-    with np.errstate(invalid="ignore", over="ignore"):
-        err = np.where(agree, 0.0, np.where(finite, np.abs(g - e), np.inf))
-        ratio = np.where(err <= tol_e, np.divide(err, tol_e, out=np.zeros(n), where=tol_e > 0),
-                         np.inf)
-    ratio = np.where(agree, 0.0, ratio)
-    ratio = np.where(mask, ratio, -1.0)
-    if not mask.any():
+    tol_e = np.broadcast_to(tol.entries(e, scale_a, oerr, floor), (n,))
+    j = judge(g, e, tol_e, checked)
+    if j.worst is None:
         return Verdict(PASS, message=f"{what}: no entry can be judged against {reference}")
-    if nonfinite.any():
-        k = int(np.flatnonzero(nonfinite)[0])
-        listed = ", ".join(f"{namer(int(j))} = {fmt(g[j])} (expected {fmt(e[j])})"
-                           for j in np.flatnonzero(nonfinite)[:_LIST])
-        more = int(nonfinite.sum()) - _LIST
+    k = j.worst
+    if j.status == NONFINITE:
+        listed = ", ".join(f"{namer(int(i))} = {fmt(g[i])} (expected {fmt(e[i])})"
+                           for i in j.nonfinite[:_LIST])
+        more = j.nonfinite.size - _LIST
         message = (f"{what} is not finite where {reference} is: {listed}"
                    + (f" and {more} more" if more > 0 else ""))
-        return _verdict(NONFINITE, k, g, e, err, tol_e, oerr, namer, message, ratio)
-    k = int(np.argmax(ratio))
-    bad = int((ratio > 1.0).sum())
-    status = PASS if bad == 0 else FAIL
+        return _verdict(k, g, e, j, oerr, namer, message)
+    err = j.error
     rel = _rel(err[k], e[k])
     head = (f"{what} vs {reference}: worst entry {namer(k)}: got {fmt(g[k])}, expected "
             f"{fmt(e[k])}; abs error {err[k]:.3g}, rel error {rel:.3g}, tolerance {tol_e[k]:.3g}")
+    mask = j.ratio >= 0
     if np.any(oerr[mask] > 0):
         head += f" (of which the oracle's error bound {oerr[k]:.3g})"
-    if status == FAIL:
-        head += f"; {bad} of {int(mask.sum())} entries outside tolerance ({tol.describe()})"
+    if j.status == FAIL:
+        head += f"; {j.outside} of {j.judged} entries outside tolerance ({tol.describe()})"
     elif tol.reason:
         head += f"; tolerance raised by the case: {tol.reason}"
-    excluded = n - int(mask.sum())
+    excluded = n - j.judged
     if excluded:
         head += f"; {excluded} entries not judged (the reference is undefined there)"
-    return _verdict(status, k, g, e, err, tol_e, oerr, namer, head, ratio)
+    return _verdict(k, g, e, j, oerr, namer, head)
 
 
 def _rel(err: float, expected: float) -> float:
@@ -147,19 +132,19 @@ def _rel(err: float, expected: float) -> float:
 
 
 def _verdict(
-    status: str, k: int, g: np.ndarray, e: np.ndarray, err: np.ndarray, tol_e: np.ndarray,
-    oerr: np.ndarray, namer: Namer, message: str, ratio: np.ndarray,
+    k: int, g: np.ndarray, e: np.ndarray, j: Judgement, oerr: np.ndarray, namer: Namer,
+    message: str,
 ) -> Verdict:
     return Verdict(
-        status=status,
-        max_abs_err=float(err[k]),
-        max_rel_err=_rel(float(err[k]), float(e[k])),
-        tol=float(tol_e[k]),
+        status=j.status,
+        max_abs_err=float(j.error[k]),
+        max_rel_err=_rel(float(j.error[k]), float(e[k])),
+        tol=float(j.tolerance[k]),
         oracle_err=float(oerr[k]),
         worst_index=namer(k),
         got=float(g[k]),
         expected=float(e[k]),
         message=message,
         worst=k,
-        ratio=float(ratio[k]),
+        ratio=float(j.ratio[k]),
     )
