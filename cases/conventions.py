@@ -131,7 +131,7 @@ TABLE: tuple[Divergence, ...] = (
         citation="https://github.com/pytorch/pytorch/issues/90065"),
     Divergence(
         op="rules with NumPy float64 constants or int64 counts", point="any point, float32",
-        cases=("bernoulli-loglik", "exp2", "kmeans", "log10", "log2", "lse",
+        cases=("bernoulli-loglik", "exp2", "kmeans", "kmeans-dir", "log10", "log2", "lse",
                "masked-softmax-neg-inf", "max-*", "min-*", "maximum*", "minimum*", "nn-relu",
                "op-scalar-base-power", "relu-maximum-at-zero", "relu-nn-at-zero", "scatter-*",
                "where*", "xlogy*"),

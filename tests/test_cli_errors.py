@@ -65,8 +65,8 @@ BAD_RUNS = [
      "--dtypes float32 leaves nothing to run: the selected cases have float64 only"),
     (["bench", "--cases", "sin", "--sizes", "0,99", *LIGHT], EXIT_USAGE,
      "no selected case has a sweep index 99; the longest sweep here has 3 sizes"),
-    (["run", "--cases", "gmm,sin", "--sizes", "4", *LIGHT], EXIT_USAGE,
-     "the longest sweep here has 4 sizes (indices 0 to 3)"),
+    (["run", "--cases", "gmm,sin", "--sizes", "26", *LIGHT], EXIT_USAGE,
+     "the longest sweep here has 26 sizes (indices 0 to 25)"),  # gmm: 1 + GradBench's 25
     (["bench", "--cases", "sin", "--sizes", "", *LIGHT], EXIT_USAGE, "--sizes takes"),
     (["bench", "--cases", "sort-tie", *LIGHT], EXIT_USAGE,
      "--sizes sweep leaves nothing to time: the selected cases have no timing sweep"),

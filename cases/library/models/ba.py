@@ -23,7 +23,26 @@ import numpy as np
 from cases import domains as D
 from cases.case import Arg, Case, Sizes
 
-__all__ = ["CASES", "reprojection_residuals"]
+__all__ = ["CASES", "GRADBENCH_SIZES", "reprojection_residuals"]
+
+# GradBench evals/ba's default problems, ba1 to ba14 (its --max), named by their data files
+# ba<i>_n<cameras>_m<points>_p<observations>: the sweep uses their shapes with synthetic data.
+GRADBENCH_SIZES: dict[str, tuple[int, int, int]] = {
+    "ba1": (49, 7776, 31843),
+    "ba2": (21, 11315, 36455),
+    "ba3": (161, 48126, 182072),
+    "ba4": (372, 47423, 204472),
+    "ba5": (257, 65132, 225911),
+    "ba6": (539, 65220, 277273),
+    "ba7": (93, 61203, 287451),
+    "ba8": (88, 64298, 383937),
+    "ba9": (810, 88814, 393775),
+    "ba10": (1197, 126327, 563734),
+    "ba11": (1723, 156502, 678718),
+    "ba12": (253, 163691, 899155),
+    "ba13": (245, 198739, 1091386),
+    "ba14": (356, 226730, 1255268),
+}
 
 
 def _cross(xp: Any, a: Any, b: Any) -> Any:
@@ -92,11 +111,14 @@ CASES = [
         sampler=_sample,
         sizes=Sizes(
             check=(2, 4, 6),
-            sweep=((3, 20, 60), (49, 7776, 31843), (21, 11315, 36455)),
-            names=("N", "M", "P"),
+            sweep=((3, 20, 60), *GRADBENCH_SIZES.values()),
+            names=("n", "m", "p"),
         ),
         tags={"model", "gradbench", "adbench"},
-        note="GradBench evals/ba (ADBench's bundle adjustment); the sweep has ADBench's "
-             "ba1 (n49 m7776 p31843) and ba3-like (n21 m11315 p36455) sizes",
+        note="GradBench evals/ba (ADBench's bundle adjustment); the sweep is (3, 20, 60), "
+             "then the shapes of GradBench's default problems ba1 (n49 m7776 p31843) to ba14 "
+             "(n356 m226730 p1255268) with synthetic data. Differs: GradBench repeats one "
+             "camera, point, weight and feature over the whole problem and indexes points "
+             "i mod m; here they are drawn and the point indices permuted",
     ),
 ]

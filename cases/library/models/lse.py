@@ -9,7 +9,10 @@ from typing import Any
 from cases import domains as D
 from cases.case import Arg, Case, Sizes
 
-__all__ = ["CASES", "lse_from_primitives"]
+__all__ = ["CASES", "GRADBENCH_SIZES", "lse_from_primitives"]
+
+# GradBench evals/lse run.py's defaults: n from 2500, doubling, to 1,280,000.
+GRADBENCH_SIZES: dict[str, int] = {f"n={2500 * 2**i}": 2500 * 2**i for i in range(10)}
 
 
 def lse_from_primitives(xp: Any, x: Any) -> Any:
@@ -22,8 +25,9 @@ CASES = [
         "lse",
         lse_from_primitives,
         args=(Arg("x", D.DISTINCT),),
-        sizes=Sizes(check=10, sweep=(1_000, 100_000, 1_000_000)),
+        sizes=Sizes(check=10, sweep=(1_000, *GRADBENCH_SIZES.values())),
         tags={"model", "gradbench"},
-        note="GradBench evals/lse; distinct entries keep the max off a tie",
+        note="GradBench evals/lse; distinct entries keep the max off a tie (GradBench draws "
+             "U(0, 1)); the sweep is 1000, then GradBench's default n from 2500 to 1,280,000",
     ),
 ]
