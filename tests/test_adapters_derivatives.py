@@ -60,6 +60,12 @@ def index_data(xp: Any, x: Any, idx: Any) -> Any:
     return xp.take(x, idx, axis=1) ** 2
 
 
+def index_pairs(xp: Any, x: Any) -> Any:
+    # x[rows, cols] with the pair (0, 1) twice; on TensorFlow the adapter's tf.gather_nd.
+    picked = x[np.array([0, 2, 0, 1]), np.array([1, 3, 1, 0])]
+    return xp.sum(xp.sin(picked) * picked)
+
+
 def special(xp: Any, x: Any) -> Any:
     return xp.sum(xp.nn.softplus(x) * xp.special.expit(x)) + xp.sum(
         xp.special.gammaln(x * x + 1.0)
@@ -82,6 +88,7 @@ FNS = [
     Fn("two_outputs", two_outputs, (X,), False),
     Fn("structure", structure, (X,), False),
     Fn("index_data", index_data, (X, np.array([3, 0, -1])), False),
+    Fn("index_pairs", index_pairs, (X,), True),
     Fn("special", special, (X,), True),
     Fn("factorizations", factorizations, (_conditioned(3),), True),
     Fn("nested", nested, (X,), True),
