@@ -1,7 +1,9 @@
 """HIPS autograd (``autograd.numpy``): reverse mode, and its forward mode ``make_jvp``.
 
 ``xp`` is ``autograd.numpy`` and ``autograd.scipy.special``; autograd has no ``xlogy``,
-``softmax``, ``log_softmax`` or ``xp.nn``, so those are composites. A name autograd wraps
+``softmax``, ``log_softmax`` or ``xp.nn``, so those are composites. ``take``,
+``take_along_axis`` and ``flip``, which autograd wraps without derivative rules, are written by
+indexing, as autograd users write them (``_by_indexing``). A name autograd wraps
 without a derivative rule (a VJP, or a JVP in forward mode) is native for values and
 ``unsupported`` for that derivative: autograd raises NotImplementedError, which the shared
 error capture reports as such.
@@ -21,10 +23,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from adapters.arguments import like_structure
 from adapters.base import BaseAdapter
 from adapters.namespace import Table, by_name, table_from_names
 from adapters.numpy_adapter import nn_composites, numpy_like_table
+from adapters.numpy_args import axes_tuple
 from refengine.tree import partial_in
 
 __all__ = ["AutogradAdapter"]
@@ -42,6 +47,54 @@ def _special_composites(anp: Any, asp: Any) -> dict[str, Any]:
         return anp.exp(log_softmax(x, axis=axis))
 
     return by_name(xlogy, softmax, log_softmax)
+
+
+def _by_indexing(anp: Any) -> dict[str, Any]:
+    """``take``, ``take_along_axis``, ``flip`` and ``diagonal`` as autograd users write them,
+    by indexing.
+
+    autograd 1.9 wraps NumPy's ``take``, ``take_along_axis`` and ``flip`` with no derivative
+    rule (``numpy_vjps.py`` and ``numpy_jvps.py`` define none: "VJP of take wrt argnums (0,)
+    not defined"), and ``diagonal``'s VJP (``make_diagonal``) raises unless the diagonal is
+    the main one of the last two axes, which NumPy's default axes (0, 1) are not. autograd
+    differentiates indexing (``ArrayBox.__getitem__``, whose VJP scatters the cotangent back
+    with ``untake``, adding at repeated indices). The indices are NumPy's own definitions:
+    ``take`` along an axis "is equivalent to ``arr[:, ..., indices]``" (its documentation),
+    ``take_along_axis`` indexes with ``arange`` grids broadcast against ``indices`` (NumPy's
+    ``_make_along_axis_idx``), ``flip`` is a ``::-1`` slice (NumPy's ``flip`` builds that
+    slice) and ``diagonal`` picks ``[i, i + offset]`` with the two axes moved last.
+    """
+
+    def take(x: Any, indices: Any, axis: int | None = None) -> Any:
+        if axis is None:
+            return anp.ravel(x)[indices]
+        return x[(slice(None),) * (axis % x.ndim) + (indices,)]
+
+    def take_along_axis(x: Any, indices: Any, axis: int | None) -> Any:
+        if axis is None:
+            x, axis = anp.ravel(x), 0
+        indices, ndim = np.asarray(indices), x.ndim
+        if indices.ndim != ndim:
+            raise ValueError("`indices` and `arr` must have the same number of dimensions")
+        axis %= ndim
+        grid = [np.arange(n).reshape([-1 if d == k else 1 for k in range(ndim)])
+                for d, n in enumerate(x.shape)]
+        grid[axis] = indices
+        return x[tuple(grid)]
+
+    def flip(x: Any, axis: Any = None) -> Any:
+        axes = axes_tuple(axis, x.ndim)
+        return x[tuple(slice(None, None, -1) if d in axes else slice(None)
+                       for d in range(x.ndim))]
+
+    def diagonal(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
+        moved = anp.moveaxis(x, (axis1, axis2), (-2, -1))
+        rows, cols = moved.shape[-2:]
+        first_row, first_col = max(-offset, 0), max(offset, 0)
+        steps = np.arange(max(0, min(rows - first_row, cols - first_col)))
+        return moved[..., first_row + steps, first_col + steps]
+
+    return by_name(take, take_along_axis, flip, diagonal)
 
 
 def _traceable(g: Callable[..., Any]) -> Callable[..., Any]:
@@ -73,6 +126,7 @@ class AutogradAdapter(BaseAdapter):
 
         return {
             **numpy_like_table(anp),
+            **table_from_names(anp, overrides=_by_indexing(anp)),
             **table_from_names(autograd, "grad"),
             **table_from_names(asp, "expit logit erf erfc gammaln digamma logsumexp", "special.",
                                composites=_special_composites(anp, asp)),

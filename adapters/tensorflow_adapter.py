@@ -16,9 +16,13 @@ late in a long matrix run, never in a fresh process; so each nested forward call
 TensorFlow's per-op trace counter reset (``_exact_jvp_traces``), and a result never depends on
 what the process ran before. The divergence table records the behaviour.
 
-``xp`` lives in ``adapters.tensorflow_xp``. Threads: ``tf.config.threading`` is set right
-after import, before TensorFlow's runtime starts (afterwards it cannot change). Devices:
-``cpu``, or ``gpu`` where TensorFlow sees one; every call then runs under ``tf.device``.
+``xp`` lives in ``adapters.tensorflow_xp``. Indexing with integer arrays (``x[:, idx]``), which
+TensorFlow tensors refuse, runs as TensorFlow users write it, ``tf.gather`` and
+``tf.gather_nd`` (``adapters.tensorflow_indexing``), inside the adapter's calls only.
+
+Threads: ``tf.config.threading`` is set right after import, before TensorFlow's runtime starts
+(afterwards it cannot change). Devices: ``cpu``, or ``gpu`` where TensorFlow sees one; every
+call then runs under ``tf.device``.
 """
 
 from __future__ import annotations
@@ -96,7 +100,7 @@ class TensorflowAdapter(BaseAdapter):
         if isinstance(exc, LookupError) and "No gradient defined" in message:
             return message.splitlines()[0]
         if isinstance(exc, TypeError) and "are valid indices" in message:
-            return "TensorFlow tensors take no integer-array index: " + message
+            return "TensorFlow tensors take no such index: " + message
         if isinstance(exc, AttributeError) and "Tensor" in message and "no attribute" in message:
             return "TensorFlow tensors lack this array attribute (.T, ...): " + message
         return super()._classify(exc)
@@ -106,6 +110,7 @@ class TensorflowAdapter(BaseAdapter):
     ) -> tuple[Callable[..., Any], Callable[[], int] | None]:
         tf, device = self._tf, self._device_name
         count = [0]
+        call = _numpy_indexing(call)
         if mode == "jit":
             inner = call
 
@@ -238,6 +243,19 @@ class TensorflowAdapter(BaseAdapter):
             return outer.jvp(along_v, unconnected_gradients=zero)
 
         return call
+
+
+def _numpy_indexing(call: Callable[..., Any]) -> Callable[..., Any]:
+    """``call`` with NumPy's integer-array indexing on tensors, spelled ``tf.gather`` and
+    ``tf.gather_nd`` (``adapters.tensorflow_indexing``); under tf.function it is on while
+    tracing, which is when the indexing runs."""
+    from adapters.tensorflow_indexing import numpy_indexing
+
+    def indexed(inputs: tuple[Any, ...], direction: Any = None) -> Any:
+        with numpy_indexing():
+            return call(inputs, direction)
+
+    return indexed
 
 
 def _exact_jvp_traces() -> None:

@@ -10,7 +10,8 @@ Composites, where TensorFlow has no op: ``exp2``, ``log2``, ``log10``, ``cbrt``,
 others rather than building them.
 
 Not in this namespace but part of the array interface cases use: TensorFlow tensors take no
-integer-array index (boolean masks work) and have no ``.T``; the adapter reports such cases
+integer-array index, which the adapter spells with ``tf.gather``/``tf.gather_nd`` while it
+runs a case (``adapters.tensorflow_indexing``), and have no ``.T``, which the adapter reports
 as ``unsupported``.
 
 Its length (about 500 lines) is one short function per vocabulary name that TensorFlow spells
