@@ -128,13 +128,14 @@ CASES = [
     Case("saddle", saddle,
          args=(Arg("p1", D.REAL, (2,)), Arg("start", D.interval(0.5, 1.5), (2,), diff=False)),
          sizes=TINY, requires=NESTED, tags={"model", "gradbench", "nested", "data-dependent"},
-         note="GradBench evals/saddle: its objective max_p2 |p1|^2 - |p2|^2, the max by "
-              "GradBench's gd.hpp ascent (a nested gradient per step, to convergence) from "
-              "start. GradBench outputs the saddle point, an argmin of this over p1 from the "
-              "same start: that is ~48,000 nested gradients per call and its derivative in "
-              "start is a step function of the step count, so the matrix differentiates the "
-              "objective in p1 and tests/test_gradbench_saddle_particle.py reproduces the "
-              "published point through it (saddle_point)"),
+         note="GradBench evals/saddle's objective, not its output point: max over p2 of "
+              "|p1|^2 - |p2|^2, the max by GradBench's gd.hpp ascent (a nested gradient per "
+              "step, to convergence) from start. GradBench outputs the saddle point, an "
+              "argmin of this over p1 from the same start: ~48,000 nested gradients per call, "
+              "and as a function of start it is start times a factor that jumps wherever the "
+              "step count changes, so the matrix differentiates the objective in p1, and "
+              "tests/test_gradbench_saddle_particle.py reproduces the published point through "
+              "it (saddle_point)"),
     Case("saddle-fixed-steps", saddle_fixed_steps,
          args=(Arg("x", D.REAL, (2,)), Arg("start", D.REAL, (2,), diff=False)),
          sizes=TINY, requires=NESTED, tags={"model", "nested"},
@@ -143,10 +144,10 @@ CASES = [
     Case("particle", particle, args=(Arg("w", D.interval(-0.2, 0.3), ()),),
          sizes=ONE, requires=NESTED,
          tags={"model", "gradbench", "nested", "data-dependent", "control-flow"},
-         note="GradBench evals/particle (Pearlmutter & Siskind): Euler dt = 0.1 from (0, 8) "
-              "with velocity (0.75, 0): the objective that GradBench's outer gradient descent "
-              "minimises over w from w = 0 (the test reproduces its published w* = "
-              "0.2071918746486116 through particle_argmin); w is drawn around w*"),
+         note="GradBench evals/particle's objective, not its output w*: Euler dt = 0.1 from "
+              "(0, 8) with velocity (0.75, 0) (Pearlmutter & Siskind), minimised over w from "
+              "w = 0 by GradBench's gradient descent; the test reproduces its published w* = "
+              "0.2071918746486116 through particle_argmin, and w is drawn around w*"),
     Case("perturbation-confusion", _confusion, sizes=TINY, requires=NESTED,
          tags={"nested"}, output_shape=(),
          note="d/dx sum(x * d/dy sum(x + y)) = 1 per entry; a confused nesting gives 2"),
