@@ -121,7 +121,7 @@ TABLE: tuple[Divergence, ...] = (
     # --- precision: float32 derivatives that silently become float64 -------------------------
     Divergence(
         op="x + python float (0-d tensor)", point="any point, float32",
-        cases=("gmm", "llsq", "lstm", "saddle", "logistic-regression", "det-by-minors",
+        cases=("gmm", "llsq", "lstm", "saddle-fixed-steps", "logistic-regression", "det-by-minors",
                "gaussian-logpdf", "logdet-cholesky"),
         adapters=("torch",), checks=("float32_vs_float64",), dtypes=("float32",),
         message="returned float64 for float32 inputs",

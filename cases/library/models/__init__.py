@@ -1,10 +1,22 @@
 """Model cases: GradBench's evals (gmm, lstm, ba, llsq, det, ode, lse, kmeans, saddle,
-particle) and everyday models (logistic regression, MLP, transformer block, Rosenbrock)."""
+particle, hello) and everyday models (logistic regression, MLP, transformer block, Rosenbrock)."""
 
 from __future__ import annotations
 
 from cases.case import Case
-from cases.library.models import ba, classic, det, gmm, kmeans, llsq, lse, lstm, nested, ode
+from cases.library.models import (
+    ba,
+    classic,
+    det,
+    gmm,
+    hello,
+    kmeans,
+    llsq,
+    lse,
+    lstm,
+    nested,
+    ode,
+)
 
 __all__ = ["CASES"]
 
@@ -19,4 +31,5 @@ CASES: list[Case] = [
     *kmeans.CASES,
     *classic.CASES,
     *nested.CASES,
+    *hello.CASES,
 ]
