@@ -232,13 +232,13 @@ def _short_convention(text: str) -> str:
 def _documented_sections(conformance: pd.DataFrame) -> list[str]:
     """The documented divergences this run met, one section per entry of the divergence
     table (its behaviour and citation once), with where it was met."""
-    from cases.conventions import TABLE
+    from cases.conventions import table
 
     cited = conformance[conformance["status"] == "divergence-documented"]
     if cited.empty:
         return []
     prefix = "documented divergence: "
-    summaries = {entry.summary(): entry for entry in TABLE}
+    summaries = {entry.summary(): entry for entry in table()}
 
     def entry_of(message: str) -> str:
         text = str(message).removeprefix(prefix)
