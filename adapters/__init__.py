@@ -35,6 +35,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from adapters.base import Adapter, BaseAdapter
+from adapters.contract import AdapterHooks
 from adapters.namespace import COMPOSITE, MISSING, NATIVE
 from adapters.outcomes import (
     Availability,
@@ -53,7 +54,9 @@ if TYPE_CHECKING:
 __all__ = [
     "ENTRY_POINT_GROUP",
     "Adapter",
+    "AdapterHooks",
     "Availability",
+    "BaseAdapter",
     "FrameworkError",
     "Outcome",
     "UnknownAdapterError",

@@ -213,6 +213,7 @@ class BaseAdapter:
         if self._availability is None:
             try:
                 threads.prepare_environment()  # thread settings must precede the import
+                self.prepare_environment()  # the adapter's own: compilers, devices, threads
                 self._module = importlib.import_module(self.framework)
                 self._table = dict(self._load())
                 self._xp = Namespace(self.name, self._table)
@@ -220,6 +221,13 @@ class BaseAdapter:
             except Exception as exc:  # an ImportError, or a broken install failing otherwise
                 self._availability = Availability(False, f"{type(exc).__name__}: {exc}")
         return self._availability
+
+    def prepare_environment(self) -> None:
+        """Called once, just before the framework is first imported, with the thread settings
+        already in the environment (``adapters.threads.requested()`` is the count): set what
+        the framework reads when it is imported (its own thread variable, a compiler, a
+        device). Default: nothing. The adapter's module must import its framework lazily (in
+        ``_load``) for this to come first."""
 
     def _require(self) -> None:
         status = self.available()
