@@ -177,7 +177,10 @@ class BaseAdapter:
     ``_load`` (import, apply thread settings, return the xp table), ``_to_native``/``_to_numpy``
     (one array), and ``_vjp``/``_jvp``/``_value_and_grad``/``_hvp`` (eager builders that take
     ``f(*inputs)`` and argnums and return ``call(inputs, direction)``). Jit modes override
-    ``_compile``; frameworks with special failure messages override ``_classify``.
+    ``_compile``; frameworks with special failure messages override ``_classify``. Optional
+    hooks: ``prepare_environment`` (before the framework's import) and ``index_types``/
+    ``index`` (NumPy's index arrays in a case). A builder that cannot build its quantity
+    raises ``Unsupported``. ``adapters.contract.AdapterHooks`` types all of it.
     """
 
     name: str = ""

@@ -339,6 +339,17 @@ def test_3_divergences_every_framework_and_the_plugins_own(seen: dict[str, Any])
     assert {"fail", "nonfinite"} & set(seen["undocumented"])
 
 
+def test_3_every_framework_entries_name_no_list_of_adapters() -> None:
+    from cases.conventions import EVERY, TABLE, markdown
+    from reports.explain.documented_divergences import applies_to_run
+
+    every = [e for e in TABLE if e.adapters == EVERY]
+    assert any(e.cases == ("where-nan-sqrt", "where-division-by-zero", "zero-times-inf")
+               for e in every)
+    assert all(applies_to_run(e, "someone-elses", "", "float64") for e in every)  # explain
+    assert markdown(tuple(every)).count("| every framework |") == len(every)
+
+
 def test_4_the_environment_is_prepared_before_the_framework_is_imported(
         seen: dict[str, Any]) -> None:
     assert seen["lazy"]  # adapters.get() imported the plug-in, not its framework
