@@ -21,8 +21,10 @@ callable returning an adapter), for example in its ``pyproject.toml``::
     [project.entry-points."gradparity.adapters"]
     mlx = "gradparity_mlx:MLXAdapter"
 
-Built-in names win over entry points of the same name. An entry point that fails to load shows
-up as an unavailable adapter carrying the error, so one broken plug-in breaks nothing else.
+What such a class fills in is typed as ``AdapterHooks`` (``adapters.contract``) and described
+in the README's "Writing an adapter". Built-in names win over entry points of the same name.
+An entry point that fails to load shows up as an unavailable adapter carrying the error, so
+one broken plug-in breaks nothing else.
 """
 
 from __future__ import annotations
