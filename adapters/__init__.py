@@ -21,8 +21,10 @@ callable returning an adapter), for example in its ``pyproject.toml``::
     [project.entry-points."gradparity.adapters"]
     mlx = "gradparity_mlx:MLXAdapter"
 
-Built-in names win over entry points of the same name. An entry point that fails to load shows
-up as an unavailable adapter carrying the error, so one broken plug-in breaks nothing else.
+What such a class fills in is typed as ``AdapterHooks`` (``adapters.contract``) and described
+in the README's "Writing an adapter". Built-in names win over entry points of the same name.
+An entry point that fails to load shows up as an unavailable adapter carrying the error, so
+one broken plug-in breaks nothing else.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from adapters.base import Adapter, BaseAdapter
+from adapters.contract import AdapterHooks
 from adapters.namespace import COMPOSITE, MISSING, NATIVE
 from adapters.outcomes import (
     Availability,
@@ -53,7 +56,9 @@ if TYPE_CHECKING:
 __all__ = [
     "ENTRY_POINT_GROUP",
     "Adapter",
+    "AdapterHooks",
     "Availability",
+    "BaseAdapter",
     "FrameworkError",
     "Outcome",
     "UnknownAdapterError",

@@ -177,7 +177,10 @@ class BaseAdapter:
     ``_load`` (import, apply thread settings, return the xp table), ``_to_native``/``_to_numpy``
     (one array), and ``_vjp``/``_jvp``/``_value_and_grad``/``_hvp`` (eager builders that take
     ``f(*inputs)`` and argnums and return ``call(inputs, direction)``). Jit modes override
-    ``_compile``; frameworks with special failure messages override ``_classify``.
+    ``_compile``; frameworks with special failure messages override ``_classify``. Optional
+    hooks: ``prepare_environment`` (before the framework's import) and ``index_types``/
+    ``index`` (NumPy's index arrays in a case). A builder that cannot build its quantity
+    raises ``Unsupported``. ``adapters.contract.AdapterHooks`` types all of it.
     """
 
     name: str = ""
@@ -213,6 +216,7 @@ class BaseAdapter:
         if self._availability is None:
             try:
                 threads.prepare_environment()  # thread settings must precede the import
+                self.prepare_environment()  # the adapter's own: compilers, devices, threads
                 self._module = importlib.import_module(self.framework)
                 self._table = dict(self._load())
                 self._xp = Namespace(self.name, self._table)
@@ -220,6 +224,13 @@ class BaseAdapter:
             except Exception as exc:  # an ImportError, or a broken install failing otherwise
                 self._availability = Availability(False, f"{type(exc).__name__}: {exc}")
         return self._availability
+
+    def prepare_environment(self) -> None:
+        """Called once, just before the framework is first imported, with the thread settings
+        already in the environment (``adapters.threads.requested()`` is the count): set what
+        the framework reads when it is imported (its own thread variable, a compiler, a
+        device). Default: nothing. The adapter's module must import its framework lazily (in
+        ``_load``) for this to come first."""
 
     def _require(self) -> None:
         status = self.available()
@@ -319,7 +330,10 @@ class BaseAdapter:
                      "value_and_grad": self._value_and_grad, "hvp": self._hvp,
                      "hvp_rev_fwd": self._hvp_rev_fwd, "hvp_rev_rev": self._hvp_rev_rev,
                      "jvp_fwd_fwd": self._jvp_fwd_fwd}[quantity]
-            call, traces = self._compile(build(f, argnums), mode)
+            # Inside the error classification: a builder that declines (``Unsupported``, or
+            # NotImplementedError) makes the quantity ``unsupported``, never an ``error``.
+            with self._errors(quantity):
+                call, traces = self._compile(self._indexed(build(f, argnums)), mode)
             per_fn[key] = Prepared(call, quantity, mode, argnums, traces)
         return per_fn[key]
 
@@ -328,22 +342,55 @@ class BaseAdapter:
     ) -> tuple[Callable[..., Any], Callable[[], int] | None]:
         return call, None
 
+    # -- the indexing hook (adapters.indexing) --
+    def index_types(self) -> tuple[type, ...]:
+        """The framework's array classes whose ``x[key]`` goes through ``index`` while this
+        adapter runs a case (called after the framework is loaded). Default: none, for a
+        framework whose arrays take NumPy's index arrays as they are."""
+        return ()
+
+    def index(self, getitem: Callable[[Any, Any], Any], x: Any, key: Any) -> Any:
+        """``x[key]`` for a case, ``key`` spelled as NumPy spells it (index arrays are NumPy
+        arrays or lists); ``getitem`` is the class's own ``__getitem__``. Default: every index
+        array becomes the framework's own array (``_to_native``), for frameworks that index
+        with their own tensors; override to spell indexing otherwise (TensorFlow's adapter
+        writes ``tf.gather``/``tf.gather_nd``)."""
+        from adapters.indexing import index_arrays
+
+        return getitem(x, index_arrays(key, self._to_native))
+
+    def _indexed(self, call: Callable[..., Any]) -> Callable[..., Any]:
+        """``call`` with the indexing hook on (before ``_compile``, so a jit mode traces
+        with it on)."""
+        types = self.index_types()
+        if not types:
+            return call
+        from adapters.indexing import indexing_hook
+
+        hook = self.index
+
+        def indexed(inputs: tuple[Any, ...], direction: Any = None) -> Any:
+            with indexing_hook(types, hook):
+                return call(inputs, direction)
+
+        return indexed
+
     def _value(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
         return lambda inputs, _direction=None: f(*inputs)
 
     def _vjp(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
-        raise NotImplementedError
+        raise Unsupported(f"{self.name}: the adapter builds no VJP (reverse mode)")
 
     def _jvp(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
-        raise NotImplementedError
+        raise Unsupported(f"{self.name}: the adapter builds no JVP (forward mode)")
 
     def _value_and_grad(
         self, f: Callable[..., Any], argnums: tuple[int, ...]
     ) -> Callable[..., Any]:
-        raise NotImplementedError
+        raise Unsupported(f"{self.name}: the adapter builds no value-and-gradient")
 
     def _hvp(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
-        raise NotImplementedError
+        raise Unsupported(f"{self.name}: the adapter builds no HVP (forward over reverse)")
 
     # The other nestings: an adapter that does not build one says so (the checks record
     # 'unsupported' with this reason, never a pass).
@@ -365,8 +412,9 @@ class BaseAdapter:
     # -- error capture --
     def _classify(self, exc: Exception) -> str | None:
         """A reason when ``exc`` means "the framework cannot do this" (unsupported) rather
-        than "it failed" (error). NotImplementedError means that in every framework."""
-        if isinstance(exc, NotImplementedError):
+        than "it failed" (error). ``Unsupported`` (an adapter declining) and
+        NotImplementedError mean that in every framework."""
+        if isinstance(exc, (Unsupported, NotImplementedError)):
             return str(exc) or "not implemented"
         return None
 
@@ -386,8 +434,8 @@ class BaseAdapter:
         self, fn: Callable[..., Any], quantity: str, mode: str, argnums: tuple[int, ...],
         inputs: Sequence[Any], direction: Any,
     ) -> Any:
-        prepared = self.prepare(fn, quantity, mode, argnums)
         with self._errors(quantity):
+            prepared = self.prepare(fn, quantity, mode, argnums)
             native_inputs = tuple(self.to_native(x) for x in inputs)
             native_direction = None if direction is None else self._natives(direction)
             return self.to_numpy(self.sync(prepared(native_inputs, native_direction)))

@@ -18,7 +18,8 @@ what the process ran before. The divergence table records the behaviour.
 
 ``xp`` lives in ``adapters.tensorflow_xp``. Indexing with integer arrays (``x[:, idx]``), which
 TensorFlow tensors refuse, runs as TensorFlow users write it, ``tf.gather`` and
-``tf.gather_nd`` (``adapters.tensorflow_indexing``), inside the adapter's calls only.
+``tf.gather_nd`` (``adapters.tensorflow_indexing``), inside the adapter's calls only (the
+indexing hook, ``index_types``/``index``).
 
 Threads: ``tf.config.threading`` is set right after import, before TensorFlow's runtime starts
 (afterwards it cannot change). Devices: ``cpu``, or ``gpu`` where TensorFlow sees one; every
@@ -105,12 +106,21 @@ class TensorflowAdapter(BaseAdapter):
             return "TensorFlow tensors lack this array attribute (.T, ...): " + message
         return super()._classify(exc)
 
+    def index_types(self) -> tuple[type, ...]:
+        return (self._tf.Tensor,)
+
+    def index(self, getitem: Callable[[Any, Any], Any], x: Any, key: Any) -> Any:
+        """NumPy's integer-array indices as ``tf.gather``/``tf.gather_nd``
+        (``adapters.tensorflow_indexing``); any other index is TensorFlow's own."""
+        from adapters.tensorflow_indexing import numpy_getitem
+
+        return numpy_getitem(getitem, x, key)
+
     def _compile(
         self, call: Callable[..., Any], mode: str
     ) -> tuple[Callable[..., Any], Callable[[], int] | None]:
         tf, device = self._tf, self._device_name
         count = [0]
-        call = _numpy_indexing(call)
         if mode == "jit":
             inner = call
 
@@ -243,19 +253,6 @@ class TensorflowAdapter(BaseAdapter):
             return outer.jvp(along_v, unconnected_gradients=zero)
 
         return call
-
-
-def _numpy_indexing(call: Callable[..., Any]) -> Callable[..., Any]:
-    """``call`` with NumPy's integer-array indexing on tensors, spelled ``tf.gather`` and
-    ``tf.gather_nd`` (``adapters.tensorflow_indexing``); under tf.function it is on while
-    tracing, which is when the indexing runs."""
-    from adapters.tensorflow_indexing import numpy_indexing
-
-    def indexed(inputs: tuple[Any, ...], direction: Any = None) -> Any:
-        with numpy_indexing():
-            return call(inputs, direction)
-
-    return indexed
 
 
 def _exact_jvp_traces() -> None:

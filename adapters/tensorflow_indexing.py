@@ -5,9 +5,9 @@ mask (``tf.boolean_mask``), but no integer array ("Only integers, slices (`:`), 
 (`...`), tf.newaxis (`None`) and scalar tf.int32/tf.int64 tensors are valid indices"). Where
 NumPy code writes ``x[:, idx]`` a TensorFlow user writes ``tf.gather(x, idx, axis=1)``, and
 for ``x[rows, cols]`` ``tf.gather_nd``. Cases index as NumPy does (the vocabulary's array
-interface), so while the TensorFlow adapter runs a case (``numpy_indexing()``), an index that
-holds an integer array is spelled that way; any other index goes to TensorFlow's own
-``__getitem__`` unchanged, and outside the adapter TensorFlow behaves as it always does.
+interface), so while the TensorFlow adapter runs a case (its indexing hook, ``adapters.indexing``),
+an index that holds an integer array is spelled that way; any other index goes to TensorFlow's
+own ``__getitem__`` unchanged, and outside the adapter TensorFlow behaves as it always does.
 
 NumPy's rules (its "Advanced indexing" section), kept here: an integer beside an array index is
 an array index too, and all of them broadcast together; the broadcast dimensions replace the
@@ -21,10 +21,7 @@ densifies) and ``tf.gather_nd`` (a scatter-add, so repeated indices accumulate).
 
 from __future__ import annotations
 
-import contextvars
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -32,41 +29,15 @@ import tensorflow as tf
 
 from adapters.numpy_args import wrap_indices
 
-__all__ = ["numpy_indexing"]
-
-# On in the adapter's calls only (per thread and task): a user's own TensorFlow code outside
-# them keeps TensorFlow's own indexing and its errors.
-_ACTIVE: contextvars.ContextVar[bool] = contextvars.ContextVar("numpy_indexing", default=False)
-_INSTALL_LOCK = threading.Lock()
+__all__ = ["numpy_getitem"]
 
 
-@contextmanager
-def numpy_indexing() -> Iterator[None]:
-    """Within: ``tf.Tensor`` indexing also takes NumPy's integer-array indices."""
-    _install()
-    token = _ACTIVE.set(True)
-    try:
-        yield
-    finally:
-        _ACTIVE.reset(token)
-
-
-def _install() -> None:
-    """Put the dispatcher in front of ``tf.Tensor.__getitem__``, once per process. It defers to
-    TensorFlow's own unless ``numpy_indexing()`` is on and the index holds an integer array."""
-    with _INSTALL_LOCK:
-        current = tf.Tensor.__getitem__
-        if getattr(current, "_numpy_indexing", False):
-            return
-
-        def getitem(x: Any, key: Any) -> Any:
-            if _ACTIVE.get() and _needs_gather(key):
-                return _advanced(current, x, key)
-            return current(x, key)
-
-        getitem._numpy_indexing = True  # type: ignore[attr-defined]
-        getitem.__doc__ = current.__doc__
-        tf.Tensor.__getitem__ = getitem
+def numpy_getitem(getitem: Callable[[Any, Any], Any], x: Any, key: Any) -> Any:
+    """``x[key]`` with NumPy's meaning: an index holding an integer array through the gathers,
+    any other through ``getitem`` (TensorFlow's own ``tf.Tensor.__getitem__``)."""
+    if _needs_gather(key):
+        return _advanced(getitem, x, key)
+    return getitem(x, key)
 
 
 # --- which indices are NumPy's advanced ones -------------------------------------------------

@@ -14,7 +14,9 @@ not silently absorbed.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
+import warnings
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -22,15 +24,16 @@ from cases.conformance.check_record import Record
 from cases.conformance.nestings import failing_only
 from cases.statuses import DIVERGENCE_DOCUMENTED
 
-__all__ = ["COSTLY", "TABLE", "Costly", "Divergence", "costly", "document", "find",
-           "markdown", "version_matches"]
+__all__ = ["COSTLY", "ENTRY_POINT_GROUP", "EVERY", "TABLE", "Costly", "Divergence", "costly",
+           "document", "find", "markdown", "plugin_entries", "table", "version_matches"]
 
 
 @dataclass(frozen=True)
 class Divergence:
     """One documented divergence.
 
-    ``cases`` are case names or glob patterns; ``adapters`` adapter names; ``versions`` a
+    ``cases`` are case names or glob patterns; ``adapters`` adapter names, or ``EVERY`` for a
+    behaviour every framework shows (plug-in adapters included); ``versions`` a
     specifier on the framework's version (``">=0.4"``, ``">=2.0,<3"``; empty: any);
     ``checks``, ``statuses``, ``dtypes`` and ``modes`` narrow the records it covers (empty:
     any); ``message``, a regular expression, narrows them to one kind of failure (for example
@@ -54,7 +57,7 @@ class Divergence:
     def matches(self, record: Record) -> bool:
         return (
             any(fnmatch.fnmatchcase(record.case, pattern) for pattern in self.cases)
-            and record.adapter in self.adapters
+            and (self.adapters == EVERY or record.adapter in self.adapters)
             and (not self.checks or record.check in self.checks)
             and record.status in self.statuses
             and (not self.dtypes or record.dtype in self.dtypes)
@@ -96,8 +99,9 @@ def _pad(v: tuple[int, ...], n: int) -> tuple[int, ...]:
 
 
 def find(record: Record, table: Any = None) -> Divergence | None:
-    """The first entry of ``table`` (default ``TABLE``) that documents ``record``."""
-    for entry in TABLE if table is None else table:
+    """The first entry of ``table`` (default ``table()``: ``TABLE`` and the plug-ins') that
+    documents ``record``."""
+    for entry in _installed() if table is None else table:
         if entry.matches(record):
             return entry
     return None
@@ -113,7 +117,9 @@ def document(record: Record, table: Any = None) -> Record:
                            f"{record.status}: {record.message}")
 
 
-AD = ("refengine", "torch", "jax", "tensorflow", "autograd")
+# A behaviour every framework shows (the chain rule's 0 * inf, an ill-posed derivative): the
+# entry covers every adapter, built in or plug-in, rather than a list of names.
+EVERY: tuple[str, ...] = ("*",)
 FOUND = "found by gradparity, no public issue found"
 # Observed with torch 2.13.0, jax 0.10.2, TensorFlow 2.21.0, HIPS autograd 1.9.1 and this
 # refengine (the default pytest matrix of 2026-11-26); each entry lists where it was seen.
@@ -146,7 +152,7 @@ TABLE: tuple[Divergence, ...] = (
     Divergence(
         op="where / multiply by 0", point="a branch or factor that is inf or NaN where unused",
         cases=("where-nan-sqrt", "where-division-by-zero", "zero-times-inf"),
-        adapters=AD,
+        adapters=EVERY,
         behaviour="reverse mode returns NaN: the unselected branch's infinite local derivative "
                   "times its zero cotangent is 0 * inf = NaN (the 'double where' trap); "
                   "TensorFlow returns 0 for some of these entries",
@@ -156,7 +162,7 @@ TABLE: tuple[Divergence, ...] = (
         cases=("hypot-at-origin", "sqrt-of-square-at-zero", "norm-zero-vector",
                "norm-distance-coincident", "xlogy-zero-zero", "power-zero-base",
                "power-zero-zero"),
-        adapters=AD,
+        adapters=EVERY,
         behaviour="where the function has one-sided derivatives but the formula divides by "
                   "zero, frameworks differ: NaN (torch, jax, autograd, refengine for hypot and "
                   "sqrt(x**2)), 0 (refengine for norm, TensorFlow for xlogy), or inf; none "
@@ -226,7 +232,7 @@ TABLE: tuple[Divergence, ...] = (
                  "jax.lax.linalg.cholesky(symmetrize_input=True)"),
     Divergence(
         op="eigh", point="repeated eigenvalues",
-        cases=("eigh-repeated-values", "eigh-repeated-vectors"), adapters=AD,
+        cases=("eigh-repeated-values", "eigh-repeated-vectors"), adapters=EVERY,
         statuses=("fail", "nonfinite", "error"),
         behaviour="the eigenvector derivative has 1 / (lambda_i - lambda_j) terms: with a "
                   "repeated eigenvalue each framework returns something different (NaN, inf, "
@@ -245,7 +251,7 @@ TABLE: tuple[Divergence, ...] = (
         op="tanh, expit, softplus, log_sigmoid", point="saturation (|x| >= 10)",
         cases=("tanh-saturation", "expit-saturation", "softplus-saturation",
                "log-sigmoid-saturation", "logaddexp-huge"),
-        adapters=AD,
+        adapters=EVERY,
         behaviour="derivatives formed as 1 - y**2 or y (1 - y) lose their relative accuracy "
                   "when y rounds to +-1: 0 in float32 where the slope is 2e-9, and only 7-9 "
                   "digits in float64; the frameworks round differently from refengine",
@@ -459,7 +465,7 @@ def markdown(entries: tuple[Divergence, ...] | None = None) -> str:
     it so, and a test keeps the two equal."""
     rows = ["| op | point | frameworks | behaviour | citation |", "|---|---|---|---|---|"]
     for e in TABLE if entries is None else entries:
-        frameworks = "all five" if set(e.adapters) == set(AD) else ", ".join(e.adapters)
+        frameworks = "every framework" if e.adapters == EVERY else ", ".join(e.adapters)
         if e.versions:
             frameworks += f" ({e.versions})"
         narrowed = [*e.checks, *(d for d in e.dtypes if d not in e.point), *e.modes]
@@ -467,3 +473,49 @@ def markdown(entries: tuple[Divergence, ...] | None = None) -> str:
         cells = (e.op, point, frameworks, e.behaviour, e.citation)
         rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(rows) + "\n"
+
+
+# --- entries from installed packages -----------------------------------------------------------
+ENTRY_POINT_GROUP = "gradparity.conventions"
+
+
+def table() -> tuple[Divergence, ...]:
+    """The divergence table a run consults: ``TABLE``, then the entries installed packages
+    declare under the entry-point group ``gradparity.conventions``."""
+    return _installed()
+
+
+def _installed() -> tuple[Divergence, ...]:  # ``find``'s parameter ``table`` hides ``table()``
+    return (*TABLE, *plugin_entries())
+
+
+@functools.cache
+def plugin_entries() -> tuple[Divergence, ...]:
+    """Entries from the ``gradparity.conventions`` entry points (read once per process). An
+    entry point names a ``Divergence``, an iterable of them, or a zero-argument callable
+    returning either; one that fails to load is a warning naming it, and adds nothing."""
+    from importlib import metadata
+
+    found: list[Divergence] = []
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            found.extend(_entries_from(ep.load()))
+        except Exception as exc:
+            warnings.warn(f"{ENTRY_POINT_GROUP} entry point {ep.name!r} ({ep.value}) failed to "
+                          f"load and adds no entries: {type(exc).__name__}: {exc}", stacklevel=2)
+    return tuple(found)
+
+
+def _entries_from(loaded: Any) -> list[Divergence]:
+    if callable(loaded) and not isinstance(loaded, Divergence):
+        loaded = loaded()
+    entries = [loaded] if isinstance(loaded, Divergence) else list(loaded)
+    bad = [type(e).__name__ for e in entries if not isinstance(e, Divergence)]
+    if bad:
+        raise TypeError(f"expected cases.conventions.Divergence entries, got {', '.join(bad)}")
+    for e in entries:
+        if isinstance(e.adapters, str) or isinstance(e.cases, str):
+            raise TypeError(f"entry {e.op!r}: cases and adapters are tuples of names, not a "
+                            "string")
+        version_matches("x 1", e.versions)  # a malformed version specifier fails here, named
+    return entries

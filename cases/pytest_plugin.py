@@ -260,7 +260,11 @@ def plan(config: pytest.Config) -> Iterator[tuple[MatrixItem, bool]]:
         wanted = {c.name for n in names for c in library.select(pattern=n)}
         missing = [n for n in names if not any(True for _ in library.select(pattern=n))]
         if missing:
-            raise pytest.UsageError(f"--gp-cases: no case matches {', '.join(missing)}")
+            from cases.registry import closest
+
+            every = [c.name for c in library.all()]
+            raise pytest.UsageError("--gp-cases: " + "; ".join(
+                f"no case matches {n}{closest(n, every)}" for n in missing))
         chosen = [c for c in chosen if c.name in wanted]
     dtypes = _split(config.getoption("--gp-dtypes"))
     modes = _split(config.getoption("--gp-modes"))

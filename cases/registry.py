@@ -34,6 +34,10 @@ __all__ = [
     "Registry",
     "RegistrationError",
     "UnknownCaseError",
+    "closest",
+    "hyphenated",
+    "matching",
+    "unknown_case",
 ]
 
 ENTRY_POINT_GROUP = "gradparity.cases"
@@ -138,7 +142,9 @@ class Registry:
         """Register a Case; or, as a decorator, turn ``fn(xp, *inputs)`` into one (and return it).
 
         ``@register`` alone gives every input after ``xp`` a real vector (``Arg(name)``) and
-        the function's name; ``@register(args=..., tags=..., ...)`` sets any Case field.
+        the function's name with underscores as hyphens (``my_loss`` is the case
+        ``my-loss``; lookups accept either spelling); ``@register(args=..., tags=..., ...)``
+        sets any Case field (``name="my_loss"`` keeps the underscore).
         """
         if isinstance(case, Case):
             if fields:
@@ -164,13 +170,13 @@ class Registry:
         return list(self._cases.values())
 
     def get(self, name: str) -> Case:
+        """The case called ``name``; ``my_loss`` finds ``my-loss`` (``@register``'s spelling
+        of a function name) when no case has the underscores itself."""
         self._load()
-        try:
-            return self._cases[name]
-        except KeyError:
-            close = difflib.get_close_matches(name, list(self._cases), n=5, cutoff=0.5)
-            hint = f"; closest: {', '.join(close)}" if close else ""
-            raise UnknownCaseError(f"no case named {name!r}{hint}") from None
+        for spelling in (name, hyphenated(name)):
+            if spelling in self._cases:
+                return self._cases[spelling]
+        raise unknown_case(name, list(self._cases))
 
     def ops_used(self, name: str) -> frozenset[str]:
         """The vocabulary names (qualified) the case used when traced at registration."""
@@ -201,8 +207,38 @@ class Registry:
                 raise UnknownCaseError(f"no case has tag {', '.join(hints)}")
             chosen = [c for c in chosen if c.tags & wanted]
         if pattern is not None:
-            chosen = [c for c in chosen if fnmatch.fnmatchcase(c.name, pattern)]
+            picked = set(matching(pattern, [c.name for c in chosen]))
+            chosen = [c for c in chosen if c.name in picked]
         return chosen
+
+
+def hyphenated(name: str) -> str:
+    """``name`` as ``@register`` spells a function's name: underscores become hyphens."""
+    return name.replace("_", "-")
+
+
+def matching(pattern: str, names: Iterable[str]) -> list[str]:
+    """The ``names`` that ``pattern`` (a case name or a glob) picks, in order; when it picks
+    none, those its hyphenated spelling picks (``my_loss`` -> ``my-loss``, the name
+    ``@register`` gave the function ``my_loss``)."""
+    names = list(names)
+    for spelling in dict.fromkeys((pattern, hyphenated(pattern))):
+        found = [n for n in names if fnmatch.fnmatchcase(n, spelling)]
+        if found:
+            return found
+    return []
+
+
+def closest(pattern: str, names: Iterable[str]) -> str:
+    """The hint every lookup of a case name gives for one that picks nothing: the closest
+    names (``; closest: a, b``), or nothing when none is close."""
+    close = difflib.get_close_matches(hyphenated(pattern), list(names), n=5, cutoff=0.5)
+    return f"; closest: {', '.join(close)}" if close else ""
+
+
+def unknown_case(name: str, names: Iterable[str]) -> UnknownCaseError:
+    """The error for a case name that is not registered, with the closest names."""
+    return UnknownCaseError(f"no case named {name!r}{closest(name, names)}")
 
 
 def _cases_from(loaded: Any) -> list[Case]:

@@ -40,7 +40,9 @@ def _selection_options(parser: argparse.ArgumentParser, *, timing: bool) -> None
                         help="continue the run in --out with the same selection: every unit of "
                         "work not committed there is redone, from its start")
     parser.add_argument("--force", action="store_true", help="overwrite an existing run folder")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress bar and no summary; a run that exits non-zero "
+                        "still prints its folder and failure count")
     parser.add_argument("--no-fail", action="store_true",
                         help="exit 0 even when undocumented failures are found")
     parser.add_argument("--seed", type=count(0), default=0,

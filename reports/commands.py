@@ -255,18 +255,24 @@ def _finish(folder: RunFolder, args: argparse.Namespace, completed: bool = True)
         sync_readme(args.readme, folder)
     conformance = folder.conformance()
     failing = conformance[conformance["status"].isin(FAILING)]
-    if not args.quiet:
+    if not completed:
+        status = EXIT_INTERRUPTED
+    elif len(failing) and not args.no_fail:
+        status = EXIT_FAILURES
+    else:
+        status = EXIT_OK
+    # --quiet silences a run that worked; one that exits non-zero still says where its
+    # folder is and how many failures it found.
+    if not args.quiet or status != EXIT_OK:
         print(f"run folder: {folder.path}")
+    if not args.quiet:
         print(f"  {', '.join(sorted(p.name for p in written.values()))}")
         if len(conformance):
             counts = conformance["status"].value_counts().to_dict()
             print("  statuses: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    if not args.quiet or status != EXIT_OK:
         print(f"  undocumented failures: {len(failing)}")
-    if not completed:
-        return EXIT_INTERRUPTED
-    if len(failing) and not args.no_fail:
-        return EXIT_FAILURES
-    return EXIT_OK
+    return status
 
 
 def run(args: argparse.Namespace) -> int:

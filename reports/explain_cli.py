@@ -191,10 +191,10 @@ def _divergence_table() -> Any:
     """The divergence table, for what each framework is documented to do at a kink (None when
     ``cases`` cannot be imported: the report then says the table was not read)."""
     try:
-        from cases.conventions import TABLE
+        from cases.conventions import table
     except ImportError:
         return None
-    return TABLE
+    return table()  # the built-in entries and those of installed plug-ins
 
 
 def _slug(target: str) -> str:

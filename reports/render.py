@@ -14,7 +14,7 @@ from reports import plots, tables
 from reports.rundir import RunFolder, RunFolderError
 
 __all__ = ["HEADLINE_END", "HEADLINE_START", "covered_lines", "environment_lines",
-           "headline_markdown", "render", "summary_markdown"]
+           "headline_markdown", "render", "run_versions", "summary_markdown"]
 
 def _md(frame: pd.DataFrame, floatfmt: str = ".3g") -> str:
     if frame is None or frame.empty:
@@ -22,8 +22,18 @@ def _md(frame: pd.DataFrame, floatfmt: str = ".3g") -> str:
     return frame.to_markdown(index=False, floatfmt=floatfmt)
 
 
+def run_versions(env: dict[str, Any]) -> dict[str, str]:
+    """The versions the summary names: the packages environment.json always reads, and each
+    adapter's that ran (its ``versions()``: a plug-in's framework too), by name."""
+    found = dict(env.get("versions", {}))
+    for adapter_versions in (env.get("adapters") or {}).values():
+        for name, version in (adapter_versions or {}).items():
+            found.setdefault(name, version)
+    return found
+
+
 def environment_lines(env: dict[str, Any]) -> list[str]:
-    versions = ", ".join(f"{k} {v}" for k, v in sorted(env.get("versions", {}).items()))
+    versions = ", ".join(f"{k} {v}" for k, v in sorted(run_versions(env).items()))
     threads = env.get("threads") or env.get("thread_environment") or {}
     return [
         f"- date: {env.get('date', '?')}; git commit: {env.get('git_commit') or 'unknown'}",
@@ -232,13 +242,13 @@ def _short_convention(text: str) -> str:
 def _documented_sections(conformance: pd.DataFrame) -> list[str]:
     """The documented divergences this run met, one section per entry of the divergence
     table (its behaviour and citation once), with where it was met."""
-    from cases.conventions import TABLE
+    from cases.conventions import table
 
     cited = conformance[conformance["status"] == "divergence-documented"]
     if cited.empty:
         return []
     prefix = "documented divergence: "
-    summaries = {entry.summary(): entry for entry in TABLE}
+    summaries = {entry.summary(): entry for entry in table()}
 
     def entry_of(message: str) -> str:
         text = str(message).removeprefix(prefix)

@@ -4,7 +4,6 @@ error that lists the valid choices and the closest match for anything unknown.""
 from __future__ import annotations
 
 import difflib
-import fnmatch
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,9 +84,11 @@ def _chosen_cases(args: Any, every_case: list[Any]) -> list[Any]:
     chosen = every_case
     patterns = names_given(args, "cases")
     if patterns:
+        from cases.registry import matching
+
         keep = set()
         for pattern in patterns:
-            matched = {n for n in names if fnmatch.fnmatchcase(n, pattern)}
+            matched = set(matching(pattern, names))  # my_loss finds my-loss too
             if not matched:
                 raise _unknown("case", pattern, names)
             keep |= matched

@@ -100,7 +100,8 @@ def run_case(
     The point, cotangent and tangents come from ``seed`` (or one integer drawn from ``rng``)
     and the case name, so every adapter sees the same numbers. ``checks`` narrows the list
     (names from ``CHECKS``); ``size`` defaults to the case's check size; ``conventions`` is
-    the divergence table (default ``cases.conventions.TABLE``; pass ``()`` for none).
+    the divergence table (default ``cases.conventions.table()``: ``TABLE`` and the entries of
+    installed plug-ins; pass ``()`` for none).
     """
     adapter = resolve_adapter(adapter)
     if rng is not None:
@@ -186,9 +187,9 @@ def _fields(verdict: Verdict) -> dict[str, Any]:
 
 def _table(conventions: Any) -> Any:
     if conventions is None:
-        from cases.conventions import TABLE
+        from cases.conventions import table
 
-        return TABLE
+        return table()
     return conventions
 
 

@@ -33,8 +33,8 @@ import numpy as np
 
 from reports.explain.formulas import FORMULAS
 
-__all__ = ["applies_to_run", "describe", "entries_at", "entries_for_case", "load_divergences",
-           "op_names", "point_holds"]
+__all__ = ["EVERY", "applies_to_run", "covers_adapter", "describe", "entries_at",
+           "entries_for_case", "load_divergences", "op_names", "point_holds"]
 
 MODE = "eager"  # how explain runs every framework
 
@@ -49,12 +49,12 @@ def load_divergences(divergences: Iterable[Any] | None) -> tuple[list[Any] | Non
     if divergences is not None:
         return list(divergences), []
     try:
-        from cases.conventions import TABLE
+        from cases.conventions import table
     except ImportError as exc:
         return None, [f"divergence table not read: the cases package cannot be imported "
                       f"({exc}); each framework's convention at a kink is shown by running it "
                       "only (pass divergences= to rf.explain to give a table)"]
-    return list(TABLE), []
+    return list(table()), []  # the built-in entries and those of installed plug-ins
 
 
 def op_names(op: str) -> set[str]:
@@ -134,8 +134,18 @@ def _version_ok(entry: Any, framework: str) -> bool | None:
 def applies_to_run(entry: Any, adapter: str, framework: str, dtype: str) -> bool:
     """Does ``entry`` cover ``adapter`` (its framework ``"jax 0.10.2"``) run eagerly in
     ``dtype``? An entry for other versions does not; an unchecked version specifier does."""
-    return (adapter in tuple(entry.adapters) and _covers(entry, "dtypes", dtype)
+    return (covers_adapter(entry, adapter) and _covers(entry, "dtypes", dtype)
             and _covers(entry, "modes", MODE) and _version_ok(entry, framework) is not False)
+
+
+# The divergence table's ``EVERY``: an entry for a behaviour every framework shows.
+EVERY = ("*",)
+
+
+def covers_adapter(entry: Any, adapter: str) -> bool:
+    """Does ``entry`` name ``adapter``, or every framework?"""
+    names = tuple(entry.adapters)
+    return names == EVERY or adapter in names
 
 
 def entries_for_case(table: Sequence[Any], case: str) -> list[Any]:
@@ -148,7 +158,8 @@ def describe(entry: Any, *, adapters: bool = False, framework: str = "") -> str:
     """``abs at x = 0: <behaviour> [<citation>]``, with what narrows the entry."""
     narrow = []
     if adapters:
-        narrow.append(", ".join(entry.adapters))
+        names = tuple(entry.adapters)
+        narrow.append("every framework" if names == EVERY else ", ".join(names))
     for field, word in (("dtypes", "dtypes"), ("modes", "modes")):
         values = tuple(getattr(entry, field, ()) or ())
         if values:
