@@ -22,15 +22,20 @@ __all__ = ["grad", "hessian", "hvp", "jacfwd", "jacobian", "jvp", "value_and_gra
 Argnums = int | Sequence[int]
 
 
-_DIFFERENTIABLE = frozenset({np.dtype(np.float32), np.dtype(np.float64)})
+_DIFFERENTIABLE = frozenset(
+    np.dtype(t) for t in (np.float32, np.float64, np.complex64, np.complex128)
+)
 
 
 def _as_input(x: Any, fname: str, i: int | None = None) -> Any:
-    """Validate one differentiated leaf: float32/float64 arrays and Python floats only."""
+    """Validate one differentiated leaf: float32/float64 and complex64/complex128 arrays, Python
+    floats and complex numbers only."""
     if type(x) is np.ndarray or isinstance(x, Tracer):
         value = x
     elif isinstance(x, float):
         value = np.asarray(x, dtype=np.float64)
+    elif isinstance(x, complex):
+        value = np.asarray(x, dtype=np.complex128)
     elif isinstance(x, (np.ndarray, np.generic)):
         value = np.asarray(x)
     elif isinstance(x, (bool, int)):
@@ -42,7 +47,8 @@ def _as_input(x: Any, fname: str, i: int | None = None) -> Any:
     else:
         raise TypeError(
             f"{_what(fname, i)} is a {type(x).__name__}; refengine differentiates NumPy "
-            "float32/float64 arrays, Python floats, and tuples/lists/dicts of them. Convert it "
+            "float32/float64 (or complex64/complex128) arrays, Python floats, and "
+            "tuples/lists/dicts of them. Convert it "
             "with np.asarray."
         )
     dtype = value.dtype
@@ -154,7 +160,8 @@ def _check_cotangent(ct: Any, value: Any, k: int) -> Any:
     )
     out_dtype = dtype_of(value)
     if dtype_of(ct) != out_dtype:
-        if dtype_of(ct).kind not in "fiub" or out_dtype.kind != "f":
+        allowed = "fiubc" if out_dtype.kind == "c" else "fiub"
+        if dtype_of(ct).kind not in allowed or out_dtype.kind not in "fc":
             raise TypeError(f"vjp_fn: cotangent {k} has dtype {dtype_of(ct)}, output {out_dtype}")
         ct = rnp.astype(ct, out_dtype)  # the cotangent lives in the output's dtype
     return ct
@@ -213,6 +220,12 @@ def _shaped_like(v: Any, like: Any, what: str, other: str, kind: str, whose: str
 def _check_tangent(t: Any, x: Any, i: int) -> Any:
     t = _shaped_like(t, x, f"rf.jvp: tangent {i}", "its primal", "a tangent", "its primal's")
     if dtype_of(t) != dtype_of(x):
+        if dtype_of(t).kind == "c" and dtype_of(x).kind != "c":
+            raise TypeError(
+                f"rf.jvp: tangent {i} is complex ({dtype_of(t)}) but its primal is real "
+                f"({dtype_of(x)}); a real input moves along real directions only. Pass a real "
+                "tangent, or make the primal complex."
+            )
         t = rnp.astype(t, dtype_of(x))  # the tangent lives in the primal's dtype
     return t
 
@@ -294,8 +307,14 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[...,
                 "Reduce it (e.g. .sum()), or use rf.vjp with a cotangent or rf.jacobian."
             )
         if dtype_of(out).kind != "f":
+            holomorphic = (
+                " For a holomorphic f, rf.grad(lambda z: rnp.real(f(z))) is f'(z) (autograd's "
+                "convention; see refengine/derivatives_complex.py)"
+                if dtype_of(out).kind == "c" else ""
+            )
             raise TypeError(
-                f"rf.grad needs f to return a float, but it returned dtype {dtype_of(out)}"
+                f"rf.grad needs f to return a float, but it returned dtype {dtype_of(out)}."
+                + holomorphic
             )
         grads = vjp_fn(np.ones((), dtype_of(out)))
         return out, grads[0] if isinstance(argnums, int) else _repeated(grads, where)

@@ -207,7 +207,10 @@ def _astype(x, *, dtype):
             "use rnp.astype (or x.astype), which casts to integer and boolean dtypes with a "
             "zero derivative, as rnp.floor"
         )
-    return np.asarray(x).astype(dtype)
+    x = np.asarray(x)
+    if x.dtype.kind == "c" and np.dtype(dtype).kind == "f":
+        x = x.real  # NumPy's cast keeps the real part too, with a ComplexWarning
+    return x.astype(dtype)
 
 
 astype = _ew("astype", _astype)
