@@ -70,12 +70,11 @@ def abs_jvp(t: Any, ans: Any, x: Any) -> Any:
 # ============================================================================================
 # Real and imaginary parts, the conjugate: linear over the reals (JVP: the primitive itself)
 # ============================================================================================
-defrule(PC.real, linear=True, vjp=(lambda g, ans, x: g,),  # cast to x's dtype by the engine
-        note="d real(z) = real(dz); the cotangent g comes back as g + 0j")
-defrule(PC.imag, linear=True, vjp=(lambda g, ans, x: g * -1j,),
-        note="d imag(z) = imag(dz); the cotangent g comes back as -i g (autograd's convention)")
-defrule(PC.conj, linear=True, vjp=(lambda g, ans, x: PC.conj(g),),
-        note="d conj(z) = conj(dz); the cotangent g comes back as conj(g)")
+# d real(z) = real(dz): the cotangent g comes back as g + 0j (cast to z's dtype by the engine);
+# d imag(z) = imag(dz): as -i g, since Re(-i g dz) = g imag(dz); d conj(z) = conj(dz): conj(g).
+defrule(PC.real, linear=True, vjp=(lambda g, ans, x: g,))
+defrule(PC.imag, linear=True, vjp=(lambda g, ans, x: g * -1j,))
+defrule(PC.conj, linear=True, vjp=(lambda g, ans, x: PC.conj(g),))
 
 
 # ============================================================================================
@@ -126,10 +125,10 @@ defrule(PC.fftn, linear=True, vjp=(lambda g, ans, x, *, axes, norm:
                                    PC.fftn(g, axes=axes, norm=norm),))
 defrule(PC.ifftn, linear=True, vjp=(lambda g, ans, x, *, axes, norm:
                                     PC.ifftn(g, axes=axes, norm=norm),))
-defrule(PC.rfft, linear=True, vjp=(_rfft_vjp,), note="real input only (NumPy's)")
-defrule(PC.irfft, linear=True, vjp=(_irfft_vjp,),
-        note="the imaginary parts of the zero (and even n's Nyquist) frequency are ignored, as "
-             "NumPy: their derivative is 0")
+# rfft takes real input only (NumPy's). irfft ignores the imaginary parts of the zero (and, for
+# even n, the Nyquist) frequency, as NumPy: their derivative is 0, everywhere.
+defrule(PC.rfft, linear=True, vjp=(_rfft_vjp,))
+defrule(PC.irfft, linear=True, vjp=(_irfft_vjp,))
 
 
 # ============================================================================================

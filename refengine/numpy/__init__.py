@@ -340,7 +340,8 @@ def var(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
     count = math.prod(shape(a)[i] for i in axes)
     centred = a - mean(a, axis=axes, keepdims=True)
     # |centred|^2: for complex values centred * conj(centred), real (NumPy's complex var).
-    squares = real(centred * conj(centred)) if dtype_of(a).kind == "c" else centred * centred
+    squares = (real(centred * conj(centred)) if dtype_of(centred).kind == "c"
+               else centred * centred)
     return P.reduce_sum(squares, axis=axes, keepdims=keepdims) / (count - ddof)
 
 

@@ -1,0 +1,315 @@
+"""Complex numbers in refengine: HIPS autograd's convention, exactly, and the checker on them.
+
+- values and gradients (reverse, forward, second order) against HIPS autograd's on the same
+  functions, written once against a NumPy-like module;
+- every function through ``rf.check_grads`` (finite differences along the real and imaginary
+  directions, both modes, order 2);
+- the derivative table's complex-capable entries at complex points, through the table's own
+  machinery (tests/rulecheck.py), and the real-only ones refusing complex operands by name;
+- negative controls: a rule with a missing conjugate is caught by both checkers.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import refengine as rf
+import refengine.numpy as rnp
+from refengine import primitives as P
+from refengine import primitives_complex as PC
+from refengine.check import ADFunctions, check_derivatives
+from refengine.comparison import GradientCheckError
+from refengine.derivatives import TABLE
+from refengine.derivatives_complex import COMPLEX_CAPABLE, REAL_ONLY
+
+from .rule_samples import SAMPLES, Sample, complexified
+from .rulecheck import check_first_order, check_second_order, perturbed
+
+autograd = pytest.importorskip("autograd")
+anp = pytest.importorskip("autograd.numpy")
+
+# Kinks and branch points produce honest NumPy warnings in the finite differences.
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
+
+
+def _z(*shape: int, seed: int = 0, positive: bool = False) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    re = rng.uniform(0.5, 1.5, shape) if positive else rng.uniform(-1.5, 1.5, shape)
+    return re + 1j * rng.uniform(-1.0, 1.0, shape)
+
+
+def _matrix(seed: int = 1) -> np.ndarray:
+    return np.eye(3) + 0.3 * _z(3, 3, seed=seed)
+
+
+# Each function is written once against a NumPy-like module ``m`` (refengine.numpy or
+# autograd.numpy); (name, function, input). Real-valued ones first, then complex-valued.
+REAL_VALUED: list[tuple[str, Callable[[Any], Callable[[Any], Any]], np.ndarray]] = [
+    ("abs-squared", lambda m: lambda z: m.sum(m.abs(z) ** 2), _z(5)),
+    ("z-conj-z", lambda m: lambda z: m.real(m.sum(z * m.conj(z))), _z(5)),
+    ("abs", lambda m: lambda z: m.sum(m.abs(z)), _z(5)),
+    ("real-imag", lambda m: lambda z: m.sum(m.real(m.sin(z)) * m.imag(z)), _z(4)),
+    ("exp-log", lambda m: lambda z: m.real(m.sum(m.exp(z) * m.log(z))), _z(4, positive=True)),
+    ("sqrt-tanh", lambda m: lambda z: m.sum(m.imag(m.sqrt(z) + m.tanh(z))), _z(4, positive=True)),
+    ("cos-sinh-arctan", lambda m: lambda z: m.sum(m.abs(m.cos(z) * m.sinh(z) + m.arctan(z))),
+     _z(4)),
+    ("angle", lambda m: lambda z: m.sum(m.angle(z) ** 2), _z(5)),
+    ("arithmetic", lambda m: lambda z: m.sum(m.abs(z * z / (z + 2.0) - z ** 3 + 1.0 / z)), _z(4)),
+    ("power", lambda m: lambda z: m.real(m.sum(z ** 2.5 + z ** (0.5 + 0.3j))),
+     _z(3, positive=True)),
+    ("matmul-dot", lambda m: lambda z: m.abs(m.sum(m.dot(m.outer(z, z), m.conj(z)))), _z(4)),
+    ("einsum", lambda m: lambda z: m.abs(m.einsum("ij,jk->", m.reshape(z, (2, 3)),
+                                                  m.reshape(z, (3, 2)))), _z(6)),
+    ("sum-mean-reshape-index", lambda m: lambda z: m.sum(m.abs(m.reshape(z, (2, 3))[:, 1:]))
+     + m.real(m.mean(z)) + m.imag(z[4]), _z(6)),
+    ("prod-cumsum", lambda m: lambda z: m.real(m.prod(z)) + m.imag(m.sum(m.cumsum(z))), _z(4)),
+    ("var-std", lambda m: lambda z: m.var(z) + m.std(z), _z(5)),
+    ("fft", lambda m: lambda z: m.sum(m.abs(m.fft.fft(z)) ** 2 * m.arange(6.0)), _z(6)),
+    ("ifft", lambda m: lambda z: m.sum(m.real(m.fft.ifft(z * z)) ** 3), _z(6)),
+    ("fft2-ifft2", lambda m: lambda z: m.sum(m.abs(m.fft.ifft2(m.sin(m.fft.fft2(z))))), _z(2, 3)),
+    ("fftn-ifftn", lambda m: lambda z: m.sum(m.imag(m.fft.fftn(z) * m.fft.ifftn(m.conj(z)))),
+     _z(2, 2, 3)),
+    ("fftshift", lambda m: lambda z: m.sum(m.real(m.fft.fftshift(z)) * m.arange(5.0)
+                                            + m.imag(m.fft.ifftshift(z)) ** 2), _z(5)),
+    ("linalg", lambda m: lambda a: m.real(m.linalg.det(a)) + m.abs(m.sum(m.linalg.inv(a)))
+     + m.sum(m.imag(m.linalg.solve(a, m.ones(3)))), _matrix()),
+]
+COMPLEX_VALUED = [
+    ("sin-times-conj", lambda m: lambda z: m.sin(z) * m.conj(z), _z(4)),
+    ("fft-of-abs", lambda m: lambda z: m.fft.fft(m.abs(z) * z), _z(4)),
+    ("matmul", lambda m: lambda z: m.dot(m.reshape(z, (2, 2)), m.conj(m.reshape(z, (2, 2)))),
+     _z(4)),
+]
+# Real input, complex inside.
+REAL_INPUT = [
+    ("rfft-even", lambda m: lambda x: m.sum(m.abs(m.fft.rfft(x)) ** 2 * m.arange(5.0)),
+     np.linspace(-1.0, 2.0, 8)),
+    ("irfft-of-rfft", lambda m: lambda x: m.sum(m.fft.irfft(m.fft.rfft(x) * (1.0 + 2.0j)) ** 3),
+     np.linspace(-1.0, 2.0, 8)),
+    ("times-i", lambda m: lambda x: m.sum(m.abs(x * (1.0 + 1.0j) + 2.0j) ** 3),
+     np.linspace(-1.0, 2.0, 4)),
+]
+CASES = REAL_VALUED + COMPLEX_VALUED + REAL_INPUT
+IDS = [c[0] for c in CASES]
+
+
+def _cotangent(out: np.ndarray, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    u = rng.standard_normal(np.shape(out))
+    return u + 1j * rng.standard_normal(np.shape(out)) if np.iscomplexobj(out) else u
+
+
+def _direction(z: np.ndarray, seed: int) -> np.ndarray:
+    return _cotangent(z, seed)  # complex for a complex input, real for a real one
+
+
+def _assert_same(got: Any, want: Any, what: str) -> None:
+    np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-11, atol=1e-12,
+                               err_msg=what)
+
+
+# --- the convention, exactly autograd's ----------------------------------------------------------
+@pytest.mark.parametrize(("name", "make", "z"), CASES, ids=IDS)
+def test_value_vjp_and_jvp_equal_autograds(name: str, make: Callable, z: np.ndarray) -> None:
+    from autograd import make_jvp, make_vjp
+
+    f, g = make(rnp), make(anp)
+    out, vjp_fn = rf.vjp(f, z)
+    vjp_ag, out_ag = make_vjp(g)(z)
+    _assert_same(out, out_ag, f"{name}: value")
+    u = _cotangent(out, 1)
+    got = vjp_fn(u)[0]
+    assert got.dtype == z.dtype, f"{name}: the gradient keeps the input's dtype"
+    _assert_same(got, vjp_ag(u), f"{name}: VJP")
+    v = _direction(z, 2)
+    _, t = rf.jvp(f, (z,), (v,))
+    # The convention's pairing Re(sum(u * J v)) = Re(sum(J^T u * v)), with autograd's VJP.
+    _assert_same(np.real(np.sum(u * t)), np.real(np.sum(vjp_ag(u) * v)), f"{name}: pairing")
+    try:
+        want = make_jvp(g)(z)(v)[1]
+    except NotImplementedError:  # autograd has no forward rules for numpy.fft
+        return
+    _assert_same(t, want, f"{name}: JVP")
+
+
+@pytest.mark.parametrize(("name", "make", "z"), REAL_VALUED + REAL_INPUT,
+                         ids=[c[0] for c in REAL_VALUED + REAL_INPUT])
+def test_grad_and_second_order_equal_autograds(name: str, make: Callable, z: np.ndarray) -> None:
+    f, g = make(rnp), make(anp)
+    _assert_same(rf.grad(f)(z), autograd.grad(g)(z), f"{name}: grad")
+    # Second order: the gradient of Re(sum(grad f(z) * w)) for a fixed w, in both engines.
+    w = _direction(z, 3)
+    second = rf.grad(lambda z: rnp.real(rnp.sum(rf.grad(f)(z) * w)))(z)
+    want = autograd.grad(lambda z: anp.real(anp.sum(autograd.grad(g)(z) * w)))(z)
+    _assert_same(second, want, f"{name}: second order")
+
+
+def test_grad_of_a_real_function_is_df_dx_minus_i_df_dy() -> None:
+    z = np.array([1.0 + 2.0j, -0.5 + 0.25j])
+    np.testing.assert_allclose(rf.grad(lambda z: rnp.sum(rnp.abs(z) ** 2))(z), 2 * np.conj(z))
+    np.testing.assert_allclose(rf.grad(lambda z: rnp.sum(rnp.imag(z)))(z), -1j * np.ones(2))
+
+
+def test_grad_of_the_real_part_of_a_holomorphic_function_is_its_derivative() -> None:
+    z = np.array(0.3 - 1.2j)
+    np.testing.assert_allclose(rf.grad(lambda z: rnp.real(rnp.sin(z) * z))(z),
+                               np.cos(z) * z + np.sin(z), rtol=1e-14)
+
+
+def test_grad_of_a_complex_output_says_how_to_get_the_derivative() -> None:
+    with pytest.raises(TypeError, match=r"rnp\.real\(f\(z\)\)"):
+        rf.grad(rnp.sin)(np.array(1.0 + 1.0j))
+
+
+def test_dtypes_complex64_stays_complex64_and_a_real_input_gets_a_real_gradient() -> None:
+    z = _z(3).astype(np.complex64)
+    g = rf.grad(lambda z: rnp.sum(rnp.abs(rnp.exp(z))))(z)
+    assert g.dtype == np.complex64
+    _, t = rf.jvp(lambda z: rnp.exp(z), (z,), (np.ones(3, np.complex64),))
+    assert t.dtype == np.complex64
+    x = np.array([0.3, -0.7])
+    gx, gz = rf.grad(lambda x, z: rnp.sum(rnp.abs(x * z) ** 2), argnums=(0, 1))(x, _z(2))
+    assert gx.dtype == np.float64 and gz.dtype == np.complex128
+    np.testing.assert_allclose(gx, 2 * x * np.abs(_z(2)) ** 2)
+
+
+def test_a_complex_tangent_for_a_real_input_is_refused() -> None:
+    with pytest.raises(TypeError, match="tangent 0 is complex"):
+        rf.jvp(rnp.sin, (np.ones(2),), (np.ones(2) * 1j,))
+
+
+def test_sign_of_complex_values_is_z_over_abs_z_and_differentiated_as_such() -> None:
+    z = _z(3)
+    np.testing.assert_allclose(rnp.sign(z), np.sign(z))
+    rf.check_grads(lambda z: rnp.sign(z), (z,))
+
+
+# --- the checker on complex functions ------------------------------------------------------------
+@pytest.mark.parametrize(("name", "make", "z"), CASES, ids=IDS)
+def test_check_grads_passes_both_modes_to_second_order(name: str, make: Callable,
+                                                       z: np.ndarray) -> None:
+    results = rf.check_grads(make(rnp), (z,), rng=zlib.crc32(name.encode()))
+    assert [c.passed for c in results] == [True] * 6
+
+
+def test_check_grads_names_the_real_and_imaginary_directions() -> None:
+    results = rf.check_grads(lambda z: rnp.abs(z), (_z(2),), order=1)
+    assert all("real pairs" in c.note for c in results)
+
+
+@pytest.mark.parametrize("mode", ["rev", "fwd"])
+def test_check_grads_catches_a_missing_conjugate(mode: str) -> None:
+    # abs's rule with conj(z) / |z| replaced by z / |z| (in forward mode: Re(t z) / |z|).
+    def wrong_vjp(g, ans, x):
+        return g * x / ans
+
+    def wrong_jvp(t, ans, x):
+        return PC.real(t * x) / ans
+
+    rule = {"rev": "vjp", "fwd": "jvp"}[mode]
+    original = getattr(P.abs, rule)
+    setattr(P.abs, rule, (wrong_vjp if mode == "rev" else wrong_jvp,))
+    try:
+        with pytest.raises(GradientCheckError, match="disagrees with finite differences"):
+            rf.check_grads(lambda z: rnp.abs(z), (_z(3),), modes=(mode,), order=1)
+    finally:
+        setattr(P.abs, rule, original)
+
+
+def test_check_grads_catches_a_conjugated_holomorphic_rule() -> None:
+    with perturbed(P.sin, "vjp", rnp.conj):
+        with pytest.raises(GradientCheckError):
+            rf.check_grads(lambda z: rnp.real(rnp.sin(z)), (_z(3),), modes=("rev",), order=1)
+
+
+def test_check_grads_catches_an_error_in_the_second_derivative_only() -> None:
+    # 0.1 % of (c - stop_gradient(c)): zero in value, so first order stays exact.
+    with perturbed(P.exp, "vjp", lambda c: c + 1e-3 * (c - rf.stop_gradient(c))):
+        rf.check_grads(lambda z: rnp.abs(rnp.exp(z)), (_z(3),), order=1)
+        with pytest.raises(GradientCheckError, match="VJP of"):
+            rf.check_grads(lambda z: rnp.abs(rnp.exp(z)), (_z(3),), order=2)
+
+
+def test_an_ad_system_without_a_complex_view_is_refused_clearly() -> None:
+    ad = ADFunctions(jvp=rf.jvp, vjp=rf.vjp)
+    with pytest.raises(TypeError, match="complex_view"):
+        check_derivatives(rnp.sin, (_z(2),), ad=ad)
+    with pytest.raises(TypeError, match="complex_view"):
+        check_derivatives(lambda x: rnp.fft.fft(x), (np.ones(4),), ad=ad)
+
+
+# --- the derivative table on complex operands ----------------------------------------------------
+def test_every_entry_is_complex_capable_or_real_only() -> None:
+    both = COMPLEX_CAPABLE & set(REAL_ONLY)
+    assert not both, f"listed as both: {sorted(both)}"
+    unlisted = set(TABLE) - COMPLEX_CAPABLE - set(REAL_ONLY)
+    assert not unlisted, (
+        f"entries neither in COMPLEX_CAPABLE nor REAL_ONLY (refengine/derivatives_complex.py): "
+        f"{sorted(unlisted)}; list each, and for REAL_ONLY ones call guard_real_only_rules")
+    assert set(TABLE) >= COMPLEX_CAPABLE | set(REAL_ONLY)
+
+
+def test_the_complex_primitives_are_in_the_table() -> None:
+    for name in PC.__all__:
+        assert getattr(PC, name).name in TABLE, name
+
+
+NATIVE = {"real", "imag", "conj", "fftn", "ifftn", "rfft", "irfft"}  # sampled complex already
+COMPLEX_SAMPLES = [complexified(s) for s in SAMPLES
+                   if s.name in COMPLEX_CAPABLE and s.name not in NATIVE]
+REAL_ONLY_SAMPLES = [complexified(s) for s in SAMPLES if s.name in REAL_ONLY]
+COMPLEX_IDS = [s.id for s in COMPLEX_SAMPLES]
+
+
+def test_every_complex_capable_entry_has_a_complex_sample() -> None:
+    sampled = {s.name for s in COMPLEX_SAMPLES} | NATIVE
+    assert sampled == COMPLEX_CAPABLE
+
+
+@pytest.mark.parametrize("sample", COMPLEX_SAMPLES, ids=COMPLEX_IDS)
+def test_complex_first_order(sample: Sample) -> None:
+    check_first_order(sample)
+
+
+@pytest.mark.parametrize("sample", COMPLEX_SAMPLES, ids=COMPLEX_IDS)
+def test_complex_second_order(sample: Sample) -> None:
+    check_second_order(sample)
+
+
+@pytest.mark.parametrize("sample", REAL_ONLY_SAMPLES, ids=[s.id for s in REAL_ONLY_SAMPLES])
+def test_a_real_only_entry_refuses_complex_operands_by_name(sample: Sample) -> None:
+    # Either NumPy has no complex loop (the forward pass raises, naming its ufunc), or the
+    # rule raises naming the entry: never a gradient.
+    with pytest.raises(TypeError, match=rf"'{sample.name}'|not supported for the input types"):
+        check_first_order(sample)
+
+
+CONTROLS = [s for s in COMPLEX_SAMPLES
+            if s.id in ("abs-complex", "multiply-complex", "matmul-2d-complex", "det-complex",
+                        "einsum-ij,jk->ik-complex")]
+
+
+def test_controls_exist() -> None:
+    assert len(CONTROLS) == 5
+
+
+@pytest.mark.parametrize("sample", CONTROLS, ids=[s.id for s in CONTROLS])
+def test_the_table_check_catches_a_conjugated_cotangent(sample: Sample) -> None:
+    prim = TABLE[sample.name]
+    with perturbed(prim, "vjp", rnp.conj):
+        with pytest.raises(AssertionError):
+            check_first_order(sample)
+
+
+@pytest.mark.parametrize("name", ["real", "imag", "conj"])
+def test_the_table_check_catches_a_wrong_part_rule(name: str) -> None:
+    # real's, imag's and conj's VJPs multiplied by i.
+    sample = next(s for s in SAMPLES if s.name == name)
+    with perturbed(TABLE[name], "vjp", lambda c: c * 1j):
+        with pytest.raises(AssertionError):
+            check_first_order(sample)
