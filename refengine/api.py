@@ -353,8 +353,13 @@ def _single_array(out: Any, fname: str) -> Any:
     return out
 
 
-def jacobian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
-    """Reverse-mode Jacobian: one VJP per output entry; shape ``out.shape + in.shape``."""
+def jacobian(
+    f: Callable[..., Any], argnums: Argnums = 0, *, holomorphic: bool = False
+) -> Callable[..., Any]:
+    """Reverse-mode Jacobian: one VJP per output entry; shape ``out.shape + in.shape``.
+
+    A complex output needs ``holomorphic=True`` (as JAX's jacrev): one VJP per entry sees only
+    its real part, so the rows are the complex derivative f'(z) only where f is holomorphic."""
 
     @functools.wraps(f)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
@@ -362,6 +367,8 @@ def jacobian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
         out, vjp_fn = vjp(g, *diff)
         out = _single_array(out, "rf.jacobian")
         out_shape, dtype = rnp.shape(out), dtype_of(out)
+        if dtype.kind == "c" and not holomorphic:
+            raise TypeError(_not_holomorphic("rf.jacobian", "output", dtype))
         n_out = int(np.prod(out_shape))
         rows = [vjp_fn(np.eye(n_out, dtype=dtype)[k].reshape(out_shape)) for k in range(n_out)]
         jacs = tuple(
@@ -373,13 +380,22 @@ def jacobian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
     return wrapped
 
 
-def jacfwd(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
-    """Forward-mode Jacobian: one JVP per input entry; shape ``out.shape + in.shape``."""
+def jacfwd(
+    f: Callable[..., Any], argnums: Argnums = 0, *, holomorphic: bool = False
+) -> Callable[..., Any]:
+    """Forward-mode Jacobian: one JVP per input entry; shape ``out.shape + in.shape``.
+
+    A complex input needs ``holomorphic=True`` (as JAX's jacfwd): one JVP per entry moves only
+    its real part, so the columns are the complex derivative f'(z) only where f is
+    holomorphic."""
 
     @functools.wraps(f)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         g, diff, result = _differentiated(f, args, kwargs, argnums, "rf.jacfwd")
         zeros = [np.zeros(rnp.shape(x), dtype_of(_as_input(x, "rf.jacfwd"))) for x in diff]
+        complex_in = next((z.dtype for z in zeros if z.dtype.kind == "c"), None)
+        if complex_in is not None and not holomorphic:
+            raise TypeError(_not_holomorphic("rf.jacfwd (and rf.hessian)", "input", complex_in))
         jacs = []
         for j, x in enumerate(diff):
             in_shape, dtype = rnp.shape(x), dtype_of(x)
@@ -397,6 +413,15 @@ def jacfwd(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
         return result(jacs)
 
     return wrapped
+
+
+def _not_holomorphic(fname: str, what: str, dtype: np.dtype) -> str:
+    return (
+        f"{fname}: a {dtype} {what} makes the derivative a real-linear map, which a complex "
+        "matrix holds only for a holomorphic f. Pass holomorphic=True if f is holomorphic (the "
+        "matrix is then f'(z)); otherwise use rf.vjp/rf.jvp/rf.hvp (autograd's convention), "
+        "or split f into real and imaginary parts."
+    )
 
 
 def _assembled(

@@ -313,3 +313,43 @@ def test_the_table_check_catches_a_wrong_part_rule(name: str) -> None:
     with perturbed(TABLE[name], "vjp", lambda c: c * 1j):
         with pytest.raises(AssertionError):
             check_first_order(sample)
+
+
+# --- Jacobians: complete only for holomorphic functions, so they must be asked for ------------
+def test_jacobians_of_a_holomorphic_function_are_its_derivative() -> None:
+    z = _z(3)
+    want = np.diag(np.cos(z))
+    np.testing.assert_allclose(rf.jacobian(rnp.sin, holomorphic=True)(z), want, rtol=1e-14)
+    np.testing.assert_allclose(rf.jacfwd(rnp.sin, holomorphic=True)(z), want, rtol=1e-14)
+
+
+def test_jacobian_of_a_real_output_is_the_stacked_gradients_as_autograds() -> None:
+    z = _z(3)
+    np.testing.assert_allclose(rf.jacobian(rnp.abs)(z), autograd.jacobian(anp.abs)(z),
+                               rtol=1e-14)
+
+
+@pytest.mark.parametrize("transform", [rf.jacobian, rf.jacfwd, rf.hessian],
+                         ids=["jacobian", "jacfwd", "hessian"])
+def test_jacobians_that_would_be_incomplete_raise(transform) -> None:
+    f = (lambda z: rnp.sum(rnp.abs(z) ** 2)) if transform is rf.hessian else rnp.conj
+    with pytest.raises(TypeError, match="holomorphic=True"):
+        transform(f)(_z(3))
+
+
+def test_abs_at_complex_zero_has_derivative_zero_in_both_modes_and_second_order() -> None:
+    zero = np.zeros(2, complex)
+    np.testing.assert_array_equal(rf.grad(lambda z: rnp.sum(rnp.abs(z)))(zero), zero)
+    np.testing.assert_array_equal(rf.jvp(rnp.abs, (zero,), (np.ones(2, complex),))[1],
+                                  np.zeros(2))
+    (hv,) = rf.hvp(lambda z: rnp.sum(rnp.abs(z)), (zero,), (np.ones(2, complex),))
+    assert np.all(np.isfinite(hv))
+
+
+def test_check_grads_on_complex64_and_mixed_real_and_complex_arguments() -> None:
+    z = _z(3).astype(np.complex64)
+    results = rf.check_grads(lambda z: rnp.abs(rnp.exp(z) * z), (z,))
+    assert all(c.passed for c in results)
+    results = rf.check_grads(lambda x, z: rnp.sin(x * z) + rnp.conj(z), (np.ones(3) * 0.7, _z(3)))
+    assert [c.passed for c in results] == [True] * 6
+    assert "complex argument 1" in results[0].note
