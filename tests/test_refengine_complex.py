@@ -76,6 +76,7 @@ REAL_VALUED: list[tuple[str, Callable[[Any], Callable[[Any], Any]], np.ndarray]]
      _z(2, 2, 3)),
     ("fftshift", lambda m: lambda z: m.sum(m.real(m.fft.fftshift(z)) * m.arange(5.0)
                                             + m.imag(m.fft.ifftshift(z)) ** 2), _z(5)),
+    ("norm", lambda m: lambda z: m.linalg.norm(z) * m.linalg.norm(m.sin(z)), _z(4)),
     ("linalg", lambda m: lambda a: m.real(m.linalg.det(a)) + m.abs(m.sum(m.linalg.inv(a)))
      + m.sum(m.imag(m.linalg.solve(a, m.ones(3)))), _matrix()),
 ]
@@ -95,6 +96,13 @@ REAL_INPUT = [
      np.linspace(-1.0, 2.0, 4)),
 ]
 CASES = REAL_VALUED + COMPLEX_VALUED + REAL_INPUT
+# Where autograd's own forward rule is wrong on complex input (found here; refengine's JVP is
+# held to finite differences by check_grads and to autograd's VJP by the pairing instead).
+AUTOGRAD_JVP_WRONG = {
+    "norm": "autograd's norm JVP is sum(t * conj(x)) / |x| without the real part: a complex "
+            "tangent for a real output (autograd 1.9.1, numpy/linalg.py norm_jvp); its real "
+            "part is right",
+}
 IDS = [c[0] for c in CASES]
 
 
@@ -134,6 +142,9 @@ def test_value_vjp_and_jvp_equal_autograds(name: str, make: Callable, z: np.ndar
         want = make_jvp(g)(z)(v)[1]
     except NotImplementedError:  # autograd has no forward rules for numpy.fft
         return
+    if name in AUTOGRAD_JVP_WRONG:
+        assert np.any(np.imag(want) != 0), f"autograd's {name} JVP is right now: compare it again"
+        want = np.real(want)
     _assert_same(t, want, f"{name}: JVP")
 
 
@@ -147,6 +158,15 @@ def test_grad_and_second_order_equal_autograds(name: str, make: Callable, z: np.
     second = rf.grad(lambda z: rnp.real(rnp.sum(rf.grad(f)(z) * w)))(z)
     want = autograd.grad(lambda z: anp.real(anp.sum(autograd.grad(g)(z) * w)))(z)
     _assert_same(second, want, f"{name}: second order")
+
+
+def test_vdot_and_vecdot_conjugate_their_first_argument_as_numpy() -> None:
+    z, w = _z(3), _z(3, seed=5)
+    np.testing.assert_allclose(rnp.vdot(z, w), np.vdot(z, w), rtol=1e-14)
+    np.testing.assert_allclose(rnp.vecdot(z, w), np.vecdot(z, w), rtol=1e-14)
+    got = rf.grad(lambda z: rnp.abs(rnp.vdot(z, w)))(z)
+    want = autograd.grad(lambda z: anp.abs(anp.dot(anp.conj(z), w)))(z)  # autograd: no vdot VJP
+    _assert_same(got, want, "vdot")
 
 
 def test_grad_of_a_real_function_is_df_dx_minus_i_df_dy() -> None:
