@@ -20,6 +20,10 @@ failing output entry alone, so a 10^4-output derivative costs one output's ladde
 ``refengine.judging.locate_entry``, which the conformance matrix uses too), and reported as
 that entry's own derivative (the direction's entry ``v_j`` divided out).
 
+Complex arguments and outputs are checked as real pairs (``refengine.check_complex``): the
+real and the imaginary part of each entry are two real directions, and everything below
+applies to them unchanged.
+
 Before any comparison:
 
 - ``f`` gets copies, never the caller's arrays, and one call on fresh copies checks that it
