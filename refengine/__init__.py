@@ -9,6 +9,9 @@ tangent with every value (dual numbers). Both read their rules from one table,
 
     df = rf.grad(lambda x: rnp.sum(rnp.sin(x) ** 2))
 
+complex64/complex128 inputs are differentiated with HIPS autograd's (and JAX's) convention,
+stated in ``refengine/derivatives_complex.py``.
+
 ``import refengine`` loads the engine only: the gradient checker's finite-difference oracle
 (``check_grads``), SciPy's special functions and the explainer (``explain``) are loaded on
 first use.

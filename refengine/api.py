@@ -22,15 +22,20 @@ __all__ = ["grad", "hessian", "hvp", "jacfwd", "jacobian", "jvp", "value_and_gra
 Argnums = int | Sequence[int]
 
 
-_DIFFERENTIABLE = frozenset({np.dtype(np.float32), np.dtype(np.float64)})
+_DIFFERENTIABLE = frozenset(
+    np.dtype(t) for t in (np.float32, np.float64, np.complex64, np.complex128)
+)
 
 
 def _as_input(x: Any, fname: str, i: int | None = None) -> Any:
-    """Validate one differentiated leaf: float32/float64 arrays and Python floats only."""
+    """Validate one differentiated leaf: float32/float64 and complex64/complex128 arrays, Python
+    floats and complex numbers only."""
     if type(x) is np.ndarray or isinstance(x, Tracer):
         value = x
     elif isinstance(x, float):
         value = np.asarray(x, dtype=np.float64)
+    elif isinstance(x, complex):
+        value = np.asarray(x, dtype=np.complex128)
     elif isinstance(x, (np.ndarray, np.generic)):
         value = np.asarray(x)
     elif isinstance(x, (bool, int)):
@@ -42,7 +47,8 @@ def _as_input(x: Any, fname: str, i: int | None = None) -> Any:
     else:
         raise TypeError(
             f"{_what(fname, i)} is a {type(x).__name__}; refengine differentiates NumPy "
-            "float32/float64 arrays, Python floats, and tuples/lists/dicts of them. Convert it "
+            "float32/float64 (or complex64/complex128) arrays, Python floats, and "
+            "tuples/lists/dicts of them. Convert it "
             "with np.asarray."
         )
     dtype = value.dtype
@@ -154,7 +160,8 @@ def _check_cotangent(ct: Any, value: Any, k: int) -> Any:
     )
     out_dtype = dtype_of(value)
     if dtype_of(ct) != out_dtype:
-        if dtype_of(ct).kind not in "fiub" or out_dtype.kind != "f":
+        allowed = "fiubc" if out_dtype.kind == "c" else "fiub"
+        if dtype_of(ct).kind not in allowed or out_dtype.kind not in "fc":
             raise TypeError(f"vjp_fn: cotangent {k} has dtype {dtype_of(ct)}, output {out_dtype}")
         ct = rnp.astype(ct, out_dtype)  # the cotangent lives in the output's dtype
     return ct
@@ -213,6 +220,12 @@ def _shaped_like(v: Any, like: Any, what: str, other: str, kind: str, whose: str
 def _check_tangent(t: Any, x: Any, i: int) -> Any:
     t = _shaped_like(t, x, f"rf.jvp: tangent {i}", "its primal", "a tangent", "its primal's")
     if dtype_of(t) != dtype_of(x):
+        if dtype_of(t).kind == "c" and dtype_of(x).kind != "c":
+            raise TypeError(
+                f"rf.jvp: tangent {i} is complex ({dtype_of(t)}) but its primal is real "
+                f"({dtype_of(x)}); a real input moves along real directions only. Pass a real "
+                "tangent, or make the primal complex."
+            )
         t = rnp.astype(t, dtype_of(x))  # the tangent lives in the primal's dtype
     return t
 
@@ -294,8 +307,14 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[...,
                 "Reduce it (e.g. .sum()), or use rf.vjp with a cotangent or rf.jacobian."
             )
         if dtype_of(out).kind != "f":
+            holomorphic = (
+                " For a holomorphic f, rf.grad(lambda z: rnp.real(f(z))) is f'(z) (autograd's "
+                "convention; see refengine/derivatives_complex.py)"
+                if dtype_of(out).kind == "c" else ""
+            )
             raise TypeError(
-                f"rf.grad needs f to return a float, but it returned dtype {dtype_of(out)}"
+                f"rf.grad needs f to return a float, but it returned dtype {dtype_of(out)}."
+                + holomorphic
             )
         grads = vjp_fn(np.ones((), dtype_of(out)))
         return out, grads[0] if isinstance(argnums, int) else _repeated(grads, where)
@@ -334,8 +353,13 @@ def _single_array(out: Any, fname: str) -> Any:
     return out
 
 
-def jacobian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
-    """Reverse-mode Jacobian: one VJP per output entry; shape ``out.shape + in.shape``."""
+def jacobian(
+    f: Callable[..., Any], argnums: Argnums = 0, *, holomorphic: bool = False
+) -> Callable[..., Any]:
+    """Reverse-mode Jacobian: one VJP per output entry; shape ``out.shape + in.shape``.
+
+    A complex output needs ``holomorphic=True`` (as JAX's jacrev): one VJP per entry sees only
+    its real part, so the rows are the complex derivative f'(z) only where f is holomorphic."""
 
     @functools.wraps(f)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
@@ -343,6 +367,8 @@ def jacobian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
         out, vjp_fn = vjp(g, *diff)
         out = _single_array(out, "rf.jacobian")
         out_shape, dtype = rnp.shape(out), dtype_of(out)
+        if dtype.kind == "c" and not holomorphic:
+            raise TypeError(_not_holomorphic("rf.jacobian", "output", dtype))
         n_out = int(np.prod(out_shape))
         rows = [vjp_fn(np.eye(n_out, dtype=dtype)[k].reshape(out_shape)) for k in range(n_out)]
         jacs = tuple(
@@ -354,13 +380,22 @@ def jacobian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
     return wrapped
 
 
-def jacfwd(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
-    """Forward-mode Jacobian: one JVP per input entry; shape ``out.shape + in.shape``."""
+def jacfwd(
+    f: Callable[..., Any], argnums: Argnums = 0, *, holomorphic: bool = False
+) -> Callable[..., Any]:
+    """Forward-mode Jacobian: one JVP per input entry; shape ``out.shape + in.shape``.
+
+    A complex input needs ``holomorphic=True`` (as JAX's jacfwd): one JVP per entry moves only
+    its real part, so the columns are the complex derivative f'(z) only where f is
+    holomorphic."""
 
     @functools.wraps(f)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         g, diff, result = _differentiated(f, args, kwargs, argnums, "rf.jacfwd")
         zeros = [np.zeros(rnp.shape(x), dtype_of(_as_input(x, "rf.jacfwd"))) for x in diff]
+        complex_in = next((z.dtype for z in zeros if z.dtype.kind == "c"), None)
+        if complex_in is not None and not holomorphic:
+            raise TypeError(_not_holomorphic("rf.jacfwd (and rf.hessian)", "input", complex_in))
         jacs = []
         for j, x in enumerate(diff):
             in_shape, dtype = rnp.shape(x), dtype_of(x)
@@ -378,6 +413,15 @@ def jacfwd(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
         return result(jacs)
 
     return wrapped
+
+
+def _not_holomorphic(fname: str, what: str, dtype: np.dtype) -> str:
+    return (
+        f"{fname}: a {dtype} {what} makes the derivative a real-linear map, which a complex "
+        "matrix holds only for a holomorphic f. Pass holomorphic=True if f is holomorphic (the "
+        "matrix is then f'(z)); otherwise use rf.vjp/rf.jvp/rf.hvp (autograd's convention), "
+        "or split f into real and imaginary parts."
+    )
 
 
 def _assembled(

@@ -131,6 +131,19 @@ class ArrayOps:
         return dtype_of(self._value)
 
     @property
+    def real(self) -> Any:
+        return _rnp().real(self)
+
+    @property
+    def imag(self) -> Any:
+        return _rnp().imag(self)
+
+    def conj(self) -> Any:
+        return _rnp().conj(self)
+
+    conjugate = conj
+
+    @property
     def T(self) -> Any:  # noqa: N802 - NumPy's name
         return P.transpose(self, axes=tuple(range(self.ndim))[::-1])
 

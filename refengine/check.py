@@ -20,6 +20,10 @@ failing output entry alone, so a 10^4-output derivative costs one output's ladde
 ``refengine.judging.locate_entry``, which the conformance matrix uses too), and reported as
 that entry's own derivative (the direction's entry ``v_j`` divided out).
 
+Complex arguments and outputs are checked as real pairs (``refengine.check_complex``): the
+real and the imaginary part of each entry are two real directions, and everything below
+applies to them unchanged.
+
 Before any comparison:
 
 - ``f`` gets copies, never the caller's arrays, and one call on fresh copies checks that it
@@ -60,6 +64,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from refengine.check_complex import REFENGINE_VIEW, ComplexView, as_real_problem, complex_positions
 from refengine.comparison import (
     DEFAULT_RTOL,
     FD,
@@ -146,6 +151,9 @@ class ADFunctions:
     to_numpy: Callable[[Any], np.ndarray] = np.asarray
     dtype_of: Callable[[Any], np.dtype] = lambda x: np.dtype(x.dtype)
     promote_constants: Callable[[], AbstractContextManager[Any]] | None = None
+    # How the system writes complex values as real pairs (refengine.check_complex); without
+    # it, complex arguments are refused.
+    complex_view: ComplexView | None = None
 
 
 @dataclass(frozen=True)
@@ -182,7 +190,8 @@ def check_grads(
     from refengine.api import jvp, vjp
 
     config = CheckConfig(modes=tuple(modes), order=order, atol=atol, rtol=rtol)
-    return check_derivatives(f, args, ad=ADFunctions(jvp=jvp, vjp=vjp), config=config, rng=rng)
+    ad = ADFunctions(jvp=jvp, vjp=vjp, complex_view=REFENGINE_VIEW)
+    return check_derivatives(f, args, ad=ad, config=config, rng=rng)
 
 
 def check_derivatives(
@@ -202,12 +211,31 @@ def check_derivatives(
     """
     config = config or CheckConfig()
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng or 0)
-    arrays, x64 = _private_inputs(args)
     label = name or getattr(f, "__name__", None) or getattr(f, "name", None) or "f"
+    complex_note = ""
+    if isinstance(args, (tuple, list)) and complex_positions(args):
+        if ad.complex_view is None:
+            raise TypeError(
+                f"arguments {complex_positions(args)} are complex, and this AD system's "
+                "description (ADFunctions) has no complex_view to check them as real pairs; "
+                "give it one (refengine.check_complex.ComplexView) or pass real arguments"
+            )
+        f, args, f_numpy, complex_note = as_real_problem(f, args, f_numpy, ad.complex_view)
+    arrays, x64 = _private_inputs(args)
     run = _Run(ad, config, rng, label, arrays, x64)
     root = _Target(label, 1, f, f_numpy)
-    run.check_not_mutated(root)
+    out = run.check_not_mutated(root)
+    if not complex_note and any(_is_complex(ad, w) for w in _leaves(out)):
+        if ad.complex_view is None:
+            raise TypeError(
+                "f returns a complex value, and this AD system's description (ADFunctions) has "
+                "no complex_view to check it as real pairs; give it one "
+                "(refengine.check_complex.ComplexView) or return real values"
+            )
+        f, _, f_numpy, complex_note = as_real_problem(f, args, f_numpy, ad.complex_view)
+        root = _Target(label, 1, f, f_numpy)
     run.choose_oracle_precision(root)
+    run.note = "; ".join(filter(None, [run.note, complex_note]))
     run.check(root, config.order)
     return run.results
 
@@ -258,18 +286,20 @@ class _Run:
 
     # -- before any check: f must leave its inputs alone, and be evaluable by the oracle --------
 
-    def check_not_mutated(self, root: _Target) -> None:
-        """Call f once on fresh copies and compare every argument before and after."""
+    def check_not_mutated(self, root: _Target) -> Any:
+        """Call f once on fresh copies and compare every argument before and after; returns
+        what f returned."""
         ad = self.ad
         xs = [self.fresh(a) for a in self.arrays]
         before = [np.array(ad.to_numpy(x), dtype=np.float64, copy=True) for x in xs]
         with _quiet():
-            root.fn(*xs)
+            out = root.fn(*xs)
         for i, (x, old) in enumerate(zip(xs, before)):
             new = np.asarray(ad.to_numpy(x), dtype=np.float64)
             same = new.shape == old.shape and np.array_equal(new, old, equal_nan=True)
             if not same:
                 raise InputMutationError(_mutation_message(self.name, i, old, new))
+        return out
 
     def choose_oracle_precision(self, root: _Target) -> None:
         """Evaluate f in float64 for the oracle, unless f refuses float64 or computes narrower.
@@ -1051,6 +1081,13 @@ def _unit(n: int, j: int) -> np.ndarray:
     e = np.zeros(n)
     e[j] = 1.0
     return e
+
+
+def _is_complex(ad: ADFunctions, value: Any) -> bool:
+    try:
+        return ad.dtype_of(value).kind == "c"
+    except (AttributeError, TypeError):  # a Python number
+        return isinstance(value, complex)
 
 
 def _leaves(tree: Any) -> list[Any]:

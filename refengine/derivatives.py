@@ -56,6 +56,7 @@ import numpy as np
 
 import refengine.numpy as rnp
 from refengine import primitives as P
+from refengine.derivatives_complex import abs_jvp, abs_vjp, guard_real_only_rules
 from refengine.primitive import Tracer, dtype_of
 from refengine.rules import NON_DIFFERENTIABLE, TABLE, defrule, swap, with_reduced_axes
 from refengine.traces import unbroadcast
@@ -70,8 +71,9 @@ _LN2, _LN10 = math.log(2.0), math.log(10.0)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 defrule(P.negative, linear=True, vjp=(lambda g, ans, x: -g,))
-defrule(P.abs, partials=(lambda ans, x: rnp.sign(x),),
-        note="abs'(0) = 0: the minimum-norm subgradient (as PyTorch and TensorFlow; JAX gives 1)")
+defrule(P.abs, vjp=(abs_vjp,), jvp=(abs_jvp,),
+        note="abs'(0) = 0: the minimum-norm subgradient (as PyTorch and TensorFlow; JAX gives 1); "
+             "complex z: g * conj(z) / |z| (0 at z == 0), autograd's convention")
 defrule(P.exp, partials=(lambda ans, x: ans,))
 defrule(P.exp2, partials=(lambda ans, x: ans * _LN2,))
 defrule(P.expm1, partials=(lambda ans, x: ans + 1.0,))
@@ -513,3 +515,9 @@ defrule(P.ones_like, zero=True, note="a constant")
 defrule(P.stop_gradient, zero=True, note="the identity with a zero derivative, by definition")
 defrule(P.astype_discrete, zero=True,
         note="a cast to an integer or boolean dtype: piecewise constant, as floor")
+
+# ============================================================================================
+# Complex numbers: the complex primitives' entries are in refengine/derivatives_complex.py
+# (imported above); the entries that hold for real inputs only refuse complex ones from here on
+# ============================================================================================
+guard_real_only_rules()

@@ -174,7 +174,8 @@ def _scatter_add(g, *, shape, index):
     # Repeated integer indices accumulate (ufunc.at). Mixed with slices, ufunc.at walks a
     # sub-array per index entry, several times slower than its one-dimensional loop: for small
     # arrays, sum over the flat positions of the indexed elements instead (bincount).
-    if np.size(g) <= 65536 and not all(isinstance(i, np.ndarray) for i in parts):
+    if (np.size(g) <= 65536 and not all(isinstance(i, np.ndarray) for i in parts)
+            and np.dtype(dtype).kind != "c"):  # (bincount's weights are real)
         size = math.prod(shape)
         positions = np.arange(size).reshape(shape)[index]
         if np.shape(g) != positions.shape:
@@ -207,7 +208,10 @@ def _astype(x, *, dtype):
             "use rnp.astype (or x.astype), which casts to integer and boolean dtypes with a "
             "zero derivative, as rnp.floor"
         )
-    return np.asarray(x).astype(dtype)
+    x = np.asarray(x)
+    if x.dtype.kind == "c" and np.dtype(dtype).kind == "f":
+        x = x.real  # NumPy's cast keeps the real part too, with a ComplexWarning
+    return x.astype(dtype)
 
 
 astype = _ew("astype", _astype)

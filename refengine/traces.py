@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from refengine import primitives as P
+from refengine import primitives_complex as PC
 from refengine.array_ops import ArrayOps
 from refengine.primitive import Primitive, Tracer, bind, dtype_of
 
@@ -119,7 +120,12 @@ def unbroadcast(x: Any, shape: tuple[int, ...], dtype: np.dtype) -> Any:
                     if x.shape != kept:
                         x = x.reshape(kept) if type(x) is np.ndarray else P.reshape(x, shape=kept)
     if x.dtype != dtype:
-        x = x.astype(dtype) if type(x) is np.ndarray else P.astype(x, dtype=dtype)
+        if x.dtype.kind == "c" and dtype.kind != "c":
+            # A real operand of a complex operation: its cotangent is the real part
+            # (refengine/derivatives_complex.py, autograd's convention).
+            x = np.real(x) if type(x) is np.ndarray else PC.real(x)
+        if x.dtype != dtype:
+            x = x.astype(dtype) if type(x) is np.ndarray else P.astype(x, dtype=dtype)
     return x
 
 

@@ -34,7 +34,7 @@ __all__ = [
 _AUTOGRAD = [
     ("autograd.numpy", "numpy", rnp),
     ("autograd.numpy.linalg", "numpy.linalg", rnp.linalg),
-    ("autograd.numpy.fft", "numpy.fft", None),
+    ("autograd.numpy.fft", "numpy.fft", rnp.fft),
     ("autograd.scipy.special", "scipy.special", rnp.special),
     ("autograd.scipy.linalg", "scipy.linalg", None),
     ("autograd.scipy.signal", "scipy.signal", None),

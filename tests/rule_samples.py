@@ -14,8 +14,11 @@ from typing import Any
 import numpy as np
 
 from refengine import primitives as P
+from refengine import primitives_complex as PC
+from refengine.check_complex import REFENGINE_VIEW
 from refengine.numpy import parse_einsum
 from refengine.primitive import Primitive
+from refengine.tree import tree_map
 
 Draw = Callable[[np.random.Generator], tuple[Any, ...]]
 
@@ -313,3 +316,74 @@ SAMPLES: list[Sample] = (
     + _contractions()
     + _linalg()
 )
+
+
+# --- complex numbers -----------------------------------------------------------------------------
+# A complex operand is drawn as its real pairs (..., 2) (refengine.check_complex), so the
+# machinery above, which is real, checks the rules through real and imaginary directions.
+def over_reals(prim: Primitive, where: tuple[int, ...], **params: Any) -> Callable[..., Any]:
+    """``prim`` with the operands at ``where`` given as real pairs, its complex outputs too."""
+    view = REFENGINE_VIEW
+
+    def fn(*args: Any) -> Any:
+        zs = [view.combine(a) if i in where else a for i, a in enumerate(args)]
+        out = prim(*zs, **params)
+        return tree_map(lambda w: view.split(w) if view.dtype_of(w).kind == "c" else w, out)
+
+    fn.name = prim.name  # type: ignore[attr-defined]
+    return fn
+
+
+def complex_pairs(draw: Draw, spread: float = 0.5) -> Draw:
+    """``draw``'s value as the real part, a uniform imaginary part in (-spread, spread)."""
+    def pairs(rng: np.random.Generator) -> np.ndarray:
+        x = np.asarray(draw(rng), dtype=np.float64)
+        return np.stack([x, rng.uniform(-spread, spread, x.shape)], axis=-1)
+
+    return pairs
+
+
+def _complex_native() -> list[Sample]:
+    c = complex_pairs
+    return [
+        Sample(over_reals(PC.real, (0,)), one(c(real(3, 2)))),
+        Sample(over_reals(PC.imag, (0,)), one(c(real(3, 2)))),
+        Sample(over_reals(PC.conj, (0,)), one(c(real(3, 2)))),
+        Sample(over_reals(PC.fftn, (0,), axes=(1,), norm=None), one(c(real(2, 5))), label="axis1"),
+        Sample(over_reals(PC.fftn, (0,), axes=(0, 1), norm="ortho"), one(c(real(3, 4))),
+               label="2d-ortho"),
+        Sample(over_reals(PC.ifftn, (0,), axes=(0,), norm=None), one(c(real(4, 2))), label="axis0"),
+        Sample(over_reals(PC.ifftn, (0,), axes=(0, 1), norm="forward"), one(c(real(3, 4))),
+               label="2d-forward"),
+        Sample(over_reals(PC.rfft, (), axis=-1, norm=None), one(real(6)), label="even"),
+        Sample(over_reals(PC.rfft, (), axis=1, norm="ortho"), one(real(2, 5)), label="odd-ortho"),
+        Sample(over_reals(PC.irfft, (0,), n=6, axis=0, norm=None), one(c(real(4))), label="even"),
+        Sample(over_reals(PC.irfft, (0,), n=5, axis=-1, norm="ortho"), one(c(real(2, 3))),
+               label="odd-ortho"),
+        Sample(over_reals(PC.irfft, (0,), n=8, axis=0, norm="forward"), one(c(real(4))),
+               label="padded"),
+        Sample(over_reals(PC.irfft, (0,), n=4, axis=0, norm=None), one(c(real(4))),
+               label="truncated"),
+    ]
+
+
+def complexified(sample: Sample) -> Sample:
+    """The same entry at complex operands: each differentiated float operand gets an imaginary
+    part (so the real domains above stay clear of the branch cuts, which lie on the real axis)."""
+    template = sample.draw(np.random.default_rng(0))
+    diff = sample.diff if sample.diff is not None else tuple(range(len(template)))
+    where = tuple(i for i in diff if np.asarray(template[i]).dtype.kind == "f")
+
+    def draw(rng: np.random.Generator) -> tuple[Any, ...]:
+        args = list(sample.draw(rng))
+        for i in where:
+            x = np.asarray(args[i], dtype=np.float64)
+            args[i] = np.stack([x, rng.uniform(-0.5, 0.5, x.shape)], axis=-1)
+        return tuple(args)
+
+    prim = over_reals(sample.prim, where, **sample.params)  # type: ignore[arg-type]
+    label = "-".join(filter(None, [sample.label, "complex"]))
+    return Sample(prim, draw, diff=sample.diff, label=label)
+
+
+SAMPLES += _complex_native()

@@ -14,7 +14,7 @@ import pytest
 import refengine.numpy as rnp
 
 
-@pytest.mark.parametrize("module", [rnp, rnp.linalg, rnp.special, rnp.nn],
+@pytest.mark.parametrize("module", [rnp, rnp.linalg, rnp.special, rnp.nn, rnp.fft],
                          ids=lambda m: m.__name__)
 def test_every_name_in_all_exists(module) -> None:
     missing = [name for name in module.__all__ if not hasattr(module, name)]
@@ -27,6 +27,7 @@ def test_import_star_works() -> None:
         "from refengine.numpy.linalg import *\n"
         "from refengine.numpy.special import *\n"
         "from refengine.numpy.nn import *\n"
+        "from refengine.numpy.fft import *\n"
         "print(positive(1.0) + sinc(0.0))\n"
     )
     # The same refengine as this test imported, whatever the editable install points to.
@@ -47,7 +48,8 @@ def _autograd_rows():
 
 def test_autograd_numpy_is_covered_whole() -> None:
     rows = {c.namespace: c for c in _autograd_rows()}
-    for namespace in ("autograd.numpy", "autograd.numpy.linalg", "autograd.numpy (composites)"):
+    for namespace in ("autograd.numpy", "autograd.numpy.linalg", "autograd.numpy.fft",
+                      "autograd.numpy (composites)"):
         missing = rows[namespace].missing
         assert missing == [], f"refengine lacks {namespace}'s {missing}"
 
@@ -58,7 +60,8 @@ def test_covered_names_are_refengines_own() -> None:
     from refengine.primitive import Primitive
 
     namespaces = {"autograd.numpy": rnp, "autograd.numpy.linalg": rnp.linalg,
-                  "autograd.scipy.special": rnp.special, "autograd.numpy (composites)": rnp}
+                  "autograd.scipy.special": rnp.special, "autograd.numpy (composites)": rnp,
+                  "autograd.numpy.fft": rnp.fft}
     for row in _autograd_rows():
         ours = namespaces.get(row.namespace)
         for name in row.covered:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from refengine import primitives as P
-from refengine.numpy import linalg, nn, special
+from refengine.numpy import fft, linalg, nn, special
 from refengine.numpy._axes import axis_one, axis_tuple, ndim, shape_of, size
 from refengine.numpy._einsum import einsum, parse_einsum
 from refengine.numpy._extra import (
@@ -69,6 +69,7 @@ from refengine.numpy._math import (
     real,
     real_if_close,
     remainder,
+    sign,
     sinc,
 )
 from refengine.numpy._more import (
@@ -126,7 +127,7 @@ from refengine.numpy._shape import (
 from refengine.primitive import Tracer, dtype_of
 
 __all__ = [
-    "linalg", "special", "nn",
+    "linalg", "special", "nn", "fft",
     # elementwise
     "negative", "positive", "abs", "absolute", "sign", "exp", "exp2", "expm1", "log", "log2",
     "log10", "log1p", "sqrt", "cbrt", "square", "reciprocal", "sin", "cos", "tan", "arcsin",
@@ -167,7 +168,6 @@ __all__ = [
 negative = P.negative
 abs = P.abs  # noqa: A001
 absolute = P.abs
-sign = P.sign
 exp = P.exp
 exp2 = P.exp2
 expm1 = P.expm1
@@ -339,7 +339,10 @@ def var(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
     axes = axis_tuple(axis, ndim(a))
     count = math.prod(shape(a)[i] for i in axes)
     centred = a - mean(a, axis=axes, keepdims=True)
-    return P.reduce_sum(centred * centred, axis=axes, keepdims=keepdims) / (count - ddof)
+    # |centred|^2: for complex values centred * conj(centred), real (NumPy's complex var).
+    squares = (real(centred * conj(centred)) if dtype_of(centred).kind == "c"
+               else centred * centred)
+    return P.reduce_sum(squares, axis=axes, keepdims=keepdims) / (count - ddof)
 
 
 def std(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:

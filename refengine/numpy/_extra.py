@@ -69,13 +69,15 @@ def diagflat(v: Any, k: int = 0) -> Any:
 
 
 def vdot(a: Any, b: Any) -> Any:
-    """``np.vdot`` of real arrays: the sum of the flattened arrays' products."""
-    return _rnp().sum(ravel(a) * ravel(b))
+    """``np.vdot``: the sum of the flattened arrays' products, ``a`` conjugated (a no-op on
+    real values)."""
+    return _rnp().sum(_rnp().conj(ravel(a)) * ravel(b))
 
 
 def vecdot(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
-    """``np.vecdot`` of real arrays: the sum of products along ``axis``, broadcast elsewhere."""
-    return _rnp().sum(x1 * x2, axis=axis)
+    """``np.vecdot``: the sum of products along ``axis``, broadcast elsewhere, ``x1``
+    conjugated (a no-op on real values)."""
+    return _rnp().sum(_rnp().conj(x1) * x2, axis=axis)
 
 
 def matvec(x1: Any, x2: Any, /) -> Any:

@@ -1,7 +1,7 @@
 """``refengine.numpy``'s elementwise composites beyond the primitives: angle conversions,
-remainder, NaN-ignoring extrema, logaddexp2, sinc, nan_to_num and the real-array views of
-complex functions (real, imag, conj). Each is built from primitives, so its derivative follows
-from theirs; the conventions at kinks and jumps are in the docstrings."""
+remainder, NaN-ignoring extrema, logaddexp2, sinc, nan_to_num and the complex parts (real,
+imag, conj, angle, and sign's complex z / |z|). Each is built from primitives, so its
+derivative follows from theirs; the conventions at kinks and jumps are in the docstrings."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ from typing import Any
 import numpy as np
 
 from refengine import primitives as P
+from refengine import primitives_complex as PC
 from refengine.primitive import Tracer, dtype_of, holds_tracer
 
 __all__ = [
     "angle", "conj", "conjugate", "deg2rad", "degrees", "fabs", "fmax", "fmin", "fmod", "imag",
     "logaddexp2", "mod", "nan_to_num", "positive", "rad2deg", "radians", "real", "real_if_close",
-    "remainder", "sinc",
+    "remainder", "sign", "sinc",
 ]
 
 _RAD_PER_DEG = math.pi / 180.0
@@ -117,54 +118,65 @@ def nan_to_num(
     return P.where(P.isfinite(x), x, fill)
 
 
-def _refuse_complex(name: str, x: Any) -> None:
-    if dtype_of(x).kind == "c":
-        raise TypeError(
-            f"rnp.{name} of a complex traced value: refengine differentiates real arrays only "
-            "(it has no complex dtype support); split the value into real arrays yourself"
-        )
-
-
 def real(val: Any) -> Any:
-    """``np.real``: a real value is its own real part (derivative 1)."""
+    """``np.real``: the real part (of a real value, the value itself; derivative 1)."""
     if not isinstance(val, Tracer):
         return np.real(val)
-    _refuse_complex("real", val)
-    return val
+    return PC.real(val) if dtype_of(val).kind == "c" else val
 
 
 def imag(val: Any) -> Any:
-    """``np.imag``: a real value's imaginary part is zero, a constant (derivative 0)."""
+    """``np.imag``: the imaginary part (of a real value, zero: a constant, derivative 0)."""
     if not isinstance(val, Tracer):
         return np.imag(val)
-    _refuse_complex("imag", val)
+    if dtype_of(val).kind == "c":
+        return PC.imag(val)
     return np.zeros(val.shape, dtype=val.dtype)
 
 
 def conj(x: Any) -> Any:
-    """``np.conj``: a real value is its own conjugate (derivative 1)."""
+    """``np.conj``: the complex conjugate (of a real value, the value itself)."""
     if not isinstance(x, Tracer):
         return np.conj(x)
-    _refuse_complex("conj", x)
-    return x
+    return PC.conj(x) if dtype_of(x).kind == "c" else x
 
 
 conjugate = conj
 
 
 def real_if_close(a: Any, tol: float = 100) -> Any:
-    """``np.real_if_close``: a real value is returned as it is."""
+    """``np.real_if_close``: the real part where every imaginary part is within ``tol``
+    machine epsilons of 0 (decided on the value; the derivative is then real's), else ``a``."""
     if not isinstance(a, Tracer):
         return np.real_if_close(a, tol=tol)
-    _refuse_complex("real_if_close", a)
-    return a
+    if dtype_of(a).kind != "c":
+        return a
+    value = a
+    while isinstance(value, Tracer):
+        value = value._value
+    close = np.real_if_close(np.asarray(value), tol=tol).dtype.kind != "c"
+    return PC.real(a) if close else a
 
 
 def angle(z: Any, deg: bool = False) -> Any:
-    """``np.angle`` of real values: 0, or pi where the sign bit is set (-0.0 included), as
-    arctan2(0, z). Piecewise constant, so its derivative is 0 (the value is untraced)."""
+    """``np.angle``: arctan2(imag(z), real(z)), so its derivative is arctan2's (NaN at z = 0,
+    as autograd's). Of real values: 0, or pi where the sign bit is set (-0.0 included),
+    piecewise constant, so its derivative is 0 (the value is untraced)."""
     if isinstance(z, Tracer):
-        _refuse_complex("angle", z)
-        out = P.arctan2(0.0, P.stop_gradient(z))
+        if dtype_of(z).kind == "c":
+            out = P.arctan2(PC.imag(z), PC.real(z))
+        else:
+            out = P.arctan2(0.0, P.stop_gradient(z))
         return out * _DEG_PER_RAD if deg else out
     return np.angle(z, deg=deg)
+
+
+def sign(x: Any) -> Any:
+    """``np.sign``: piecewise constant on real values (derivative 0, a zero entry of the table);
+    on complex ones NumPy's z / |z| (0 at 0), which is not constant: that quotient, so its
+    derivative is the quotient's."""
+    if isinstance(x, Tracer) and dtype_of(x).kind == "c":
+        magnitude = P.abs(x)
+        zero = P.equal(magnitude, 0)
+        return P.where(zero, 0.0, x) / P.where(zero, 1.0, magnitude)
+    return P.sign(x)

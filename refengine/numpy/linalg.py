@@ -119,6 +119,10 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
     axes = tuple(a % nd for a in axes)
     if ord is None or (len(axes) == 1 and ord == 2) or (len(axes) == 2 and ord == "fro"):
+        if getattr(x, "dtype", None) is not None and np.dtype(x.dtype).kind == "c":
+            # The 2-norm of complex entries is that of their magnitudes (abs's complex rule
+            # then carries conj(z) / |z|; both give 0 at the zero vector).
+            x = P.abs(x)
         return P.norm2(x, axis=axes, keepdims=keepdims)
     if len(axes) == 1:
         ax = axes[0]

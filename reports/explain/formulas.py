@@ -214,6 +214,18 @@ FORMULAS: dict[str, Formula] = {
         "(dU, diag(U^T t_a V), dVh) from U^T t_a V", "first-order perturbation theory"),
     "norm2": Formula("sqrt(sum(x^2, axis))", ("x",), ("g * x / out (0 where out == 0)",),
                      "sum(t_x * x / out, axis)", "d out/dx = x / |x|"),
+    # --- complex numbers (refengine/derivatives_complex.py; cotangents pair as Re(g * dz)) ----
+    "real": Formula("Re(z)", ("z",), ("g + 0j",), "Re(t_z)"),
+    "imag": Formula("Im(z)", ("z",), ("-i g",), "Im(t_z)"),
+    "conj": Formula("conj(z)", ("z",), ("conj(g)",), "conj(t_z)"),
+    "fftn": Formula("fftn(x, axes)", ("x",), ("fftn(g, axes) (the DFT matrix is symmetric)",),
+                    "fftn(t_x, axes)"),
+    "ifftn": Formula("ifftn(x, axes)", ("x",), ("ifftn(g, axes)",), "ifftn(t_x, axes)"),
+    "rfft": Formula("rfft(x, axis)", ("x",), ("Re(fft(g zero-padded to n, axis))",),
+                    "rfft(t_x, axis)"),
+    "irfft": Formula("irfft(x, n, axis)", ("x",),
+                     ("w * conj(rfft(g, dual norm)), w = 1 at frequency 0 (and n/2), else 2",),
+                     "irfft(t_x, n, axis)", "the Hermitian spectrum counts x_j twice"),
 }
 
 
@@ -229,5 +241,6 @@ def formula_for(name: str) -> Formula:
 
 
 def rule_location(name: str) -> str:
-    """Where the rule lives, ``refengine/derivatives.py:LINE`` (or derivatives_linalg.py)."""
+    """Where the rule lives, ``refengine/derivatives.py:LINE`` (or derivatives_linalg.py,
+    derivatives_complex.py)."""
     return rules.rule_location(name)
