@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from refengine import primitives as P
+from refengine import primitives_special as S
 from refengine.numpy import parse_einsum
 from refengine.primitive import Primitive
 
@@ -304,6 +305,33 @@ def _linalg() -> list[Sample]:
     ]
 
 
+def _special() -> list[Sample]:
+    """refengine/derivatives_special.py: orders and shape parameters are static params (a
+    per-entry array among them, which the rule must broadcast)."""
+    shapes = np.array([0.6, 1.0, 2.5, 4.0])
+    return [
+        Sample(S.erfinv, one(real(4, lo=-0.8, hi=0.8))),
+        Sample(S.erfcinv, one(positive(4, lo=0.2, hi=1.8))),
+        Sample(S.jn, one(real(4, lo=-4, hi=4)), {"n": 0}, label="j0"),
+        Sample(S.jn, one(real(4, lo=-4, hi=4)), {"n": 1}, label="j1"),
+        Sample(S.jn, one(real(4, lo=-4, hi=4)), {"n": 3}, label="n3"),
+        Sample(S.jn, one(positive(4, lo=0.5, hi=4)), {"n": np.array([0, 1, 2, 5])},
+               label="n-array"),
+        Sample(S.yn, one(positive(4, lo=0.5, hi=4)), {"n": 0}, label="y0"),
+        Sample(S.yn, one(positive(4, lo=0.5, hi=4)), {"n": 1}, label="y1"),
+        Sample(S.yn, one(positive(4, lo=0.5, hi=4)), {"n": 2}, label="n2"),
+        Sample(S.iv, one(real(4, lo=-2, hi=2)), {"v": 0}, label="i0"),
+        Sample(S.iv, one(real(4, lo=-2, hi=2)), {"v": 1}, label="i1"),
+        Sample(S.iv, one(positive(4, lo=0.3, hi=3)), {"v": 2.5}, label="v2.5"),
+        Sample(S.ive, one(away_from_zero(4, lo=0.3, hi=3)), {"v": 0}, label="i0e"),
+        Sample(S.ive, one(away_from_zero(4, lo=0.3, hi=3)), {"v": 1}, label="i1e"),
+        Sample(S.ive, one(positive(4, lo=0.3, hi=3)), {"v": 1.5}, label="v1.5"),
+        Sample(S.gammainc, one(positive(4, lo=0.3, hi=4)), {"a": shapes}),
+        Sample(S.gammaincc, one(positive(4, lo=0.3, hi=4)), {"a": 1.7}),
+        Sample(S.betainc, one(positive(4, lo=0.1, hi=0.9)), {"a": shapes, "b": 1.6}),
+    ]
+
+
 SAMPLES: list[Sample] = (
     [s for prim, draw in UNARY_DOMAINS for s in _unary(prim, draw)]
     + _binary_samples()
@@ -312,4 +340,5 @@ SAMPLES: list[Sample] = (
     + _structure()
     + _contractions()
     + _linalg()
+    + _special()
 )

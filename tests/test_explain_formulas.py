@@ -6,6 +6,7 @@ import pytest
 
 import refengine
 from refengine import primitives as P
+from refengine import primitives_special as S
 from refengine.derivatives import TABLE
 from reports.explain.formulas import FORMULAS, formula_for, rule_location
 
@@ -33,16 +34,22 @@ def test_rule_location_points_at_the_entry(name):
     location = rule_location(name)
     path, _, line = location.partition(":")
     tables = {"refengine/derivatives.py": refengine.derivatives,
-              "refengine/derivatives_linalg.py": refengine.derivatives_linalg}
+              "refengine/derivatives_linalg.py": refengine.derivatives_linalg,
+              "refengine/derivatives_special.py": refengine.derivatives_special}
     assert path in tables and line.isdigit(), location
     with open(tables[path].__file__, encoding="utf-8") as fh:
         text = fh.readlines()[int(line) - 1]
-    assert text.startswith(f"defrule(P.{_attribute(name)},"), (location, text)
+    assert text.startswith(f"defrule({_attribute(name)},"), (location, text)
 
 
 def _attribute(name: str) -> str:
-    """The name of primitive ``name`` in refengine.primitives (``max`` is ``reduce_max``)."""
-    return next(a for a in P.__all__ if getattr(P, a) is TABLE[name])
+    """Primitive ``name`` as its entry spells it: ``P.reduce_max`` for ``max`` (in
+    refengine.primitives), ``S.jn`` for ``jn`` (in refengine.primitives_special)."""
+    for prefix, module in (("P", P), ("S", S)):
+        for a in module.__all__:
+            if getattr(module, a) is TABLE[name]:
+                return f"{prefix}.{a}"
+    raise AssertionError(f"{name} is in neither primitives module")
 
 
 def test_unknown_name_says_where_to_add_it():

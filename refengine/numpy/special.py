@@ -1,4 +1,9 @@
-"""``rnp.special``: SciPy-named special functions, differentiable."""
+"""``rnp.special``: SciPy-named special functions, differentiable.
+
+The Bessel functions and the incomplete gamma and beta functions are differentiable in x only:
+their derivatives in the order or the shape parameters have no closed form (HIPS autograd
+defines none either), so a traced order or shape parameter raises a ``TypeError`` naming it.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +13,33 @@ from typing import Any
 import numpy as np
 
 from refengine import primitives as P
+from refengine import primitives_special as S
 from refengine.numpy._axes import axis_tuple, ndim
+from refengine.primitive import holds_tracer
 
 __all__ = [
     "beta",
+    "betainc",
     "betaln",
     "digamma",
     "erf",
     "erfc",
+    "erfcinv",
+    "erfinv",
     "expit",
     "gamma",
+    "gammainc",
+    "gammaincc",
     "gammaln",
+    "i0",
+    "i0e",
+    "i1",
+    "i1e",
+    "iv",
+    "ive",
+    "j0",
+    "j1",
+    "jn",
     "gammasgn",
     "log_softmax",
     "logit",
@@ -29,6 +50,9 @@ __all__ = [
     "rgamma",
     "softmax",
     "xlogy",
+    "y0",
+    "y1",
+    "yn",
 ]
 
 expit = P.expit
@@ -106,3 +130,88 @@ def softmax(x: Any, axis: Any = None) -> Any:
     import refengine.numpy as rnp
 
     return rnp.exp(log_softmax(x, axis=axis))
+
+
+# --- erfinv, Bessel, incomplete gamma and beta (refengine/primitives_special.py) ----------------
+erfinv = S.erfinv
+erfcinv = S.erfcinv
+
+
+def _static(fn: str, name: str, value: Any, what: str) -> Any:
+    """``value`` as a static parameter of ``fn``, or a TypeError if it is traced."""
+    if holds_tracer(value):
+        raise TypeError(
+            f"scipy.special.{fn}: refengine differentiates {fn} in x only; the derivative "
+            f"with respect to {what} {name} has no closed form (HIPS autograd defines none "
+            f"either). Pass {name} as a number or a plain array (rf.stop_gradient({name}) if "
+            "it is computed from the differentiated inputs and its derivative may be dropped)"
+        )
+    return value if isinstance(value, (int, float)) else np.asarray(value)
+
+
+def jn(n: Any, x: Any) -> Any:
+    """The Bessel function of the first kind of order n (SciPy's jn: n may be real)."""
+    return S.jn(x, n=_static("jn", "n", n, "the order"))
+
+
+def yn(n: Any, x: Any) -> Any:
+    """The Bessel function of the second kind of integer order n."""
+    return S.yn(x, n=_static("yn", "n", n, "the order"))
+
+
+def iv(v: Any, x: Any) -> Any:
+    """The modified Bessel function of the first kind of real order v."""
+    return S.iv(x, v=_static("iv", "v", v, "the order"))
+
+
+def ive(v: Any, x: Any) -> Any:
+    """iv(v, x) * exp(-|x|), the exponentially scaled modified Bessel function."""
+    return S.ive(x, v=_static("ive", "v", v, "the order"))
+
+
+def j0(x: Any) -> Any:
+    return S.jn(x, n=0)
+
+
+def j1(x: Any) -> Any:
+    return S.jn(x, n=1)
+
+
+def y0(x: Any) -> Any:
+    return S.yn(x, n=0)
+
+
+def y1(x: Any) -> Any:
+    return S.yn(x, n=1)
+
+
+def i0(x: Any) -> Any:
+    return S.iv(x, v=0)
+
+
+def i1(x: Any) -> Any:
+    return S.iv(x, v=1)
+
+
+def i0e(x: Any) -> Any:
+    return S.ive(x, v=0)
+
+
+def i1e(x: Any) -> Any:
+    return S.ive(x, v=1)
+
+
+def gammainc(a: Any, x: Any) -> Any:
+    """The regularised lower incomplete gamma function P(a, x)."""
+    return S.gammainc(x, a=_static("gammainc", "a", a, "the shape parameter"))
+
+
+def gammaincc(a: Any, x: Any) -> Any:
+    """The regularised upper incomplete gamma function Q(a, x) = 1 - P(a, x)."""
+    return S.gammaincc(x, a=_static("gammaincc", "a", a, "the shape parameter"))
+
+
+def betainc(a: Any, b: Any, x: Any) -> Any:
+    """The regularised incomplete beta function I_x(a, b)."""
+    a = _static("betainc", "a", a, "the shape parameter")
+    return S.betainc(x, a=a, b=_static("betainc", "b", b, "the shape parameter"))

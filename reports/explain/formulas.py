@@ -214,6 +214,16 @@ FORMULAS: dict[str, Formula] = {
         "(dU, diag(U^T t_a V), dVh) from U^T t_a V", "first-order perturbation theory"),
     "norm2": Formula("sqrt(sum(x^2, axis))", ("x",), ("g * x / out (0 where out == 0)",),
                      "sum(t_x * x / out, axis)", "d out/dx = x / |x|"),
+    # --- special functions of x (refengine/derivatives_special.py); orders are static ---------
+    "erfinv": _unary("erfinv(x)", "sqrt(pi)/2 * exp(out^2)"),
+    "erfcinv": _unary("erfcinv(x)", "-sqrt(pi)/2 * exp(out^2)"),
+    "jn": _unary("J_n(x)", "(J_{n-1}(x) - J_{n+1}(x)) / 2"),
+    "yn": _unary("Y_n(x)", "(Y_{n-1}(x) - Y_{n+1}(x)) / 2"),
+    "iv": _unary("I_v(x)", "(I_{v-1}(x) + I_{v+1}(x)) / 2"),
+    "ive": _unary("I_v(x) exp(-|x|)", "((ive_{v-1}(x) + ive_{v+1}(x)) / 2 - sign(x) * out)"),
+    "gammainc": _unary("P(a, x)", "x^(a-1) exp(-x) / Gamma(a)"),
+    "gammaincc": _unary("Q(a, x) = 1 - P(a, x)", "(-x^(a-1) exp(-x) / Gamma(a))"),
+    "betainc": _unary("I_x(a, b)", "x^(a-1) (1-x)^(b-1) / B(a, b)"),
 }
 
 

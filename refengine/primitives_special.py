@@ -1,0 +1,83 @@
+"""The special-function primitives beyond ``refengine/primitives.py``'s: the inverse error
+functions, the Bessel functions and the incomplete gamma and beta functions (HIPS autograd's
+``autograd.scipy.special``).
+
+Their derivatives are in ``refengine/derivatives_special.py``. Each is elementwise in ``x``;
+the order of a Bessel function and the shape parameters of the incomplete functions are
+static parameters (numbers or plain arrays that broadcast against ``x``), because their
+derivatives have no closed form: ``refengine.numpy.special`` refuses a traced one, naming it.
+SciPy is imported on the first call (``primitives._sps``). The result keeps ``x``'s floating
+dtype (float32 stays float32, as every other primitive).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from refengine.primitive import Primitive
+from refengine.primitives import _sps
+
+__all__ = ["betainc", "erfcinv", "erfinv", "gammainc", "gammaincc", "iv", "ive", "jn", "yn"]
+
+
+def _as_x(out: Any, x: Any) -> Any:
+    dtype = np.result_type(x)
+    return out.astype(dtype) if dtype.kind == "f" else out
+
+
+def _scalar_order(n: Any, value: int) -> bool:
+    return np.ndim(n) == 0 and n == value
+
+
+def _jn(x, *, n):
+    # SciPy's own j0 and j1 for the orders its j0 and j1 compute (their values, to the bit).
+    if _scalar_order(n, 0):
+        return _as_x(_sps().j0(x), x)
+    if _scalar_order(n, 1):
+        return _as_x(_sps().j1(x), x)
+    return _as_x(_sps().jn(n, x), x)
+
+
+def _yn(x, *, n):
+    if _scalar_order(n, 0):
+        return _as_x(_sps().y0(x), x)
+    if _scalar_order(n, 1):
+        return _as_x(_sps().y1(x), x)
+    return _as_x(_sps().yn(n, x), x)
+
+
+def _iv(x, *, v):
+    if _scalar_order(v, 0):
+        return _as_x(_sps().i0(x), x)
+    if _scalar_order(v, 1):
+        return _as_x(_sps().i1(x), x)
+    return _as_x(_sps().iv(v, x), x)
+
+
+def _ive(x, *, v):
+    if _scalar_order(v, 0):
+        return _as_x(_sps().i0e(x), x)
+    if _scalar_order(v, 1):
+        return _as_x(_sps().i1e(x), x)
+    return _as_x(_sps().ive(v, x), x)
+
+
+def _ew(name: str, impl) -> Primitive:
+    return Primitive(name, impl, elementwise=True)
+
+
+erfinv = _ew("erfinv", lambda x: _sps().erfinv(x))
+erfcinv = _ew("erfcinv", lambda x: _sps().erfcinv(x))
+# Bessel functions of the first (jn) and second (yn) kind and the modified ones (iv, and ive,
+# exponentially scaled), of a static order: jn(x, n=0) is SciPy's j0, ive(x, v=1) its i1e.
+jn = _ew("jn", _jn)
+yn = _ew("yn", _yn)
+iv = _ew("iv", _iv)
+ive = _ew("ive", _ive)
+# The regularised incomplete gamma functions P(a, x) and Q(a, x), and the regularised
+# incomplete beta function I_x(a, b), as functions of x.
+gammainc = _ew("gammainc", lambda x, *, a: _as_x(_sps().gammainc(a, x), x))
+gammaincc = _ew("gammaincc", lambda x, *, a: _as_x(_sps().gammaincc(a, x), x))
+betainc = _ew("betainc", lambda x, *, a, b: _as_x(_sps().betainc(a, b, x), x))
