@@ -1,6 +1,7 @@
 """The derivative table's special-function entries beyond the elementwise ones of
 ``refengine/derivatives.py``: erfinv, erfcinv, the Bessel functions (jn, yn, iv, ive) and the
-regularised incomplete gamma and beta functions, as functions of x.
+regularised incomplete gamma and beta functions and Student's t distribution function (stdtr),
+as functions of x.
 
 The entries are written in the format of ``refengine/derivatives.py`` and registered into its
 table (which loads this module, as it loads ``derivatives_linalg.py``). Each rule is written in
@@ -80,3 +81,13 @@ defrule(S.gammaincc, partials=(lambda ans, x, *, a: -_gamma_density(x, a),),
 defrule(S.betainc, partials=(lambda ans, x, *, a, b: _beta_density(x, a, b),),
         note="d/dx I_x(a, b): +inf at x = 0 for a < 1 and at x = 1 for b < 1; 1 at x = 0 for "
              "a = b = 1 (the uniform distribution's)")
+
+
+# --- Student's t distribution function: its density ----------------------------------------------
+def _t_density(x, df):
+    """Gamma((df+1)/2) / (Gamma(df/2) sqrt(df pi)) (1 + x^2/df)^(-(df+1)/2), in logarithms."""
+    log_norm = P.gammaln(0.5 * (df + 1.0)) - P.gammaln(0.5 * df) - 0.5 * P.log(df * math.pi)
+    return rnp.exp(log_norm - (0.5 * (df + 1.0)) * rnp.log1p(x * x / df))
+
+
+defrule(S.stdtr, partials=(lambda ans, x, *, df: _t_density(x, df),))

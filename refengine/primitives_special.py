@@ -3,7 +3,8 @@ functions, the Bessel functions and the incomplete gamma and beta functions (HIP
 ``autograd.scipy.special``).
 
 Their derivatives are in ``refengine/derivatives_special.py``. Each is elementwise in ``x``;
-the order of a Bessel function and the shape parameters of the incomplete functions are
+the order of a Bessel function, the shape parameters of the incomplete functions and t's
+degrees of freedom are
 static parameters (numbers or plain arrays that broadcast against ``x``), because their
 derivatives have no closed form: ``refengine.numpy.special`` refuses a traced one, naming it.
 SciPy is imported on the first call (``primitives._sps``). The result keeps ``x``'s floating
@@ -19,7 +20,9 @@ import numpy as np
 from refengine.primitive import Primitive
 from refengine.primitives import _sps
 
-__all__ = ["betainc", "erfcinv", "erfinv", "gammainc", "gammaincc", "iv", "ive", "jn", "yn"]
+__all__ = [
+    "betainc", "erfcinv", "erfinv", "gammainc", "gammaincc", "iv", "ive", "jn", "stdtr", "yn",
+]
 
 
 def _as_x(out: Any, x: Any) -> Any:
@@ -81,3 +84,7 @@ ive = _ew("ive", _ive)
 gammainc = _ew("gammainc", lambda x, *, a: _as_x(_sps().gammainc(a, x), x))
 gammaincc = _ew("gammaincc", lambda x, *, a: _as_x(_sps().gammaincc(a, x), x))
 betainc = _ew("betainc", lambda x, *, a, b: _as_x(_sps().betainc(a, b, x), x))
+# Student's t distribution function of x with df degrees of freedom (scipy.stats.t.cdf's core):
+# a primitive because betainc's form of it is 0 * inf at x = 0 (the integrand is infinite at the
+# end it is evaluated at), while its derivative, the density, is smooth.
+stdtr = _ew("stdtr", lambda x, *, df: _as_x(_sps().stdtr(df, x), x))

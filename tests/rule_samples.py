@@ -329,6 +329,7 @@ def _special() -> list[Sample]:
         Sample(S.gammainc, one(positive(4, lo=0.3, hi=4)), {"a": shapes}),
         Sample(S.gammaincc, one(positive(4, lo=0.3, hi=4)), {"a": 1.7}),
         Sample(S.betainc, one(positive(4, lo=0.1, hi=0.9)), {"a": shapes, "b": 1.6}),
+        Sample(S.stdtr, one(real(4, lo=-3, hi=3)), {"df": np.array([0.7, 1.0, 3.5, 30.0])}),
     ]
 
 

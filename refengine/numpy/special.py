@@ -42,13 +42,17 @@ __all__ = [
     "jn",
     "gammasgn",
     "log_softmax",
+    "log_ndtr",
     "logit",
     "logsumexp",
     "multigammaln",
+    "ndtr",
+    "ndtri",
     "polygamma",
     "psi",
     "rgamma",
     "softmax",
+    "stdtr",
     "xlogy",
     "y0",
     "y1",
@@ -215,3 +219,53 @@ def betainc(a: Any, b: Any, x: Any) -> Any:
     """The regularised incomplete beta function I_x(a, b)."""
     a = _static("betainc", "a", a, "the shape parameter")
     return S.betainc(x, a=a, b=_static("betainc", "b", b, "the shape parameter"))
+
+
+def stdtr(df: Any, t: Any) -> Any:
+    """Student's t distribution function with df degrees of freedom, differentiable in t."""
+    return S.stdtr(t, df=_static("stdtr", "df", df, "the degrees of freedom"))
+
+
+# --- the standard normal distribution ------------------------------------------------------------
+_SQRT_HALF = math.sqrt(0.5)
+
+
+def ndtr(x: Any) -> Any:
+    """The standard normal distribution function, erfc(-x / sqrt(2)) / 2 (accurate in the
+    lower tail, where 1 + erf would cancel)."""
+    return 0.5 * P.erfc(-_SQRT_HALF * x)
+
+
+def ndtri(p: Any) -> Any:
+    """The inverse of ndtr: -sqrt(2) erfcinv(2 p) (accurate for small p)."""
+    return (-1.0 / _SQRT_HALF) * S.erfcinv(2.0 * p)
+
+
+# Below this, erfc underflows soon (x = -37.5): log_ndtr takes the asymptotic series there.
+_ASYMPTOTIC_BELOW = -20.0
+
+
+def log_ndtr(x: Any) -> Any:
+    """log(ndtr(x)), accurate in both tails: log(erfc(-x/sqrt 2) / 2) for x < 0 (down to -20,
+    then the asymptotic series of Mills' ratio), log1p(-erfc(x/sqrt 2) / 2) for x >= 0. Each
+    branch is evaluated at a safe stand-in outside its range, so no branch's inf or NaN leaks
+    into the derivative of the one selected."""
+    import refengine.numpy as rnp
+
+    low = P.less(x, _ASYMPTOTIC_BELOW)
+    high = P.greater_equal(x, 0.0)
+    mid = ~(low | high)
+    xl = P.where(low, x, _ASYMPTOTIC_BELOW - 1.0)
+    xm = P.where(mid, x, -1.0)
+    xh = P.where(high, x, 1.0)
+    # log ndtr(x) = -x^2/2 - log(-x) - log(2 pi)/2 + log(1 - 1/x^2 + 3/x^4 - 15/x^6 + ...)
+    inv2 = 1.0 / (xl * xl)
+    series, term = 1.0, 1.0
+    for k in range(1, 9):
+        term = term * (-(2 * k - 1)) * inv2
+        series = series + term
+    asymptotic = (-0.5 * xl * xl - rnp.log(-xl) - 0.5 * math.log(2.0 * math.pi)
+                  + rnp.log(series))
+    below = rnp.log(0.5 * P.erfc(-_SQRT_HALF * xm))
+    above = rnp.log1p(-0.5 * P.erfc(_SQRT_HALF * xh))
+    return P.where(low, asymptotic, P.where(high, above, below))

@@ -224,6 +224,8 @@ FORMULAS: dict[str, Formula] = {
     "gammainc": _unary("P(a, x)", "x^(a-1) exp(-x) / Gamma(a)"),
     "gammaincc": _unary("Q(a, x) = 1 - P(a, x)", "(-x^(a-1) exp(-x) / Gamma(a))"),
     "betainc": _unary("I_x(a, b)", "x^(a-1) (1-x)^(b-1) / B(a, b)"),
+    "stdtr": _unary("Student's t CDF with df degrees of freedom",
+                    "Gamma((df+1)/2) / (Gamma(df/2) sqrt(df pi)) (1 + x^2/df)^(-(df+1)/2)"),
 }
 
 
