@@ -91,3 +91,15 @@ def _t_density(x, df):
 
 
 defrule(S.stdtr, partials=(lambda ans, x, *, df: _t_density(x, df),))
+
+
+# --- the principal matrix square root: X dX + dX X = dA -----------------------------------------
+def _sylvester(a, b, q):
+    from refengine.scipy.linalg import solve_sylvester  # a composite of primitives
+
+    return solve_sylvester(a, b, q)
+
+
+defrule(S.sqrtm,
+        vjp=(lambda g, ans, a: _sylvester(rnp.transpose(ans), rnp.transpose(ans), g),),
+        jvp=(lambda t, ans, a: _sylvester(ans, ans, t),))

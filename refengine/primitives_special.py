@@ -1,8 +1,10 @@
 """The special-function primitives beyond ``refengine/primitives.py``'s: the inverse error
-functions, the Bessel functions and the incomplete gamma and beta functions (HIPS autograd's
-``autograd.scipy.special``).
+functions, the Bessel functions, the incomplete gamma and beta functions (HIPS autograd's
+``autograd.scipy.special``), Student's t distribution function, and SciPy's matrix square
+root (``scipy.linalg.sqrtm``, the one primitive here that is not elementwise).
 
-Their derivatives are in ``refengine/derivatives_special.py``. Each is elementwise in ``x``;
+Their derivatives are in ``refengine/derivatives_special.py``. Each but sqrtm is elementwise in
+``x``;
 the order of a Bessel function, the shape parameters of the incomplete functions and t's
 degrees of freedom are
 static parameters (numbers or plain arrays that broadcast against ``x``), because their
@@ -21,7 +23,8 @@ from refengine.primitive import Primitive
 from refengine.primitives import _sps
 
 __all__ = [
-    "betainc", "erfcinv", "erfinv", "gammainc", "gammaincc", "iv", "ive", "jn", "stdtr", "yn",
+    "betainc", "erfcinv", "erfinv", "gammainc", "gammaincc", "iv", "ive", "jn", "sqrtm", "stdtr",
+    "yn",
 ]
 
 
@@ -88,3 +91,21 @@ betainc = _ew("betainc", lambda x, *, a, b: _as_x(_sps().betainc(a, b, x), x))
 # a primitive because betainc's form of it is 0 * inf at x = 0 (the integrand is infinite at the
 # end it is evaluated at), while its derivative, the density, is smooth.
 stdtr = _ew("stdtr", lambda x, *, df: _as_x(_sps().stdtr(df, x), x))
+
+
+# --- scipy.linalg.sqrtm --------------------------------------------------------------------------
+def _sqrtm(a):
+    import scipy.linalg
+
+    root = scipy.linalg.sqrtm(a)
+    if np.iscomplexobj(root):
+        raise ValueError(
+            "sqrtm: this matrix has no real square root (an eigenvalue on the negative real "
+            "axis), and refengine differentiates real values only; SciPy's complex root is "
+            "what refengine.scipy.linalg.sqrtm returns for a plain array"
+        )
+    return root.astype(np.result_type(a), copy=False)
+
+
+# The principal square root of a square matrix (not elementwise).
+sqrtm = Primitive("sqrtm", _sqrtm)

@@ -330,6 +330,9 @@ def _special() -> list[Sample]:
         Sample(S.gammaincc, one(positive(4, lo=0.3, hi=4)), {"a": 1.7}),
         Sample(S.betainc, one(positive(4, lo=0.1, hi=0.9)), {"a": shapes, "b": 1.6}),
         Sample(S.stdtr, one(real(4, lo=-3, hi=3)), {"df": np.array([0.7, 1.0, 3.5, 30.0])}),
+        Sample(S.sqrtm, one(spd(3))),
+        Sample(S.sqrtm, one(lambda rng: 2.0 * np.eye(3) + 0.4 * rng.standard_normal((3, 3))),
+               label="nonsymmetric"),
     ]
 
 

@@ -11,11 +11,15 @@ from typing import Any
 
 import numpy as np
 import pytest
+import scipy.linalg as sla
+import scipy.signal as ssig
 import scipy.special as sps
 import scipy.stats as st
 
 import refengine as rf
 import refengine.numpy as rnp
+import refengine.scipy.linalg as rla
+import refengine.scipy.signal as rsig
 import refengine.scipy.stats as rst
 from refengine import primitives_special as S
 from refengine.derivatives import NON_DIFFERENTIABLE, TABLE
@@ -138,7 +142,42 @@ STATS = [
           st.multivariate_normal.entropy, (MEAN, COV)),
 ]
 
-CASES = SPECIAL + STATS
+M3 = np.array([[2.0, 0.4, -0.3], [0.2, 1.5, 0.5], [-0.1, 0.3, 2.5]])  # no negative eigenvalue
+M2 = np.array([[1.2, -0.3], [0.5, 0.9]])
+RHS = np.array([[0.5, -1.0], [0.2, 0.7], [1.1, 0.3]])
+BANDED = np.array([[0.0, 0.3, -0.2, 0.4], [3.0, 2.5, 2.8, 3.2], [0.5, -0.4, 0.2, 0.0]])
+SIGNAL, KERNEL = _points(6, lo=-1.0, hi=1.0, seed=4), np.array([0.5, -1.2, 0.8])
+IMAGE, FILTER = _points(3, 3, lo=-1.0, hi=1.0, seed=5), np.array([[0.3, -0.5], [0.9, 0.2]])
+
+
+def _triangular(**kw: Any) -> Case:
+    label = ", ".join(f"{k}={v}" for k, v in kw.items())
+    return Case(f"solve_triangular ({label})", lambda a, b: rla.solve_triangular(a, b, **kw),
+                lambda a, b: sla.solve_triangular(a, b, **kw), (M3, RHS), rtol=1e-11)
+
+
+LINALG_SIGNAL = [
+    _triangular(lower=True),
+    _triangular(lower=False, trans=1),
+    _triangular(lower=True, trans="T", unit_diagonal=True),
+    Case("solve_triangular (vector b)", lambda a, b: rla.solve_triangular(a, b, lower=True),
+         lambda a, b: sla.solve_triangular(a, b, lower=True), (M3, RHS[:, 0]), rtol=1e-11),
+    Case("solve_banded", lambda ab, b: rla.solve_banded((1, 1), ab, b),
+         lambda ab, b: sla.solve_banded((1, 1), ab, b), (BANDED, RHS[:, 0].repeat(2)[:4]),
+         rtol=1e-11),
+    Case("solve_sylvester", rla.solve_sylvester, sla.solve_sylvester, (M3, M2, RHS), rtol=1e-11),
+    Case("sqrtm", rla.sqrtm, sla.sqrtm, (M3,), rtol=1e-11),
+    *[Case(f"convolve ({mode})", lambda a, b, m=mode: rsig.convolve(a, b, m),
+           lambda a, b, m=mode: ssig.convolve(a, b, m), (SIGNAL, KERNEL))
+      for mode in ("full", "valid", "same")],
+    Case("convolve (kernel first, same)", lambda a, b: rsig.convolve(a, b, "same"),
+         lambda a, b: ssig.convolve(a, b, "same"), (KERNEL, SIGNAL)),
+    *[Case(f"convolve (2-d, {mode})", lambda a, b, m=mode: rsig.convolve(a, b, m),
+           lambda a, b, m=mode: ssig.convolve(a, b, m), (IMAGE, FILTER))
+      for mode in ("full", "valid", "same")],
+]
+
+CASES = SPECIAL + STATS + LINALG_SIGNAL
 IDS = [c.name for c in CASES]
 
 
@@ -218,3 +257,29 @@ def test_outside_the_support_values_are_scipys_and_derivatives_zero() -> None:
                    (lambda t: rst.beta.logpdf(t, 2.0, 3.0), x)):
         np.testing.assert_array_equal(rf.vjp(fn, at)[1](np.ones(2))[0], [0.0, 0.0])
         np.testing.assert_array_equal(rf.jvp(fn, (at,), (np.ones(2),))[1], [0.0, 0.0])
+
+
+def test_solve_triangular_reads_one_triangle() -> None:
+    """SciPy never reads the other triangle: its entries have no derivative."""
+    g = rf.grad(lambda a: rnp.sum(rla.solve_triangular(a, RHS, lower=True)))(M3)
+    np.testing.assert_array_equal(np.triu(g, 1), 0.0)
+    assert np.all(g[np.tril_indices(3)] != 0.0)
+
+
+def test_sqrtm_of_a_matrix_with_no_real_root() -> None:
+    a = np.diag([-1.0, 2.0])
+    assert np.iscomplexobj(rla.sqrtm(a))  # SciPy's complex root, untraced
+    with pytest.raises(ValueError, match="no real square root"):
+        rf.grad(lambda m: rnp.sum(rla.sqrtm(m)))(a)
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: rsig.convolve(np.ones(3), np.ones((2, 2))), "same dimensionality"),
+    (lambda: rsig.convolve(np.ones((2, 5)), np.ones((3, 2)), "valid"), "at least as large"),
+    (lambda: rsig.convolve(np.ones(3), np.ones(2), "circular"), "mode flags"),
+    (lambda: rla.solve_banded((1, 1), np.ones((2, 4)), np.ones(4)), "l\\+u\\+1"),
+    (lambda: rla.solve_sylvester(M3, M2, RHS.T), "do not fit"),
+])
+def test_bad_arguments_raise_as_scipy(call, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        call()

@@ -1,9 +1,10 @@
 """``refengine.scipy``: SciPy-named differentiable functions, as HIPS autograd's
-``autograd.scipy``: ``special`` (the same module as ``refengine.numpy.special``) and
-``stats``. Importing it imports no SciPy: SciPy loads on the first special function called.
+``autograd.scipy``: ``special`` (the same module as ``refengine.numpy.special``), ``stats``,
+``linalg`` and ``signal``. Importing it imports no SciPy: SciPy loads on the first call that
+needs it.
 """
 
 from refengine.numpy import special
-from refengine.scipy import stats
+from refengine.scipy import linalg, signal, stats
 
-__all__ = ["special", "stats"]
+__all__ = ["linalg", "signal", "special", "stats"]

@@ -226,6 +226,9 @@ FORMULAS: dict[str, Formula] = {
     "betainc": _unary("I_x(a, b)", "x^(a-1) (1-x)^(b-1) / B(a, b)"),
     "stdtr": _unary("Student's t CDF with df degrees of freedom",
                     "Gamma((df+1)/2) / (Gamma(df/2) sqrt(df pi)) (1 + x^2/df)^(-(df+1)/2)"),
+    "sqrtm": Formula("X with X X = a (principal root)", ("a",),
+                     ("Y solving X^T Y + Y X^T = g",), "dX solving X dX + dX X = t_a",
+                     "from d(X X) = dX X + X dX"),
 }
 
 
