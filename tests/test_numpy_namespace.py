@@ -12,9 +12,12 @@ from pathlib import Path
 import pytest
 
 import refengine.numpy as rnp
+import refengine.scipy as rsp
 
 
-@pytest.mark.parametrize("module", [rnp, rnp.linalg, rnp.special, rnp.nn],
+@pytest.mark.parametrize("module", [rnp, rnp.linalg, rnp.special, rnp.nn, rsp, rsp.linalg,
+                                    rsp.signal, rsp.stats, *(getattr(rsp.stats, d)
+                                                             for d in rsp.stats.__all__)],
                          ids=lambda m: m.__name__)
 def test_every_name_in_all_exists(module) -> None:
     missing = [name for name in module.__all__ if not hasattr(module, name)]
@@ -27,6 +30,8 @@ def test_import_star_works() -> None:
         "from refengine.numpy.linalg import *\n"
         "from refengine.numpy.special import *\n"
         "from refengine.numpy.nn import *\n"
+        "from refengine.scipy.linalg import *\n"
+        "from refengine.scipy.stats.norm import *\n"
         "print(positive(1.0) + sinc(0.0))\n"
     )
     # The same refengine as this test imported, whatever the editable install points to.
@@ -47,7 +52,9 @@ def _autograd_rows():
 
 def test_autograd_numpy_is_covered_whole() -> None:
     rows = {c.namespace: c for c in _autograd_rows()}
-    for namespace in ("autograd.numpy", "autograd.numpy.linalg", "autograd.numpy (composites)"):
+    for namespace in ("autograd.numpy", "autograd.numpy.linalg", "autograd.numpy (composites)",
+                      "autograd.scipy.special", "autograd.scipy.linalg", "autograd.scipy.signal",
+                      "autograd.scipy.stats"):
         missing = rows[namespace].missing
         assert missing == [], f"refengine lacks {namespace}'s {missing}"
 
@@ -58,11 +65,15 @@ def test_covered_names_are_refengines_own() -> None:
     from refengine.primitive import Primitive
 
     namespaces = {"autograd.numpy": rnp, "autograd.numpy.linalg": rnp.linalg,
-                  "autograd.scipy.special": rnp.special, "autograd.numpy (composites)": rnp}
+                  "autograd.scipy.special": rnp.special, "autograd.numpy (composites)": rnp,
+                  "autograd.scipy.linalg": rsp.linalg, "autograd.scipy.signal": rsp.signal,
+                  "autograd.scipy.stats": rsp.stats}
     for row in _autograd_rows():
         ours = namespaces.get(row.namespace)
         for name in row.covered:
-            obj = getattr(ours, name)
+            obj = ours
+            for part in name.split("."):  # stats names are distribution.function
+                obj = getattr(obj, part)
             home = getattr(obj, "__module__", None) or type(obj).__module__
             assert isinstance(obj, Primitive) or home.startswith("refengine"), (
                 f"{row.namespace}.{name} is {home}'s own in refengine"
