@@ -15,11 +15,15 @@ parameters: their derivatives have no closed form (HIPS autograd defines none ei
 
 from __future__ import annotations
 
+import functools
 import math
+
+import numpy as np
 
 import refengine.numpy as rnp
 from refengine import primitives as P
 from refengine import primitives_special as S
+from refengine.primitive import Tracer
 from refengine.rules import defrule
 
 __all__: list[str] = []  # entries only: importing the module registers them
@@ -103,3 +107,114 @@ def _sylvester(a, b, q):
 defrule(S.sqrtm,
         vjp=(lambda g, ans, a: _sylvester(rnp.transpose(ans), rnp.transpose(ans), g),),
         jvp=(lambda t, ans, a: _sylvester(ans, ans, t),))
+
+
+# --- ODE solutions: the adjoint method backwards, forward sensitivities forwards ---------------
+# y(t_i) for y' = f(y, t, *args). Both rules integrate an augmented system with the odeint
+# primitive itself, its dynamics built from refengine's vjp/jvp of f: so the rules are written in
+# refengine's primitives and can be differentiated again (at the cost of more ODE solves).
+# Their accuracy is the solver's (rtol/atol in the options), not rounding's.
+def _flat(args):
+    if not args:
+        return np.zeros(0)
+    return rnp.concatenate([rnp.reshape(a, (-1,)) for a in args])
+
+
+def _unflat(flat, args):
+    out, start = [], 0
+    for a in args:
+        n = int(np.size(_plain(a)))
+        out.append(rnp.reshape(flat[start:start + n], np.shape(_plain(a))))
+        start += n
+    return out
+
+
+def _plain(x):
+    while isinstance(x, Tracer):
+        x = x._value
+    return x
+
+
+def _adjoint_dynamics(func, n, args_like):
+    """d/ds of (y, a, a_t, a_args) backwards in time: y' = f, and a' = -a^T df/d(y, t, args)."""
+    from refengine.api import vjp
+
+    def dynamics(state, s, *args):
+        y, a = state[:n], state[n:2 * n]
+        dy, pullback = vjp(lambda yy, ss, *aa: func(yy, ss, *aa), y, s, *args)
+        gy, gs, *gargs = pullback(-a)
+        return rnp.concatenate([dy, gy, rnp.reshape(gs, (1,)), _flat(gargs)])
+
+    return dynamics
+
+
+def _odeint_cotangents(g, ans, y0, t, *args, func, options):
+    """(cotangent of y0, of t, of each arg): the adjoint method, interval by interval."""
+    n, steps = np.shape(_plain(y0))[0], np.shape(_plain(t))[0]
+    dynamics = _adjoint_dynamics(func, n, args)
+    a = g[-1]
+    a_t0 = np.zeros(1)
+    a_args = np.zeros(sum(int(np.size(_plain(x))) for x in args))
+    g_times = []
+    for i in range(steps - 1, 0, -1):
+        # Moving t_i moves y(t_i) along f: that time's cotangent, taken from t_0's.
+        g_ti = rnp.reshape(rnp.sum(func(ans[i], t[i], *args) * g[i]), (1,))
+        g_times.append(g_ti)
+        a_t0 = a_t0 - g_ti
+        state = rnp.concatenate([ans[i], a, a_t0, a_args])
+        back = S.odeint(state, rnp.stack([t[i], t[i - 1]]), *args, func=dynamics,
+                        options=options)[1]
+        a, a_t0, a_args = back[n:2 * n] + g[i - 1], back[2 * n:2 * n + 1], back[2 * n + 1:]
+    g_times.append(a_t0)
+    return (a, rnp.concatenate(g_times[::-1]), *_unflat(a_args, args))
+
+
+def _odeint_vjp(position):
+    def rule(g, ans, *operands, func, options):
+        return _odeint_cotangents(g, ans, *operands, func=func, options=options)[position]
+
+    return rule
+
+
+def _sensitivity_dynamics(func, n, position):
+    """d/ds of (y, dy): y' = f, dy' = df/dy dy (+ df/d(arg) t_arg for an argument's tangent,
+    which rides along as the last operand)."""
+    from refengine.api import jvp
+
+    def dynamics(state, s, *args):
+        y, dy = state[:n], state[n:]
+        if position < 2:  # y0 or t: only y's tangent drives the sensitivity
+            out, tangent = jvp(lambda yy: func(yy, s, *args), (y,), (dy,))
+        else:
+            k, args, t_arg = position - 2, args[:-1], args[-1]
+            def with_arg(yy, ak):
+                return func(yy, s, *args[:k], ak, *args[k + 1:])
+
+            out, tangent = jvp(with_arg, (y, args[k]), (dy, t_arg))
+        return rnp.concatenate([out, tangent])
+
+    return dynamics
+
+
+def _odeint_jvp(position):
+    def rule(tangent, ans, y0, t, *args, func, options):
+        n = np.shape(_plain(y0))[0]
+        dynamics = _sensitivity_dynamics(func, n, position)
+        if position == 0:
+            start, extra = tangent, ()
+        elif position == 1:  # t_0 moves the start: dy(t_0) = -f(y0, t0) dt_0
+            start, extra = -func(y0, t[0], *args) * tangent[0], ()
+        else:
+            start, extra = np.zeros(n), (tangent,)
+        solved = S.odeint(rnp.concatenate([y0, start]), t, *args, *extra, func=dynamics,
+                          options=options)[:, n:]
+        if position != 1:
+            return solved
+        moved = rnp.stack([func(ans[i], t[i], *args) for i in range(np.shape(_plain(t))[0])])
+        return solved + moved * rnp.reshape(tangent, (-1, 1))
+
+    return rule
+
+
+# (No point of its own: its derivatives are as accurate as the solver's rtol/atol, everywhere.)
+defrule(S.odeint, vjp=functools.cache(_odeint_vjp), jvp=functools.cache(_odeint_jvp))

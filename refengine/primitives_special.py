@@ -1,9 +1,10 @@
 """The special-function primitives beyond ``refengine/primitives.py``'s: the inverse error
 functions, the Bessel functions, the incomplete gamma and beta functions (HIPS autograd's
 ``autograd.scipy.special``), Student's t distribution function, and SciPy's matrix square
-root (``scipy.linalg.sqrtm``, the one primitive here that is not elementwise).
+root (``scipy.linalg.sqrtm``) and ODE solution (``scipy.integrate.odeint``), the two that are
+not elementwise.
 
-Their derivatives are in ``refengine/derivatives_special.py``. Each but sqrtm is elementwise in
+Their derivatives are in ``refengine/derivatives_special.py``. The others are elementwise in
 ``x``;
 the order of a Bessel function, the shape parameters of the incomplete functions and t's
 degrees of freedom are
@@ -23,8 +24,8 @@ from refengine.primitive import Primitive
 from refengine.primitives import _sps
 
 __all__ = [
-    "betainc", "erfcinv", "erfinv", "gammainc", "gammaincc", "iv", "ive", "jn", "sqrtm", "stdtr",
-    "yn",
+    "betainc", "erfcinv", "erfinv", "gammainc", "gammaincc", "iv", "ive", "jn", "odeint", "sqrtm",
+    "stdtr", "yn",
 ]
 
 
@@ -109,3 +110,16 @@ def _sqrtm(a):
 
 # The principal square root of a square matrix (not elementwise).
 sqrtm = Primitive("sqrtm", _sqrtm)
+
+
+# --- scipy.integrate.odeint ----------------------------------------------------------------------
+def _odeint(y0, t, *args, func, options):
+    import scipy.integrate
+
+    return scipy.integrate.odeint(func, y0, t, args=tuple(args), **dict(options))
+
+
+# y(t) at the times t of y' = func(y, t, *args), y(t[0]) = y0 (LSODA, through SciPy): operands
+# y0, t and the args (variadic); func and SciPy's tolerances (options, as (name, value) pairs)
+# are static.
+odeint = Primitive("odeint", _odeint)

@@ -5,11 +5,10 @@ missing. A name counts as covered when refengine's matching namespace has it.
 
 - autograd: the public NumPy/SciPy names in ``autograd.numpy``, ``.linalg``, ``.fft`` and
   ``autograd.scipy``'s modules (refengine's: ``refengine.numpy``, its ``linalg`` and
-  ``special``, and ``refengine.scipy``'s ``linalg``, ``signal`` and ``stats``) that autograd
-  registered a VJP for (its differentiable
-  primitives; autograd's own helpers, which NumPy lacks, are not counted). autograd's Python
-  composites (``stack``, ``concatenate``, ``mean``, ...) have no VJP of their own and are
-  counted separately.
+  ``special``, and ``refengine.scipy``'s ``linalg``, ``signal``, ``integrate`` and ``stats``)
+  that autograd registered a VJP for (its differentiable primitives; autograd's own helpers,
+  which NumPy lacks, are not counted). autograd's Python composites (``stack``,
+  ``concatenate``, ``mean``, ...) have no VJP of their own and are counted separately.
 - JAX: each public function of ``jax.numpy``, ``jax.numpy.linalg`` and ``jax.scipy.special``
   is called on one or two float arrays and differentiated (``jax.jvp``); it counts when its
   output tangent is a non-zero float array. Functions that need other arguments are not probed,
@@ -41,7 +40,7 @@ _AUTOGRAD = [
     ("autograd.scipy.special", "scipy.special", rnp.special),
     ("autograd.scipy.linalg", "scipy.linalg", rsp.linalg),
     ("autograd.scipy.signal", "scipy.signal", rsp.signal),
-    ("autograd.scipy.integrate", "scipy.integrate", None),
+    ("autograd.scipy.integrate", "scipy.integrate", rsp.integrate),
     ("autograd.scipy.stats.norm", "scipy.stats.norm", rsp.stats.norm),
     ("autograd.scipy.stats.t", "scipy.stats.t", rsp.stats.t),
     ("autograd.scipy.stats.beta", "scipy.stats.beta", rsp.stats.beta),

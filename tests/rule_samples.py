@@ -28,6 +28,9 @@ class Sample:
     params: dict[str, Any] = field(default_factory=dict)
     diff: tuple[int, ...] | None = None  # None: every operand
     label: str = ""
+    # Why its second-order check is too costly for the default run (it runs with --gp-slow or
+    # -m slow); "" for the rest.
+    slow_second_order: str = ""
 
     @property
     def name(self) -> str:
@@ -305,6 +308,18 @@ def _linalg() -> list[Sample]:
     ]
 
 
+def _oscillator(y: Any, t: Any, theta: Any) -> Any:
+    """A damped, driven oscillator: odeint's sample dynamics (depends on y, t and theta)."""
+    import refengine.numpy as rnp
+
+    return rnp.stack([y[1], -theta[0] * y[0] - theta[1] * y[1] + 0.3 * rnp.sin(t)])
+
+
+def _ode_operands(rng: np.random.Generator) -> tuple[Any, ...]:
+    return rng.uniform(-1, 1, 2), np.array([0.0, 0.5]) + rng.uniform(0, 0.1, 2), \
+        rng.uniform(0.5, 2.0, 2)
+
+
 def _special() -> list[Sample]:
     """refengine/derivatives_special.py: orders and shape parameters are static params (a
     per-entry array among them, which the rule must broadcast)."""
@@ -331,6 +346,11 @@ def _special() -> list[Sample]:
         Sample(S.betainc, one(positive(4, lo=0.1, hi=0.9)), {"a": shapes, "b": 1.6}),
         Sample(S.stdtr, one(real(4, lo=-3, hi=3)), {"df": np.array([0.7, 1.0, 3.5, 30.0])}),
         Sample(S.sqrtm, one(spd(3))),
+        # The rules are as accurate as the solver: tolerances far below the checks' 1e-10.
+        Sample(S.odeint, _ode_operands,
+               {"func": _oscillator, "options": (("atol", 1e-12), ("rtol", 1e-12))},
+               slow_second_order="four nestings of adjoint-of-adjoint ODE solves at rtol 1e-12: "
+                                 "5 s (a busy 2-core machine)"),
         Sample(S.sqrtm, one(lambda rng: 2.0 * np.eye(3) + 0.4 * rng.standard_normal((3, 3))),
                label="nonsymmetric"),
     ]

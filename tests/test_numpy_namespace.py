@@ -16,7 +16,7 @@ import refengine.scipy as rsp
 
 
 @pytest.mark.parametrize("module", [rnp, rnp.linalg, rnp.special, rnp.nn, rsp, rsp.linalg,
-                                    rsp.signal, rsp.stats, *(getattr(rsp.stats, d)
+                                    rsp.signal, rsp.integrate, rsp.stats, *(getattr(rsp.stats, d)
                                                              for d in rsp.stats.__all__)],
                          ids=lambda m: m.__name__)
 def test_every_name_in_all_exists(module) -> None:
@@ -54,7 +54,7 @@ def test_autograd_numpy_is_covered_whole() -> None:
     rows = {c.namespace: c for c in _autograd_rows()}
     for namespace in ("autograd.numpy", "autograd.numpy.linalg", "autograd.numpy (composites)",
                       "autograd.scipy.special", "autograd.scipy.linalg", "autograd.scipy.signal",
-                      "autograd.scipy.stats"):
+                      "autograd.scipy.integrate", "autograd.scipy.stats"):
         missing = rows[namespace].missing
         assert missing == [], f"refengine lacks {namespace}'s {missing}"
 
@@ -67,7 +67,7 @@ def test_covered_names_are_refengines_own() -> None:
     namespaces = {"autograd.numpy": rnp, "autograd.numpy.linalg": rnp.linalg,
                   "autograd.scipy.special": rnp.special, "autograd.numpy (composites)": rnp,
                   "autograd.scipy.linalg": rsp.linalg, "autograd.scipy.signal": rsp.signal,
-                  "autograd.scipy.stats": rsp.stats}
+                  "autograd.scipy.integrate": rsp.integrate, "autograd.scipy.stats": rsp.stats}
     for row in _autograd_rows():
         ours = namespaces.get(row.namespace)
         for name in row.covered:

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import scipy.integrate as sint
 import scipy.linalg as sla
 import scipy.signal as ssig
 import scipy.special as sps
@@ -18,11 +19,15 @@ import scipy.stats as st
 
 import refengine as rf
 import refengine.numpy as rnp
+import refengine.scipy.integrate as rint
 import refengine.scipy.linalg as rla
 import refengine.scipy.signal as rsig
 import refengine.scipy.stats as rst
 from refengine import primitives_special as S
 from refengine.derivatives import NON_DIFFERENTIABLE, TABLE
+
+from .rule_samples import SAMPLES
+from .rulecheck import check_first_order, perturbed
 
 sp = rnp.special
 
@@ -283,3 +288,55 @@ def test_sqrtm_of_a_matrix_with_no_real_root() -> None:
 def test_bad_arguments_raise_as_scipy(call, message) -> None:
     with pytest.raises(ValueError, match=message):
         call()
+
+
+# --- odeint: autograd's adjoint method in reverse mode, sensitivities in forward mode -----------
+def _oscillator(y: Any, t: Any, theta: Any) -> Any:
+    return rnp.stack([y[1], -theta[0] * y[0] - theta[1] * y[1] + 0.3 * rnp.sin(t)])
+
+
+def _oscillator_np(y: Any, t: Any, theta: Any) -> Any:
+    return np.array([y[1], -theta[0] * y[0] - theta[1] * y[1] + 0.3 * np.sin(t)])
+
+
+Y0, TIMES, THETA = np.array([1.0, -0.5]), np.array([0.0, 0.4, 1.1]), np.array([2.0, 0.3])
+TIGHT = {"rtol": 1e-11, "atol": 1e-11}
+
+
+def _solve(y0: Any, t: Any, theta: Any) -> Any:
+    return rint.odeint(_oscillator, y0, t, (theta,), **TIGHT)
+
+
+def test_odeint_values_are_scipys() -> None:
+    theirs = sint.odeint(_oscillator_np, Y0, TIMES, (THETA,), **TIGHT)
+    np.testing.assert_array_equal(_solve(Y0, TIMES, THETA), theirs)  # plain: SciPy's own call
+    np.testing.assert_allclose(rf.vjp(_solve, Y0, TIMES, THETA)[0], theirs, rtol=1e-9)
+
+
+def test_odeint_derivatives_pass_check_grads() -> None:
+    rf.check_grads(_solve, (Y0, TIMES, THETA), modes=("fwd", "rev"), order=1)
+
+
+def test_odeint_second_derivatives_pass_check_grads(request: pytest.FixtureRequest) -> None:
+    config = request.config
+    if not (config.getoption("--gp-slow", default=False) or "slow" in (
+            config.option.markexpr or "")):
+        pytest.skip("odeint at order 2: 74 s of nested adjoint solves (a busy 2-core "
+                    "machine); runs with --gp-slow or -m slow")
+    rf.check_grads(_solve, (Y0, TIMES, THETA), modes=("fwd", "rev"), order=2)
+
+
+def test_odeint_unsupported_options_raise() -> None:
+    with pytest.raises(TypeError, match="tfirst"):
+        rint.odeint(_oscillator, Y0, TIMES, (THETA,), tfirst=True)
+
+
+# --- negative controls: a new rule off by 0.1 % fails the table's check -----------------------
+@pytest.mark.parametrize("sample_id", ["jn-n3", "gammainc", "stdtr", "sqrtm", "odeint"])
+@pytest.mark.parametrize("mode", ["vjp", "jvp"])
+def test_a_wrong_special_rule_fails_the_table_check(sample_id: str, mode: str) -> None:
+    sample = next(s for s in SAMPLES if s.id == sample_id)
+    check_first_order(sample)
+    with perturbed(sample.prim, mode, lambda c: c * 1.001):
+        with pytest.raises(AssertionError):
+            check_first_order(sample)

@@ -1,10 +1,10 @@
 """``refengine.scipy``: SciPy-named differentiable functions, as HIPS autograd's
 ``autograd.scipy``: ``special`` (the same module as ``refengine.numpy.special``), ``stats``,
-``linalg`` and ``signal``. Importing it imports no SciPy: SciPy loads on the first call that
-needs it.
+``linalg``, ``signal`` and ``integrate``. Importing it imports no SciPy: SciPy loads on the
+first call that needs it.
 """
 
 from refengine.numpy import special
-from refengine.scipy import linalg, signal, stats
+from refengine.scipy import integrate, linalg, signal, stats
 
-__all__ = ["linalg", "signal", "special", "stats"]
+__all__ = ["integrate", "linalg", "signal", "special", "stats"]

@@ -229,6 +229,12 @@ FORMULAS: dict[str, Formula] = {
     "sqrtm": Formula("X with X X = a (principal root)", ("a",),
                      ("Y solving X^T Y + Y X^T = g",), "dX solving X dX + dX X = t_a",
                      "from d(X X) = dX X + X dX"),
+    "odeint": Formula("y(t_k) for y' = f(y, t, *args), y(t_0) = y0; operands x_0 = y0, "
+                      "x_1 = t, x_2, ... = args", ("x",),
+                      ("the adjoint a' = -a^T df/d(y, t, args), solved backwards from each t_k "
+                       "(a jumps by g_k there); its part for x_{i}",),
+                      "the sensitivity s' = df/dy s + df/dx_i t_x_i (t_0 and t_k move y along f)",
+                      "the adjoint and sensitivity equations", variadic=True),
 }
 
 
