@@ -86,6 +86,12 @@ SPECIAL = [
     _same("log_ndtr", sp.log_ndtr, sps.log_ndtr,
           (np.array([-45.0, -21.0, -19.0, -3.0, 0.5, 6.0]),)),
     _same("ndtri", sp.ndtri, sps.ndtri, (np.array([1e-20, 1e-4, 0.3, 0.5, 0.8, 0.999]),)),
+    _same("logsumexp (b)", lambda a, b: sp.logsumexp(a, axis=1, b=b),
+          lambda a, b: sps.logsumexp(a, axis=1, b=b), (X, POS)),
+    _same("logsumexp (b with a negative, return_sign)",
+          lambda a, b: sp.logsumexp(a, axis=0, b=b, keepdims=True, return_sign=True)[0],
+          lambda a, b: sps.logsumexp(a, axis=0, b=b, keepdims=True, return_sign=True)[0],
+          (X, np.array([[1.0, -9.0, 0.5], [-0.2, 0.3, 0.0]]))),
 ]
 
 # One-dimensional points for the distributions: check_grads at order 2 costs grow with the
@@ -340,3 +346,13 @@ def test_a_wrong_special_rule_fails_the_table_check(sample_id: str, mode: str) -
     with perturbed(sample.prim, mode, lambda c: c * 1.001):
         with pytest.raises(AssertionError):
             check_first_order(sample)
+
+
+def test_logsumexp_sign_and_negative_sums_are_scipys() -> None:
+    a, b = np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 4.0]]), np.array([[1.0, -50, 2], [0, 1, 0.3]])
+    ours, theirs = sp.logsumexp(a, axis=1, b=b, return_sign=True), sps.logsumexp(
+        a, axis=1, b=b, return_sign=True)
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-14)
+    np.testing.assert_array_equal(ours[1], theirs[1])
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(np.isnan(sp.logsumexp(a, axis=1, b=b)), [True, False])

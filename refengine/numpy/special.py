@@ -122,8 +122,39 @@ def multigammaln(a: Any, d: int) -> Any:
     return out
 
 
-def logsumexp(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    return P.logsumexp(a, axis=axis_tuple(axis, ndim(a)), keepdims=keepdims)
+def logsumexp(a: Any, axis: Any = None, b: Any = None, keepdims: bool = False,
+              return_sign: bool = False) -> Any:
+    """log(sum(b * exp(a))) over ``axis``, SciPy's: with weights ``b`` (which may be negative
+    or 0), and with ``return_sign`` the pair (log|sum|, sign of the sum); without it a negative
+    sum gives NaN, as SciPy."""
+    axes = axis_tuple(axis, ndim(a))
+    if b is None and not return_sign:
+        return P.logsumexp(a, axis=axes, keepdims=keepdims)
+    import refengine.numpy as rnp
+
+    weights = 1.0 if b is None else b
+    # Shift by the largest exponent among the entries that count (a constant: it cancels, so
+    # it carries no derivative); all -inf or all weights 0: no shift.
+    counted = np.broadcast_to(np.not_equal(_plain(weights), 0), np.broadcast_shapes(
+        np.shape(_plain(a)), np.shape(_plain(weights))))
+    shift = np.max(np.where(counted, _plain(a), -np.inf), axis=axes, keepdims=True)
+    shift = np.where(np.isfinite(shift), shift, 0.0)
+    total = P.reduce_sum(weights * P.exp(a - shift), axis=axes, keepdims=True)
+    sign = P.sign(total)
+    magnitude = total * rnp.where(P.equal(sign, 0), 1.0, sign)  # |total|, abs'(0) aside
+    out = rnp.log(magnitude if return_sign else total) + shift
+    if not keepdims:
+        out, sign = rnp.squeeze(out, axis=axes), np.squeeze(sign, axis=axes)
+    return (out, sign) if return_sign else out
+
+
+def _plain(x: Any) -> Any:
+    """The numbers inside a traced value (for decisions that carry no derivative)."""
+    from refengine.primitive import Tracer
+
+    while isinstance(x, Tracer):
+        x = x._value
+    return np.asarray(x)
 
 
 def log_softmax(x: Any, axis: Any = None) -> Any:
