@@ -87,6 +87,22 @@ defrule(S.betainc, partials=(lambda ans, x, *, a, b: _beta_density(x, a, b),),
              "a = b = 1 (the uniform distribution's)")
 
 
+# --- JAX's further special functions: derivatives from their defining integrals ----------------
+def _expn_dx(ans, x, *, n):
+    # E_n' = -E_{n-1} for n >= 1; E_0 = exp(-x) / x has E_0' = -E_0 (1 + 1/x). n may be an
+    # array: a constant mask picks the form (no where: each form is finite for x > 0).
+    first = np.equal(n, 0).astype(np.float64)
+    return -((1.0 - first) * S.expn(x, n=np.maximum(np.asarray(n) - 1, 0))
+             + first * (ans * (1.0 + 1.0 / x)))
+
+
+defrule(S.erfcx, partials=(lambda ans, x: 2.0 * x * ans - 1.0 / _HALF_SQRT_PI,))
+defrule(S.exp1, partials=(lambda ans, x: -rnp.exp(-x) / x,))
+defrule(S.expi, partials=(lambda ans, x: rnp.exp(x) / x,))
+defrule(S.expn, partials=(_expn_dx,))
+defrule(S.dawsn, partials=(lambda ans, x: 1.0 - 2.0 * x * ans,))
+
+
 # --- Student's t distribution function: its density ----------------------------------------------
 def _t_density(x, df):
     """Gamma((df+1)/2) / (Gamma(df/2) sqrt(df pi)) (1 + x^2/df)^(-(df+1)/2), in logarithms."""

@@ -24,8 +24,8 @@ from refengine.primitive import Primitive
 from refengine.primitives import _sps
 
 __all__ = [
-    "betainc", "erfcinv", "erfinv", "gammainc", "gammaincc", "iv", "ive", "jn", "odeint", "sqrtm",
-    "stdtr", "yn",
+    "betainc", "dawsn", "erfcinv", "erfcx", "erfinv", "exp1", "expi", "expn", "gammainc",
+    "gammaincc", "iv", "ive", "jn", "odeint", "sqrtm", "stdtr", "yn",
 ]
 
 
@@ -88,6 +88,14 @@ ive = _ew("ive", _ive)
 gammainc = _ew("gammainc", lambda x, *, a: _as_x(_sps().gammainc(a, x), x))
 gammaincc = _ew("gammaincc", lambda x, *, a: _as_x(_sps().gammaincc(a, x), x))
 betainc = _ew("betainc", lambda x, *, a, b: _as_x(_sps().betainc(a, b, x), x))
+# JAX's further special functions of x: the scaled complementary error function exp(x^2)
+# erfc(x), the exponential integrals E1, Ei and E_n (static n), and Dawson's integral.
+erfcx = _ew("erfcx", lambda x: _sps().erfcx(x))
+exp1 = _ew("exp1", lambda x: _sps().exp1(x))
+expi = _ew("expi", lambda x: _sps().expi(x))
+expn = _ew("expn", lambda x, *, n: _as_x(_sps().expn(n, x), x))
+dawsn = _ew("dawsn", lambda x: _sps().dawsn(x))
+
 # Student's t distribution function of x with df degrees of freedom (scipy.stats.t.cdf's core):
 # a primitive because betainc's form of it is 0 * inf at x = 0 (the integrand is infinite at the
 # end it is evaluated at), while its derivative, the density, is smooth.

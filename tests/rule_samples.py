@@ -345,6 +345,11 @@ def _special() -> list[Sample]:
         Sample(S.gammaincc, one(positive(4, lo=0.3, hi=4)), {"a": 1.7}),
         Sample(S.betainc, one(positive(4, lo=0.1, hi=0.9)), {"a": shapes, "b": 1.6}),
         Sample(S.stdtr, one(real(4, lo=-3, hi=3)), {"df": np.array([0.7, 1.0, 3.5, 30.0])}),
+        Sample(S.erfcx, one(real(4, lo=-2, hi=4))),
+        Sample(S.exp1, one(positive(4, lo=0.2, hi=3))),
+        Sample(S.expi, one(away_from_zero(4, lo=0.2, hi=2))),
+        Sample(S.expn, one(positive(4, lo=0.3, hi=3)), {"n": np.array([0, 1, 2, 4])}),
+        Sample(S.dawsn, one(real(4, lo=-3, hi=3))),
         Sample(S.sqrtm, one(spd(3))),
         # The rules are as accurate as the solver: tolerances far below the checks' 1e-10.
         Sample(S.odeint, _ode_operands,

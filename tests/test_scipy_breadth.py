@@ -86,6 +86,25 @@ SPECIAL = [
     _same("log_ndtr", sp.log_ndtr, sps.log_ndtr,
           (np.array([-45.0, -21.0, -19.0, -3.0, 0.5, 6.0]),)),
     _same("ndtri", sp.ndtri, sps.ndtri, (np.array([1e-20, 1e-4, 0.3, 0.5, 0.8, 0.999]),)),
+    _same("erfcx", sp.erfcx, sps.erfcx, (X,)),
+    _same("exp1", sp.exp1, sps.exp1, (POS,)),
+    _same("expi", sp.expi, sps.expi, (X,)),
+    _same("expn", lambda x: sp.expn(ORDERS, x), lambda x: sps.expn(ORDERS, x), (POS,)),
+    _same("dawsn", sp.dawsn, sps.dawsn, (X,)),
+    _same("xlog1py", sp.xlog1py, sps.xlog1py, (X, POS - 0.3)),
+    # xlog1py(0, y) is 0 for every y, y <= -1 included: its derivative in y is 0 there too.
+    _same("xlog1py (x = 0, y <= -1)", lambda y: sp.xlog1py(np.zeros(3), y),
+          lambda y: sps.xlog1py(np.zeros(3), y), (np.array([-1.0, -2.5, 0.5]),)),
+    _same("entr", sp.entr, sps.entr, (POS,)),
+    _same("rel_entr", sp.rel_entr, sps.rel_entr, (POS, UNIT)),
+    _same("kl_div", sp.kl_div, sps.kl_div, (POS, UNIT)),
+    _same("loggamma", sp.loggamma, sps.loggamma, (POS,)),
+    _same("boxcox", sp.boxcox, sps.boxcox, (POS, X * 0.5)),
+    _same("boxcox (lmbda = 0)", sp.boxcox, sps.boxcox, (POS[0], np.zeros(3))),
+    _same("boxcox1p", sp.boxcox1p, sps.boxcox1p, (POS - 0.3, X * 0.5)),
+    _same("poch", sp.poch, sps.poch, (POS, UNIT * 2.0)),
+    _same("factorial", sp.factorial, sps.factorial, (POS,)),
+    _same("comb", sp.comb, sps.comb, (POS + 3.0, POS)),
     _same("logsumexp (b)", lambda a, b: sp.logsumexp(a, axis=1, b=b),
           lambda a, b: sps.logsumexp(a, axis=1, b=b), (X, POS)),
     _same("logsumexp (b with a negative, return_sign)",
@@ -356,3 +375,19 @@ def test_logsumexp_sign_and_negative_sums_are_scipys() -> None:
     np.testing.assert_array_equal(ours[1], theirs[1])
     with np.errstate(invalid="ignore"):
         np.testing.assert_array_equal(np.isnan(sp.logsumexp(a, axis=1, b=b)), [True, False])
+
+
+def test_outside_their_domains_the_entropies_are_scipys() -> None:
+    x, y = np.array([-1.0, 0.0, 0.0, 1.0, 0.5]), np.array([1.0, 0.0, 2.0, 0.0, -1.0])
+    for ours, theirs in ((sp.entr, sps.entr), (sp.loggamma, sps.loggamma),
+                         (sp.factorial, sps.factorial)):
+        with np.errstate(all="ignore"):
+            np.testing.assert_array_equal(ours(x), theirs(x))
+    np.testing.assert_array_equal(sp.rel_entr(x, y), sps.rel_entr(x, y))
+    np.testing.assert_array_equal(sp.kl_div(x, y), sps.kl_div(x, y))
+    np.testing.assert_array_equal(sp.comb(x, y), sps.comb(x, y))
+    with np.errstate(all="ignore"):
+        np.testing.assert_array_equal(sp.xlog1py(x, y - 1.0), sps.xlog1py(x, y - 1.0))
+    # d/dx x log1p(y) at x == 0 is log1p(y), not the guard's 0
+    np.testing.assert_allclose(rf.grad(lambda t: rnp.sum(sp.xlog1py(t, np.array([0.5, -2.0]))))(
+        np.zeros(2)), [np.log1p(0.5), 0.0])

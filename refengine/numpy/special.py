@@ -21,16 +21,27 @@ __all__ = [
     "beta",
     "betainc",
     "betaln",
+    "boxcox",
+    "boxcox1p",
+    "comb",
+    "dawsn",
     "digamma",
+    "entr",
     "erf",
     "erfc",
     "erfcinv",
+    "erfcx",
     "erfinv",
+    "exp1",
+    "expi",
     "expit",
+    "expn",
+    "factorial",
     "gamma",
     "gammainc",
     "gammaincc",
     "gammaln",
+    "gammasgn",
     "i0",
     "i0e",
     "i1",
@@ -40,19 +51,23 @@ __all__ = [
     "j0",
     "j1",
     "jn",
-    "gammasgn",
-    "log_softmax",
+    "kl_div",
     "log_ndtr",
+    "log_softmax",
+    "loggamma",
     "logit",
     "logsumexp",
     "multigammaln",
     "ndtr",
     "ndtri",
+    "poch",
     "polygamma",
     "psi",
+    "rel_entr",
     "rgamma",
     "softmax",
     "stdtr",
+    "xlog1py",
     "xlogy",
     "y0",
     "y1",
@@ -300,3 +315,103 @@ def log_ndtr(x: Any) -> Any:
     below = rnp.log(0.5 * P.erfc(-_SQRT_HALF * xm))
     above = rnp.log1p(-0.5 * P.erfc(_SQRT_HALF * xh))
     return P.where(low, asymptotic, P.where(high, above, below))
+
+
+# --- JAX's further scipy.special names ---------------------------------------------------------
+erfcx = S.erfcx
+exp1 = S.exp1
+expi = S.expi
+dawsn = S.dawsn
+
+
+def expn(n: Any, x: Any) -> Any:
+    """The generalised exponential integral E_n(x), of integer order n >= 0."""
+    return S.expn(x, n=_static("expn", "n", n, "the order"))
+
+
+def xlog1py(x: Any, y: Any) -> Any:
+    """x * log1p(y), and 0 where x == 0 (also for y <= -1, where log1p is -inf or NaN), as
+    SciPy. The guard replaces log1p(y) by 0 only there, so d/dx stays log1p(y) at x == 0."""
+    if not np.any(np.asarray(P.less_equal(y, -1.0))):
+        return x * P.log1p(y)
+    guarded = P.logical_and(P.equal(x, 0.0), P.less_equal(y, -1.0))
+    return x * P.where(guarded, 0.0, P.log1p(P.where(guarded, 0.0, y)))
+
+
+def entr(x: Any) -> Any:
+    """-x log x for x > 0, 0 at 0, -inf below (SciPy's)."""
+    negative = P.less(x, 0.0)
+    return P.where(negative, -np.inf, -P.xlogy(x, P.where(negative, 1.0, x)))
+
+
+def rel_entr(x: Any, y: Any) -> Any:
+    """x log(x / y) for x, y > 0; 0 for x == 0 <= y; +inf otherwise (SciPy's)."""
+    valid = P.logical_or(P.logical_and(P.greater(x, 0.0), P.greater(y, 0.0)),
+                         P.logical_and(P.equal(x, 0.0), P.greater_equal(y, 0.0)))
+    xs, ys = P.where(valid, x, 1.0), P.where(valid, y, 1.0)
+    return P.where(valid, P.xlogy(xs, xs) - P.xlogy(xs, ys), np.inf)
+
+
+def kl_div(x: Any, y: Any) -> Any:
+    """x log(x / y) - x + y for x, y > 0; y for x == 0 <= y; +inf otherwise (SciPy's)."""
+    return rel_entr(x, y) - x + y
+
+
+def loggamma(x: Any) -> Any:
+    """The principal log-gamma of a real x: gammaln for x > 0, +inf at 0, NaN below (SciPy's
+    real loggamma; refengine has no complex values)."""
+    negative = P.less(x, 0.0)
+    return P.where(negative, np.nan, P.gammaln(P.where(negative, 1.0, x)))
+
+
+def _boxcox_of_log(log_x: Any, lmbda: Any) -> Any:
+    # (x^l - 1) / l = expm1(l log x) / l, and log x at l == 0. There the Taylor polynomial
+    # log x + l (log x)^2 / 2 + l^2 (log x)^3 / 6 stands in, so the derivatives in l are right
+    # at l == 0 up to second order (not 0 from a where).
+    if not np.any(np.asarray(P.equal(lmbda, 0.0))):
+        return P.expm1(lmbda * log_x) / lmbda
+    at_zero = P.equal(lmbda, 0.0)
+    safe = P.where(at_zero, 1.0, lmbda)
+    taylor = log_x * (1.0 + lmbda * log_x * (0.5 + lmbda * log_x / 6.0))
+    return P.where(at_zero, taylor, P.expm1(safe * log_x) / safe)
+
+
+def boxcox(x: Any, lmbda: Any) -> Any:
+    """The Box-Cox transform (x^lmbda - 1) / lmbda, log(x) at lmbda = 0; differentiable in
+    both (at lmbda = 0 too, to second order)."""
+    return _boxcox_of_log(P.log(x), lmbda)
+
+
+def boxcox1p(x: Any, lmbda: Any) -> Any:
+    """boxcox(1 + x, lmbda), accurate for small x."""
+    return _boxcox_of_log(P.log1p(x), lmbda)
+
+
+def poch(z: Any, m: Any) -> Any:
+    """The Pochhammer symbol Gamma(z + m) / Gamma(z), with the gamma functions' signs."""
+    return gammasgn(z + m) * gammasgn(z) * P.exp(P.gammaln(z + m) - P.gammaln(z))
+
+
+def factorial(n: Any, exact: bool = False) -> Any:
+    """gamma(n + 1), and 0 for n < 0 (SciPy's exact=False)."""
+    if exact:
+        raise TypeError("factorial(exact=True) computes integers: refengine differentiates the "
+                        "real extension only (exact=False)")
+    negative = P.less(n, 0.0)
+    return P.where(negative, 0.0, gamma(P.where(negative, 0.0, n) + 1.0))
+
+
+def comb(N: Any, k: Any, exact: bool = False, repetition: bool = False) -> Any:  # noqa: N803
+    """Gamma(N + 1) / (Gamma(k + 1) Gamma(N - k + 1)) for 0 <= k <= N, else 0 (SciPy's
+    exact=False); with ``repetition``, comb(N + k - 1, k)."""
+    if exact:
+        raise TypeError("comb(exact=True) computes integers: refengine differentiates the "
+                        "real extension only (exact=False)")
+    if repetition:
+        return comb(N + k - 1.0, k)
+    valid = P.logical_and(P.logical_and(P.less_equal(k, N), P.greater_equal(N, 0.0)),
+                          P.greater_equal(k, 0.0))
+    n_safe, k_safe = P.where(valid, N, 1.0), P.where(valid, k, 0.0)
+    log_comb = (P.gammaln(n_safe + 1.0) - P.gammaln(k_safe + 1.0)
+                - P.gammaln(n_safe - k_safe + 1.0))
+    return P.where(valid, P.exp(log_comb), 0.0)
