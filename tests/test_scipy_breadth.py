@@ -391,3 +391,22 @@ def test_outside_their_domains_the_entropies_are_scipys() -> None:
     # d/dx x log1p(y) at x == 0 is log1p(y), not the guard's 0
     np.testing.assert_allclose(rf.grad(lambda t: rnp.sum(sp.xlog1py(t, np.array([0.5, -2.0]))))(
         np.zeros(2)), [np.log1p(0.5), 0.0])
+
+
+@pytest.mark.parametrize("name", ["j0", "i1e", "erfinv", "erfcx", "dawsn"])
+def test_scipy_ufuncs_on_traced_values_are_routed(name: str) -> None:
+    """scipy.special's own ufuncs applied to a traced value run refengine's function."""
+    x = UNIT[0]
+    got = rf.grad(lambda t: rnp.sum(getattr(sps, name)(t)))(x)
+    want = rf.grad(lambda t: rnp.sum(getattr(sp, name)(t)))(x)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_scipy_ufuncs_with_an_order_are_routed() -> None:
+    x = POS[0]
+    np.testing.assert_allclose(rf.grad(lambda t: rnp.sum(sps.jn(2, t)))(x),
+                               0.5 * (sps.jn(1, x) - sps.jn(3, x)), rtol=1e-13)
+    np.testing.assert_allclose(rf.grad(lambda t: rnp.sum(sps.gammainc(2.0, t)))(x),
+                               x * np.exp(-x), rtol=1e-13)
+    with pytest.raises(TypeError, match="order v"):
+        rf.grad(lambda t: rnp.sum(sps.jn(t, 1.0)))(x)

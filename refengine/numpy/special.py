@@ -51,6 +51,7 @@ __all__ = [
     "j0",
     "j1",
     "jn",
+    "jv",
     "kl_div",
     "log_ndtr",
     "log_softmax",
@@ -202,6 +203,11 @@ def _static(fn: str, name: str, value: Any, what: str) -> Any:
 def jn(n: Any, x: Any) -> Any:
     """The Bessel function of the first kind of order n (SciPy's jn: n may be real)."""
     return S.jn(x, n=_static("jn", "n", n, "the order"))
+
+
+def jv(v: Any, x: Any) -> Any:
+    """SciPy's name for the same function of real order (``scipy.special.jn`` is jv)."""
+    return S.jn(x, n=_static("jv", "v", v, "the order"))
 
 
 def yn(n: Any, x: Any) -> Any:
