@@ -103,6 +103,59 @@ defrule(S.expn, partials=(_expn_dx,))
 defrule(S.dawsn, partials=(lambda ans, x: 1.0 - 2.0 * x * ans,))
 
 
+_INV_PI = 1.0 / math.pi
+
+
+def _sici_factors(x):
+    # si' = sin(x) / x (1 at 0: sinc), ci' = cos(x) / x (ci has a log pole at 0).
+    return rnp.sinc(x * _INV_PI), rnp.cos(x) / x
+
+
+def _fresnel_factors(x):
+    phase = (0.5 * math.pi) * (x * x)
+    return rnp.sin(phase), rnp.cos(phase)
+
+
+def _pair_vjp(factors):
+    def rule(g, ans, x):
+        ds, dc = factors(x)
+        return g[0] * ds + g[1] * dc
+
+    return rule
+
+
+def _pair_jvp(factors):
+    def rule(t, ans, x):
+        ds, dc = factors(x)
+        return t * ds, t * dc
+
+    return rule
+
+
+_INV_2_SQRT_2PI = 1.0 / (2.0 * math.sqrt(2.0 * math.pi))
+_SQRT_HALF = math.sqrt(0.5)
+
+
+def _owens_t_dh(ans, h, a):
+    return -_INV_2_SQRT_2PI * rnp.exp(-0.5 * (h * h)) * P.erf(_SQRT_HALF * (a * h))
+
+
+def _owens_t_da(ans, h, a):
+    one_plus = 1.0 + a * a
+    return rnp.exp(-0.5 * (h * h) * one_plus) / ((2.0 * math.pi) * one_plus)
+
+
+defrule(S.sici, vjp=(_pair_vjp(_sici_factors),), jvp=(_pair_jvp(_sici_factors),))
+defrule(S.fresnel, vjp=(_pair_vjp(_fresnel_factors),), jvp=(_pair_jvp(_fresnel_factors),))
+defrule(S.owens_t, partials=(_owens_t_dh, _owens_t_da))
+def _zeta_dq(ans, q, *, exponent):
+    # d/dq of sum over k of (q + k)^-x is -x sum (q + k)^-(x+1).
+    return -exponent * S.zeta(q, exponent=exponent + 1.0)
+
+
+defrule(S.zeta, partials=(_zeta_dq,))
+
+
 # --- Student's t distribution function: its density ----------------------------------------------
 def _t_density(x, df):
     """Gamma((df+1)/2) / (Gamma(df/2) sqrt(df pi)) (1 + x^2/df)^(-(df+1)/2), in logarithms."""

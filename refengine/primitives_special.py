@@ -24,8 +24,9 @@ from refengine.primitive import Primitive
 from refengine.primitives import _sps
 
 __all__ = [
-    "betainc", "dawsn", "erfcinv", "erfcx", "erfinv", "exp1", "expi", "expn", "gammainc",
-    "gammaincc", "iv", "ive", "jn", "odeint", "sqrtm", "stdtr", "yn",
+    "betainc", "dawsn", "erfcinv", "erfcx", "erfinv", "exp1", "expi", "expn", "fresnel",
+    "gammainc", "gammaincc", "iv", "ive", "jn", "odeint", "owens_t", "sici", "sqrtm", "stdtr",
+    "yn", "zeta",
 ]
 
 
@@ -95,6 +96,14 @@ exp1 = _ew("exp1", lambda x: _sps().exp1(x))
 expi = _ew("expi", lambda x: _sps().expi(x))
 expn = _ew("expn", lambda x, *, n: _as_x(_sps().expn(n, x), x))
 dawsn = _ew("dawsn", lambda x: _sps().dawsn(x))
+
+# The sine and cosine integrals (si, ci) and the Fresnel integrals (S, C): two outputs each.
+sici = Primitive("sici", lambda x: tuple(_sps().sici(x)), multiple_results=True)
+fresnel = Primitive("fresnel", lambda x: tuple(_sps().fresnel(x)), multiple_results=True)
+# Owen's T function T(h, a), and the Hurwitz zeta function zeta(x, q) in q (its exponent x
+# static, a parameter named so: the operand takes the name x in the table's partials).
+owens_t = _ew("owens_t", lambda h, a: _sps().owens_t(h, a))
+zeta = _ew("zeta", lambda q, *, exponent: _as_x(_sps().zeta(exponent, q), q))
 
 # Student's t distribution function of x with df degrees of freedom (scipy.stats.t.cdf's core):
 # a primitive because betainc's form of it is 0 * inf at x = 0 (the integrand is infinite at the

@@ -37,6 +37,7 @@ __all__ = [
     "expit",
     "expn",
     "factorial",
+    "fresnel",
     "gamma",
     "gammainc",
     "gammaincc",
@@ -61,11 +62,13 @@ __all__ = [
     "multigammaln",
     "ndtr",
     "ndtri",
+    "owens_t",
     "poch",
     "polygamma",
     "psi",
     "rel_entr",
     "rgamma",
+    "sici",
     "softmax",
     "stdtr",
     "xlog1py",
@@ -73,6 +76,7 @@ __all__ = [
     "y0",
     "y1",
     "yn",
+    "zeta",
 ]
 
 expit = P.expit
@@ -421,3 +425,28 @@ def comb(N: Any, k: Any, exact: bool = False, repetition: bool = False) -> Any: 
     log_comb = (P.gammaln(n_safe + 1.0) - P.gammaln(k_safe + 1.0)
                 - P.gammaln(n_safe - k_safe + 1.0))
     return P.where(valid, P.exp(log_comb), 0.0)
+
+
+def sici(x: Any) -> tuple[Any, Any]:
+    """The sine and cosine integrals (Si(x), Ci(x)); Ci of a negative x is Ci(|x|), as SciPy's
+    real sici."""
+    return S.sici(x)
+
+
+def fresnel(z: Any) -> tuple[Any, Any]:
+    """The Fresnel integrals (S(z), C(z))."""
+    return S.fresnel(z)
+
+
+owens_t = S.owens_t
+
+
+def zeta(x: Any, q: Any = None) -> Any:
+    """The Hurwitz zeta function zeta(x, q) (Riemann's for q=None), differentiable in q; its
+    derivative in x has no closed form (a traced x raises, naming it)."""
+    x = _static("zeta", "x", x, "the exponent")
+    if q is None:  # a function of x alone: nothing to differentiate
+        from refengine.primitives import _sps
+
+        return _sps().zeta(x)
+    return S.zeta(q, exponent=x)
