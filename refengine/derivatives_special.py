@@ -156,6 +156,21 @@ def _zeta_dq(ans, q, *, exponent):
 defrule(S.zeta, partials=(_zeta_dq,))
 
 
+def _spence_dz(ans, z):
+    # log(z) / (1 - z) is 0/0 at z = 1. There its Taylor polynomial in w = z - 1,
+    # -1 + w/2 - w^2/3, stands in (a double where: the other branch is evaluated at z = 2), so
+    # the first and second derivatives are right at z = 1 too.
+    at_one = rnp.equal(z, 1.0)
+    w = z - 1.0
+    safe = rnp.where(at_one, 2.0, z)
+    return rnp.where(at_one, -1.0 + w * (0.5 - w / 3.0), rnp.log(safe) / (1.0 - safe))
+
+
+defrule(S.spence, partials=(_spence_dz,),
+        note="spence'(1) = -1 and spence''(1) = 1/2 (the limits of log(z) / (1 - z) and its "
+             "derivative; the formula itself is 0/0 there)")
+
+
 # --- Student's t distribution function: its density ----------------------------------------------
 def _t_density(x, df):
     """Gamma((df+1)/2) / (Gamma(df/2) sqrt(df pi)) (1 + x^2/df)^(-(df+1)/2), in logarithms."""

@@ -25,8 +25,8 @@ from refengine.primitives import _sps
 
 __all__ = [
     "betainc", "dawsn", "erfcinv", "erfcx", "erfinv", "exp1", "expi", "expn", "fresnel",
-    "gammainc", "gammaincc", "iv", "ive", "jn", "odeint", "owens_t", "sici", "sqrtm", "stdtr",
-    "yn", "zeta",
+    "gammainc", "gammaincc", "iv", "ive", "jn", "odeint", "owens_t", "sici", "spence", "sqrtm",
+    "stdtr", "yn", "zeta",
 ]
 
 
@@ -104,6 +104,9 @@ fresnel = Primitive("fresnel", lambda x: tuple(_sps().fresnel(x)), multiple_resu
 # static, a parameter named so: the operand takes the name x in the table's partials).
 owens_t = _ew("owens_t", lambda h, a: _sps().owens_t(h, a))
 zeta = _ew("zeta", lambda q, *, exponent: _as_x(_sps().zeta(exponent, q), q))
+
+# Spence's function (the dilogarithm of 1 - z): the integral from 1 to z of log(t) / (1 - t).
+spence = _ew("spence", lambda z: _sps().spence(z))
 
 # Student's t distribution function of x with df degrees of freedom (scipy.stats.t.cdf's core):
 # a primitive because betainc's form of it is 0 * inf at x = 0 (the integrand is infinite at the

@@ -276,6 +276,7 @@ SPECIAL = [
     # I_x(1, 1) = x: slope 1 and curvature 0 at both ends.
     Point("betainc", "uniform-at0", lambda x: _sp.betainc(1.0, 1.0, x), ZERO, [[1.0]], [[0.0]],
           fd=False),
+    Point("spence", "at1", _sp.spence, (np.array(1.0),), [[-1.0]], [[0.5]], fd2=True),
     Point("betainc", "uniform-at1", lambda x: _sp.betainc(1.0, 1.0, x), (np.array(1.0),),
           [[1.0]], [[0.0]], fd=False),
 ]

@@ -355,6 +355,7 @@ def _special() -> list[Sample]:
         Sample(S.owens_t, operands(real(4, lo=-2, hi=2), real(4, lo=-2, hi=2))),
         Sample(S.zeta, one(positive(4, lo=0.5, hi=3)),
                {"exponent": np.array([1.5, 2.0, 3.5, 5.0])}),
+        Sample(S.spence, one(positive(4, lo=0.2, hi=3))),
         Sample(S.sqrtm, one(spd(3))),
         # The rules are as accurate as the solver: tolerances far below the checks' 1e-10.
         Sample(S.odeint, _ode_operands,

@@ -112,6 +112,7 @@ SPECIAL = [
     _same("sici", _tuple(sp.sici), _tuple(sps.sici), (X,)),
     _same("fresnel", _tuple(sp.fresnel), _tuple(sps.fresnel), (X,)),
     _same("owens_t", sp.owens_t, sps.owens_t, (X, X[::-1])),
+    _same("spence", sp.spence, sps.spence, (np.array([0.3, 1.0, 1.7, 4.0]),)),
     _same("zeta", lambda q: sp.zeta(SHAPES + 1.0, q), lambda q: sps.zeta(SHAPES + 1.0, q),
           (POS,)),
     _same("logsumexp (b)", lambda a, b: sp.logsumexp(a, axis=1, b=b),

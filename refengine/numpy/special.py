@@ -70,6 +70,7 @@ __all__ = [
     "rgamma",
     "sici",
     "softmax",
+    "spence",
     "stdtr",
     "xlog1py",
     "xlogy",
@@ -439,6 +440,7 @@ def fresnel(z: Any) -> tuple[Any, Any]:
 
 
 owens_t = S.owens_t
+spence = S.spence
 
 
 def zeta(x: Any, q: Any = None) -> Any:

@@ -236,6 +236,7 @@ FORMULAS: dict[str, Formula] = {
                        "(t_x sin(pi x^2 / 2), t_x cos(pi x^2 / 2))", "the integrands"),
     "owens_t": _binary("T(h, a)", "(-exp(-h^2/2) erf(a h / sqrt 2) / (2 sqrt(2 pi)))",
                        "exp(-h^2 (1 + a^2) / 2) / (2 pi (1 + a^2))", names=("h", "a")),
+    "spence": _unary("integral from 1 to z of log(t) / (1 - t)", "log(z) / (1 - z) (-1 at z = 1)"),
     "zeta": _unary("zeta(x, q), in q", "(-x zeta(x + 1, q))"),
     "stdtr": _unary("Student's t CDF with df degrees of freedom",
                     "Gamma((df+1)/2) / (Gamma(df/2) sqrt(df pi)) (1 + x^2/df)^(-(df+1)/2)"),
