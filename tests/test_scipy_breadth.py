@@ -128,6 +128,7 @@ SPECIAL = [
 X3, POS3, UNIT3 = X[0], POS[0], UNIT[0]
 LOC, SCALE = np.array([0.3, -0.2, 0.1]), np.array([1.5, 0.7, 2.0])
 DF = np.array([1.5, 4.0, 9.0])
+INT_DF = np.array([1.0, 4.0, 9.0])
 A, B = np.array([0.8, 2.0, 3.5]), np.array([1.2, 0.9, 2.5])
 SIMPLEX = np.array([[0.2, 0.5], [0.3, 0.1], [0.5, 0.4]])  # components along the first axis
 ALPHA = np.array([1.5, 0.8, 2.2])
@@ -426,3 +427,89 @@ def test_scipy_ufuncs_with_an_order_are_routed() -> None:
                                x * np.exp(-x), rtol=1e-13)
     with pytest.raises(TypeError, match="order v"):
         rf.grad(lambda t: rnp.sum(sps.jn(t, 1.0)))(x)
+
+
+# --- against HIPS autograd's own rules, where it has them (an independent implementation) -----
+def _autograd_pairs() -> list[tuple[str, Callable[..., Any], str, tuple[Any, ...]]]:
+    """(name, refengine's function, autograd's attribute path, differentiated point)."""
+    x, pos, unit = X[0], POS[0], UNIT[0]
+    return [
+        ("erfinv", sp.erfinv, "special.erfinv", (unit - 0.5,)),
+        ("erfcinv", sp.erfcinv, "special.erfcinv", (unit + 0.5,)),
+        ("j1", sp.j1, "special.j1", (x,)),
+        ("y0", sp.y0, "special.y0", (pos,)),
+        ("jn", lambda t: sp.jn(3, t), "special.jn:3", (x,)),
+        ("i0", sp.i0, "special.i0", (x,)),
+        ("iv", lambda t: sp.iv(2, t), "special.iv:2", (pos,)),
+        ("ive", lambda t: sp.ive(2, t), "special.ive:2", (pos,)),
+        ("gammainc", lambda t: sp.gammainc(2.5, t), "special.gammainc:2.5", (pos,)),
+        ("gammaincc", lambda t: sp.gammaincc(2.5, t), "special.gammaincc:2.5", (pos,)),
+        ("norm.logcdf", rst.norm.logcdf, "stats.norm.logcdf", (x, LOC, SCALE)),
+        ("norm.logsf", rst.norm.logsf, "stats.norm.logsf", (x, LOC, SCALE)),
+        ("t.logpdf", rst.t.logpdf, "stats.t.logpdf", (x, DF, LOC, SCALE)),
+        # autograd's t.cdf has no rule for scale: x and loc only
+        ("t.cdf", lambda t, m: rst.t.cdf(t, DF, m), "stats.t.cdf:DF", (x, LOC)),
+        ("gamma.logpdf", lambda t, a: rst.gamma.logpdf(t, a), "stats.gamma.logpdf", (pos, A)),
+        ("beta.logpdf", lambda t, a, b: rst.beta.logpdf(t, a, b), "stats.beta.logpdf",
+         (unit, A, B)),
+        # integer df: autograd's chi2 rules return 0 for any other df (np.where(df % 1 == 0,
+        # ..., 0) in autograd/scipy/stats/chi2.py), where the density's slope is not 0
+        ("chi2.logpdf", lambda t: rst.chi2.logpdf(t, INT_DF), "stats.chi2.logpdf:INT_DF",
+         (pos,)),
+        ("poisson.logpmf", lambda mu: rst.poisson.logpmf(COUNTS[:3], mu),
+         "stats.poisson.logpmf:COUNTS", (pos,)),
+        ("dirichlet.logpdf", rst.dirichlet.logpdf, "stats.dirichlet.logpdf",
+         (SIMPLEX[:, 0], ALPHA)),
+        ("multivariate_normal.logpdf", rst.multivariate_normal.logpdf,
+         "stats.multivariate_normal.logpdf", (MVN_X, MEAN, COV)),
+        ("sqrtm", rla.sqrtm, "linalg.sqrtm", (M3,)),
+        ("solve_sylvester", rla.solve_sylvester, "linalg.solve_sylvester", (M3, M2, RHS)),
+    ]
+
+
+def _autograd_function(path: str) -> Callable[..., Any]:
+    import importlib
+
+    where, _, fixed = path.partition(":")
+    module, name = where.rsplit(".", 1)
+    fn = getattr(importlib.import_module(f"autograd.scipy.{module}"), name)
+    if not fixed:
+        return fn
+    first = {"DF": DF, "INT_DF": INT_DF, "COUNTS": COUNTS[:3]}.get(fixed)
+    if fixed in ("DF", "INT_DF"):  # the static argument sits after x
+        return lambda t, *rest: fn(t, first, *rest)
+    if fixed == "COUNTS":
+        return lambda mu: fn(first, mu)
+    return lambda t: fn(float(fixed), t)
+
+
+@pytest.mark.parametrize("pair", _autograd_pairs(), ids=lambda p: p[0])
+def test_gradients_agree_with_autograds(pair) -> None:
+    autograd = pytest.importorskip("autograd")
+    name, ours, path, args = pair
+    theirs = _autograd_function(path)
+    u = np.random.default_rng(7).standard_normal(np.shape(ours(*args)))
+    _, pullback = rf.vjp(ours, *args)
+    got = pullback(u)
+    for i in range(len(args)):
+        want = autograd.make_vjp(theirs, argnum=i)(*args)[0](u)
+        # autograd symmetrises the covariance's gradient; refengine reads the lower triangle
+        if name == "multivariate_normal.logpdf" and i == 2:
+            got_i = got[i] + got[i].T - np.diag(np.diag(got[i]))
+            want = np.tril(want + want.T - np.diag(np.diag(want)))
+            np.testing.assert_allclose(np.tril(got_i), want, rtol=1e-9, atol=1e-12)
+            continue
+        np.testing.assert_allclose(got[i], want, rtol=1e-9, atol=1e-12, err_msg=f"{name} arg {i}")
+
+
+def test_autograds_chi2_slope_is_zero_for_non_integer_df() -> None:
+    """A divergence found here: autograd's chi2.logpdf gradient is 0 for a non-integer df;
+    refengine's is the density's slope, (df/2 - 1)/x - 1/2, as finite differences say."""
+    autograd = pytest.importorskip("autograd")
+    from autograd.scipy.stats import chi2
+
+    x, df = np.array([0.8, 2.0]), np.array([1.5, 3.5])
+    theirs = autograd.elementwise_grad(lambda t: chi2.logpdf(t, df))(x)
+    ours = rf.grad(lambda t: rnp.sum(rst.chi2.logpdf(t, df)))(x)
+    np.testing.assert_array_equal(theirs, 0.0)
+    np.testing.assert_allclose(ours, (0.5 * df - 1.0) / x - 0.5, rtol=1e-14)
