@@ -1,14 +1,16 @@
-"""The derivative table's special-function entries beyond the elementwise ones of
-``refengine/derivatives.py``: erfinv, erfcinv, the Bessel functions (jn, yn, iv, ive) and the
-regularised incomplete gamma and beta functions and Student's t distribution function (stdtr),
-as functions of x.
+"""The derivative table's entries for SciPy's functions beyond NumPy's vocabulary: those HIPS
+autograd differentiates (erfinv, erfcinv, the Bessel functions jn, yn, iv and ive, the
+regularised incomplete gamma and beta functions, Student's t distribution function stdtr,
+``scipy.linalg.sqrtm`` and ``scipy.integrate.odeint``) and JAX's further special functions
+(erfcx, exp1, expi, expn, dawsn, sici, fresnel, owens_t, spence, zeta).
 
 The entries are written in the format of ``refengine/derivatives.py`` and registered into its
 table (which loads this module, as it loads ``derivatives_linalg.py``). Each rule is written in
 refengine's primitives, so second derivatives work: a Bessel function's derivative is a
 combination of the same function at the neighbouring orders (the recurrences DLMF 10.6.1 and
-10.29.1), and an incomplete function's is its integrand, written as exp of a sum of logarithms
-(xlogy: 0 * log 0 = 0 keeps the ends right). The orders and shape parameters are static
+10.29.1), an incomplete function's is its integrand, written as exp of a sum of logarithms
+(xlogy: 0 * log 0 = 0 keeps the ends right), sqrtm's solves a Sylvester equation and odeint's
+an augmented ODE with the odeint primitive itself. The orders and shape parameters are static
 parameters: their derivatives have no closed form (HIPS autograd defines none either), and
 ``refengine.numpy.special`` refuses a traced one, naming it.
 """
