@@ -30,6 +30,7 @@ def test_import_star_works() -> None:
         "from refengine.numpy.linalg import *\n"
         "from refengine.numpy.special import *\n"
         "from refengine.numpy.nn import *\n"
+        "from refengine.scipy.special import *\n"
         "from refengine.scipy.linalg import *\n"
         "from refengine.scipy.stats.norm import *\n"
         "print(positive(1.0) + sinc(0.0))\n"
