@@ -517,6 +517,12 @@ defrule(P.astype_discrete, zero=True,
         note="a cast to an integer or boolean dtype: piecewise constant, as floor")
 
 # ============================================================================================
+# Special functions beyond the elementwise ones above (erfinv, Bessel, incomplete gamma and
+# beta): refengine/derivatives_special.py, registered into this same table
+# ============================================================================================
+from refengine import derivatives_special  # noqa: E402, F401 - its entries, in their place
+
+# ============================================================================================
 # Complex numbers: the complex primitives' entries are in refengine/derivatives_complex.py
 # (imported above); the entries that hold for real inputs only refuse complex ones from here on
 # ============================================================================================

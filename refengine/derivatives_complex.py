@@ -163,6 +163,13 @@ REAL_ONLY = {
     "eigh": "a complex (Hermitian) eigh rule needs conjugates",
     "qr": "a complex QR rule needs conjugates", "svd": "a complex SVD rule needs conjugates",
     "norm2": "|x| of complex entries needs conj(x) / |x|",
+    # refengine/derivatives_special.py: the rules are written and tested for real arguments
+    **dict.fromkeys(("erfinv", "erfcinv", "jn", "yn", "iv", "ive", "gammainc", "gammaincc",
+                     "betainc", "erfcx", "exp1", "expi", "expn", "dawsn", "sici", "fresnel",
+                     "owens_t", "spence", "zeta", "stdtr"),
+                    "its special-function rule is written for real arguments"),
+    "sqrtm": "its Sylvester-equation rule is written for real matrices",
+    "odeint": "its adjoint and sensitivity equations are written for real states",
 }
 
 
@@ -195,5 +202,13 @@ def guard_real_only_rules() -> None:
     primitives' path."""
     for name, reason in REAL_ONLY.items():
         prim = TABLE[name]
-        prim.vjp = tuple(_on_reals(name, reason, r) for r in prim.vjp)
-        prim.jvp = tuple(_on_reals(name, reason, r) for r in prim.jvp)
+        prim.vjp = _guarded(name, reason, prim.vjp)
+        prim.jvp = _guarded(name, reason, prim.jvp)
+
+
+def _guarded(name: str, reason: str, rules: Any) -> Any:
+    """The rules of an entry with the guard: a tuple (one per operand), or, for a variadic
+    primitive (odeint), the function from an operand's position to its rule."""
+    if callable(rules):
+        return lambda position: _on_reals(name, reason, rules(position))
+    return tuple(_on_reals(name, reason, r) for r in rules)

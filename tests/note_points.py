@@ -254,8 +254,35 @@ ZERO_DERIVATIVE = [
                   fd=False),
 ]
 
+# --- special functions (refengine/derivatives_special.py) ----------------------------------------
+_sp = rnp.special
+SPECIAL = [
+    *_scalar_points("erfinv", _sp.erfinv, [(1.0, INF), (-1.0, INF)], fd=False),
+    *_scalar_points("erfcinv", _sp.erfcinv, [(0.0, -INF), (2.0, -INF)], fd=False),
+    # exp(-|x|) I0(x) = 1 - |x| + O(x^2): one-sided slopes -1 and +1, the rule gives 0.
+    *_scalar_points("ive", _sp.i0e, [(0.0, 0.0)]),
+    # P(a, x) is defined for x >= 0 only: no finite differences at 0.
+    Point("gammainc", "a0.5-at0", lambda x: _sp.gammainc(0.5, x), ZERO, [[INF]], fd=False),
+    Point("gammainc", "a1-at0", lambda x: _sp.gammainc(1.0, x), ZERO, [[1.0]], [[-1.0]],
+          fd=False),
+    Point("gammainc", "a3-at0", lambda x: _sp.gammainc(3.0, x), ZERO, [[0.0]], fd=False),
+    Point("gammaincc", "a0.5-at0", lambda x: _sp.gammaincc(0.5, x), ZERO, [[-INF]], fd=False),
+    Point("gammaincc", "a1-at0", lambda x: _sp.gammaincc(1.0, x), ZERO, [[-1.0]], [[1.0]],
+          fd=False),
+    Point("gammaincc", "a3-at0", lambda x: _sp.gammaincc(3.0, x), ZERO, [[0.0]], fd=False),
+    Point("betainc", "a0.5-at0", lambda x: _sp.betainc(0.5, 2.0, x), ZERO, [[INF]], fd=False),
+    Point("betainc", "b0.5-at1", lambda x: _sp.betainc(2.0, 0.5, x), (np.array(1.0),), [[INF]],
+          fd=False),
+    # I_x(1, 1) = x: slope 1 and curvature 0 at both ends.
+    Point("betainc", "uniform-at0", lambda x: _sp.betainc(1.0, 1.0, x), ZERO, [[1.0]], [[0.0]],
+          fd=False),
+    Point("spence", "at1", _sp.spence, (np.array(1.0),), [[-1.0]], [[0.5]], fd2=True),
+    Point("betainc", "uniform-at1", lambda x: _sp.betainc(1.0, 1.0, x), (np.array(1.0),),
+          [[1.0]], [[0.0]], fd=False),
+]
+
 NOTE_POINTS: dict[str, list[Point]] = {}
-for _p in UNARY + BINARY + SELECTION + REDUCTIONS + LINALG + ZERO_DERIVATIVE:
+for _p in UNARY + BINARY + SELECTION + REDUCTIONS + LINALG + ZERO_DERIVATIVE + SPECIAL:
     NOTE_POINTS.setdefault(_p.entry, []).append(_p)
 
 # --- composites with conventions of their own ---------------------------------------------------

@@ -4,10 +4,11 @@ Run ``python -m tests.numpy_coverage`` for the README's coverage table and the n
 missing. A name counts as covered when refengine's matching namespace has it.
 
 - autograd: the public NumPy/SciPy names in ``autograd.numpy``, ``.linalg``, ``.fft`` and
-  ``autograd.scipy``'s modules that autograd registered a VJP for (its differentiable
-  primitives; autograd's own helpers, which NumPy lacks, are not counted). autograd's Python
-  composites (``stack``, ``concatenate``, ``mean``, ...) have no VJP of their own and are
-  counted separately.
+  ``autograd.scipy``'s modules (refengine's: ``refengine.numpy``, its ``linalg`` and
+  ``special``, and ``refengine.scipy``'s ``linalg``, ``signal``, ``integrate`` and ``stats``)
+  that autograd registered a VJP for (its differentiable primitives; autograd's own helpers,
+  which NumPy lacks, are not counted). autograd's Python composites (``stack``,
+  ``concatenate``, ``mean``, ...) have no VJP of their own and are counted separately.
 - JAX: each public function of ``jax.numpy``, ``jax.numpy.linalg`` and ``jax.scipy.special``
   is called on one or two float arrays and differentiated (``jax.jvp``); it counts when its
   output tangent is a non-zero float array. Functions that need other arguments are not probed,
@@ -25,6 +26,7 @@ from typing import Any
 import numpy as np
 
 import refengine.numpy as rnp
+import refengine.scipy as rsp
 
 __all__ = [
     "Coverage", "autograd_composites", "autograd_coverage", "jax_coverage", "main", "table_rows",
@@ -36,17 +38,18 @@ _AUTOGRAD = [
     ("autograd.numpy.linalg", "numpy.linalg", rnp.linalg),
     ("autograd.numpy.fft", "numpy.fft", rnp.fft),
     ("autograd.scipy.special", "scipy.special", rnp.special),
-    ("autograd.scipy.linalg", "scipy.linalg", None),
-    ("autograd.scipy.signal", "scipy.signal", None),
-    ("autograd.scipy.integrate", "scipy.integrate", None),
-    ("autograd.scipy.stats.norm", "scipy.stats.norm", None),
-    ("autograd.scipy.stats.t", "scipy.stats.t", None),
-    ("autograd.scipy.stats.beta", "scipy.stats.beta", None),
-    ("autograd.scipy.stats.gamma", "scipy.stats.gamma", None),
-    ("autograd.scipy.stats.chi2", "scipy.stats.chi2", None),
-    ("autograd.scipy.stats.poisson", "scipy.stats.poisson", None),
-    ("autograd.scipy.stats.dirichlet", "scipy.stats.dirichlet", None),
-    ("autograd.scipy.stats.multivariate_normal", "scipy.stats.multivariate_normal", None),
+    ("autograd.scipy.linalg", "scipy.linalg", rsp.linalg),
+    ("autograd.scipy.signal", "scipy.signal", rsp.signal),
+    ("autograd.scipy.integrate", "scipy.integrate", rsp.integrate),
+    ("autograd.scipy.stats.norm", "scipy.stats.norm", rsp.stats.norm),
+    ("autograd.scipy.stats.t", "scipy.stats.t", rsp.stats.t),
+    ("autograd.scipy.stats.beta", "scipy.stats.beta", rsp.stats.beta),
+    ("autograd.scipy.stats.gamma", "scipy.stats.gamma", rsp.stats.gamma),
+    ("autograd.scipy.stats.chi2", "scipy.stats.chi2", rsp.stats.chi2),
+    ("autograd.scipy.stats.poisson", "scipy.stats.poisson", rsp.stats.poisson),
+    ("autograd.scipy.stats.dirichlet", "scipy.stats.dirichlet", rsp.stats.dirichlet),
+    ("autograd.scipy.stats.multivariate_normal", "scipy.stats.multivariate_normal",
+     rsp.stats.multivariate_normal),
 ]
 _JAX = [
     ("jax.numpy", rnp),
@@ -177,7 +180,7 @@ def table_rows(rows: list[Coverage]) -> list[str]:
 
 
 def _table(rows: list[Coverage]) -> list[str]:
-    header = ["| namespace | differentiable names | in refengine.numpy |", "|---|---:|---:|"]
+    header = ["| namespace | differentiable names | in refengine |", "|---|---:|---:|"]
     return header + table_rows(rows)
 
 

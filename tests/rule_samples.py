@@ -15,6 +15,7 @@ import numpy as np
 
 from refengine import primitives as P
 from refengine import primitives_complex as PC
+from refengine import primitives_special as S
 from refengine.check_complex import REFENGINE_VIEW
 from refengine.numpy import parse_einsum
 from refengine.primitive import Primitive
@@ -30,6 +31,9 @@ class Sample:
     params: dict[str, Any] = field(default_factory=dict)
     diff: tuple[int, ...] | None = None  # None: every operand
     label: str = ""
+    # Why its second-order check is too costly for the default run (it runs with --gp-slow or
+    # -m slow); "" for the rest.
+    slow_second_order: str = ""
 
     @property
     def name(self) -> str:
@@ -307,6 +311,65 @@ def _linalg() -> list[Sample]:
     ]
 
 
+def _oscillator(y: Any, t: Any, theta: Any) -> Any:
+    """A damped, driven oscillator: odeint's sample dynamics (depends on y, t and theta)."""
+    import refengine.numpy as rnp
+
+    return rnp.stack([y[1], -theta[0] * y[0] - theta[1] * y[1] + 0.3 * rnp.sin(t)])
+
+
+def _ode_operands(rng: np.random.Generator) -> tuple[Any, ...]:
+    return rng.uniform(-1, 1, 2), np.array([0.0, 0.5]) + rng.uniform(0, 0.1, 2), \
+        rng.uniform(0.5, 2.0, 2)
+
+
+def _special() -> list[Sample]:
+    """refengine/derivatives_special.py: orders and shape parameters are static params (a
+    per-entry array among them, which the rule must broadcast)."""
+    shapes = np.array([0.6, 1.0, 2.5, 4.0])
+    return [
+        Sample(S.erfinv, one(real(4, lo=-0.8, hi=0.8))),
+        Sample(S.erfcinv, one(positive(4, lo=0.2, hi=1.8))),
+        Sample(S.jn, one(real(4, lo=-4, hi=4)), {"n": 0}, label="j0"),
+        Sample(S.jn, one(real(4, lo=-4, hi=4)), {"n": 1}, label="j1"),
+        Sample(S.jn, one(real(4, lo=-4, hi=4)), {"n": 3}, label="n3"),
+        Sample(S.jn, one(positive(4, lo=0.5, hi=4)), {"n": np.array([0, 1, 2, 5])},
+               label="n-array"),
+        Sample(S.yn, one(positive(4, lo=0.5, hi=4)), {"n": 0}, label="y0"),
+        Sample(S.yn, one(positive(4, lo=0.5, hi=4)), {"n": 1}, label="y1"),
+        Sample(S.yn, one(positive(4, lo=0.5, hi=4)), {"n": 2}, label="n2"),
+        Sample(S.iv, one(real(4, lo=-2, hi=2)), {"v": 0}, label="i0"),
+        Sample(S.iv, one(real(4, lo=-2, hi=2)), {"v": 1}, label="i1"),
+        Sample(S.iv, one(positive(4, lo=0.3, hi=3)), {"v": 2.5}, label="v2.5"),
+        Sample(S.ive, one(away_from_zero(4, lo=0.3, hi=3)), {"v": 0}, label="i0e"),
+        Sample(S.ive, one(away_from_zero(4, lo=0.3, hi=3)), {"v": 1}, label="i1e"),
+        Sample(S.ive, one(positive(4, lo=0.3, hi=3)), {"v": 1.5}, label="v1.5"),
+        Sample(S.gammainc, one(positive(4, lo=0.3, hi=4)), {"a": shapes}),
+        Sample(S.gammaincc, one(positive(4, lo=0.3, hi=4)), {"a": 1.7}),
+        Sample(S.betainc, one(positive(4, lo=0.1, hi=0.9)), {"a": shapes, "b": 1.6}),
+        Sample(S.stdtr, one(real(4, lo=-3, hi=3)), {"df": np.array([0.7, 1.0, 3.5, 30.0])}),
+        Sample(S.erfcx, one(real(4, lo=-2, hi=4))),
+        Sample(S.exp1, one(positive(4, lo=0.2, hi=3))),
+        Sample(S.expi, one(away_from_zero(4, lo=0.2, hi=2))),
+        Sample(S.expn, one(positive(4, lo=0.3, hi=3)), {"n": np.array([0, 1, 2, 4])}),
+        Sample(S.dawsn, one(real(4, lo=-3, hi=3))),
+        Sample(S.sici, one(away_from_zero(4, lo=0.3, hi=4))),
+        Sample(S.fresnel, one(real(4, lo=-2, hi=2))),
+        Sample(S.owens_t, operands(real(4, lo=-2, hi=2), real(4, lo=-2, hi=2))),
+        Sample(S.zeta, one(positive(4, lo=0.5, hi=3)),
+               {"exponent": np.array([1.5, 2.0, 3.5, 5.0])}),
+        Sample(S.spence, one(positive(4, lo=0.2, hi=3))),
+        Sample(S.sqrtm, one(spd(3))),
+        # The rules are as accurate as the solver: tolerances far below the checks' 1e-10.
+        Sample(S.odeint, _ode_operands,
+               {"func": _oscillator, "options": (("atol", 1e-12), ("rtol", 1e-12))},
+               slow_second_order="four nestings of adjoint-of-adjoint ODE solves at rtol 1e-12: "
+                                 "5 s (a busy 2-core machine)"),
+        Sample(S.sqrtm, one(lambda rng: 2.0 * np.eye(3) + 0.4 * rng.standard_normal((3, 3))),
+               label="nonsymmetric"),
+    ]
+
+
 SAMPLES: list[Sample] = (
     [s for prim, draw in UNARY_DOMAINS for s in _unary(prim, draw)]
     + _binary_samples()
@@ -315,6 +378,7 @@ SAMPLES: list[Sample] = (
     + _structure()
     + _contractions()
     + _linalg()
+    + _special()
 )
 
 

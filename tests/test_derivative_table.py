@@ -39,7 +39,12 @@ def test_first_order(sample: Sample) -> None:
 
 
 @pytest.mark.parametrize("sample", SAMPLES, ids=IDS)
-def test_second_order(sample: Sample) -> None:
+def test_second_order(request: pytest.FixtureRequest, sample: Sample) -> None:
+    config = request.config
+    wanted = config.getoption("--gp-slow", default=False) or "slow" in (
+        config.option.markexpr or "")
+    if sample.slow_second_order and not wanted:
+        pytest.skip(f"{sample.id}: {sample.slow_second_order}; runs with --gp-slow or -m slow")
     check_second_order(sample)
 
 

@@ -7,6 +7,7 @@ import pytest
 import refengine
 from refengine import primitives as P
 from refengine import primitives_complex as PC
+from refengine import primitives_special as S
 from refengine.derivatives import TABLE
 from reports.explain.formulas import FORMULAS, formula_for, rule_location
 
@@ -35,7 +36,8 @@ def test_rule_location_points_at_the_entry(name):
     path, _, line = location.partition(":")
     tables = {"refengine/derivatives.py": refengine.derivatives,
               "refengine/derivatives_linalg.py": refengine.derivatives_linalg,
-              "refengine/derivatives_complex.py": refengine.derivatives_complex}
+              "refengine/derivatives_complex.py": refengine.derivatives_complex,
+              "refengine/derivatives_special.py": refengine.derivatives_special}
     assert path in tables and line.isdigit(), location
     with open(tables[path].__file__, encoding="utf-8") as fh:
         text = fh.readlines()[int(line) - 1]
@@ -43,12 +45,13 @@ def test_rule_location_points_at_the_entry(name):
 
 
 def _attribute(name: str) -> str:
-    """Primitive ``name`` as the table writes it: ``P.reduce_max`` for ``max``, ``PC.real``."""
-    for prefix, module in (("P", P), ("PC", PC)):
+    """Primitive ``name`` as its entry spells it: ``P.reduce_max`` for ``max`` (in
+    refengine.primitives), ``PC.real`` (primitives_complex), ``S.jn`` (primitives_special)."""
+    for prefix, module in (("P", P), ("PC", PC), ("S", S)):
         for a in module.__all__:
             if getattr(module, a) is TABLE[name]:
                 return f"{prefix}.{a}"
-    raise AssertionError(f"{name} is in neither refengine.primitives nor primitives_complex")
+    raise AssertionError(f"{name} is in none of the primitives modules")
 
 
 def test_unknown_name_says_where_to_add_it():

@@ -12,9 +12,12 @@ from pathlib import Path
 import pytest
 
 import refengine.numpy as rnp
+import refengine.scipy as rsp
 
 
-@pytest.mark.parametrize("module", [rnp, rnp.linalg, rnp.special, rnp.nn, rnp.fft],
+@pytest.mark.parametrize("module", [rnp, rnp.linalg, rnp.special, rnp.nn, rnp.fft, rsp,
+                                    rsp.linalg, rsp.signal, rsp.integrate, rsp.stats,
+                                    *(getattr(rsp.stats, d) for d in rsp.stats.__all__)],
                          ids=lambda m: m.__name__)
 def test_every_name_in_all_exists(module) -> None:
     missing = [name for name in module.__all__ if not hasattr(module, name)]
@@ -28,6 +31,9 @@ def test_import_star_works() -> None:
         "from refengine.numpy.special import *\n"
         "from refengine.numpy.nn import *\n"
         "from refengine.numpy.fft import *\n"
+        "from refengine.scipy.special import *\n"
+        "from refengine.scipy.linalg import *\n"
+        "from refengine.scipy.stats.norm import *\n"
         "print(positive(1.0) + sinc(0.0))\n"
     )
     # The same refengine as this test imported, whatever the editable install points to.
@@ -49,7 +55,9 @@ def _autograd_rows():
 def test_autograd_numpy_is_covered_whole() -> None:
     rows = {c.namespace: c for c in _autograd_rows()}
     for namespace in ("autograd.numpy", "autograd.numpy.linalg", "autograd.numpy.fft",
-                      "autograd.numpy (composites)"):
+                      "autograd.numpy (composites)", "autograd.scipy.special",
+                      "autograd.scipy.linalg", "autograd.scipy.signal",
+                      "autograd.scipy.integrate", "autograd.scipy.stats"):
         missing = rows[namespace].missing
         assert missing == [], f"refengine lacks {namespace}'s {missing}"
 
@@ -61,11 +69,15 @@ def test_covered_names_are_refengines_own() -> None:
 
     namespaces = {"autograd.numpy": rnp, "autograd.numpy.linalg": rnp.linalg,
                   "autograd.scipy.special": rnp.special, "autograd.numpy (composites)": rnp,
-                  "autograd.numpy.fft": rnp.fft}
+                  "autograd.numpy.fft": rnp.fft,
+                  "autograd.scipy.linalg": rsp.linalg, "autograd.scipy.signal": rsp.signal,
+                  "autograd.scipy.integrate": rsp.integrate, "autograd.scipy.stats": rsp.stats}
     for row in _autograd_rows():
         ours = namespaces.get(row.namespace)
         for name in row.covered:
-            obj = getattr(ours, name)
+            obj = ours
+            for part in name.split("."):  # stats names are distribution.function
+                obj = getattr(obj, part)
             home = getattr(obj, "__module__", None) or type(obj).__module__
             assert isinstance(obj, Primitive) or home.startswith("refengine"), (
                 f"{row.namespace}.{name} is {home}'s own in refengine"

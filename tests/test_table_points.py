@@ -12,6 +12,7 @@ import pytest
 
 import refengine as rf
 from refengine import primitives as P
+from refengine import primitives_special as S
 from refengine.derivatives import NON_DIFFERENTIABLE, TABLE
 
 from .note_points import COMPOSITE_POINTS, NOTE_POINTS
@@ -60,8 +61,9 @@ WHERE_RULES = {
     "norm2": ["zero-vector"],
     "eigh": ["lower-only"],  # the gaps' where is on the diagonal, always selected
     "svd": ["distinct"],
+    "spence": ["at1"],
 }
-_TABLE_MODULES = ("derivatives.py", "derivatives_linalg.py")
+_TABLE_MODULES = ("derivatives.py", "derivatives_linalg.py", "derivatives_special.py")
 
 
 def _rules_calling_where(source: str) -> set[str]:
@@ -102,7 +104,9 @@ def test_where_rules_are_all_listed() -> None:
     found = set()
     for module in _TABLE_MODULES:
         found |= _rules_calling_where((root / module).read_text())
-    names = {getattr(P, attr).name for attr in found}
+    # P.<name> in derivatives.py and derivatives_linalg.py, S.<name> in derivatives_special.py
+    names = {getattr(P, attr, None) or getattr(S, attr) for attr in found}
+    names = {prim.name for prim in names}
     assert names == set(WHERE_RULES), (
         f"rules calling where: {sorted(names)}; listed: {sorted(WHERE_RULES)}")
 
