@@ -89,7 +89,7 @@ CASES = [
         ),
         sampler=_sample,
         sizes=Sizes(check=(2, 3, 4), sweep=tuple(GRADBENCH_SIZES.values()),
-                    names=("l", "b", "c")),
+                    names=("l", "b", "c"), gradbench=tuple(GRADBENCH_SIZES.items())),
         tags={"model", "gradbench", "adbench", "control-flow"},
         note="GradBench evals/lstm (ADBench's LSTM with diagonal weights); inputs drawn as "
              "GradBench's generator (U(0, 1) parameters and state, a sequence of character "

@@ -1,0 +1,50 @@
+"""Sweep sizes the timing leaves out for one adapter and mode, each measured, with the reason.
+
+The timing run (and the pytest-benchmark grid) skip these points and list them in the run's
+notes as ``too-costly`` with the measurement, so a missing row always says why. It is data,
+like ``cases.conventions.COSTLY`` (which keeps combinations out of the conformance matrix).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cases.case import Size
+from cases.library.models import lstm
+
+__all__ = ["STATUS", "UNTIMED", "Untimed", "untimed"]
+
+STATUS = "too-costly"
+
+
+@dataclass(frozen=True)
+class Untimed:
+    case: str
+    adapter: str
+    mode: str
+    sizes: tuple[Size, ...]
+    measured: str
+    citation: str
+
+    def matches(self, case: str, adapter: str, mode: str, size: Size) -> bool:
+        return (case, adapter, mode) == (self.case, self.adapter, self.mode) and size in self.sizes
+
+
+UNTIMED: tuple[Untimed, ...] = (
+    Untimed(
+        case="lstm", adapter="jax", mode="jit", sizes=tuple(lstm.GRADBENCH_SIZES.values()),
+        measured="jax.jit unrolls the Python loop over the characters (c - 1 steps of l layers) "
+                 "and XLA's CPU compile of the gradient grows about as c^2: at l = 2, c = 4, 8, "
+                 "12, 16 it took 8, 19, 42 and 71 s and 0.32, 0.38, 0.47, 0.58 GB (float64, "
+                 "jax 0.10.2, on this 2-core machine while other work ran). GradBench's smallest "
+                 "size, c = 1024, extrapolates to days of compiling and ~20 GB; c = 8192 is out "
+                 "of reach. Eager JAX and the other frameworks run the same sweep.",
+        citation="https://github.com/jax-ml/jax/issues/2777 (slow compile of unrolled loops; "
+                 "the advice there: lax.scan, which the case vocabulary has no name for)",
+    ),
+)
+
+
+def untimed(case: str, adapter: str, mode: str, size: Size) -> Untimed | None:
+    """The ``UNTIMED`` entry for this point, or None."""
+    return next((u for u in UNTIMED if u.matches(case, adapter, mode, size)), None)
