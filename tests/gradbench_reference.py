@@ -21,6 +21,9 @@ import numpy as np
 
 __all__ = [
     "BA_CAMERA_PARAMETERS",
+    "DET_FIRST_SIGN",
+    "GMM_PRIOR_SIGN",
+    "LLSQ_GRID_DENOMINATOR_OFFSET",
     "LSTM_LSE_OFFSET",
     "ODE_T_FINAL",
     "ba_residuals",
@@ -32,6 +35,7 @@ __all__ = [
     "kmeans_cost_gradient",
     "kmeans_dir",
     "llsq_gradient",
+    "llsq_grid",
     "llsq_objective",
     "lse_gradient",
     "lse_objective",
@@ -39,6 +43,7 @@ __all__ = [
     "ode_jacobian",
     "ode_primal",
     "particle_objective",
+    "rodrigues",
     "saddle_max",
     "text_bits",
 ]
@@ -108,7 +113,7 @@ def gmm_log_posterior(lib: Any, alpha: Any, mu: Any, q: Any, l: Any, x: Any,  # 
 
 
 # --- ba --------------------------------------------------------------------------------------
-def _rodrigues(lib: Any, rot: list[Any], pt: list[Any]) -> list[Any]:
+def rodrigues(lib: Any, rot: list[Any], pt: list[Any]) -> list[Any]:
     """ba.hpp's rodrigues_rotate_point, its theta != 0 branch (every rotation here is)."""
     theta = lib.sqrt(rot[0] * rot[0] + rot[1] * rot[1] + rot[2] * rot[2])
     cos, sin = lib.cos(theta), lib.sin(theta)
@@ -127,7 +132,7 @@ def ba_residuals(lib: Any, cams: Any, points: Any, w: Any, feats: Any,
         raise ValueError(f"a camera has {BA_CAMERA_PARAMETERS} parameters")
     cam, pt, feats = cams[cam_index], points[point_index], lib.asarray(feats)
     offset = [pt[:, i] - cam[:, 3 + i] for i in range(3)]
-    xcam = _rodrigues(lib, [cam[:, i] for i in range(3)], offset)
+    xcam = rodrigues(lib, [cam[:, i] for i in range(3)], offset)
     proj = [xcam[0] / xcam[2], xcam[1] / xcam[2]]
     rsq = proj[0] * proj[0] + proj[1] * proj[1]
     distortion = 1.0 + cam[:, 9] * rsq + cam[:, 10] * rsq * rsq
