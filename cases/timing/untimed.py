@@ -34,11 +34,12 @@ UNTIMED: tuple[Untimed, ...] = (
     Untimed(
         case="lstm", adapter="jax", mode="jit", sizes=tuple(lstm.GRADBENCH_SIZES.values()),
         measured="jax.jit unrolls the Python loop over the characters (c - 1 steps of l layers) "
-                 "and XLA's CPU compile of the gradient grows about as c^2: at l = 2, c = 4, 8, "
-                 "12, 16 it took 8, 19, 42 and 71 s and 0.32, 0.38, 0.47, 0.58 GB (float64, "
-                 "jax 0.10.2, on this 2-core machine while other work ran). GradBench's smallest "
-                 "size, c = 1024, extrapolates to days of compiling and ~20 GB; c = 8192 is out "
-                 "of reach. Eager JAX and the other frameworks run the same sweep.",
+                 "and XLA's CPU compile of the gradient grows faster than c^2: at l = 2 it took "
+                 "3.2, 10.9 and 68 s at c = 8, 16, 32 (README, a quiet machine), and 8, 19, 42, "
+                 "71 s with 0.32, 0.38, 0.47, 0.58 GB peak at c = 4, 8, 12, 16 (under load; "
+                 "~22 MB per character). GradBench's smallest size, c = 1024, extrapolates to "
+                 "days of compiling and ~20 GB (float64, jax 0.10.2, this 2-core machine); "
+                 "c = 8192 is out of reach. Eager JAX and the other frameworks run the sweep.",
         citation="https://github.com/jax-ml/jax/issues/2777 (slow compile of unrolled loops; "
                  "the advice there: lax.scan, which the case vocabulary has no name for)",
     ),
