@@ -43,6 +43,18 @@ UNTIMED: tuple[Untimed, ...] = (
         citation="https://github.com/jax-ml/jax/issues/2777 (slow compile of unrolled loops; "
                  "the advice there: lax.scan, which the case vocabulary has no name for)",
     ),
+    Untimed(
+        case="lstm", adapter="tensorflow", mode="jit",
+        sizes=tuple(lstm.GRADBENCH_SIZES.values()),
+        measured="tf.function traces the same unrolled loop into one graph and its first "
+                 "value-and-gradient call grows about as c^1.7: 31 s at c = 64 and 328 s "
+                 "(1.9 GB peak) at c = 256 (l = 2, float64, TensorFlow 2.21, this 2-core "
+                 "machine under load), so about an hour at GradBench's smallest c = 1024 and "
+                 "more than a day at c = 8192. Eager TensorFlow runs the sweep.",
+        citation="https://www.tensorflow.org/guide/function (a Python loop over a Python range "
+                 "is unrolled into the graph; tf.while_loop / AutoGraph over a tensor keeps it "
+                 "one loop, which the case vocabulary has no name for)",
+    ),
 )
 
 
