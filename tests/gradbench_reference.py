@@ -30,6 +30,7 @@ __all__ = [
     "det_by_minors",
     "det_cofactors",
     "gd_argmin",
+    "gmm_gradient",
     "gmm_log_posterior",
     "kmeans_cost",
     "kmeans_cost_gradient",
@@ -110,6 +111,46 @@ def gmm_log_posterior(lib: Any, alpha: Any, mu: Any, q: Any, l: Any, x: Any,  # 
         frobenius = (lib.exp(q[c]) ** 2).sum() + (l[c] ** 2).sum()
         out = out + 0.5 * gamma * gamma * frobenius - m * q[c].sum()
     return likelihood + GMM_PRIOR_SIGN * out + k * constant
+
+
+def _gmm_q_matrices(q: np.ndarray, low: np.ndarray) -> np.ndarray:
+    k, d = q.shape
+    qmat = np.zeros((k, d, d))
+    rows, cols = zip(*[(r, c) for c in range(d) for r in range(c + 1, d)], strict=True) \
+        if d > 1 else ((), ())
+    qmat[:, np.arange(d), np.arange(d)] = np.exp(q)
+    qmat[:, list(rows), list(cols)] = low  # column by column, as the README fills Q
+    return qmat
+
+
+def gmm_gradient(alpha: np.ndarray, mu: np.ndarray, q: np.ndarray, low: np.ndarray,
+                 x: np.ndarray, m: int, gamma: float) -> tuple[np.ndarray, ...]:
+    """By hand from the README's log posterior, with r_ik the responsibilities
+    softmax_k(beta_ik), z_ik = Q_k (x_i - mu_k) and G_k = -sum_i r_ik z_ik (x_i - mu_k)^T
+    (d beta_ik / d Q_k = -z_ik (x_i - mu_k)^T):
+
+        dF/dalpha_k = sum_i r_ik - N softmax(alpha)_k
+        dF/dmu_k    = sum_i r_ik Q_k^T z_ik
+        dF/dq_kj    = sum_i r_ik + exp(q_kj) G_k[j, j] - gamma^2 exp(2 q_kj) + m
+        dF/dl_k     = G_k below the diagonal, column by column, - gamma^2 l_k
+    """
+    k, d = mu.shape
+    qmat = _gmm_q_matrices(q, low)
+    centred = x[None, :, :] - mu[:, None, :]  # (K, N, D)
+    z = np.einsum("kab,knb->kna", qmat, centred)
+    beta = alpha[:, None] + q.sum(axis=1)[:, None] - 0.5 * (z * z).sum(axis=2)  # (K, N)
+    r = np.exp(beta - beta.max(axis=0))
+    r /= r.sum(axis=0)
+    weights = np.exp(alpha - alpha.max())
+    d_alpha = r.sum(axis=1) - x.shape[0] * weights / weights.sum()
+    d_mu = np.einsum("kn,kba,knb->ka", r, qmat, z)
+    g = -np.einsum("kn,kna,knb->kab", r, z, centred)
+    d_q = (r.sum(axis=1)[:, None] + np.exp(q) * g[:, np.arange(d), np.arange(d)]
+           - gamma * gamma * np.exp(2 * q) + m)
+    below = [(row, col) for col in range(d) for row in range(col + 1, d)]
+    d_low = np.stack([g[:, row, col] for row, col in below], axis=1) if below \
+        else np.zeros((k, 0))
+    return d_alpha, d_mu, d_q, d_low - gamma * gamma * low
 
 
 # --- ba --------------------------------------------------------------------------------------

@@ -158,10 +158,12 @@ def compare_gmm() -> float:
             "gmm", (alpha, mu, q, low, x, np.array(float(m)), np.array(gamma)), (0, 1, 2, 3))
         want, want_grads = torch_value_and_grads(gb.gmm_log_posterior, alpha, mu, q, low,
                                                  data=(x, m, gamma))
+        by_hand = gb.gmm_gradient(alpha, mu, q, low, x, m, gamma)
         worst = max(worst, assert_agrees(f"gmm {size} value", value, want))
-        for name, got, expected in zip(("alpha", "mu", "q", "l"), grads, want_grads,
-                                       strict=True):
-            worst = max(worst, assert_agrees(f"gmm {size} d/d{name}", got, expected))
+        for name, got, expected, hand in zip(("alpha", "mu", "q", "l"), grads, want_grads,
+                                             by_hand, strict=True):
+            worst = max(worst, assert_agrees(f"gmm {size} d/d{name}", got, expected),
+                        assert_agrees(f"gmm {size} d/d{name} by hand", got, hand))
     return worst
 
 
