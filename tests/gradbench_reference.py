@@ -26,6 +26,7 @@ __all__ = [
     "LLSQ_GRID_DENOMINATOR_OFFSET",
     "LSTM_LSE_OFFSET",
     "ODE_T_FINAL",
+    "ba_jacobian",
     "ba_residuals",
     "det_by_minors",
     "det_cofactors",
@@ -180,6 +181,53 @@ def ba_residuals(lib: Any, cams: Any, points: Any, w: Any, feats: Any,
     err = [w * ((proj[i] * distortion) * cam[:, 6] + cam[:, 7 + i] - feats[:, i])
            for i in range(2)]
     return lib.stack([*lib.stack(err, 1).reshape(-1), *(1.0 - w * w)])
+
+
+def _skew(v: np.ndarray) -> np.ndarray:
+    return np.array([[0.0, -v[2], v[1]], [v[2], 0.0, -v[0]], [-v[1], v[0], 0.0]])
+
+
+def ba_jacobian(cams: np.ndarray, points: np.ndarray, w: np.ndarray, feats: np.ndarray,
+                cam_index: np.ndarray, point_index: np.ndarray) -> tuple[np.ndarray, ...]:
+    """By hand, observation by observation (the chain ADBench's manual tool follows): the
+    residual's derivative through the distortion and the projection to X_cam, then X_cam =
+    R(rot) (X - C) in X (R), C (-R) and rot, the last by Gallego and Yezzi's closed form
+    d(R u)/d rot = -R [u]x (rot rot^T + (R^T - I) [rot]x) / |rot|^2 (J. Math. Imaging Vis.
+    2015). Returns the Jacobians in cams, points and w, shaped (3p, ...) like the inputs."""
+    p_obs = w.shape[0]
+    j_cams = np.zeros((3 * p_obs, *cams.shape))
+    j_points = np.zeros((3 * p_obs, *points.shape))
+    j_w = np.zeros((3 * p_obs, p_obs))
+    for i, (ci, pi) in enumerate(zip(cam_index, point_index, strict=True)):
+        cam = cams[ci]
+        rot, centre, focal, k1, k2 = cam[:3], cam[3:6], cam[6], cam[9], cam[10]
+        theta = np.sqrt(rot @ rot)
+        axis = rot / theta
+        rotation = (np.cos(theta) * np.eye(3) + np.sin(theta) * _skew(axis)
+                    + (1 - np.cos(theta)) * np.outer(axis, axis))
+        offset = points[pi] - centre
+        xcam = rotation @ offset
+        d_rot = -rotation @ _skew(offset) @ (np.outer(rot, rot)
+                                             + (rotation.T - np.eye(3)) @ _skew(rot)) / theta**2
+        proj = xcam[:2] / xcam[2]
+        d_proj = np.array([[1 / xcam[2], 0, -proj[0] / xcam[2]],
+                           [0, 1 / xcam[2], -proj[1] / xcam[2]]])
+        r2 = proj @ proj
+        distortion = 1 + k1 * r2 + k2 * r2 * r2
+        d_distorted = focal * (distortion * np.eye(2)
+                               + np.outer(proj, 2 * (k1 + 2 * k2 * r2) * proj))
+        d_xcam = w[i] * d_distorted @ d_proj  # (2, 3)
+        rows = slice(2 * i, 2 * i + 2)
+        j_cams[rows, ci, 0:3] += d_xcam @ d_rot
+        j_cams[rows, ci, 3:6] += -d_xcam @ rotation
+        j_cams[rows, ci, 6] += w[i] * proj * distortion
+        j_cams[rows, ci, 7:9] += w[i] * np.eye(2)
+        j_cams[rows, ci, 9] += w[i] * focal * proj * r2
+        j_cams[rows, ci, 10] += w[i] * focal * proj * r2 * r2
+        j_points[rows, pi, :] += d_xcam @ rotation
+        j_w[rows, i] = focal * proj * distortion + cam[7:9] - feats[i]
+        j_w[2 * p_obs + i, i] = -2 * w[i]
+    return j_cams, j_points, j_w
 
 
 # --- lstm ------------------------------------------------------------------------------------

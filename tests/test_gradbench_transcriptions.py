@@ -176,10 +176,12 @@ def compare_ba() -> float:
         want, want_jacobians = torch_jacobian(
             gb.ba_residuals, cams, points, w,
             data=(feats, list(cam_index), list(point_index)))
+        by_hand = gb.ba_jacobian(*inputs)
         worst = max(worst, assert_agrees("ba residuals", value, want))
-        for name, got, expected in zip(("cams", "X", "w"), jacobians, want_jacobians,
-                                       strict=True):
-            worst = max(worst, assert_agrees(f"ba Jacobian in {name}", got, expected))
+        for name, got, expected, hand in zip(("cams", "X", "w"), jacobians, want_jacobians,
+                                             by_hand, strict=True):
+            worst = max(worst, assert_agrees(f"ba Jacobian in {name}", got, expected),
+                        assert_agrees(f"ba Jacobian in {name} by hand", got, hand))
     return worst
 
 
