@@ -77,16 +77,24 @@ class Sizes:
     """The small size every check runs at, and the sweep the timing runs over.
 
     A size is an int (``n``) or a tuple of ints named by ``names`` (a model's ``(d, K, N)``).
+    ``gradbench`` names GradBench's default sizes as GradBench labels them (``("ba2", (21,
+    11315, 36455))``): timing records at such a size carry that label too.
     """
 
     check: Size = 6
     sweep: tuple[Size, ...] = (100, 10_000, 1_000_000)
     names: tuple[str, ...] = ("n",)
+    gradbench: tuple[tuple[str, Size], ...] = ()
 
     def label(self, size: Size) -> str:
         """``"n=100"`` or ``"d=2,K=5,N=100"``: a readable size for records and test ids."""
         values = size if isinstance(size, tuple) else (size,)
         return ",".join(f"{k}={v}" for k, v in zip(self.names, values, strict=True))
+
+    def gradbench_label(self, size: Size) -> str:
+        """GradBench's label for ``size`` (``"ba2"``, ``"2_5_1000"``) where it is one of
+        GradBench's default sizes, else ``""``."""
+        return next((name for name, known in self.gradbench if known == size), "")
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,18 @@ def _tell(message: str) -> None:
     print(f"gradparity: {message}", file=sys.stderr)
 
 
+def _check_header(target: Path, columns: tuple[str, ...]) -> None:
+    """Rows are appended under the header already there: it must name the same columns (a
+    folder written before a column was added, e.g. timing's gradbench_size, cannot take
+    rows with it)."""
+    with open(target, "rb") as file:
+        found = file.readline().decode().strip().split(",")
+    if found != list(columns):
+        missing = [c for c in columns if c not in found]
+        raise ValueError(f"{target} has the columns of an older gradparity (missing: "
+                         f"{', '.join(missing) or 'none'}; order differs otherwise): "
+                         "--resume cannot add to it; write a new folder or use --force")
+
 def _replace_text(target: Path, text: str) -> None:
     """Write a whole file so that a crash leaves the old one or the new one, never half."""
     part = target.with_name(f"{target.name}.part")
@@ -326,6 +338,8 @@ class RunFolder:
                 target = self.path / name
                 frame = pd.DataFrame([{c: _cell(row.get(c)) for c in columns} for row in rows])
                 header = not target.exists() or target.stat().st_size == 0
+                if not header:
+                    _check_header(target, columns)
                 chunks[name] = frame.to_csv(header=header, index=False).encode()
         line = {"checks": [list(unit) for unit in checks], "timed": list(timed),
                 "notes": dict(notes or {}), "process": process}

@@ -30,7 +30,8 @@ CONFORMANCE_COLUMNS = (
 TIMING_COLUMNS = (
     "run_id", "case", "adapter", "mode", "device", "dtype", "size", "n_inputs", "quantity",
     "median_s", "min_s", "iqr_s", "n_samples", "threads", "peak_bytes", "memory_method",
-)
+    "gradbench_size",  # GradBench's label of the size, or empty (issue 18); last, so older
+)                      # records (without it) still read
 
 # The columns that hold numbers (empty: not measured); anything else there is a damaged record.
 CONFORMANCE_NUMBERS = ("max_abs_err", "max_rel_err", "tol", "oracle_err", "got", "expected",
@@ -89,5 +90,8 @@ def conformance_frame(records: Iterable[Any]) -> pd.DataFrame:
 
 
 def timing_frame(records: Iterable[Any]) -> pd.DataFrame:
-    """Timing records as a frame in schema order."""
-    return _numbers(_frame(records, TIMING_COLUMNS, "timing"), TIMING_NUMBERS, "timing")
+    """Timing records as a frame in schema order (``gradbench_size`` empty where a record
+    predates it)."""
+    frame = _numbers(_frame(records, TIMING_COLUMNS, "timing"), TIMING_NUMBERS, "timing")
+    frame["gradbench_size"] = frame["gradbench_size"].astype(object).fillna("")
+    return frame

@@ -12,6 +12,7 @@ __all__ = [
     "coverage_table",
     "matrix_by_category",
     "pass_fraction",
+    "size_shown",
     "status_counts",
     "timing_overview",
     "timing_pivot",
@@ -99,12 +100,22 @@ def coverage_table() -> pd.DataFrame:
     return table.reset_index()
 
 
+def size_shown(timing: pd.DataFrame) -> pd.Series:
+    """The size label, and GradBench's own label beside it at one of GradBench's default
+    sizes: ``"n=21,m=11315,p=36455 (GradBench ba2)"``."""
+    size = timing["size"].astype(str)
+    if "gradbench_size" not in timing:
+        return size
+    label = timing["gradbench_size"].fillna("").astype(str)
+    return size.where(label == "", size + " (GradBench " + label + ")")
+
+
 def timing_table(timing: pd.DataFrame) -> pd.DataFrame:
     """Per case, size, dtype and adapter/mode: forward and value-and-gradient medians, their
     ratio, compile time, and speed relative to refengine and to the fastest adapter."""
     if timing.empty:
         return pd.DataFrame()
-    frame = timing.assign(column=_column(timing))
+    frame = timing.assign(column=_column(timing), size=size_shown(timing))
     wide = frame.pivot_table(index=["case", "size", "dtype", "column"], columns="quantity",
                              values="median_s", aggfunc="first")
     for needed in ("forward", "value_and_grad", "compile"):

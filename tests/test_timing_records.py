@@ -19,8 +19,10 @@ from cases.timing.sampler import Budget
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# design.md's columns, then GradBench's label of the size (issue 18), last so that records
+# written before it still read.
 DESIGN_COLUMNS = ("run_id case adapter mode device dtype size n_inputs quantity median_s min_s "
-                  "iqr_s n_samples threads peak_bytes memory_method").split()
+                  "iqr_s n_samples threads peak_bytes memory_method gradbench_size").split()
 
 
 def _record(**changes: object) -> TimingRecord:

@@ -85,6 +85,10 @@ class Point:
         return self.case.sizes.label(self.size)
 
     @property
+    def gradbench_label(self) -> str:
+        return self.case.sizes.gradbench_label(self.size)
+
+    @property
     def scalar_output(self) -> bool:
         return self.case.expected_shape(self.size) == ()
 

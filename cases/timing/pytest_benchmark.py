@@ -28,6 +28,7 @@ from typing import Any
 
 from cases.case import Size
 from cases.timing.timing_record import NOT_MEASURED, TimingRecord, to_frame
+from cases.timing.untimed import untimed
 
 __all__ = [
     "KEY",
@@ -102,6 +103,8 @@ def grid_points(
                     if derivatives:
                         quantities += ["value_and_grad", "jvp"] + ["hvp"] * scalar
                     for mode in adapter.modes:
+                        if untimed(case.name, name, mode, size) is not None:
+                            continue  # measured too costly: cases/timing/untimed.py says why
                         extra = ["compile"] if mode != "eager" and derivatives else []
                         points += [GridPoint(case.name, size, label, dtype, name, mode, q)
                                    for q in quantities + extra]
@@ -111,13 +114,13 @@ def grid_points(
 def benchmark_info(
     *, case: str, adapter: str, mode: str, device: str, dtype: str, size: str, n_inputs: int,
     quantity: str, threads: int, calls_per_sample: int, peak_bytes: int | None = None,
-    memory_method: str = NOT_MEASURED,
+    memory_method: str = NOT_MEASURED, gradbench_size: str = "",
 ) -> dict[str, Any]:
     """What a case benchmark stores under ``extra_info["gradparity"]``."""
     return {"case": case, "adapter": adapter, "mode": mode, "device": device, "dtype": dtype,
             "size": size, "n_inputs": n_inputs, "quantity": quantity, "threads": threads,
             "calls_per_sample": calls_per_sample, "peak_bytes": peak_bytes,
-            "memory_method": memory_method}
+            "memory_method": memory_method, "gradbench_size": gradbench_size}
 
 
 def _load(report: Mapping[str, Any] | str | Path) -> Mapping[str, Any]:
@@ -144,6 +147,7 @@ def _record(bench: Mapping[str, Any], run_id: str, legacy_threads: int) -> Timin
         fields = {k: info[k] for k in ("case", "adapter", "mode", "device", "dtype", "size",
                                        "n_inputs", "quantity", "threads", "peak_bytes",
                                        "memory_method")}
+        fields["gradbench_size"] = info.get("gradbench_size", "")  # absent in older JSON
     elif "workload" in extra and "variant" in extra:
         per = 1
         fields = {"case": f"bench:{extra['workload']}", "adapter": extra["variant"],

@@ -48,6 +48,8 @@ from cases.timing.grid import (
 from cases.timing.memory import peak_memory
 from cases.timing.sampler import DEFAULT, QUICK, Budget, run_rounds
 from cases.timing.timing_record import CONTROL_CASE, QUANTITIES, TimingRecord, new_run_id
+from cases.timing.untimed import STATUS as UNTIMED_STATUS
+from cases.timing.untimed import untimed
 
 __all__ = ["RunNotes", "resolve_adapters", "resolve_cases", "run_timings"]
 
@@ -234,6 +236,10 @@ def _build_point(
             notes.skip(point, adapter.name, "", "", "unsupported", f"no {point.dtype}")
             continue
         for mode in _modes(adapter, modes):
+            too_costly = untimed(point.case.name, adapter.name, mode, point.size)
+            if too_costly is not None:
+                notes.skip(point, adapter.name, mode, "", UNTIMED_STATUS, too_costly.measured)
+                continue
             # compile is value_and_grad's first call; an eager mode compiles nothing
             extra = ["value_and_grad"] if ("compile" in quantities and mode != "eager"
                                             and "value_and_grad" not in wanted) else []
@@ -277,7 +283,7 @@ def _run_point(
             continue
         common = dict(run_id=run_id, case=point.case.name, adapter=t.adapter.name, mode=t.mode,
                       device=t.adapter.device, dtype=point.dtype, size=point.label,
-                      n_inputs=n_inputs, threads=threads)
+                      n_inputs=n_inputs, threads=threads, gradbench_size=point.gradbench_label)
         if t.quantity in quantities:
             peak, method = (None, "none")
             if memory and t.quantity in _MEMORY_QUANTITIES:

@@ -4,6 +4,9 @@ The columns are exactly design.md's, in its order; reports, the CLI and the pyte
 converter all produce this one shape, so a frame from any of them concatenates with the others.
 
 - ``size`` is the case's readable size label (``"d=10,K=25,N=1000"``, ``Sizes.label``);
+  ``gradbench_size`` GradBench's own label where the size is one of GradBench's default sizes
+  (``"ba2"``, ``"10_25_1000"``, ``Sizes.gradbench_label``), else empty; it is the last
+  column, after design.md's, so records written before it existed still read;
   ``n_inputs`` the number of scalar entries in the differentiated inputs (the gradient's
   length), the common x axis when cost is drawn against size across cases.
 - ``quantity``: ``forward`` (the function alone), ``value_and_grad`` (the value and the
@@ -65,6 +68,7 @@ class TimingRecord:
     threads: int
     peak_bytes: int | None = None
     memory_method: str = NOT_MEASURED
+    gradbench_size: str = ""
 
     def __post_init__(self) -> None:
         if self.quantity not in QUANTITIES:

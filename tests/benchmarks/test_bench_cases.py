@@ -64,7 +64,8 @@ def test_case_grid(benchmark: BenchmarkFixture, timing_point: Any, timing_budget
     benchmark.group = f"{p.case} {point.label} {p.dtype}"
     info = dict(case=p.case, adapter=p.adapter, mode=p.mode, device=adapter.device,
                 dtype=p.dtype, size=point.label, n_inputs=point.n_inputs(inputs),
-                quantity=p.quantity, threads=threads.requested())
+                quantity=p.quantity, threads=threads.requested(),
+                gradbench_size=point.gradbench_label)
 
     def setup() -> None:  # pedantic's setup must return None (or arguments for the target)
         sampler.before_sample(timing_budget)

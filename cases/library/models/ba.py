@@ -113,6 +113,7 @@ CASES = [
             check=(2, 4, 6),
             sweep=((3, 20, 60), *GRADBENCH_SIZES.values()),
             names=("n", "m", "p"),
+            gradbench=tuple(GRADBENCH_SIZES.items()),
         ),
         tags={"model", "gradbench", "adbench"},
         note="GradBench evals/ba (ADBench's bundle adjustment); the sweep is (3, 20, 60), "

@@ -46,7 +46,8 @@ CASES = [
         args=(Arg("a", D.REAL, lambda n: (n, n)),),
         sampler=lambda rng, ell: (rng.uniform(size=(ell, ell)),),
         sizes=Sizes(check=4, sweep=(4, *(ell for ell in GRADBENCH_SIZES.values()
-                                          if ell <= MAX_SWEPT_ELL)), names=("ell",)),
+                                          if ell <= MAX_SWEPT_ELL)), names=("ell",),
+                    gradbench=tuple(GRADBENCH_SIZES.items())),
         tags={"model", "gradbench", "control-flow"},
         note="GradBench evals/det (cmpad det_by_minor): expansion along the first row, "
              "recursively; compare xp.linalg.det in the linalg cases. A ~ U(0, 1) as GradBench "

@@ -124,6 +124,7 @@ CASES = [
             check=(2, 3, 10),
             sweep=((2, 5, 100), *GRADBENCH_SIZES.values()),
             names=("d", "K", "N"),
+            gradbench=tuple(GRADBENCH_SIZES.items()),
         ),
         tags={"model", "gradbench", "adbench"},
         note="GradBench evals/gmm (ADBench's GMM with its three fixes). Inputs as GradBench "

@@ -72,7 +72,7 @@ def _sample(rng: np.random.Generator, size: tuple[int, int, int]) -> tuple[np.nd
 ARGS = (Arg("centroids", D.REAL, lambda s: (s[0], s[2])),
         Arg("points", D.REAL, lambda s: (s[1], s[2]), diff=False))
 SIZES = Sizes(check=(3, 12, 2), sweep=((5, 1_000, 2), *GRADBENCH_SIZES.values()),
-              names=("k", "n", "d"))
+              names=("k", "n", "d"), gradbench=tuple(GRADBENCH_SIZES.items()))
 
 CASES = [
     Case(

@@ -44,7 +44,8 @@ CASES = [
         args=(Arg("x", D.REAL, lambda s: (s[1],)),
               Arg("t", D.interval(-1.5, 1.5), lambda s: (s[0],), diff=False)),
         sampler=_sample,
-        sizes=Sizes(check=(9, 4), sweep=tuple(GRADBENCH_SIZES.values()), names=("n", "m")),
+        sizes=Sizes(check=(9, 4), sweep=tuple(GRADBENCH_SIZES.values()), names=("n", "m"),
+                    gradbench=tuple(GRADBENCH_SIZES.items())),
         tags={"model", "gradbench"},
         note="GradBench evals/llsq (cmpad llsq_obj); t is the fixed grid on [-1, 1], x ~ "
              "U(0, 1); the sweep is GradBench's default n from 16 to 16392 at m = 128",

@@ -25,7 +25,8 @@ CASES = [
         "lse",
         lse_from_primitives,
         args=(Arg("x", D.DISTINCT),),
-        sizes=Sizes(check=10, sweep=(1_000, *GRADBENCH_SIZES.values())),
+        sizes=Sizes(check=10, sweep=(1_000, *GRADBENCH_SIZES.values()),
+                    gradbench=tuple(GRADBENCH_SIZES.items())),
         tags={"model", "gradbench"},
         note="GradBench evals/lse; distinct entries keep the max off a tie (GradBench draws "
              "U(0, 1)); the sweep is 1000, then GradBench's default n from 2500 to 1,280,000",
