@@ -40,6 +40,7 @@ the case writes the formula without that branch and its domain keeps the angle a
 
 from __future__ import annotations
 
+import itertools
 from functools import cache
 from typing import Any
 
@@ -108,6 +109,29 @@ def _levels() -> tuple[tuple[int, ...], ...]:
 
 
 LEVELS = _levels()
+LEVEL_ORDER = np.array([b for level in LEVELS for b in level])  # bones, level by level
+BONE_ORDER = np.argsort(LEVEL_ORDER)  # back from level order to bone order
+
+
+def _level_parents() -> tuple[tuple[int, int], ...]:
+    """For each level after the first: the slice of the level above holding its parents.
+
+    In GradBench's hierarchy each level's parents are a contiguous run of the level above, in
+    order (the fingers' bones; the forearm ends level 1 and has no child), so the chaining
+    needs slices only; this checks that it is so."""
+    spans = []
+    for above, level in itertools.pairwise(LEVELS):
+        positions = [above.index(PARENTS[b]) for b in level]
+        if len(set(positions)) == 1:  # every bone of the level hangs off one bone
+            spans.append((positions[0], positions[0] + 1))
+            continue
+        if positions != list(range(positions[0], positions[0] + len(level))):
+            raise AssertionError(f"level {level}: parents {positions} are not a run")
+        spans.append((positions[0], positions[-1] + 1))
+    return tuple(spans)
+
+
+LEVEL_PARENTS = _level_parents()
 
 
 def _bone_rotations(xp: Any, theta: Any) -> Any:
@@ -124,27 +148,30 @@ def _bone_rotations(xp: Any, theta: Any) -> Any:
 
 def _absolutes(xp: Any, relatives: Any) -> Any:
     """Chain the relative transforms down the hierarchy, a level of bones at a time."""
-    order = list(LEVELS[0])
-    chained = xp.take(relatives, np.array(order), axis=0)
-    for level in LEVELS[1:]:
-        parents = np.array([order.index(PARENTS[b]) for b in level])
-        children = xp.take(relatives, np.array(level), axis=0)
-        chained = xp.concatenate([chained, xp.take(chained, parents, axis=0) @ children], axis=0)
-        order += level
-    return xp.take(chained, np.argsort(order), axis=0)
+    ordered = xp.take(relatives, LEVEL_ORDER, axis=0)
+    done = [ordered[0:1]]
+    start = 1
+    for level, (lo, hi) in zip(LEVELS[1:], LEVEL_PARENTS, strict=True):
+        children = ordered[start:start + len(level)]
+        done.append(done[-1][lo:hi] @ children)  # (1 or n, 4, 4) @ (n, 4, 4)
+        start += len(level)
+    return xp.take(xp.concatenate(done, axis=0), BONE_ORDER, axis=0)
+
+
+# [k]x = sum over l of CROSS[:, :, l] k[l]: the cross-product matrix as one constant product.
+CROSS = np.array([[[0, 0, 0], [0, 0, -1], [0, 1, 0]],
+                  [[0, 0, 1], [0, 0, 0], [-1, 0, 0]],
+                  [[0, -1, 0], [1, 0, 0], [0, 0, 0]]], dtype=np.float64)
 
 
 def _rodrigues(xp: Any, v: Any) -> Any:
-    """The rotation matrix of the angle-axis vector v (angle |v| > 0): GradBench's formula,
-    entry for entry cos I + sin [k]x + (1 - cos) k k^T with k = v / |v|."""
+    """The rotation matrix of the angle-axis vector v (angle |v| > 0). GradBench writes it
+    entry by entry as cos I + sin [k]x + (1 - cos) k k^T with k = v / |v|; here as
+    I + sin K + (1 - cos) K^2 with K = [k]x (K^2 = k k^T - I for a unit k): the same matrix,
+    in fewer operations."""
     angle = xp.sqrt(xp.sum(v * v))
-    k = v / angle
-    zero = xp.zeros_like(angle)
-    cross = xp.reshape(xp.stack([zero, -k[2], k[1], k[2], zero, -k[0], -k[1], k[0], zero]),
-                       (3, 3))
-    cos = xp.cos(angle)
-    return (cos * xp.eye(3, dtype=v.dtype) + xp.sin(angle) * cross
-            + (1.0 - cos) * (k[:, None] * k[None, :]))
+    k = xp.sum(xp.asarray(CROSS, dtype=v.dtype) * (v / angle), axis=2)
+    return xp.eye(3, dtype=v.dtype) + xp.sin(angle) * k + (1.0 - xp.cos(angle)) * (k @ k)
 
 
 def posed_vertices(xp: Any, theta: Any, base_relatives: Any, inverse_base_absolutes: Any,
