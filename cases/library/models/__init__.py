@@ -1,4 +1,4 @@
-"""Model cases: GradBench's evals (gmm, lstm, ba, llsq, det, ode, lse, kmeans, saddle,
+"""Model cases: GradBench's evals (gmm, lstm, ba, ht, llsq, det, ode, lse, kmeans, saddle,
 particle, hello) and everyday models (logistic regression, MLP, transformer block, Rosenbrock)."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from cases.library.models import (
     det,
     gmm,
     hello,
+    ht,
     kmeans,
     llsq,
     lse,
@@ -24,6 +25,7 @@ CASES: list[Case] = [
     *gmm.CASES,
     *lstm.CASES,
     *ba.CASES,
+    *ht.CASES,
     *llsq.CASES,
     *det.CASES,
     *ode.CASES,
