@@ -513,3 +513,8 @@ defrule(P.ones_like, zero=True, note="a constant")
 defrule(P.stop_gradient, zero=True, note="the identity with a zero derivative, by definition")
 defrule(P.astype_discrete, zero=True,
         note="a cast to an integer or boolean dtype: piecewise constant, as floor")
+
+# ============================================================================================
+# Convolution: refengine/derivatives_conv.py, registered into this same table
+# ============================================================================================
+from refengine import derivatives_conv  # noqa: E402, F401 - its entries, in their place

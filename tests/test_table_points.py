@@ -61,7 +61,7 @@ WHERE_RULES = {
     "eigh": ["lower-only"],  # the gaps' where is on the diagonal, always selected
     "svd": ["distinct"],
 }
-_TABLE_MODULES = ("derivatives.py", "derivatives_linalg.py")
+_TABLE_MODULES = ("derivatives.py", "derivatives_linalg.py", "derivatives_conv.py")
 
 
 def _rules_calling_where(source: str) -> set[str]:

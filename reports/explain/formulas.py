@@ -214,6 +214,17 @@ FORMULAS: dict[str, Formula] = {
         "(dU, diag(U^T t_a V), dVh) from U^T t_a V", "first-order perturbation theory"),
     "norm2": Formula("sqrt(sum(x^2, axis))", ("x",), ("g * x / out (0 where out == 0)",),
                      "sum(t_x * x / out, axis)", "d out/dx = x / |x|"),
+    # --- convolution (refengine/derivatives_conv.py): bilinear, each VJP one of the others --------
+    "conv": Formula("conv(x, w) (channels first, stride, padding, dilation, groups)", ("x", "w"),
+                    ("conv_transpose(g, w)", "conv_weight(x, g)"),
+                    "conv(t_x, w) + conv(x, t_w)", "bilinear: <g, conv(x, w)> = "
+                    "<conv_transpose(g, w), x> = <conv_weight(x, g), w>"),
+    "conv_transpose": Formula("the adjoint of conv(., w) applied to g", ("g", "w"),
+                              ("conv(g_out, w)", "conv_weight(g_out, g)"),
+                              "conv_transpose(t_g, w) + conv_transpose(g, t_w)", "bilinear"),
+    "conv_weight": Formula("the adjoint of conv(x, .) applied to g", ("x", "g"),
+                           ("conv_transpose(g, g_out)", "conv(x, g_out)"),
+                           "conv_weight(t_x, g) + conv_weight(x, t_g)", "bilinear"),
 }
 
 

@@ -1,0 +1,58 @@
+"""The arguments of ``rnp.nn.conv`` and the pooling functions, read as PyTorch reads them and
+checked, so a wrong one is named before NumPy fails somewhere inside the windows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from refengine.numpy._axes import shape_of
+
+__all__ = ["conv_params", "per_axis", "window_padding"]
+
+
+def per_axis(value: Any, nd: int, name: str) -> tuple[int, ...]:
+    """An int, or one int per spatial axis, as a tuple of ``nd`` positive ints."""
+    values = (value,) * nd if isinstance(value, int) else tuple(value)
+    if len(values) != nd or not all(isinstance(v, int) and v >= 1 for v in values):
+        raise ValueError(f"conv: {name} must be a positive int or {nd} of them (one per spatial "
+                         f"axis), got {value!r}")
+    return values
+
+
+def window_padding(padding: Any, nd: int) -> tuple[tuple[int, int], ...]:
+    """An int, one int per axis (both sides), or a ``(lo, hi)`` pair per axis."""
+    if isinstance(padding, int):
+        padding = (padding,) * nd
+    padding = tuple(padding)
+    if len(padding) != nd:
+        raise ValueError(f"conv: padding must be an int, {nd} ints or {nd} (lo, hi) pairs, "
+                         f"got {padding!r}")
+    pairs = tuple((p, p) if isinstance(p, int) else tuple(p) for p in padding)
+    if not all(len(p) == 2 and all(isinstance(v, int) and v >= 0 for v in p) for p in pairs):
+        raise ValueError(f"conv: padding must be non-negative ints, got {padding!r}")
+    return pairs
+
+
+def conv_params(x: Any, w: Any, *, stride: Any, padding: Any, dilation: Any,
+                groups: int) -> dict[str, Any]:
+    """The primitive's static parameters, after checking the shapes against each other."""
+    xs, ws = shape_of(x), shape_of(w)
+    nd = len(xs) - 2
+    if nd < 1 or len(ws) != len(xs):
+        raise ValueError(f"conv: x must be (N, C, *spatial) and w (O, C // groups, *k) with the "
+                         f"same number of axes; got x {xs} and w {ws}")
+    if not isinstance(groups, int) or groups < 1 or xs[1] % groups or ws[0] % groups:
+        raise ValueError(f"conv: groups={groups!r} must divide both the input channels "
+                         f"({xs[1]}) and the output channels ({ws[0]})")
+    if ws[1] * groups != xs[1]:
+        raise ValueError(f"conv: w has {ws[1]} input channels per group; x has {xs[1]} "
+                         f"channels in {groups} group(s), so w.shape[1] must be "
+                         f"{xs[1] // groups}")
+    params = {"stride": per_axis(stride, nd, "stride"),
+              "padding": window_padding(padding, nd),
+              "dilation": per_axis(dilation, nd, "dilation"), "groups": groups}
+    for n, k, (lo, hi), d in zip(xs[2:], ws[2:], params["padding"], params["dilation"]):
+        if n + lo + hi < d * (k - 1) + 1:
+            raise ValueError(f"conv: the (dilated) kernel spans {d * (k - 1) + 1} entries but "
+                             f"the padded input has only {n + lo + hi} along an axis")
+    return params
