@@ -103,6 +103,11 @@ class TensorflowAdapter(BaseAdapter):
             return "TensorFlow tensors take no such index: " + message
         if isinstance(exc, AttributeError) and "Tensor" in message and "no attribute" in message:
             return "TensorFlow tensors lack this array attribute (.T, ...): " + message
+        # Grouped convolutions: CPU kernels compute the value, not the gradients. Eager mode
+        # says so; tf.function fails in Conv2DBackpropFilter with a size mismatch instead.
+        if "Gradients for grouped convolutions are not supported" in message or (
+                "Conv2DBackprop" in message and "filter_size does not have enough" in message):
+            return "TensorFlow computes grouped convolutions on CPU but not their gradients"
         return super()._classify(exc)
 
     def _compile(

@@ -9,7 +9,7 @@ import math
 from typing import Any
 
 from refengine import primitives as P
-from refengine.numpy._conv_args import conv_params
+from refengine.conv_args import conv_params
 
 __all__ = ["conv", "gelu", "log_sigmoid", "relu", "softplus"]
 

@@ -1,13 +1,20 @@
 """The arguments of ``rnp.nn.conv`` and the pooling functions, read as PyTorch reads them and
-checked, so a wrong one is named before NumPy fails somewhere inside the windows."""
+checked, so a wrong one is named before NumPy fails somewhere inside the windows. The adapters
+read the vocabulary's ``nn.conv`` arguments with the same functions (``adapters/conv_xp.py``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from refengine.numpy._axes import shape_of
+import numpy as np
 
 __all__ = ["conv_params", "per_axis", "window_padding"]
+
+
+def _shape(a: Any) -> tuple[int, ...]:
+    # Arrays, tracers and every framework's tensors carry .shape; np.shape reads lists.
+    shape = getattr(a, "shape", None)
+    return tuple(np.shape(a) if shape is None else shape)
 
 
 def per_axis(value: Any, nd: int, name: str) -> tuple[int, ...]:
@@ -36,7 +43,7 @@ def window_padding(padding: Any, nd: int) -> tuple[tuple[int, int], ...]:
 def conv_params(x: Any, w: Any, *, stride: Any, padding: Any, dilation: Any,
                 groups: int) -> dict[str, Any]:
     """The primitive's static parameters, after checking the shapes against each other."""
-    xs, ws = shape_of(x), shape_of(w)
+    xs, ws = _shape(x), _shape(w)
     nd = len(xs) - 2
     if nd < 1 or len(ws) != len(xs):
         raise ValueError(f"conv: x must be (N, C, *spatial) and w (O, C // groups, *k) with the "
