@@ -12,6 +12,7 @@ from cases.case import Case
 from cases.library import (
     binary,
     control_flow,
+    convolution,
     delicate,
     elementwise,
     indexing,
@@ -41,4 +42,5 @@ CASES: list[Case] = [
     *traps.CASES,
     *kinks.CASES,
     *models.CASES,
+    *convolution.CASES,
 ]
