@@ -1,4 +1,5 @@
-"""``xp.nn.conv`` in every framework, channels first (N, C, *spatial; kernels O, C/groups, *k).
+"""``xp.nn.conv`` and pooling in every framework, channels first: (N, C, *spatial), kernels
+(O, C/groups, *k).
 
 The arguments are read and checked once, by ``refengine.conv_args`` (as ``rnp.nn.conv`` reads
 them); each framework then gets its own convolution op:
@@ -13,16 +14,26 @@ them); each framework then gets its own convolution op:
 - NumPy and HIPS autograd have no convolution of this kind: the composite an autograd user
   writes, the windows gathered by integer indexing and contracted with ``einsum``.
 
-Each ``*_table`` returns ``{"nn.conv": (function, coverage word)}`` for its adapter's table.
+Pooling (``nn.max_pool``, ``nn.avg_pool``; the padding at most half the window, -inf for the
+maximum and counted zeros for the mean, as PyTorch's defaults) is each framework's own:
+``F.max_pool1d``/``2d`` and ``F.avg_pool1d``/``2d``, ``lax.reduce_window`` with ``lax.max`` or
+``lax.add``, ``tf.nn.max_pool``/``avg_pool`` channels last after a ``tf.pad``; NumPy's and
+autograd's reduce the gathered windows with ``max``/``mean``.
+
+Each ``*_table`` returns ``{"nn.conv": ..., "nn.max_pool": ..., "nn.avg_pool": ...}``, each
+``(function, coverage word)``, for its adapter's table.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+import numpy as np
 
 from adapters.namespace import COMPOSITE, NATIVE
 from adapters.outcomes import Unsupported
-from refengine.conv_args import conv_params
+from refengine.conv_args import conv_params, pool_params, window_index
 
 __all__ = ["jax_table", "numpy_like_table", "tensorflow_table", "torch_table"]
 
@@ -45,7 +56,19 @@ def torch_table() -> dict[str, tuple[Any, str]]:
         x = F.pad(x, tuple(v for pair in reversed(pads) for v in pair))
         return op(x, w, stride=p["stride"], dilation=p["dilation"], groups=groups)
 
-    return {"nn.conv": (conv, NATIVE)}
+    def pool(kind: str) -> Any:
+        def pool(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Any:
+            p = pool_params(x, kernel_size, stride, padding)
+            nd = len(p["stride"])
+            op = getattr(F, f"{kind}_pool{nd}d", None)
+            if op is None:
+                raise Unsupported(f"torch has no {nd}-d {kind} pooling")
+            return op(x, p["kernel_size"], p["stride"], tuple(lo for lo, _ in p["padding"]))
+
+        return pool
+
+    return {"nn.conv": (conv, NATIVE), "nn.max_pool": (pool("max"), NATIVE),
+            "nn.avg_pool": (pool("avg"), NATIVE)}
 
 
 def jax_table() -> dict[str, tuple[Any, str]]:
@@ -57,7 +80,18 @@ def jax_table() -> dict[str, tuple[Any, str]]:
         return lax.conv_general_dilated(x, w, p["stride"], list(p["padding"]),
                                         rhs_dilation=p["dilation"], feature_group_count=groups)
 
-    return {"nn.conv": (conv, NATIVE)}
+    def pool(init: float, op: Any, divide: bool) -> Any:
+        def pool(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Any:
+            p = pool_params(x, kernel_size, stride, padding)
+            k = p["kernel_size"]
+            y = lax.reduce_window(x, np.array(init, x.dtype), op, (1, 1, *k),
+                                  (1, 1, *p["stride"]), ((0, 0), (0, 0), *p["padding"]))
+            return y / math.prod(k) if divide else y
+
+        return pool
+
+    return {"nn.conv": (conv, NATIVE), "nn.max_pool": (pool(-np.inf, lax.max, False), NATIVE),
+            "nn.avg_pool": (pool(0.0, lax.add, True), NATIVE)}
 
 
 def tensorflow_table() -> dict[str, tuple[Any, str]]:
@@ -82,37 +116,57 @@ def tensorflow_table() -> dict[str, tuple[Any, str]]:
             y = y[(slice(None), *(slice(None, None, s) for s in p["stride"]))]
         return tf.transpose(y, (0, nd + 1, *range(1, nd + 1)))
 
-    return {"nn.conv": (conv, NATIVE)}
+    def pool(kind: str, fill: float) -> Any:
+        op = {"max": tf.nn.max_pool, "avg": tf.nn.avg_pool}[kind]
+
+        def pool(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Any:
+            p = pool_params(x, kernel_size, stride, padding)
+            nd = len(p["stride"])
+            x = tf.transpose(x, (0, *range(2, nd + 2), 1))
+            if any(lo for lo, _ in p["padding"]):
+                x = tf.pad(x, ((0, 0), *p["padding"], (0, 0)), constant_values=fill)
+            y = op(x, p["kernel_size"], p["stride"], "VALID", data_format=("NWC", "NHWC")[nd - 1])
+            return tf.transpose(y, (0, nd + 1, *range(1, nd + 1)))
+
+        return pool
+
+    return {"nn.conv": (conv, NATIVE), "nn.max_pool": (pool("max", -np.inf), NATIVE),
+            "nn.avg_pool": (pool("avg", 0.0), NATIVE)}
 
 
 def numpy_like_table(np_like: Any) -> dict[str, tuple[Any, str]]:
-    """The composite for a NumPy-like module (NumPy itself, ``autograd.numpy``)."""
-    import numpy as np
+    """The composites for a NumPy-like module (NumPy itself, ``autograd.numpy``): windows
+    gathered by integer indexing, then ``einsum`` (conv), ``max`` or ``mean`` over them."""
+
+    def windows(x: Any, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: Any,
+                padding: Any, fill: float) -> Any:
+        if any(lo or hi for lo, hi in padding):
+            x = np_like.pad(x, ((0, 0), (0, 0), *padding), mode="constant",
+                            constant_values=fill)
+        index = window_index(tuple(x.shape[2:]), kernel, stride, dilation)
+        return x[(slice(None), slice(None), *index)]  # (N, C, *out, *k)
 
     def conv(x: Any, w: Any, stride: Any = 1, padding: Any = 0, dilation: Any = 1,
              groups: int = 1) -> Any:
         p = conv_params(x, w, stride=stride, padding=padding, dilation=dilation, groups=groups)
-        nd = len(p["stride"])
-        if any(lo or hi for lo, hi in p["padding"]):
-            x = np_like.pad(x, ((0, 0), (0, 0), *p["padding"]), mode="constant")
-        k = w.shape[2:]
-        out = [(n - d * (m - 1) - 1) // s + 1
-               for n, m, s, d in zip(x.shape[2:], k, p["stride"], p["dilation"])]
-        # Axis a's window starts along output axis a and its offsets along kernel axis a.
-        index = []
-        for a in range(nd):
-            starts = np.arange(out[a]) * p["stride"][a]
-            offsets = np.arange(k[a]) * p["dilation"][a]
-            shape = [1] * (2 * nd)
-            shape[a], shape[nd + a] = out[a], k[a]
-            index.append(starts.reshape(shape[:nd] + [1] * nd)
-                          + offsets.reshape([1] * nd + shape[nd:]))
-        win = x[(slice(None), slice(None), *index)]  # (N, C, *out, *k)
+        nd, k = len(p["stride"]), tuple(w.shape[2:])
+        win = windows(x, k, p["stride"], p["dilation"], p["padding"], 0.0)
+        out = win.shape[2:2 + nd]
         n, c, o = x.shape[0], x.shape[1], w.shape[0]
         win = np_like.reshape(win, (n, groups, c // groups, *out, *k))
         wg = np_like.reshape(w, (groups, o // groups, c // groups, *k))
-        ls, ks = "".join("LMN"[:nd]), "".join("KJI"[:nd])
+        ls, ks = "LMN"[:nd], "KJI"[:nd]
         y = np_like.einsum(f"ngc{ls}{ks},goc{ks}->ngo{ls}", win, wg)
         return np_like.reshape(y, (n, o, *out))
 
-    return {"nn.conv": (conv, COMPOSITE)}
+    def pooled(reduce: Any, fill: float) -> Any:
+        def pool(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Any:
+            p = pool_params(x, kernel_size, stride, padding)
+            nd = len(p["stride"])
+            win = windows(x, p["kernel_size"], p["stride"], (1,) * nd, p["padding"], fill)
+            return reduce(win, axis=tuple(range(2 + nd, 2 + 2 * nd)))
+
+        return pool
+
+    return {"nn.conv": (conv, COMPOSITE), "nn.max_pool": (pooled(np_like.max, -np.inf), COMPOSITE),
+            "nn.avg_pool": (pooled(np_like.mean, 0.0), COMPOSITE)}

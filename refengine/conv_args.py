@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["conv_params", "per_axis", "window_padding"]
+__all__ = ["conv_params", "per_axis", "pool_params", "window_index", "window_padding"]
 
 
 def _shape(a: Any) -> tuple[int, ...]:
@@ -63,3 +63,42 @@ def conv_params(x: Any, w: Any, *, stride: Any, padding: Any, dilation: Any,
             raise ValueError(f"conv: the (dilated) kernel spans {d * (k - 1) + 1} entries but "
                              f"the padded input has only {n + lo + hi} along an axis")
     return params
+
+
+def pool_params(x: Any, kernel_size: Any, stride: Any, padding: Any) -> dict[str, Any]:
+    """Pooling's window, stride (default: the window, as PyTorch) and symmetric padding, per
+    spatial axis of ``x`` ``(N, C, *spatial)``, checked as PyTorch checks them (the padding at
+    most half the window, so no window is padding alone)."""
+    xs = _shape(x)
+    nd = len(xs) - 2
+    if nd < 1:
+        raise ValueError(f"pooling: x must be (N, C, *spatial), got shape {xs}")
+    k = per_axis(kernel_size, nd, "kernel_size")
+    s = k if stride is None else per_axis(stride, nd, "stride")
+    pads = window_padding(padding, nd)
+    if any(lo != hi or 2 * lo > m for (lo, hi), m in zip(pads, k)):
+        raise ValueError(f"pooling: padding must be the same on both sides and at most half the "
+                         f"window {k}, got {padding!r}")
+    for n, m, (lo, hi) in zip(xs[2:], k, pads):
+        if n + lo + hi < m:
+            raise ValueError(f"pooling: the window {k} is larger than the padded input {xs[2:]}")
+    return {"kernel_size": k, "stride": s, "padding": pads}
+
+
+def window_index(spatial: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...],
+                 dilation: tuple[int, ...]) -> tuple[np.ndarray, ...]:
+    """Integer index arrays, one per spatial axis, that gather every window of an (already
+    padded) input ``(N, C, *spatial)`` as ``x[:, :, *index]`` of shape ``(N, C, *out, *k)``:
+    the indexing an autograd or NumPy user writes for a convolution or a pooling."""
+    nd = len(spatial)
+    out = [(n - d * (m - 1) - 1) // s + 1 for n, m, s, d in zip(spatial, kernel, stride, dilation)]
+    index = []
+    for a in range(nd):
+        starts = np.arange(out[a]) * stride[a]
+        offsets = np.arange(kernel[a]) * dilation[a]
+        at_out = [1] * (2 * nd)
+        at_out[a] = out[a]
+        at_k = [1] * (2 * nd)
+        at_k[nd + a] = kernel[a]
+        index.append(starts.reshape(at_out) + offsets.reshape(at_k))
+    return tuple(index)

@@ -8,10 +8,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from refengine import primitives as P
-from refengine.conv_args import conv_params
+import numpy as np
 
-__all__ = ["conv", "gelu", "log_sigmoid", "relu", "softplus"]
+from refengine import primitives as P
+from refengine.conv_args import conv_params, pool_params, window_index
+
+__all__ = ["avg_pool", "conv", "gelu", "log_sigmoid", "max_pool", "relu", "softplus"]
 
 relu = P.relu
 
@@ -39,3 +41,30 @@ def conv(x: Any, w: Any, stride: Any = 1, padding: Any = 0, dilation: Any = 1,
     spatial axis; ``padding``: zeros, an int, one per axis, or ``(lo, hi)`` per axis."""
     params = conv_params(x, w, stride=stride, padding=padding, dilation=dilation, groups=groups)
     return P.conv(x, w, **params)
+
+
+def _windows(x: Any, kernel_size: Any, stride: Any, padding: Any, fill: float) -> tuple[Any, Any]:
+    """Every pooling window of x, ``(N, C, *out, *k)``, and the window axes."""
+    p = pool_params(x, kernel_size, stride, padding)
+    nd = len(p["kernel_size"])
+    if any(lo for lo, _ in p["padding"]):
+        x = P.pad(x, pad_width=((0, 0), (0, 0), *p["padding"]), value=fill)
+    index = window_index(tuple(x.shape[2:]), p["kernel_size"], p["stride"], (1,) * nd)
+    return x[(slice(None), slice(None), *index)], tuple(range(2 + nd, 2 + 2 * nd))
+
+
+def max_pool(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Any:
+    """The maximum over each window of ``x`` ``(N, C, L)`` or ``(N, C, H, W)``, as
+    ``torch.nn.functional.max_pool1d``/``max_pool2d`` (stride defaults to the window; the
+    padding, at most half the window, is -inf). Its derivative is ``max``'s: entries tied for a
+    window's maximum split that window's cotangent evenly."""
+    windows, axes = _windows(x, kernel_size, stride, padding, -np.inf)
+    return P.reduce_max(windows, axis=axes, keepdims=False)
+
+
+def avg_pool(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Any:
+    """The mean over each window, as ``torch.nn.functional.avg_pool1d``/``avg_pool2d`` with
+    its defaults: the zero padding counts in the mean (``count_include_pad=True``)."""
+    windows, axes = _windows(x, kernel_size, stride, padding, 0.0)
+    n = math.prod(windows.shape[a] for a in axes)
+    return P.reduce_sum(windows, axis=axes, keepdims=False) * (1.0 / n)
