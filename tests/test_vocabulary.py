@@ -145,6 +145,12 @@ COMPOSITES = [
     Sample(_call(rnp.nn.softplus), one(real(5))),
     Sample(_call(rnp.nn.log_sigmoid), one(real(5))),
     Sample(_call(rnp.nn.gelu), one(real(5))),
+    Sample(_call(rnp.nn.conv, stride=2, padding=((1, 0),), groups=2),
+           operands(real(2, 4, 7), real(4, 2, 3))),
+    Sample(_call(rnp.nn.max_pool, kernel_size=3, stride=2, padding=1), one(distinct(2, 3, 7))),
+    Sample(_call(rnp.nn.max_pool, kernel_size=(2, 3), stride=1), one(distinct(1, 2, 4, 5))),
+    Sample(_call(rnp.nn.avg_pool, kernel_size=3, stride=2, padding=1), one(real(2, 3, 7))),
+    Sample(_call(rnp.nn.avg_pool, kernel_size=(2, 2)), one(real(1, 2, 4, 5))),
     Sample(_call(rnp.linalg.svd, full_matrices=False, compute_uv=False),
            one(well_conditioned(3))),
 ]
