@@ -202,6 +202,21 @@ TABLE: tuple[Divergence, ...] = (
                   "permutation of them than refengine (argsort's tie order)",
         citation=FOUND + " (case sort-tie)"),
     Divergence(
+        op="max pooling (nn.max_pool)", point="entries tied for a window's maximum",
+        cases=("max-pool-tie", "max-pool-tie-overlapping", "max-pool2d-tie"),
+        adapters=("torch", "jax", "tensorflow"), checks=("vjp_vs_refengine", "jvp_vs_refengine"),
+        behaviour="the window's whole cotangent (and tangent) goes to the first tied entry in "
+                  "the window's row-major order, in both modes: F.max_pool1d/2d route it to the "
+                  "index they return, lax.reduce_window's max selects with >=, tf.nn.max_pool's "
+                  "MaxPoolGrad to its argmax; refengine and HIPS autograd (max over the "
+                  "gathered windows) split it evenly, the minimum-norm subgradient. Both are "
+                  "subgradients (the kink check passes)",
+        citation="jax/_src/lax/windowed_reductions.py (_reduce_window_chooser_jvp_rule, "
+                 "select_prim=lax.ge_p); pytorch aten/src/ATen/native/cpu/MaxPoolKernel.cpp "
+                 "(the first maximum's index); tensorflow/python/ops/nn_grad.py (_MaxPoolGrad); "
+                 + FOUND + " for the convention itself (cases max-pool-tie, "
+                 "max-pool-tie-overlapping, max-pool2d-tie)"),
+    Divergence(
         op="power", point="negative base, derivative in the exponent",
         cases=("power-negative-base-exponent-gradient",), adapters=("tensorflow",),
         behaviour="d(x**y)/dy = x**y log(x) is NaN for x < 0; TensorFlow's pow gradient "

@@ -19,6 +19,7 @@ from cases.library import (
     kinks,
     linalg,
     models,
+    pooling,
     reductions,
     selection,
     special,
@@ -43,4 +44,5 @@ CASES: list[Case] = [
     *kinks.CASES,
     *models.CASES,
     *convolution.CASES,
+    *pooling.CASES,
 ]
