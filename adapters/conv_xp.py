@@ -20,8 +20,12 @@ maximum and counted zeros for the mean, as PyTorch's defaults) is each framework
 ``lax.add``, ``tf.nn.max_pool``/``avg_pool`` channels last after a ``tf.pad``; NumPy's and
 autograd's reduce the gathered windows with ``max``/``mean``.
 
+``nn.segment_sum(data, segment_ids, num_segments)`` (a scatter-add along the first axis,
+repeated ids accumulating) is ``Tensor.index_add`` on zeros, ``jax.ops.segment_sum``,
+``tf.math.unsorted_segment_sum``, and for NumPy and autograd a one-hot matrix product.
+
 Each ``*_table`` returns ``{"nn.conv": ..., "nn.max_pool": ..., "nn.avg_pool": ...}``, each
-``(function, coverage word)``, for its adapter's table.
+``(function, coverage word)``, and ``nn.segment_sum``, for its adapter's table.
 """
 
 from __future__ import annotations
@@ -33,12 +37,13 @@ import numpy as np
 
 from adapters.namespace import COMPOSITE, NATIVE
 from adapters.outcomes import Unsupported
-from refengine.conv_args import conv_params, pool_params, window_index
+from refengine.conv_args import conv_params, pool_params, segment_ids, window_index
 
 __all__ = ["jax_table", "numpy_like_table", "tensorflow_table", "torch_table"]
 
 
 def torch_table() -> dict[str, tuple[Any, str]]:
+    import torch
     import torch.nn.functional as F
 
     def conv(x: Any, w: Any, stride: Any = 1, padding: Any = 0, dilation: Any = 1,
@@ -67,11 +72,18 @@ def torch_table() -> dict[str, tuple[Any, str]]:
 
         return pool
 
+    def segment_sum(data: Any, ids: Any, num_segments: int) -> Any:
+        if not isinstance(ids, torch.Tensor):
+            ids = torch.as_tensor(segment_ids(data, ids, num_segments), device=data.device)
+        out = torch.zeros((num_segments, *data.shape[1:]), dtype=data.dtype, device=data.device)
+        return out.index_add(0, ids, data)
+
     return {"nn.conv": (conv, NATIVE), "nn.max_pool": (pool("max"), NATIVE),
-            "nn.avg_pool": (pool("avg"), NATIVE)}
+            "nn.avg_pool": (pool("avg"), NATIVE), "nn.segment_sum": (segment_sum, NATIVE)}
 
 
 def jax_table() -> dict[str, tuple[Any, str]]:
+    import jax
     from jax import lax
 
     def conv(x: Any, w: Any, stride: Any = 1, padding: Any = 0, dilation: Any = 1,
@@ -90,8 +102,12 @@ def jax_table() -> dict[str, tuple[Any, str]]:
 
         return pool
 
+    def segment_sum(data: Any, ids: Any, num_segments: int) -> Any:
+        return jax.ops.segment_sum(data, ids, num_segments)
+
     return {"nn.conv": (conv, NATIVE), "nn.max_pool": (pool(-np.inf, lax.max, False), NATIVE),
-            "nn.avg_pool": (pool(0.0, lax.add, True), NATIVE)}
+            "nn.avg_pool": (pool(0.0, lax.add, True), NATIVE),
+            "nn.segment_sum": (segment_sum, NATIVE)}
 
 
 def tensorflow_table() -> dict[str, tuple[Any, str]]:
@@ -131,7 +147,8 @@ def tensorflow_table() -> dict[str, tuple[Any, str]]:
         return pool
 
     return {"nn.conv": (conv, NATIVE), "nn.max_pool": (pool("max", -np.inf), NATIVE),
-            "nn.avg_pool": (pool("avg", 0.0), NATIVE)}
+            "nn.avg_pool": (pool("avg", 0.0), NATIVE),
+            "nn.segment_sum": (tf.math.unsorted_segment_sum, NATIVE)}
 
 
 def numpy_like_table(np_like: Any) -> dict[str, tuple[Any, str]]:
@@ -168,5 +185,13 @@ def numpy_like_table(np_like: Any) -> dict[str, tuple[Any, str]]:
 
         return pool
 
+    def segment_sum(data: Any, ids: Any, num_segments: int) -> Any:
+        # A one-hot matrix times the data: the scatter-add an autograd user writes (np.add.at
+        # is in place, which autograd cannot trace).
+        ids = segment_ids(data, ids, num_segments)
+        onehot = (np.arange(num_segments)[:, None] == ids[None, :]).astype(data.dtype)
+        return np_like.tensordot(onehot, data, axes=1)
+
     return {"nn.conv": (conv, COMPOSITE), "nn.max_pool": (pooled(np_like.max, -np.inf), COMPOSITE),
-            "nn.avg_pool": (pooled(np_like.mean, 0.0), COMPOSITE)}
+            "nn.avg_pool": (pooled(np_like.mean, 0.0), COMPOSITE),
+            "nn.segment_sum": (segment_sum, COMPOSITE)}

@@ -160,7 +160,8 @@ class TensorflowAdapter(BaseAdapter):
             g, diff = partial_in(f, inputs, argnums)
             with tf.autodiff.ForwardAccumulator(diff, list(tangents)) as acc:
                 out = g(*diff)
-            return out, acc.jvp(out, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+            tangent = acc.jvp(out, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+            return out, _dense_tangent(tf, tangent)
 
         return call
 
@@ -248,6 +249,14 @@ class TensorflowAdapter(BaseAdapter):
             return outer.jvp(along_v, unconnected_gradients=zero)
 
         return call
+
+
+def _dense_tangent(tf: Any, tangent: Any) -> Any:
+    """A JVP as dense tensors: the tangent of ``unsorted_segment_sum`` comes back as
+    ``tf.IndexedSlices`` (its JVP is built from the gather that is its gradient); densified,
+    as gradients are (``_dense``)."""
+    return tf.nest.map_structure(
+        lambda t: tf.convert_to_tensor(t) if isinstance(t, tf.IndexedSlices) else t, tangent)
 
 
 def _numpy_indexing(call: Callable[..., Any]) -> Callable[..., Any]:

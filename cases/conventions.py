@@ -306,6 +306,21 @@ TABLE: tuple[Divergence, ...] = (
                   "unsupported",
         citation="autograd/numpy/numpy_vjps.py (divide's VJP, version 1.9.1); " + FOUND
                  + " (case hypot-huge)"),
+    Divergence(
+        op="unsorted_segment_sum (second order)", point="any point",
+        cases=("segment-sum-*",), adapters=("tensorflow",), statuses=("error",),
+        checks=("second_order_nestings",),
+        message=failing_only("forward-over-forward", "reverse-over-reverse"),
+        behaviour="tf.math.unsorted_segment_sum's tangent is a tf.IndexedSlices (its JVP is "
+                  "built from the gather that is its gradient; the adapter densifies it at "
+                  "first order). Forward over forward then fails inside TensorFlow (the outer "
+                  "ForwardAccumulator cannot pack it: 'IndexedSlices' object has no attribute "
+                  "'_id'), and reverse over reverse through a tanh after it fails in "
+                  "_TanhGradGrad ('IndexedSlices' * float); reverse over forward and the HVP "
+                  "are right",
+        citation="tensorflow/python/eager/forwardprop_util.py (pack_tangents); "
+                 "tensorflow/python/ops/math_grad.py (_TanhGradGrad, version 2.21.0); "
+                 + FOUND + " (cases segment-sum-*, segment-sum-tanh-squares)"),
     # --- zero factors: rules that divide by x ----------------------------------------------
     Divergence(
         op="cumprod", point="an input with a zero entry", cases=("cumprod-with-zero",),

@@ -1,6 +1,7 @@
-"""The arguments of ``rnp.nn.conv`` and the pooling functions, read as PyTorch reads them and
-checked, so a wrong one is named before NumPy fails somewhere inside the windows. The adapters
-read the vocabulary's ``nn.conv`` arguments with the same functions (``adapters/conv_xp.py``)."""
+"""The arguments of ``rnp.nn.conv`` and the pooling functions, read as PyTorch reads them, and
+of ``rnp.nn.segment_sum``, checked, so a wrong one is named before NumPy fails somewhere inside.
+The adapters read the vocabulary's ``nn.conv``, pooling and ``nn.segment_sum`` arguments with
+the same functions (``adapters/conv_xp.py``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["conv_params", "per_axis", "pool_params", "window_index", "window_padding"]
+__all__ = ["conv_params", "per_axis", "pool_params", "segment_ids", "window_index",
+           "window_padding"]
 
 
 def _shape(a: Any) -> tuple[int, ...]:
@@ -102,3 +104,21 @@ def window_index(spatial: tuple[int, ...], kernel: tuple[int, ...], stride: tupl
         at_k[nd + a] = kernel[a]
         index.append(starts.reshape(at_out) + offsets.reshape(at_k))
     return tuple(index)
+
+
+def segment_ids(data: Any, ids: Any, num_segments: int) -> np.ndarray:
+    """``segment_sum``'s ids as a NumPy integer vector, one per row of ``data``, each in
+    ``[0, num_segments)`` (JAX drops the others silently and TensorFlow fails on them, so
+    they are an error here)."""
+    ids = np.asarray(ids)
+    rows = _shape(data)[:1]
+    if ids.dtype.kind not in "iu" or ids.shape != rows:
+        raise ValueError(f"segment_sum: segment_ids must be integers, one per row of data "
+                         f"(shape {rows}), got {ids.dtype} of shape {ids.shape}")
+    if not isinstance(num_segments, int) or num_segments < 1:
+        raise ValueError(f"segment_sum: num_segments must be a positive int, got "
+                         f"{num_segments!r}")
+    if ids.size and (ids.min() < 0 or ids.max() >= num_segments):
+        raise ValueError(f"segment_sum: segment_ids must lie in [0, {num_segments}), got "
+                         f"{ids.min()} .. {ids.max()}")
+    return ids

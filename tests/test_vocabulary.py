@@ -151,6 +151,8 @@ COMPOSITES = [
     Sample(_call(rnp.nn.max_pool, kernel_size=(2, 3), stride=1), one(distinct(1, 2, 4, 5))),
     Sample(_call(rnp.nn.avg_pool, kernel_size=3, stride=2, padding=1), one(real(2, 3, 7))),
     Sample(_call(rnp.nn.avg_pool, kernel_size=(2, 2)), one(real(1, 2, 4, 5))),
+    Sample(_call(rnp.nn.segment_sum, segment_ids=np.array([0, 2, 2, 0, 3]), num_segments=5),
+           one(real(5, 3))),
     Sample(_call(rnp.linalg.svd, full_matrices=False, compute_uv=False),
            one(well_conditioned(3))),
 ]

@@ -21,6 +21,7 @@ from cases.library import (
     models,
     pooling,
     reductions,
+    segments,
     selection,
     special,
     structure,
@@ -45,4 +46,5 @@ CASES: list[Case] = [
     *models.CASES,
     *convolution.CASES,
     *pooling.CASES,
+    *segments.CASES,
 ]

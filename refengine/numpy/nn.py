@@ -12,8 +12,10 @@ import numpy as np
 
 from refengine import primitives as P
 from refengine.conv_args import conv_params, pool_params, window_index
+from refengine.conv_args import segment_ids as checked_ids
 
-__all__ = ["avg_pool", "conv", "gelu", "log_sigmoid", "max_pool", "relu", "softplus"]
+__all__ = ["avg_pool", "conv", "gelu", "log_sigmoid", "max_pool", "relu", "segment_sum",
+           "softplus"]
 
 relu = P.relu
 
@@ -68,3 +70,12 @@ def avg_pool(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -> 
     windows, axes = _windows(x, kernel_size, stride, padding, 0.0)
     n = math.prod(windows.shape[a] for a in axes)
     return P.reduce_sum(windows, axis=axes, keepdims=False) * (1.0 / n)
+
+
+def segment_sum(data: Any, segment_ids: Any, num_segments: int) -> Any:
+    """``out[j] = sum of data[i] over the i with segment_ids[i] == j``, ``out`` of shape
+    ``(num_segments, *data.shape[1:])``: a scatter-add along the first axis, as
+    ``jax.ops.segment_sum`` and ``tf.math.unsorted_segment_sum``. Repeated ids accumulate; a
+    segment no id names is 0. The derivative w.r.t. data gathers the cotangent at the ids."""
+    ids = checked_ids(data, segment_ids, num_segments)
+    return P.scatter_add(data, shape=(num_segments, *data.shape[1:]), index=ids)
