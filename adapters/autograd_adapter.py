@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from adapters import conv_xp
 from adapters.arguments import like_structure
 from adapters.base import BaseAdapter
 from adapters.namespace import Table, by_name, table_from_names
@@ -131,6 +132,7 @@ class AutogradAdapter(BaseAdapter):
             **table_from_names(asp, "expit logit erf erfc gammaln digamma logsumexp", "special.",
                                composites=_special_composites(anp, asp)),
             **table_from_names(anp, prefix="nn.", composites=nn_composites(anp, asp.erf)),
+            **conv_xp.numpy_like_table(anp),
         }
 
     def _vjp(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:

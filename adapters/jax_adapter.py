@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from adapters import conv_xp
 from adapters.arguments import like_structure
 from adapters.base import BaseAdapter
 from adapters.namespace import Table, by_name, table_from_names
@@ -68,6 +69,7 @@ def _table() -> Table:
         **table_from_names(jsp, array_names("special"), "special.",
                            overrides=by_name(softmax, log_softmax)),
         **table_from_names(jax.nn, "relu softplus log_sigmoid", "nn.", overrides=by_name(gelu)),
+        **conv_xp.jax_table(),
     }
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from adapters import conv_xp
 from adapters.base import BaseAdapter
 from adapters.namespace import Table, by_name, table_from_names
 from adapters.vocabulary import array_names
@@ -65,4 +66,5 @@ class NumpyAdapter(BaseAdapter):
             **numpy_like_table(np),
             **table_from_names(sps, array_names("special"), "special."),
             **table_from_names(np, prefix="nn.", composites=nn_composites(np, sps.erf)),
+            **conv_xp.numpy_like_table(np),
         }

@@ -104,6 +104,11 @@ class TensorflowAdapter(BaseAdapter):
             return "TensorFlow tensors take no such index: " + message
         if isinstance(exc, AttributeError) and "Tensor" in message and "no attribute" in message:
             return "TensorFlow tensors lack this array attribute (.T, ...): " + message
+        # Grouped convolutions: CPU kernels compute the value, not the gradients. Eager mode
+        # says so; tf.function fails in Conv2DBackpropFilter with a size mismatch instead.
+        if "Gradients for grouped convolutions are not supported" in message or (
+                "Conv2DBackprop" in message and "filter_size does not have enough" in message):
+            return "TensorFlow computes grouped convolutions on CPU but not their gradients"
         return super()._classify(exc)
 
     def index_types(self) -> tuple[type, ...]:
@@ -165,7 +170,8 @@ class TensorflowAdapter(BaseAdapter):
             g, diff = partial_in(f, inputs, argnums)
             with tf.autodiff.ForwardAccumulator(diff, list(tangents)) as acc:
                 out = g(*diff)
-            return out, acc.jvp(out, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+            tangent = acc.jvp(out, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+            return out, _dense_tangent(tf, tangent)
 
         return call
 
@@ -254,6 +260,13 @@ class TensorflowAdapter(BaseAdapter):
 
         return call
 
+
+def _dense_tangent(tf: Any, tangent: Any) -> Any:
+    """A JVP as dense tensors: the tangent of ``unsorted_segment_sum`` comes back as
+    ``tf.IndexedSlices`` (its JVP is built from the gather that is its gradient); densified,
+    as gradients are (``_dense``)."""
+    return tf.nest.map_structure(
+        lambda t: tf.convert_to_tensor(t) if isinstance(t, tf.IndexedSlices) else t, tangent)
 
 def _exact_jvp_traces() -> None:
     """Reset TensorFlow's count of JVP traces per op (module docstring: past 32 it switches to

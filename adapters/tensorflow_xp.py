@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from adapters import conv_xp
 from adapters.namespace import Table, by_name, table_from_names
 from adapters.numpy_args import axes_tuple, inserted_axes, over_axes, split_points, wrap_indices
 from adapters.outcomes import Unsupported
@@ -509,4 +510,5 @@ def table() -> Table:
                            composites=by_name(logit)),
         **table_from_names(tf.math, "softplus log_sigmoid", "nn.",
                            overrides={"relu": tf.nn.relu, "gelu": gelu}),
+        **conv_xp.tensorflow_table(),
     }

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from adapters import conv_xp
 from adapters.namespace import Table, by_name, table_from_names
 from adapters.numpy_args import axes_tuple, inserted_axes, over_axes, split_points, wrap_indices
 
@@ -392,4 +393,5 @@ def table(device: torch.device) -> Table:
                            }),
         **table_from_names(F, "softplus", "nn.", renames={"log_sigmoid": "logsigmoid"},
                            overrides={"relu": torch.relu, "gelu": gelu}),
+        **conv_xp.torch_table(),
     }

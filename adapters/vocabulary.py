@@ -197,11 +197,23 @@ softmax     | softmax(x, axis=None)         | real
 log_softmax | log_softmax(x, axis=None)     | real
 """)
 
+# conv: 1-d and 2-d, channels first as torch.nn.functional.conv1d/conv2d: x (N, C, L) or
+# (N, C, H, W), w (O, C // groups, *k), out (N, O, *out); a cross-correlation (no kernel flip);
+# stride and dilation an int or one per axis, padding (zeros) an int, one per axis or (lo, hi).
+# max_pool, avg_pool: the same layout, as torch's max_pool1d/2d and avg_pool1d/2d: stride
+# defaults to the window; padding (at most half the window) is -inf for max, zeros counted in
+# avg's mean (count_include_pad=True).
+# segment_sum: jax.ops.segment_sum's name (no NumPy one): out[j] sums the rows of data whose id
+# is j, repeated ids accumulating (a scatter-add along the first axis); ids in [0, num_segments).
 NN = _ops("nn", """
 relu        | relu(x)        | real; kink at 0
 softplus    | softplus(x)    | real
 gelu        | gelu(x)        | real (the exact, erf form)
 log_sigmoid | log_sigmoid(x) | real
+conv        | conv(x, w, stride=1, padding=0, dilation=1, groups=1) | bilinear; layout above
+max_pool    | max_pool(x, kernel_size, stride=None, padding=0)    | real; kink at ties in a window
+avg_pool    | avg_pool(x, kernel_size, stride=None, padding=0)    | real; linear
+segment_sum | segment_sum(data, segment_ids, num_segments)        | linear; ids are integer data
 """)
 
 # Nested derivatives (GradBench's saddle and particle): a derivative inside the function being

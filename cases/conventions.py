@@ -208,6 +208,21 @@ TABLE: tuple[Divergence, ...] = (
                   "permutation of them than refengine (argsort's tie order)",
         citation=FOUND + " (case sort-tie)"),
     Divergence(
+        op="max pooling (nn.max_pool)", point="entries tied for a window's maximum",
+        cases=("max-pool-tie", "max-pool-tie-overlapping", "max-pool2d-tie"),
+        adapters=("torch", "jax", "tensorflow"), checks=("vjp_vs_refengine", "jvp_vs_refengine"),
+        behaviour="the window's whole cotangent (and tangent) goes to the first tied entry in "
+                  "the window's row-major order, in both modes: F.max_pool1d/2d route it to the "
+                  "index they return, lax.reduce_window's max selects with >=, tf.nn.max_pool's "
+                  "MaxPoolGrad to its argmax; refengine and HIPS autograd (max over the "
+                  "gathered windows) split it evenly, the minimum-norm subgradient. Both are "
+                  "subgradients (the kink check passes)",
+        citation="jax/_src/lax/windowed_reductions.py (_reduce_window_chooser_jvp_rule, "
+                 "select_prim=lax.ge_p); pytorch aten/src/ATen/native/cpu/MaxPoolKernel.cpp "
+                 "(the first maximum's index); tensorflow/python/ops/nn_grad.py (_MaxPoolGrad); "
+                 + FOUND + " for the convention itself (cases max-pool-tie, "
+                 "max-pool-tie-overlapping, max-pool2d-tie)"),
+    Divergence(
         op="power", point="negative base, derivative in the exponent",
         cases=("power-negative-base-exponent-gradient",), adapters=("tensorflow",),
         behaviour="d(x**y)/dy = x**y log(x) is NaN for x < 0; TensorFlow's pow gradient "
@@ -297,6 +312,21 @@ TABLE: tuple[Divergence, ...] = (
                   "unsupported",
         citation="autograd/numpy/numpy_vjps.py (divide's VJP, version 1.9.1); " + FOUND
                  + " (case hypot-huge)"),
+    Divergence(
+        op="unsorted_segment_sum (second order)", point="any point",
+        cases=("segment-sum-*",), adapters=("tensorflow",), statuses=("error",),
+        checks=("second_order_nestings",),
+        message=failing_only("forward-over-forward", "reverse-over-reverse"),
+        behaviour="tf.math.unsorted_segment_sum's tangent is a tf.IndexedSlices (its JVP is "
+                  "built from the gather that is its gradient; the adapter densifies it at "
+                  "first order). Forward over forward then fails inside TensorFlow (the outer "
+                  "ForwardAccumulator cannot pack it: 'IndexedSlices' object has no attribute "
+                  "'_id'), and reverse over reverse through a tanh after it fails in "
+                  "_TanhGradGrad ('IndexedSlices' * float); reverse over forward and the HVP "
+                  "are right",
+        citation="tensorflow/python/eager/forwardprop_util.py (pack_tangents); "
+                 "tensorflow/python/ops/math_grad.py (_TanhGradGrad, version 2.21.0); "
+                 + FOUND + " (cases segment-sum-*, segment-sum-tanh-squares)"),
     # --- zero factors: rules that divide by x ----------------------------------------------
     Divergence(
         op="cumprod", point="an input with a zero entry", cases=("cumprod-with-zero",),

@@ -517,10 +517,11 @@ defrule(P.astype_discrete, zero=True,
         note="a cast to an integer or boolean dtype: piecewise constant, as floor")
 
 # ============================================================================================
-# Special functions beyond the elementwise ones above (erfinv, Bessel, incomplete gamma and
-# beta): refengine/derivatives_special.py, registered into this same table
+# Registered into this same table from their own modules: convolution
+# (refengine/derivatives_conv.py) and the special functions beyond the elementwise ones above
+# (erfinv, Bessel, incomplete gamma and beta: refengine/derivatives_special.py)
 # ============================================================================================
-from refengine import derivatives_special  # noqa: E402, F401 - its entries, in their place
+from refengine import derivatives_conv, derivatives_special  # noqa: E402, F401 - their entries
 
 # ============================================================================================
 # Complex numbers: the complex primitives' entries are in refengine/derivatives_complex.py

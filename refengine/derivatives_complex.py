@@ -169,6 +169,9 @@ REAL_ONLY = {
                      "owens_t", "spence", "zeta", "stdtr"),
                     "its special-function rule is written for real arguments"),
     "sqrtm": "its Sylvester-equation rule is written for real matrices",
+    # refengine/derivatives_conv.py: bilinear, but tested on real arrays only
+    **dict.fromkeys(("conv", "conv_transpose", "conv_weight"),
+                    "its rules are written and tested for real arrays"),
     "odeint": "its adjoint and sensitivity equations are written for real states",
 }
 

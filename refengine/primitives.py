@@ -269,3 +269,8 @@ ones_like = _p("ones_like", np.ones_like)
 stop_gradient = _p("stop_gradient", lambda x: x)
 # A cast to an integer or boolean dtype (x.astype(int), rnp.asarray(x, dtype=bool)).
 astype_discrete = _p("astype_discrete", lambda x, *, dtype: np.asarray(x).astype(dtype))
+
+# --- convolution (its own module: three primitives, NumPy implementations) ---------------------
+from refengine.conv_primitives import conv, conv_transpose, conv_weight  # noqa: E402
+
+__all__ += ["conv", "conv_transpose", "conv_weight"]

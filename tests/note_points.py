@@ -303,4 +303,11 @@ COMPOSITE_POINTS = [
     # sort is stable: tied entries keep their order, so each gradient returns where it came from.
     Point("sort", "tie", rnp.sort, (np.array([3.0, 1.0, 3.0]),),
           [[0, 1, 0], [1, 0, 0], [0, 0, 1]], np.zeros((3, 3))),
+    # max_pool is max over each window: entries tied for a window's maximum split its
+    # cotangent evenly (max's note), and an entry in two windows gets a share from each.
+    Point("max_pool", "tie-in-window", lambda x: rnp.nn.max_pool(x, 4),
+          (np.array([[[2.0, 5.0, 5.0, 5.0]]]),), [[0, 1 / 3, 1 / 3, 1 / 3]], np.zeros((4, 4))),
+    Point("max_pool", "tie-in-overlapping-windows", lambda x: rnp.nn.max_pool(x, 2, 1),
+          (np.array([[[1.0, 3.0, 3.0, 0.0]]]),),
+          [[0, 1, 0, 0], [0, 0.5, 0.5, 0], [0, 0, 1, 0]], np.zeros((4, 4))),
 ]

@@ -370,6 +370,25 @@ def _special() -> list[Sample]:
     ]
 
 
+def _conv() -> list[Sample]:
+    """conv and its two adjoints (each bilinear), 1-d and 2-d, with every parameter in use."""
+    one_d = {"stride": (2,), "padding": ((1, 2),), "dilation": (2,), "groups": 2}
+    two_d = {"stride": (2, 1), "padding": ((1, 1), (0, 2)), "dilation": (1, 2), "groups": 1}
+    plain = {"stride": (1,), "padding": ((0, 0),), "dilation": (1,), "groups": 1}
+    out = []
+    for label, x, w, y, p in [("1d", (2, 4, 9), (6, 2, 3), (2, 6, 4), one_d),
+                              ("2d", (1, 3, 5, 6), (2, 3, 2, 3), (1, 2, 3, 4), two_d),
+                              ("single", (1, 1, 1), (1, 1, 1), (1, 1, 1), plain)]:
+        out += [
+            Sample(P.conv, operands(real(*x), real(*w)), p, label=label),
+            Sample(P.conv_transpose, operands(real(*y), real(*w)), {**p, "x_shape": x},
+                   label=label),
+            Sample(P.conv_weight, operands(real(*x), real(*y)), {**p, "w_shape": w},
+                   label=label),
+        ]
+    return out
+
+
 SAMPLES: list[Sample] = (
     [s for prim, draw in UNARY_DOMAINS for s in _unary(prim, draw)]
     + _binary_samples()
@@ -379,6 +398,7 @@ SAMPLES: list[Sample] = (
     + _contractions()
     + _linalg()
     + _special()
+    + _conv()
 )
 
 

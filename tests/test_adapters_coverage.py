@@ -25,6 +25,9 @@ COMPOSITES = {
     "autograd": {"special.xlogy", "special.softmax", "special.log_softmax", "nn.relu",
                  "nn.softplus", "nn.gelu", "nn.log_sigmoid"},
 }
+# NumPy and autograd have no convolution, pooling or segment sum: composites.
+for _name in ("numpy", "autograd"):
+    COMPOSITES[_name] |= {"nn.conv", "nn.max_pool", "nn.avg_pool", "nn.segment_sum"}
 MISSING_NAMES = {"numpy": {"grad"}}
 
 

@@ -37,7 +37,8 @@ def test_rule_location_points_at_the_entry(name):
     tables = {"refengine/derivatives.py": refengine.derivatives,
               "refengine/derivatives_linalg.py": refengine.derivatives_linalg,
               "refengine/derivatives_complex.py": refengine.derivatives_complex,
-              "refengine/derivatives_special.py": refengine.derivatives_special}
+              "refengine/derivatives_special.py": refengine.derivatives_special,
+              "refengine/derivatives_conv.py": refengine.derivatives_conv}
     assert path in tables and line.isdigit(), location
     with open(tables[path].__file__, encoding="utf-8") as fh:
         text = fh.readlines()[int(line) - 1]

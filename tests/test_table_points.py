@@ -63,7 +63,8 @@ WHERE_RULES = {
     "svd": ["distinct"],
     "spence": ["at1"],
 }
-_TABLE_MODULES = ("derivatives.py", "derivatives_linalg.py", "derivatives_special.py")
+_TABLE_MODULES = ("derivatives.py", "derivatives_linalg.py", "derivatives_special.py",
+                  "derivatives_conv.py")
 
 
 def _rules_calling_where(source: str) -> set[str]:

@@ -261,6 +261,17 @@ FORMULAS: dict[str, Formula] = {
                        "(a jumps by g_k there); its part for x_{i}",),
                       "the sensitivity s' = df/dy s + df/dx_i t_x_i (t_0 and t_k move y along f)",
                       "the adjoint and sensitivity equations", variadic=True),
+    # --- convolution (refengine/derivatives_conv.py): bilinear, each VJP one of the others --------
+    "conv": Formula("conv(x, w) (channels first, stride, padding, dilation, groups)", ("x", "w"),
+                    ("conv_transpose(g, w)", "conv_weight(x, g)"),
+                    "conv(t_x, w) + conv(x, t_w)", "bilinear: <g, conv(x, w)> = "
+                    "<conv_transpose(g, w), x> = <conv_weight(x, g), w>"),
+    "conv_transpose": Formula("the adjoint of conv(., w) applied to g", ("g", "w"),
+                              ("conv(g_out, w)", "conv_weight(g_out, g)"),
+                              "conv_transpose(t_g, w) + conv_transpose(g, t_w)", "bilinear"),
+    "conv_weight": Formula("the adjoint of conv(x, .) applied to g", ("x", "g"),
+                           ("conv_transpose(g, g_out)", "conv(x, g_out)"),
+                           "conv_weight(t_x, g) + conv_weight(x, t_g)", "bilinear"),
 }
 
 
