@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from cases.statuses import FAILING, STATUSES
+from reports.error_notes import error_notes
 from reports.schema import category_of
 
 __all__ = [
@@ -78,12 +79,15 @@ def undocumented_failures(conformance: pd.DataFrame, limit: int | None = None) -
 
 
 def worst_errors(conformance: pd.DataFrame, per_adapter: int = 5) -> pd.DataFrame:
-    """The largest relative errors each adapter reached among checks it passed or failed."""
+    """The largest relative errors each adapter reached among checks it passed or failed,
+    with the sentence that explains a number that looks alarming (``why``)."""
     checked = conformance[conformance["status"].isin(["pass", "fail"])]
     checked = checked.dropna(subset=["max_rel_err"])
     checked = checked.sort_values("max_rel_err", ascending=False)
     top = checked.groupby("adapter", sort=True).head(per_adapter)
-    columns = ["adapter", "mode", "dtype", "case", "check", "status", "max_rel_err", "tol"]
+    top = top.assign(why=error_notes(top))  # an infinite relative error beside pass, ...
+    columns = ["adapter", "mode", "dtype", "case", "check", "status", "max_abs_err",
+               "max_rel_err", "tol", "why"]
     return top[columns].reset_index(drop=True)
 
 
