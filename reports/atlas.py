@@ -4,9 +4,10 @@ One row per point (a case with a kink check, one where a record matched the dive
 table, or one with an undocumented failure), one column per framework, each cell the
 convention the kink check found (zero, left, right, average, NaN, ...) or, where no kink check
 ran, the value the framework returned at the worst entry of the documented or failing record,
-coloured by what it is. Points where every framework returns the same are listed apart, below
-the picture: the picture is where they differ. Each cell's hover text (SVG ``<title>``) has the record's message; each row that met an entry of
-the divergence table has a numbered footnote with its behaviour and citation.
+coloured by what it is. Points where every framework returns the same are listed apart,
+below the picture: the picture is where they differ. Each cell's hover text (SVG ``<title>``)
+has the record's message and the cell links to its records in the table; each row that met an
+entry of the divergence table has a numbered footnote with its behaviour and citation.
 """
 
 from __future__ import annotations
@@ -191,12 +192,13 @@ def _svg(rows: list[AtlasRow], adapters: list[str], notes: dict[str, list[int]])
             stroke = ' stroke="#08306b" stroke-width="2"' if cell.documented else \
                 ' stroke="#bbb"'
             colour = "#fff" if cell.kind == "fail" else "#000"
-            out.append(f'<g class="atlas-cell"><title>{html.escape(row.case)} · '
-                       f'{html.escape(cell.hover)}</title>'
+            link = html.escape(f"#records?case={row.case}&adapter={adapter}")
+            out.append(f'<a href="{link}"><g class="atlas-cell"><title>'
+                       f'{html.escape(row.case)} · {html.escape(cell.hover)}</title>'
                        f'<rect x="{x + 1}" y="{y + 1}" width="{_CELL_W - 2}" '
                        f'height="{_ROW_H - 2}" fill="{KIND_COLOURS[cell.kind]}"{stroke}/>'
                        f'<text x="{x + _CELL_W / 2}" y="{y + 15}" text-anchor="middle" '
-                       f'fill="{colour}">{html.escape(text)}</text></g>')
+                       f'fill="{colour}">{html.escape(text)}</text></g></a>')
     x = 4
     for k, (kind, colour) in enumerate(KIND_COLOURS.items()):
         yy = legend_y + (k // 7) * _ROW_H
@@ -234,8 +236,8 @@ def atlas_html(conformance: pd.DataFrame) -> str:
              "average of the one-sided derivatives, inside the subdifferential, NaN, ...) or, "
              "where no kink check ran, the value returned at the worst entry (<em>agrees</em>: "
              "every check passed against the reference). A thick border marks a documented "
-             "divergence; hover over a cell for its record's message, and see the numbered "
-             "notes for the citation.</p>"]
+             "divergence; hover over a cell for its record's message, click it for its records "
+             "in the table below, and see the numbered notes for the citation.</p>"]
     if differ:
         parts.append(_svg(differ, adapters, notes))
     if numbered:

@@ -42,8 +42,8 @@ def error_note(record: pd.Series | dict) -> str:
     if math.isinf(rel_err) and expected == 0:
         verdict = "it is within" if within else "it is not"
         return (f"relative error is infinite because the expected value is exactly 0; the "
-                f"check compares the absolute error {abs_err:.3g} with the tolerance "
-                f"{tol:.3g} (scaled by the output's size), and {verdict}"
+                f"check compares the absolute error {abs_err:.3g} with the entry's "
+                f"tolerance {tol:.3g} instead, and {verdict}"
                 + (_TINY if tol < 1e-300 else ""))
     if rel_err >= 0.1 and within and math.isfinite(expected):
         return (f"a large relative error of a tiny expected value ({expected:.3g}, round-off "

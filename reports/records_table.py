@@ -23,16 +23,17 @@ __all__ = ["records_html", "records_payload"]
 _STATUS_RANK = {"fail": 0, "error": 0, "nonfinite": 0, "divergence-documented": 1,
                 "unsupported": 2, "pass": 3}
 _COLUMNS = ("case", "adapter", "mode", "dtype", "check", "status", "max_abs_err",
-            "max_rel_err", "tol", "worst_index", "got", "expected", "convention", "note",
-            "message")
+            "max_rel_err", "tol", "worst_index", "convention", "note", "message")
 
 
 def _clean(value):
+    """A cell as JSON: NaN as null, infinities as strings, numbers to the 3 digits shown."""
     if isinstance(value, float):
         if math.isnan(value):
             return None
         if math.isinf(value):
             return "inf" if value > 0 else "-inf"
+        return float(f"{value:.3g}")
     return value
 
 
@@ -154,7 +155,10 @@ _SCRIPT = r"""
     if (note) rel +=  ' <span class="note" title="' + esc(note) + '">why?</span>';
     var detail = "";
     if (msg) {
-      detail = esc(msg) + '<br><code>gradparity explain ' + esc(r[col.case]) +
+      // A long message folds after its first words: the rows stay short to scan.
+      detail = msg.length <= 240 ? esc(msg) : "<details><summary>" + esc(msg.slice(0, 200)) +
+        "&hellip;</summary>" + esc(msg.slice(200)) + "</details>";
+      detail += '<br><code>gradparity explain ' + esc(r[col.case]) +
         ' --frameworks ' + esc(r[col.adapter]) + '</code>';
     }
     if (note) detail += (detail ? "<br>" : "") + "<em>" + esc(note) + "</em>";
@@ -176,6 +180,23 @@ _SCRIPT = r"""
   }
   var more = document.getElementById("records-more");
   more.onclick = function () { state.limit += 500; draw(); };
+  // A link such as #records?case=abs-at-zero&adapter=jax (the atlas's cells) sets filters;
+  // sort=COLUMN and desc=1 sort.
+  function fromHash() {
+    var hash = decodeURIComponent(location.hash || "");
+    var at = hash.indexOf("?");
+    if (hash.indexOf("#records") !== 0 || at < 0) return;
+    Object.keys(inputs).forEach(function (n) { inputs[n].value = ""; });
+    hash.slice(at + 1).split("&").forEach(function (pair) {
+      var kv = pair.split("="), k = kv[0], v = kv.slice(1).join("=");
+      if (inputs[k]) inputs[k].value = v;
+      if (k === "sort" && col[v] !== undefined) state.sort = v;
+      if (k === "desc") state.desc = v === "1";
+    });
+    state.limit = 200;
+  }
+  window.addEventListener("hashchange", function () { fromHash(); draw(); });
+  fromHash();
   draw();
 })();
 """
@@ -192,7 +213,8 @@ def records_html(conformance: pd.DataFrame) -> str:
         "status, or search the messages; click a column's header to sort by it. Failing "
         "records come first, then documented divergences. A <b>why?</b> beside a number "
         "says why it is not what it looks like (hover over it, or read it in the last "
-        "column).</p>",
+        "column). A link to <code>#records?status=fail&amp;adapter=jax</code> opens the table "
+        "so filtered; a cell of the atlas links to its records.</p>",
         '<div id="records-controls"></div><p id="records-count"></p>',
         '<table id="records"><thead><tr></tr></thead><tbody></tbody></table>',
         '<button id="records-more" type="button">show more</button>',

@@ -331,7 +331,7 @@ def report_html(folder: RunFolder, images: dict[str, Path | None]) -> str:
                   "<h3>By case category (pass / failing / documented / unsupported)</h3>",
                   tables.matrix_by_category(conformance).to_html(index=False),
                   "<h3>Worst errors per adapter</h3>",
-                  tables.worst_errors(conformance).to_html(index=False)]
+                  tables.worst_errors(conformance).to_html(index=False, float_format="%.3g")]
     if not tables.without_control(timing).empty:
         models = _model_cases(folder, timing) or None
         parts += ["<h2>Timings</h2>", "<h3>Overview (every timed case)</h3>",
