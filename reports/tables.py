@@ -12,7 +12,6 @@ from reports.schema import category_of
 __all__ = [
     "coverage_table",
     "matrix_by_category",
-    "pass_fraction",
     "size_shown",
     "status_counts",
     "timing_overview",
@@ -56,18 +55,6 @@ def matrix_by_category(conformance: pd.DataFrame) -> pd.DataFrame:
     table = frame.groupby(["category", "column"]).apply(cell, include_groups=False).unstack()
     table.columns.name = None
     return table.fillna("").reset_index()
-
-
-def pass_fraction(conformance: pd.DataFrame) -> pd.DataFrame:
-    """Category x adapter/mode: the fraction of checked (not unsupported) records that pass
-    or match a documented divergence; NaN where nothing was checked."""
-    frame = conformance.assign(
-        category=conformance["tags"].astype(object).fillna("").map(category_of),
-        column=_column(conformance),
-    )
-    frame = frame[frame["status"] != "unsupported"]
-    good = frame["status"].isin(["pass", "divergence-documented"])
-    return good.groupby([frame["category"], frame["column"]]).mean().unstack()
 
 
 def undocumented_failures(conformance: pd.DataFrame, limit: int | None = None) -> pd.DataFrame:
