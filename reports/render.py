@@ -319,7 +319,8 @@ def report_html(folder: RunFolder, images: dict[str, Path | None]) -> str:
                   "<h2>Accuracy against the reference</h2>",
                   "<p>Each point is one check's worst entry (value, VJP or JVP against "
                   "refengine), one strip per framework, mode and dtype; the black bar is the "
-                  "median and the worst point is named by its case.</p>",
+                  "median and the worst point is named by its case. Cases tagged kink are "
+                  "left out (what differs there is a convention, shown above).</p>",
                   _img(images.get("accuracy")) or "<p>No check against the reference in "
                   "this run.</p>",
                   _img(images.get("float32")) or "<p>float32 against float64: not checked "
