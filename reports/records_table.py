@@ -54,6 +54,7 @@ def records_payload(conformance: pd.DataFrame) -> dict:
 _STYLE = """
 #records-controls{display:flex;flex-wrap:wrap;gap:6px;margin:6px 0}
 #records-controls label{font-size:12px}
+#records-box{max-height:75vh;overflow:auto;border:1px solid #ccc}
 #records td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 #records th{cursor:pointer;background:#f3f3f3;position:sticky;top:0}
 #records tr.fail td,#records tr.error td,#records tr.nonfinite td{background:#fde0dd}
@@ -195,8 +196,11 @@ _SCRIPT = r"""
     });
     state.limit = 200;
   }
-  window.addEventListener("hashchange", function () { fromHash(); draw(); });
-  fromHash();
+  function show() {  // the fragment names no element: bring the table into view by hand
+    if ((location.hash || "").indexOf("#records?") === 0) controls.scrollIntoView();
+  }
+  window.addEventListener("hashchange", function () { fromHash(); draw(); show(); });
+  fromHash();  // a page opened with a filter link starts at its top: the atlas comes first
   draw();
 })();
 """
@@ -216,7 +220,8 @@ def records_html(conformance: pd.DataFrame) -> str:
         "column). A link to <code>#records?status=fail&amp;adapter=jax</code> opens the table "
         "so filtered; a cell of the atlas links to its records.</p>",
         '<div id="records-controls"></div><p id="records-count"></p>',
-        '<table id="records"><thead><tr></tr></thead><tbody></tbody></table>',
+        '<div id="records-box"><table id="records"><thead><tr></tr></thead><tbody></tbody>'
+        '</table></div>',
         '<button id="records-more" type="button">show more</button>',
         f'<script type="application/json" id="records-data">{payload}</script>',
         f"<script>{_SCRIPT}</script>",
