@@ -142,18 +142,24 @@ def chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def load_in_chromium(page: Path, screenshot: Path, profile: Path, fragment: str = ""
-                     ) -> tuple[str, list[str]]:
-    """The page's DOM after its scripts ran, and every console message it logged; the
-    screenshot is written to ``screenshot``. ``fragment`` goes after the ``#``."""
+def load_in_chromium(page: Path, profile: Path, screenshot: Path | None = None,
+                     fragment: str = "") -> tuple[str, list[str]]:
+    """The page's DOM after its scripts ran, and every console message it logged (with a
+    screenshot when ``screenshot`` is given). ``fragment`` goes after the ``#``."""
     done = subprocess.run(
         [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
          f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0",
-         "--window-size=1300,2600", f"--screenshot={screenshot}", "--dump-dom",
-         page.as_uri() + (f"#{fragment}" if fragment else "")],
+         "--window-size=1300,2600", *([f"--screenshot={screenshot}"] if screenshot else []),
+         "--dump-dom", page.as_uri() + (f"#{fragment}" if fragment else "")],
         capture_output=True, text=True, timeout=120)
     console = [line for line in done.stderr.splitlines() if ":CONSOLE" in line]
     return done.stdout, console
+
+
+def table_rows(dom: str) -> list[str]:
+    """The rows the records table's script drew, in order."""
+    body = dom[dom.index('<table id="records"'):]
+    return re.findall(r"<tr class=.*?</tr>", body[:body.index("</table>")], re.S)
 
 
 needs_chromium = pytest.mark.skipif(
@@ -166,29 +172,41 @@ def test_console_messages_are_caught(tmp_path) -> None:
     """Negative control for the page test: a page whose script throws is seen to."""
     bad = tmp_path / "bad.html"
     bad.write_text("<!doctype html><p>x</p><script>notDefinedAnywhere();</script>")
-    _, console = load_in_chromium(bad, tmp_path / "bad.png", tmp_path / "profile")
+    _, console = load_in_chromium(bad, tmp_path / "profile")
     assert any("notDefinedAnywhere" in line for line in console)
 
 
+@pytest.mark.slow  # 5 s here: a render (matplotlib) and two page loads
 @needs_chromium
 def test_report_loads_in_headless_chromium(tmp_path) -> None:
     folder = make_run(tmp_path / "run")
     render(folder)
-    shot = tmp_path / "report.png"
-    # Loaded as the atlas's autograd cell of where-nan-sqrt links to it: the table filtered.
-    dom, console = load_in_chromium(folder.path / "report.html", shot, tmp_path / "profile",
-                                    "records?case=where-nan-sqrt&adapter=autograd")
+    page, shot = folder.path / "report.html", tmp_path / "report.png"
+    dom, console = load_in_chromium(page, tmp_path / "profile", shot)
     print(f"screenshot of report.html: {shot}")
     assert console == [], console
     assert shot.exists() and shot.stat().st_size > 10_000
     # The pictures: the atlas (inline SVG, first on the page) and the accuracy plots.
     assert dom.index('<svg id="atlas"') < dom.index('id="records"')
+    assert 'href="#records?case=where-nan-sqrt&amp;adapter=autograd"' in dom
     assert re.search(r'<img alt="accuracy" src="data:image/png;base64,', dom)
     assert re.search(r'<img alt="float32_vs_float64" src="data:image/png;base64,', dom)
-    assert 'href="#records?case=where-nan-sqrt&amp;adapter=autograd"' in dom
-    # The table: its script ran, read the filters from the link and drew the one record.
-    assert re.search(r'id="records" data-rows="1"', dom)
-    assert 'id="records-count">1 of 26 records match' in dom
-    assert dom.count('<tr class="fail">') == 1 and "gradparity explain where-nan-sqrt" in dom
-    assert "the framework returned NaN" in dom  # the note beside its infinite error
-    assert "alert(1)" in dom and "<script>alert" not in dom  # shown as text, never run
+    # The table: its script ran and drew every record, the failure first with its explain
+    # command and the note beside its infinite error.
+    rows = table_rows(dom)
+    assert len(rows) == len(sample_records()) and 'data-rows="26"' in dom
+    assert rows[0].startswith('<tr class="fail">') and "where-nan-sqrt" in rows[0]
+    assert "gradparity explain where-nan-sqrt --frameworks autograd" in rows[0]
+    assert "the framework returned NaN" in rows[0]
+    assert "alert(1)" in rows[0] and "<script>alert" not in dom  # shown as text, never run
+    assert "expected value is exactly 0" in dom  # the passing infinite relative errors
+    # Opened as a filter link, sorted by relative error, largest first: gelu in float64 has
+    # four passes (TensorFlow's 8e-9 the largest) and autograd's unsupported (no error) last.
+    dom, console = load_in_chromium(page, tmp_path / "profile",
+                                    fragment="records?case=gelu&dtype=float64"
+                                             "&sort=max_rel_err&desc=1")
+    assert console == [], console
+    rows = table_rows(dom)
+    assert 'id="records-count">5 of 26 records match' in dom and len(rows) == 5
+    assert "tensorflow/eager" in rows[0] and "8.00e-9" in rows[0]
+    assert rows[-1].startswith('<tr class="unsupported">')
