@@ -7,9 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from reports.tables import pass_fraction
-
-__all__ = ["conformance_heatmap", "fd_error_vs_step", "gradient_ratio", "time_vs_size"]
+__all__ = ["REFERENCE_CHECKS", "accuracy_strips", "fd_error_vs_step",
+           "float32_strips", "gradient_ratio", "time_vs_size"]
 
 
 def _pyplot():
@@ -19,29 +18,6 @@ def _pyplot():
     import matplotlib.pyplot as plt
 
     return plt
-
-
-def conformance_heatmap(conformance: pd.DataFrame, path: Path) -> Path | None:
-    """Category x adapter/mode, coloured by the share of checks that pass (or match a
-    documented divergence)."""
-    if conformance.empty:
-        return None
-    table = pass_fraction(conformance)
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(1.1 * len(table.columns) + 3, 0.45 * len(table) + 1.5))
-    image = ax.imshow(table.to_numpy(dtype=float), cmap="RdYlGn", vmin=0.0, vmax=1.0,
-                      aspect="auto")
-    ax.set_xticks(range(len(table.columns)), table.columns, rotation=45, ha="right")
-    ax.set_yticks(range(len(table.index)), table.index)
-    for (i, j), value in np.ndenumerate(table.to_numpy(dtype=float)):
-        if np.isfinite(value):
-            ax.text(j, i, f"{value:.0%}", ha="center", va="center", fontsize=7)
-    fig.colorbar(image, ax=ax, label="checks passing or documented")
-    ax.set_title("Conformance by case category")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
 
 
 def time_vs_size(timing: pd.DataFrame, case: str, path: Path) -> Path | None:
@@ -115,6 +91,98 @@ def fd_error_vs_step(path: Path) -> Path:
     ax.set_ylabel("|error| of d/dx log(x) sin(3x) at 0.7")
     ax.set_title("Truncation against round-off")
     ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+# The checks that compare a framework with the reference (refengine, or NumPy for refengine's
+# own value): their errors are the framework's, not the finite-difference oracle's.
+REFERENCE_CHECKS = ("value", "vjp_vs_refengine", "jvp_vs_refengine", "hvp_vs_refengine")
+
+
+# A point's colour: its record's status (pass blue, a documented divergence orange, fail red).
+_STATUS_COLOURS = {"pass": "#3182bd", "divergence-documented": "#e6550d", "fail": "#cb181d"}
+
+
+def _strips(ax, groups: list[tuple[str, pd.DataFrame]], column: str, floor: float,
+            ceiling: float) -> None:
+    """One horizontal strip of points per group (log10 of ``column``, exact zeros drawn at
+    ``floor``, anything past ``ceiling`` drawn there as a triangle; coloured by status), its
+    median marked, and the worst point named by its case."""
+    rng = np.random.default_rng(0)  # the jitter only: the same picture every render
+    for i, (_, group) in enumerate(groups):
+        values = np.log10(np.maximum(group[column].to_numpy(dtype=float), 10.0 ** floor))
+        over = values > ceiling
+        colours = group["status"].map(_STATUS_COLOURS).fillna("#3182bd").to_numpy()
+        jitter = i + rng.uniform(-0.25, 0.25, len(values))
+        ax.scatter(values[~over], jitter[~over], s=6, alpha=0.5, c=colours[~over],
+                   linewidths=0)
+        ax.scatter(np.full(over.sum(), ceiling), jitter[over], s=14, marker=">",
+                   c=colours[over], linewidths=0)
+        if len(values):
+            ax.plot([np.median(values)] * 2, [i - 0.35, i + 0.35], color="k", lw=1.5)
+            worst = int(np.argmax(values))
+            label = group["case"].iloc[worst] + (f" (+{over.sum() - 1} more off the scale)"
+                                                 if over.sum() > 1 else "")
+            ax.annotate(label, (min(values[worst], ceiling), i), fontsize=6,
+                        xytext=(-3, 5), textcoords="offset points", ha="right")
+    ax.set_xlim(floor - 0.5, ceiling + 0.5)
+    ax.set_yticks(range(len(groups)), [f"{label} (n={len(g)})" for label, g in groups])
+    ax.set_ylim(len(groups) - 0.5, -0.5)
+
+
+def accuracy_strips(conformance: pd.DataFrame, path: Path) -> Path | None:
+    """Per adapter/mode and dtype, every finite error against the reference: the relative
+    error of the worst entry (left; exact agreement at 1e-17) and the absolute error over
+    its tolerance (right; the check passes left of the line). Records with an infinite
+    relative error (expected value exactly 0) appear on the right only. Cases tagged ``kink``
+    are left out: what differs there is a convention (the atlas shows it), not accuracy."""
+    kink = conformance["tags"].astype(object).fillna("").astype(str).str.split(",").map(
+        lambda tags: "kink" in tags)
+    frame = conformance[conformance["check"].isin(REFERENCE_CHECKS) & ~kink
+                        & conformance["status"].isin(["pass", "fail", "divergence-documented"])]
+    frame = frame.assign(ratio=frame["max_abs_err"] / frame["tol"],
+                         label=frame["adapter"] + "/" + frame["mode"] + " " + frame["dtype"])
+    frame = frame[np.isfinite(frame["ratio"])]
+    if frame.empty:
+        return None
+    groups = sorted(frame.groupby("label"), key=lambda g: g[0])
+    rel = [(label, g[np.isfinite(g["max_rel_err"])]) for label, g in groups]
+    plt = _pyplot()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 0.42 * len(groups) + 1.6),
+                                      sharey=False)
+    _strips(left, rel, "max_rel_err", -17, 1)
+    left.set_xlabel("log10 relative error (-17: exact)")
+    _strips(right, groups, "ratio", -8, 4)
+    right.axvline(0, color="#cb181d", ls="--", lw=1)
+    right.set_xlabel("log10 (abs. error / tolerance); passes left of the line")
+    right.set_yticks([])
+    fig.suptitle("Accuracy against the reference (value, VJP, JVP vs refengine): blue pass, "
+                 "orange documented divergence, red fail; triangles: off the scale", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def float32_strips(conformance: pd.DataFrame, path: Path) -> Path | None:
+    """Per adapter/mode, the float32_vs_float64 check's relative error (the same function in
+    float32 against float64): where single precision loses more than its ~1e-7."""
+    frame = conformance[(conformance["check"] == "float32_vs_float64")
+                        & conformance["status"].isin(["pass", "fail", "divergence-documented"])]
+    frame = frame[np.isfinite(frame["max_rel_err"])]
+    if frame.empty:
+        return None
+    groups = sorted(frame.assign(label=frame["adapter"] + "/" + frame["mode"])
+                    .groupby("label"), key=lambda g: g[0])
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 0.42 * len(groups) + 1.4))
+    _strips(ax, groups, "max_rel_err", -17, 1)
+    ax.axvline(np.log10(np.finfo(np.float32).eps), color="grey", ls=":", lw=1)
+    ax.set_xlabel("log10 relative error, float32 against float64 (dotted: float32 epsilon)")
+    ax.set_title("float32 against float64", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

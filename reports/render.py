@@ -286,32 +286,16 @@ def _img(path: Path | None) -> str:
     return f'<img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
 
 
-def _status_grid(group: pd.DataFrame) -> pd.DataFrame:
-    """One case's records as check x adapter/mode, each cell its status."""
-    grid = group.assign(column=group["adapter"] + "/" + group["mode"]).pivot_table(
-        index=["dtype", "check"], columns="column", values="status", aggfunc="first")
-    grid.columns.name = None
-    return grid.fillna("").reset_index()
-
-
-def _case_details(conformance: pd.DataFrame) -> list[str]:
-    """Per case with a record that did not pass: its status grid and those records; the
-    cases where every record passed, in one line."""
-    parts, clean = [], []
-    for case, group in conformance.groupby("case"):
-        other = group[group["status"] != "pass"].drop(columns=["run_id", "tags"])
-        if other.empty:
-            clean.append(f"{case} ({len(group)})")
-            continue
-        bad = group["status"].isin(FAILING).sum()
-        parts.append(
-            f"<details><summary>{html.escape(str(case))} ({len(group)} records, {bad} "
-            f"failing)</summary>" + _status_grid(group).to_html(index=False)
-            + other.to_html(index=False) + "</details>")
-    if clean:
-        parts.append(f"<p>Every record passed ({len(clean)} cases, records in brackets): "
-                     + html.escape(", ".join(clean)) + "</p>")
-    return parts
+def _one_line(env: dict[str, Any], conformance: pd.DataFrame) -> str:
+    """The page's first sentence: when, how much, how many failures."""
+    run = env.get("run") or {}
+    kind = "A quick run" if run.get("quick") else "A run"
+    if conformance.empty:
+        return f"{kind} of {env.get('date', '?')} with no conformance records."
+    failing = int(conformance["status"].isin(FAILING).sum())
+    return (f"{kind} of {env.get('date', '?')}: {len(conformance)} check records over "
+            f"{conformance['case'].nunique()} cases and {conformance['adapter'].nunique()} "
+            f"adapters, {failing} undocumented failures.")
 
 
 def report_html(folder: RunFolder, images: dict[str, Path | None]) -> str:
@@ -319,27 +303,36 @@ def report_html(folder: RunFolder, images: dict[str, Path | None]) -> str:
     covered = covered_lines(env, folder.timing_notes())
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'><title>gradparity report</title>",
-        "<style>body{font-family:sans-serif;max-width:1200px;margin:auto}"
+        "<style>body{font-family:sans-serif;max-width:1400px;margin:auto}"
         "table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;"
         "padding:2px 6px}img{max-width:100%}</style></head><body>",
-        "<h1>gradparity report</h1><ul>",
-        *[f"<li>{html.escape(line[2:])}</li>" for line in environment_lines(env)],
-        "</ul>",
+        "<h1>gradparity report</h1>",
+        f"<p>{html.escape(_one_line(env, conformance))} What the run covered, the machine "
+        "and the versions: <a href='#about'>About this run</a>, at the end.</p>",
     ]
-    if covered:
-        parts += ["<h2>What this run covered</h2><ul>",
-                  *[f"<li>{html.escape(line[2:])}</li>" for line in covered], "</ul>"]
     if not conformance.empty:
-        parts += ["<h2>Conformance</h2>", tables.status_counts(conformance).to_html(index=False),
-                  _img(images.get("heatmap")),
+        from reports.atlas import atlas_html
+        from reports.records_table import records_html
+
+        failing = int(conformance["status"].isin(FAILING).sum())
+        parts += ["<h2>Where the frameworks differ</h2>", atlas_html(conformance),
+                  "<h2>Accuracy against the reference</h2>",
+                  "<p>Each point is one check's worst entry (value, VJP or JVP against "
+                  "refengine), one strip per framework, mode and dtype; the black bar is the "
+                  "median and the worst point is named by its case. Cases tagged kink are "
+                  "left out (what differs there is a convention, shown above).</p>",
+                  _img(images.get("accuracy")) or "<p>No check against the reference in "
+                  "this run.</p>",
+                  _img(images.get("float32")) or "<p>float32 against float64: not checked "
+                  "in this run (a quick run checks float64 only; a full run with "
+                  "<code>--dtypes float32,float64</code> does).</p>",
+                  f"<h2>Records ({len(conformance)}, {failing} undocumented failures)</h2>",
+                  records_html(conformance),
+                  "<h2>Statuses</h2>", tables.status_counts(conformance).to_html(index=False),
                   "<h3>By case category (pass / failing / documented / unsupported)</h3>",
                   tables.matrix_by_category(conformance).to_html(index=False),
-                  "<h3>Undocumented failures</h3>",
-                  tables.undocumented_failures(conformance).to_html(index=False),
                   "<h3>Worst errors per adapter</h3>",
-                  tables.worst_errors(conformance).to_html(index=False),
-                  "<h3>Detail per case (status per check; records that did not pass)</h3>",
-                  *_case_details(conformance)]
+                  tables.worst_errors(conformance).to_html(index=False, float_format="%.3g")]
     if not tables.without_control(timing).empty:
         models = _model_cases(folder, timing) or None
         parts += ["<h2>Timings</h2>", "<h3>Overview (every timed case)</h3>",
@@ -359,7 +352,14 @@ def report_html(folder: RunFolder, images: dict[str, Path | None]) -> str:
                   "</details>",
                   *[_img(p) for key, p in images.items() if key.startswith("size:")]]
     parts += ["<h2>Finite differences: truncation against round-off</h2>",
-              _img(images.get("fd")), "</body></html>"]
+              _img(images.get("fd")),
+              "<h2 id='about'>About this run</h2><ul>",
+              *[f"<li>{html.escape(line[2:])}</li>" for line in environment_lines(env)],
+              "</ul>"]
+    if covered:
+        parts += ["<h3>What this run covered</h3><ul>",
+                  *[f"<li>{html.escape(line[2:])}</li>" for line in covered], "</ul>"]
+    parts.append("</body></html>")
     return "\n".join(parts)
 
 
@@ -378,7 +378,8 @@ def _render(folder: RunFolder) -> dict[str, Path]:
     plot_dir = folder.path / "plots"
     plot_dir.mkdir(exist_ok=True)
     images: dict[str, Path | None] = {
-        "heatmap": plots.conformance_heatmap(conformance, plot_dir / "conformance_heatmap.png"),
+        "accuracy": plots.accuracy_strips(conformance, plot_dir / "accuracy.png"),
+        "float32": plots.float32_strips(conformance, plot_dir / "float32_vs_float64.png"),
         "ratio": plots.gradient_ratio(timing, plot_dir / "gradient_ratio.png"),
         "fd": plots.fd_error_vs_step(plot_dir / "fd_error_vs_step.png"),
     }

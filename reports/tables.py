@@ -6,12 +6,12 @@ import numpy as np
 import pandas as pd
 
 from cases.statuses import FAILING, STATUSES
+from reports.error_notes import error_notes
 from reports.schema import category_of
 
 __all__ = [
     "coverage_table",
     "matrix_by_category",
-    "pass_fraction",
     "size_shown",
     "status_counts",
     "timing_overview",
@@ -57,18 +57,6 @@ def matrix_by_category(conformance: pd.DataFrame) -> pd.DataFrame:
     return table.fillna("").reset_index()
 
 
-def pass_fraction(conformance: pd.DataFrame) -> pd.DataFrame:
-    """Category x adapter/mode: the fraction of checked (not unsupported) records that pass
-    or match a documented divergence; NaN where nothing was checked."""
-    frame = conformance.assign(
-        category=conformance["tags"].astype(object).fillna("").map(category_of),
-        column=_column(conformance),
-    )
-    frame = frame[frame["status"] != "unsupported"]
-    good = frame["status"].isin(["pass", "divergence-documented"])
-    return good.groupby([frame["category"], frame["column"]]).mean().unstack()
-
-
 def undocumented_failures(conformance: pd.DataFrame, limit: int | None = None) -> pd.DataFrame:
     """Failing records (fail, error, nonfinite), worst relative error first."""
     bad = conformance[conformance["status"].isin(FAILING)]
@@ -78,12 +66,15 @@ def undocumented_failures(conformance: pd.DataFrame, limit: int | None = None) -
 
 
 def worst_errors(conformance: pd.DataFrame, per_adapter: int = 5) -> pd.DataFrame:
-    """The largest relative errors each adapter reached among checks it passed or failed."""
+    """The largest relative errors each adapter reached among checks it passed or failed,
+    with the sentence that explains a number that looks alarming (``why``)."""
     checked = conformance[conformance["status"].isin(["pass", "fail"])]
     checked = checked.dropna(subset=["max_rel_err"])
     checked = checked.sort_values("max_rel_err", ascending=False)
     top = checked.groupby("adapter", sort=True).head(per_adapter)
-    columns = ["adapter", "mode", "dtype", "case", "check", "status", "max_rel_err", "tol"]
+    top = top.assign(why=error_notes(top))  # an infinite relative error beside pass, ...
+    columns = ["adapter", "mode", "dtype", "case", "check", "status", "max_abs_err",
+               "max_rel_err", "tol", "why"]
     return top[columns].reset_index(drop=True)
 
 
