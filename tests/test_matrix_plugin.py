@@ -212,3 +212,21 @@ def test_a_combination_computes_only_the_checks_it_has_items_for(slow: bool) -> 
         if "second_order_nestings" in collected:  # in one mode per framework
             nested.add(adapter)
     assert nested == ({"jax", "torch"} if slow else {"torch"})
+
+
+@pytest.mark.parametrize("slow", [False, True])
+def test_a_default_run_slow_combination_is_collected_only_with_gp_slow(slow: bool) -> None:
+    """``DEFAULT_RUN_SLOW`` leaves a measured-costly combination to --gp-slow, in the dtypes
+    it names only: the other dtype of the same case and adapter stays in the default run."""
+    from cases.pytest_plugin import DEFAULT_RUN_SLOW, default_run_slow, plan
+
+    assert ("particle", "torch", "eager", ("float32",)) in [e[:4] for e in DEFAULT_RUN_SLOW]
+    assert default_run_slow("particle", "torch", "eager", "float32")
+    assert default_run_slow("particle", "torch", "eager", "float64") is None
+    config = _Options(**{"--gp-adapters": "torch", "--gp-cases": "particle",
+                         "--gp-checks": "value", "--gp-slow": slow})
+    collected = {(item.dtype, is_slow) for item, is_slow in plan(config)  # type: ignore[arg-type]
+                 if item.size is None}
+    assert ("float64", False) in collected
+    assert (("float32", True) in collected) == slow
+    assert ("float32", False) not in collected
