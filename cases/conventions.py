@@ -406,6 +406,26 @@ TABLE: tuple[Divergence, ...] = (
                   "repeated output index, 'Can't handle extra leading dims', non-broadcastable "
                   "output operands, KeyError for clip's bounds)",
         citation="autograd/numpy/numpy_vjps.py and numpy_jvps.py (version 1.9.1); " + FOUND),
+    # --- MXNet 1.9 (mx.nd with mxnet.autograd), run out of process (adapters.remote) ---
+    Divergence(
+        op="max, min (reductions)", point="tied maxima (minima)",
+        cases=("max-reduction-tie", "min-reduction-tie", "max-axis-tie"),
+        adapters=("mxnet",), checks=("vjp_vs_refengine",), statuses=("fail",),
+        behaviour="every tied entry gets the whole gradient (max over four equal entries: "
+                  "[1, 1, 1, 1], four times the derivative, not a subgradient); the others "
+                  "split it evenly",
+        citation="apache/mxnet src/operator/tensor/broadcast_reduce_op_value.cc: _backward_max "
+                 "is ReduceAxesBackwardUseInOut<cpu, mshadow_op::eq> (ograd times x == max); "
+                 "reproduced by max-reduction-tie; " + FOUND),
+    Divergence(
+        op="maximum, minimum", point="x == y",
+        cases=("maximum-tie", "minimum-tie", "relu-maximum-at-zero"),
+        adapters=("mxnet",), checks=("vjp_vs_refengine",), statuses=("fail",),
+        behaviour="the whole gradient goes to the first argument (maximum's backward masks "
+                  "x >= y and x < y), none to the second; refengine splits it evenly",
+        citation="apache/mxnet src/operator/tensor/elemwise_binary_broadcast_op_extended.cc: "
+                 "_backward_broadcast_maximum is BinaryBroadcastBackwardUseIn<cpu, "
+                 "mshadow_op::ge, mshadow_op::lt>; reproduced by maximum-tie; " + FOUND),
 )
 
 

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import cases as case_registry
+from adapters.environments import WORKER_VARIABLE
 from cases.case import Case, Size
 from cases.timing import environment
 from cases.timing.grid import SizesSpec, sizes_for
@@ -58,7 +59,11 @@ def run_isolated(
     for adapter in adapters:
         name = adapter if isinstance(adapter, str) else adapter.name
         device = "cpu" if isinstance(adapter, str) else adapter.device
-        spec = {"adapter": name, "device": device, "cases": specs,
+        # An out-of-process adapter (adapters.remote) is timed by its own environment's
+        # interpreter, where the child runs the adapter in process.
+        python = getattr(adapter, "python", None) or sys.executable
+        name = getattr(adapter, "adapter", name)
+        spec = {"adapter": name, "python": python, "device": device, "cases": specs,
                 "modes": None if modes is None else list(modes),
                 "dtypes": None if dtypes is None else list(dtypes),
                 "threads": threads, "seed": seed, "quantities": list(quantities),
@@ -78,10 +83,13 @@ def _size(value: Any) -> Size:
 def _run_child(spec: dict[str, Any], notes: Any, timeout_s: float | None) -> Iterator[TimingRecord]:
     env = environment.child_environment(spec["threads"])
     env["PYTHONPATH"] = os.pathsep.join([str(_ROOT), *filter(None, [env.get("PYTHONPATH")])])
+    python = spec.get("python", sys.executable)
+    if python != sys.executable:
+        env[WORKER_VARIABLE] = "1"  # the adapter runs in process there, cases as validated here
     name = spec["adapter"]
     with tempfile.TemporaryFile() as err:  # a file, not a pipe: chatty frameworks cannot block
         proc = subprocess.Popen(
-            [sys.executable, "-m", "cases.timing.isolation"], stdin=subprocess.PIPE,
+            [python, "-m", "cases.timing.isolation"], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=err, env=env, cwd=str(_ROOT), text=True)
         killed = threading.Event()
 

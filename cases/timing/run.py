@@ -142,10 +142,20 @@ def run_timings(
     options = dict(modes=modes, dtypes=dtypes, sizes=sizes, threads=threads, seed=seed,
                    quantities=tuple(quantities), budget=budget, memory=memory, pin=pin,
                    run_id=run_id, notes=notes)
-    if isolate:
+    adapter_list = list(adapters)
+    # Out-of-process adapters (adapters.remote) are timed in a child of their own
+    # environment's interpreter, under this same harness; the others as asked.
+    remote = [a for a in adapter_list if getattr(a, "remote", False)
+              or (isinstance(a, str) and getattr(adapter_registry.get(a), "remote", False))]
+    here = [a for a in adapter_list if a not in remote]
+    if isolate or remote:
         from cases.timing.isolation import run_isolated
 
-        yield from run_isolated(case_list, list(adapters), timeout_s=timeout_s, **options)
+        isolated = [*(here if isolate else []), *resolve_adapters(remote)]
+        if here and not isolate:
+            yield from _run_here(case_list, resolve_adapters(here), control_name=control_name,
+                                 **options)
+        yield from run_isolated(case_list, isolated, timeout_s=timeout_s, **options)
         return
     yield from _run_here(case_list, resolve_adapters(adapters), control_name=control_name,
                          **options)
