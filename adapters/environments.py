@@ -16,7 +16,7 @@ Where the interpreter is, in this order:
 An adapter of ``OWN_ENVIRONMENT`` whose framework is neither importable here nor has an
 environment is "unavailable", and the reason gives the command that prepares one.
 
-    python -m adapters.environments mxnet      # make .venv-mxnet (about 30 s, 50 MB)
+    python -m adapters.environments mxnet      # make .venv-mxnet (about 30 s, 50 MB download)
 """
 
 from __future__ import annotations
@@ -112,17 +112,29 @@ def prepare(adapter: str, python: str = sys.executable, quiet: bool = True) -> P
 
 
 def main(argv: list[str] | None = None) -> int:
-    names = sys.argv[1:] if argv is None else argv
+    """``python -m adapters.environments [--strict] NAME...``: make each environment. A
+    failure leaves that adapter unavailable and is said so; it ends the command with status 1
+    only with ``--strict`` (so that the README's first command and CI go on without it)."""
+    args = sys.argv[1:] if argv is None else argv
+    strict = "--strict" in args
+    names = [a for a in args if a != "--strict"]
     unknown = [n for n in names if n not in OWN_ENVIRONMENT]
     if not names or unknown:
-        print(f"usage: python -m adapters.environments NAME...; NAME one of "
+        print(f"usage: python -m adapters.environments [--strict] NAME...; NAME one of "
               f"{', '.join(OWN_ENVIRONMENT)}" + (f" (not {', '.join(unknown)})" if unknown else ""),
               file=sys.stderr)
         return 2
+    failed = False
     for name in names:
-        print(f"{name}: {OWN_ENVIRONMENT[name].why}; making {OWN_ENVIRONMENT[name].venv}")
-        print(f"{name}: ready, {prepare(name, quiet=False)}")
-    return 0
+        env = OWN_ENVIRONMENT[name]
+        print(f"{name}: {env.why}; making {env.venv} ({', '.join(env.requirements)})")
+        try:
+            print(f"{name}: ready: {prepare(name)}")
+        except (subprocess.CalledProcessError, OSError) as exc:
+            failed = True
+            print(f"{name}: its environment could not be made ({exc}); {name} is unavailable "
+                  f"until `{env.command}` succeeds", file=sys.stderr)
+    return 1 if failed and strict else 0
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from adapters.arguments import check_argnums, check_tangent_count
-from adapters.environments import ROOT, WORKER_VARIABLE
+from adapters.environments import OWN_ENVIRONMENT, ROOT, WORKER_VARIABLE
 from adapters.outcomes import Availability, FrameworkError, Unavailable, Unsupported
 
 __all__ = ["DEFAULT_TIMEOUT_S", "RemoteAdapter", "WorkerDiedError", "reference"]
@@ -175,6 +175,9 @@ class RemoteAdapter:
                 except (WorkerDiedError, OSError) as exc:
                     self._info = {"available": False, "reason": f"{self.adapter} runs in "
                                   f"{self.python}, whose worker failed to start: {exc}"}
+            own = OWN_ENVIRONMENT.get(self.adapter)
+            if not self._info["available"] and own is not None and self.python is not None:
+                self._info["reason"] += f" (in {self.python}; `{own.command}` prepares it)"
         return self._info
 
     # -- what the harness asks without computing --
