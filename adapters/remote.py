@@ -6,9 +6,10 @@ It stands in the harness for an adapter whose framework lives in its own environ
 inputs and directions as NumPy arrays to one worker process (``adapters.worker``), started
 from that environment's interpreter on first use and reused for the run, and return its NumPy
 answers. The worker runs the very same adapter class in process, so records are those an
-in-process adapter would give. Timings run there too: ``cases.timing.run_timings`` times a
-``RemoteAdapter`` in a child process of its environment's interpreter (``python``), under the
-same harness and fairness rules.
+in-process adapter would give. Timings run there too: ``cases.timing.run_timings`` sends a
+``RemoteAdapter`` its timing request (``time``), and the worker runs the same timing harness
+with the same fairness rules on its adapter (with ``isolate``, a child process of the
+environment's interpreter does, as for any isolated adapter).
 
 A worker that dies (a crash, a kill) or does not answer within ``timeout_s`` makes that call
 an error whose message says so, with the end of the worker's stderr; the next call starts a
@@ -41,6 +42,9 @@ DEFAULT_TIMEOUT_S = 300.0
 # Starting the worker imports the framework (MXNet: about 3 s, more on a busy machine).
 _START_TIMEOUT_S = 180.0
 _STDERR_TAIL = 2000
+# A whole timing request (every case's sweep) may take long; a worker silent for this long is
+# taken as hung.
+_TIMING_TIMEOUT_S = 4 * 3600.0
 _workers: weakref.WeakSet[_Worker] = weakref.WeakSet()
 
 
@@ -230,6 +234,23 @@ class RemoteAdapter:
                 argnums: Sequence[int] = (0,)) -> Any:
         raise Unsupported(f"{self.name} runs out of process: it is timed in a child process "
                           f"of {self.python} (cases.timing.run_timings does so)")
+
+    def time(self, spec: dict[str, Any], timeout_s: float | None = None) -> dict[str, Any]:
+        """Run the timing harness in the worker (``adapters.worker``'s ``time`` request):
+        ``{"records": [...], "notes": {...}}`` as plain dicts. A dead or hung worker raises
+        ``WorkerDiedError``."""
+        info = self._hello()
+        if not info["available"]:
+            raise Unavailable(f"{self.name} is not available: {info.get('reason', '')}")
+        try:
+            reply = self._ask({"op": "time", "spec": spec}, timeout_s or _TIMING_TIMEOUT_S)
+        except WorkerDiedError:
+            self._worker = None
+            raise
+        if "ok" not in reply:
+            kind, message = reply["error"]
+            raise WorkerDiedError(f"timing in the worker failed: {kind}: {message}")
+        return reply["ok"]
 
     # -- computing --
     def _call(self, method: str, fn: Callable[..., Any], inputs: Sequence[Any],

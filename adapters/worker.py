@@ -11,6 +11,8 @@ without computing (availability, versions, modes, dtypes, coverage, threads);
 ``{"op": "call", "adapter", "device", "method", "fn", "inputs", "direction", "mode",
 "argnums"}`` -> ``{"ok": result}``, ``{"unsupported": reason}`` or ``{"error": (type,
 message)}``. ``fn`` names the function, never pickles it (``function_for``).
+``{"op": "time", "adapter", "device", "spec"}`` -> ``{"ok": {"records", "notes"}}``: the
+timing harness run here (``_time``), records and notes as plain dicts.
 """
 
 from __future__ import annotations
@@ -105,6 +107,28 @@ def _call(request: dict[str, Any]) -> dict[str, Any]:
         return {"error": (type(exc).__name__, str(exc))}
 
 
+def _time(request: dict[str, Any]) -> dict[str, Any]:
+    """``cases.timing.run_timings`` for this adapter, here: the same harness and fairness
+    rules as in the harness's process, with the worker's own control measurement."""
+    import adapters
+    from cases.timing.isolation import resolve_case
+    from cases.timing.run import RunNotes, run_timings
+    from cases.timing.sampler import Budget
+
+    spec = request["spec"]
+    case_list = [resolve_case(c["name"], c["module"]) for c in spec["cases"]]
+    sizes = {c["name"]: [tuple(s) if isinstance(s, list) else s for s in c["sizes"]]
+             for c in spec["cases"]}
+    notes = RunNotes()
+    records = run_timings(
+        case_list, [adapters.get(request["adapter"], request["device"])], modes=spec["modes"],
+        dtypes=spec["dtypes"], sizes=sizes, threads=spec["threads"], seed=spec["seed"],
+        quantities=spec["quantities"], budget=Budget(**spec["budget"]),
+        memory=spec["memory"], pin=spec["pin"], run_id=spec["run_id"], notes=notes,
+        control_name=spec["control_name"])
+    return {"ok": {"records": [r.to_dict() for r in records], "notes": notes.to_dict()}}
+
+
 def main() -> int:
     from adapters import wire
 
@@ -117,7 +141,9 @@ def main() -> int:
         if request is None:
             return 0
         try:
-            reply = _hello(request) if request.get("op") == "hello" else _call(request)
+            op = request.get("op")
+            reply = (_hello(request) if op == "hello" else _time(request) if op == "time"
+                     else _call(request))
         except Exception as exc:  # a bug here, not in the framework: say where
             reply = {"error": (type(exc).__name__, f"{exc} (in the worker: "
                                f"{traceback.format_exc(limit=-2).strip()})")}

@@ -3,8 +3,8 @@ found (issue 22) reproduced by the matrix's kink cases, and the divergence table
 
 Skipped, with the reason and the command, where the environment is absent: MXNet is optional,
 even in CI (its install may fail on a machine without the package registry). Cost, measured on
-this 2-core machine: about 4 s (the worker's start imports MXNet, ~3 s); the timing test is
-``slow`` (a child process of MXNet's interpreter: ~10 s).
+this 2-core machine: about 3 s (the worker's start imports MXNet, ~2.6 s); the timing test is
+``slow`` (~3 s more).
 """
 
 from __future__ import annotations
@@ -81,8 +81,7 @@ def test_timings_are_measured_in_its_environment(request, mxnet):
     config = request.config
     if not (config.getoption("--gp-slow", default=False)
             or "slow" in (config.option.markexpr or "")):
-        pytest.skip("a timing child process of MXNet's interpreter (~10 s); runs with "
-                    "--gp-slow or -m slow")
+        pytest.skip("timing in MXNet's worker (~3 s); runs with --gp-slow or -m slow")
     from cases.timing import RunNotes, run_timings
 
     notes = RunNotes()

@@ -3,7 +3,8 @@
 The worker runs refengine under ``sys.executable``: its records must equal the in-process
 adapter's, a killed or hung worker must give error records that say so while the next call
 starts a fresh worker, and a function that cannot be named to another process is unsupported.
-Cost, measured on this 2-core machine: about 5 s (four worker starts of ~0.7 s each, 3 cases).
+Cost, measured on this 2-core machine: about 8 s (four worker starts of ~0.7 s each, a 1 s
+hang, 3 cases checked, one timed).
 """
 
 from __future__ import annotations
@@ -95,6 +96,18 @@ def test_a_hung_worker_is_killed_after_its_timeout():
         assert adapter.value(cube, (np.arange(3.0),)) == 9.0
     finally:
         adapter.close()
+
+
+def test_timings_are_made_in_the_worker(remote):
+    from cases.timing import RunNotes, run_timings
+
+    notes = RunNotes()
+    records = list(run_timings(["sum-all"], [remote], sizes="smallest", quick=True,
+                               quantities=("forward",), notes=notes, pin=False, memory=False))
+    assert [(r.case, r.adapter, r.quantity) for r in records] == [
+        ("sum-all", "refengine", "forward"), ("control@refengine", "numpy", "forward")]
+    assert any(p.startswith("refengine worker") for p in notes.environment["processes"])
+    assert not notes.failures
 
 
 def test_a_function_that_cannot_be_named_is_unsupported(remote):

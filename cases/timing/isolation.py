@@ -39,7 +39,7 @@ from cases.timing.grid import SizesSpec, sizes_for
 from cases.timing.sampler import Budget
 from cases.timing.timing_record import CONTROL_CASE, TimingRecord
 
-__all__ = ["main", "resolve_case", "run_isolated"]
+__all__ = ["jsonable_size", "main", "resolve_case", "run_isolated"]
 
 RECORD = "GRADPARITY-TIMING-RECORD "
 NOTES = "GRADPARITY-TIMING-NOTES "
@@ -55,7 +55,7 @@ def run_isolated(
 ) -> Iterator[TimingRecord]:
     """``run_timings`` with one subprocess per adapter, one after the other."""
     specs = [{"name": c.name, "module": c.fn.__module__,
-              "sizes": [_jsonable(s) for s in sizes_for(c, sizes)]} for c in case_list]
+              "sizes": [jsonable_size(s) for s in sizes_for(c, sizes)]} for c in case_list]
     for adapter in adapters:
         name = adapter if isinstance(adapter, str) else adapter.name
         device = "cpu" if isinstance(adapter, str) else adapter.device
@@ -72,7 +72,8 @@ def run_isolated(
         yield from _run_child(spec, notes, timeout_s)
 
 
-def _jsonable(size: Size) -> Any:
+def jsonable_size(size: Size) -> Any:
+    """A size as JSON holds it (a tuple becomes a list)."""
     return list(size) if isinstance(size, tuple) else size
 
 
