@@ -3,13 +3,14 @@
 It stands in the harness for an adapter whose framework lives in its own environment
 (``adapters.environments``): the NumPy-level methods the checks call (``value``, ``vjp``,
 ``jvp``, ``value_and_grad``, ``hvp`` and the other nestings) send the function's name, the
-inputs and directions as NumPy arrays to one worker process (``adapters.worker``), started
-from that environment's interpreter on first use and reused for the run, and return its NumPy
-answers. The worker runs the very same adapter class in process, so records are those an
-in-process adapter would give. Timings run there too: ``cases.timing.run_timings`` sends a
-``RemoteAdapter`` its timing request (``time``), and the worker runs the same timing harness
-with the same fairness rules on its adapter (with ``isolate``, a child process of the
-environment's interpreter does, as for any isolated adapter).
+inputs and directions as NumPy arrays to one worker process (``python -m cases.worker``,
+beside the case library it runs), started from that environment's interpreter on first use
+and reused for the run, and return its NumPy answers. The worker runs the very same adapter
+class in process, so records are those an in-process adapter would give. Timings run there
+too: ``cases.timing.run_timings`` sends a ``RemoteAdapter`` its timing request (``time``), and
+the worker runs the same timing harness with the same fairness rules on its adapter (with
+``isolate``, a child process of the environment's interpreter does, as for any isolated
+adapter).
 
 A worker that dies (a crash, a kill) or does not answer within ``timeout_s`` makes that call
 an error whose message says so, with the end of the worker's stderr; the next call starts a
@@ -35,7 +36,7 @@ from adapters.arguments import check_argnums, check_tangent_count
 from adapters.environments import OWN_ENVIRONMENT, ROOT, WORKER_VARIABLE
 from adapters.outcomes import Availability, FrameworkError, Unavailable, Unsupported
 
-__all__ = ["DEFAULT_TIMEOUT_S", "RemoteAdapter", "WorkerDiedError", "reference"]
+__all__ = ["DEFAULT_TIMEOUT_S", "NAMERS", "RemoteAdapter", "WorkerDiedError", "reference"]
 
 # Seconds one call may take in the worker before it counts as hung (GRADPARITY_WORKER_TIMEOUT).
 DEFAULT_TIMEOUT_S = 300.0
@@ -52,17 +53,21 @@ class WorkerDiedError(RuntimeError):
     """The worker exited, was killed or did not answer in time."""
 
 
+# Functions that name a function to a worker, or return None: the conformance harness adds
+# one for the registered cases (adapters import nothing of cases).
+NAMERS: list[Callable[[Callable[..., Any]], tuple[Any, ...] | None]] = []
+
+
 def reference(fn: Callable[..., Any]) -> tuple[Any, ...]:
-    """How a worker finds ``fn`` again (``adapters.worker.function_for``); Unsupported when
+    """How a worker finds ``fn`` again (``cases.worker.function_for``); Unsupported when
     it cannot (a lambda, a closure that is not a case's)."""
     ref = getattr(fn, "gradparity_reference", None)
     if ref is not None:
         return tuple(ref)
-    import cases
-
-    for case in cases.all():
-        if case.fn is fn:
-            return ("case", case.name)
+    for namer in NAMERS:
+        named = namer(fn)
+        if named is not None:
+            return named
     module, qualname = getattr(fn, "__module__", None), getattr(fn, "__qualname__", "")
     if module and qualname and "<" not in qualname:
         return ("module", module, qualname)
@@ -80,7 +85,7 @@ class _Worker:
         env[WORKER_VARIABLE] = "1"
         env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
         self.proc = subprocess.Popen(
-            [python, "-m", "adapters.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            [python, "-m", "cases.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=self.err, env=env, cwd=str(ROOT))
         assert self.proc.stdin is not None and self.proc.stdout is not None
         os.set_blocking(self.proc.stdin.fileno(), False)  # a hung worker cannot block a write
@@ -102,14 +107,15 @@ class _Worker:
         return reply
 
     def _obituary(self, hung: bool, timeout_s: float) -> str:
-        if hung:
-            self.close()
+        if hung and self.proc.poll() is None:
+            self.proc.kill()
         code = self.proc.wait(timeout=30)
-        self.err.seek(0)
+        self.err.seek(0)  # read before close(), which closes the file
         tail = self.err.read().decode(errors="replace")[-_STDERR_TAIL:].strip()
         cause = (f"did not answer within {timeout_s:g} s and was killed" if hung
                  else f"exited with status {code}"
                  + (f" (signal {-code})" if code is not None and code < 0 else ""))
+        self.close()
         return (f"the worker ({self.python}, pid {self.proc.pid}) {cause}"
                 + (f"; its stderr ends: {tail}" if tail else "; its stderr is empty"))
 
@@ -120,6 +126,9 @@ class _Worker:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout, self.err):
+            if stream is not None and not stream.closed:
+                stream.close()
 
 
 @atexit.register
@@ -154,7 +163,11 @@ class RemoteAdapter:
 
     # -- the worker --
     def _ask(self, request: dict[str, Any], timeout_s: float) -> Any:
-        if self._worker is None or not self._worker.alive():
+        if self._worker is not None and not self._worker.alive():
+            # Killed between calls (the OOM killer, a signal): say so once, then start anew.
+            dead, self._worker = self._worker, None
+            raise WorkerDiedError(dead._obituary(False, timeout_s) + ", before this call")
+        if self._worker is None:
             if self.python is None:
                 raise Unavailable(self._unavailable)
             self._worker = _Worker(self.python)
@@ -236,7 +249,7 @@ class RemoteAdapter:
                           f"of {self.python} (cases.timing.run_timings does so)")
 
     def time(self, spec: dict[str, Any], timeout_s: float | None = None) -> dict[str, Any]:
-        """Run the timing harness in the worker (``adapters.worker``'s ``time`` request):
+        """Run the timing harness in the worker (``cases.worker``'s ``time`` request):
         ``{"records": [...], "notes": {...}}`` as plain dicts. A dead or hung worker raises
         ``WorkerDiedError``."""
         info = self._hello()

@@ -73,6 +73,7 @@ def test_a_killed_worker_gives_an_error_record_and_the_run_goes_on():
     try:
         assert adapter.available()
         os.kill(adapter._hello()["pid"], signal.SIGKILL)
+        adapter._worker.proc.wait()  # dead before the next call
         records = run_case(cases.get("sin"), adapter, checks=["vjp_vs_oracle", "determinism"])
         assert records[0].status == "error"
         assert "exited with status -9 (signal 9)" in records[0].message

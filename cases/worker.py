@@ -1,4 +1,4 @@
-"""The worker process of an out-of-process adapter: ``python -m adapters.worker``.
+"""The worker process of an out-of-process adapter: ``python -m cases.worker``.
 
 Started by ``adapters.remote`` from the adapter's own environment's interpreter, with the
 repository on ``PYTHONPATH`` and ``GRADPARITY_WORKER=1`` (so ``adapters.get`` gives the
@@ -33,7 +33,8 @@ _functions: dict[Any, Callable[..., Any]] = {}
 
 
 def function_for(ref: Any) -> Callable[..., Any]:
-    """The function a reference names (``adapters.remote.reference`` makes them):
+    """The function a reference names (``adapters.remote.reference`` makes them, with
+    ``cases.conformance.reference`` naming the cases):
     ``("case", name)``: a registered case's function; ``("module", module, qualname)``: a
     module-level function; ``("sum-times-last", inner)``: ``xp.sum(inner(xp, *args[:-1]) *
     args[-1])``, the conformance harness's scalarised function for the HVP of a non-scalar
@@ -131,6 +132,10 @@ def _time(request: dict[str, Any]) -> dict[str, Any]:
 
 def main() -> int:
     from adapters import wire
+    from cases.registry import trust_registrations
+
+    # The harness validated the cases; this interpreter's NumPy may be too old to trace them.
+    trust_registrations()
 
     requests = sys.stdin.fileno()
     replies = os.dup(1)
@@ -151,5 +156,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("GRADPARITY_WORKER", "1")
     sys.exit(main())
