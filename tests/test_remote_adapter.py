@@ -158,3 +158,16 @@ def _importable(name: str) -> bool:
     import importlib.util
 
     return importlib.util.find_spec(name) is not None
+
+
+def test_making_an_environment_that_fails_goes_on_unless_strict(monkeypatch, capsys):
+    import subprocess
+
+    def fail(name, **_):
+        raise subprocess.CalledProcessError(1, ["pip", "install", "mxnet==1.9.1"])
+
+    monkeypatch.setattr(environments, "prepare", fail)
+    assert environments.main(["mxnet"]) == 0
+    assert "mxnet is unavailable until" in capsys.readouterr().err
+    assert environments.main(["--strict", "mxnet"]) == 1
+    assert environments.main(["nosuch"]) == 2
