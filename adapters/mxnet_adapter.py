@@ -7,7 +7,8 @@ makes its environment, and the harness talks to this adapter in a worker there.
 - VJP and value-and-gradient: ``autograd.record`` and ``autograd.backward`` with the cotangent
   as head gradient, what MXNet users run; the gradient buffers are fresh per call
   (``attach_grad`` on copies of the inputs).
-- Second order, reverse over reverse (``hvp`` and ``hvp_rev_rev``): ``autograd.grad`` with
+- Second order, reverse over reverse (``hvp_rev_rev``, and ``hvp`` too, as in the HIPS
+  autograd adapter, for MXNet has no forward mode): ``autograd.grad`` with
   ``create_graph=True``, then backward of <grad, v>. Many of MXNet's backward operators have
   no gradient of their own (``_backward_mul`` ...): MXNet then says "non-differentiable
   because it didn't register FGradient", and the quantity is unsupported, in its words.
@@ -25,7 +26,6 @@ import numpy as np
 from adapters import threads
 from adapters.base import BaseAdapter
 from adapters.namespace import Table
-from adapters.outcomes import Unsupported
 from refengine.tree import tree_leaves
 
 __all__ = ["MXNetAdapter"]
@@ -157,5 +157,5 @@ class MXNetAdapter(BaseAdapter):
         return call
 
     def _hvp(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
-        raise Unsupported("mxnet has no forward mode: no forward-over-reverse HVP "
-                          "(hvp_rev_rev computes H v by reverse over reverse)")
+        # MXNet has no forward mode: its HVP is reverse over reverse, as HIPS autograd's is.
+        return self._hvp_rev_rev(f, argnums)
