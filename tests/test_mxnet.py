@@ -93,6 +93,14 @@ def test_forward_mode_is_unsupported_and_reverse_over_reverse_runs(mxnet):
     assert "forward" in records["jvp_vs_oracle"].message
 
 
+def test_second_order_runs_where_mxnet_has_gradients_of_its_backward_operators(mxnet):
+    (linear,) = run_case(cases.get("mean-all"), mxnet, checks=["hvp_vs_oracle"])
+    assert linear.status == "pass"  # H = 0: the gradient does not depend on x
+    (product,) = run_case(cases.get("square"), mxnet, checks=["hvp_vs_oracle"])
+    assert product.status == "unsupported"
+    assert "_backward_broadcast_mul is non-differentiable" in product.message
+
+
 @pytest.mark.slow
 def test_timings_are_measured_in_its_environment(request, mxnet):
     config = request.config
