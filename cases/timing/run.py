@@ -193,6 +193,8 @@ def _run_in_worker(
         return
     notes.merge(done["notes"], process=f"{adapter.name} worker ({adapter.python})")
     for row in done["records"]:
+        if row["adapter"] == adapter.adapter:  # the worker names its adapter; records, ours
+            row = {**row, "adapter": adapter.name}
         yield TimingRecord.from_dict(row)
 
 
