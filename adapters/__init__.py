@@ -32,6 +32,7 @@ from __future__ import annotations
 import builtins
 import importlib
 import importlib.metadata
+import importlib.util
 import warnings
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -82,6 +83,8 @@ _BUILTIN = {
     "jax": "adapters.jax_adapter:JaxAdapter",
     "tensorflow": "adapters.tensorflow_adapter:TensorflowAdapter",
     "autograd": "adapters.autograd_adapter:AutogradAdapter",
+    # In its own environment (adapters.environments): a RemoteAdapter stands in for it here.
+    "mxnet": "adapters.mxnet_adapter:MXNetAdapter",
 }
 
 _instances: dict[tuple[str, str], Adapter] = {}
@@ -120,6 +123,9 @@ def names() -> list[str]:
 
 
 def _create(name: str, device: str) -> Any:
+    remote = _out_of_process(name, device)
+    if remote is not None:
+        return remote
     if name in _BUILTIN:
         module, cls = _BUILTIN[name].split(":")
         return getattr(importlib.import_module(module), cls)(device=device)
@@ -132,6 +138,25 @@ def _create(name: str, device: str) -> Any:
     if not _has_members(made, ("name", "available", "prepare", "value", "vjp", "jvp")):
         return BrokenAdapter(name, f"entry point {ep.value!r} did not give an Adapter: {made!r}")
     return made
+
+
+def _out_of_process(name: str, device: str) -> Any:
+    """A ``RemoteAdapter`` when ``name`` runs in another environment (``GRADPARITY_ENVS``, or
+    an ``OWN_ENVIRONMENT`` adapter whose framework is not importable here); else None."""
+    from adapters import environments
+
+    python = environments.interpreter_for(name)
+    own = environments.OWN_ENVIRONMENT.get(name)
+    if python is None and (own is None or environments.in_worker()
+                           or importlib.util.find_spec(name) is not None):
+        return None
+    from adapters.remote import RemoteAdapter
+
+    reason = "" if own is None else (
+        f"{name} needs its own environment ({own.why}) and has none: run "
+        f"`{own.command}` (makes {own.venv}), or set "
+        f"{environments.ENVS_VARIABLE}={name}=/path/to/python")
+    return RemoteAdapter(name, python, device=device, unavailable_reason=reason)
 
 
 def _has_members(obj: Any, members: tuple[str, ...]) -> bool:

@@ -28,6 +28,9 @@ Layout, lower layers first; each part imports only those before it (and refengin
   name). It imports the case model, adapters and refengine, never ``timing``.
 - ``timing``: the timing harness and its records; the case model and adapters, never
   ``conformance``.
+- ``worker``: an out-of-process adapter's worker (``python -m cases.worker``, started by
+  ``adapters.remote`` in another environment): runs the library's cases and the timing harness
+  there.
 
 Nothing here imports ``reports``, which reads both harnesses' records.
 """

@@ -436,6 +436,67 @@ TABLE: tuple[Divergence, ...] = (
                   "repeated output index, 'Can't handle extra leading dims', non-broadcastable "
                   "output operands, KeyError for clip's bounds)",
         citation="autograd/numpy/numpy_vjps.py and numpy_jvps.py (version 1.9.1); " + FOUND),
+    # --- MXNet 1.9 (mx.nd with mxnet.autograd), run out of process (adapters.remote) ---
+    Divergence(
+        op="max, min (reductions)", point="tied maxima (minima)",
+        cases=("max-reduction-tie", "min-reduction-tie", "max-axis-tie"),
+        adapters=("mxnet",), checks=("vjp_vs_refengine",), statuses=("fail",),
+        behaviour="every tied entry gets the whole gradient (max over four equal entries: "
+                  "[1, 1, 1, 1], four times the derivative, not a subgradient); the others "
+                  "split it evenly",
+        citation="apache/mxnet src/operator/tensor/broadcast_reduce_op_value.cc: _backward_max "
+                 "is ReduceAxesBackwardUseInOut<cpu, mshadow_op::eq> (ograd times x == max); "
+                 "reproduced by max-reduction-tie; " + FOUND),
+    Divergence(
+        op="maximum, minimum", point="x == y",
+        cases=("maximum-tie", "minimum-tie", "relu-maximum-at-zero"),
+        adapters=("mxnet",), checks=("vjp_vs_refengine",), statuses=("fail",),
+        behaviour="the whole gradient goes to the first argument (maximum's backward masks "
+                  "x >= y and x < y), none to the second; refengine splits it evenly",
+        citation="apache/mxnet src/operator/tensor/elemwise_binary_broadcast_op_extended.cc: "
+                 "_backward_broadcast_maximum is BinaryBroadcastBackwardUseIn<cpu, "
+                 "mshadow_op::ge, mshadow_op::lt>; reproduced by maximum-tie; " + FOUND),
+    Divergence(
+        op="cholesky", point="any matrix: the upper triangle of the input",
+        cases=("cholesky",), adapters=("mxnet",),
+        behaviour="as torch, jax, TensorFlow and autograd: nd.linalg.potrf reads the lower "
+                  "triangle, but its gradient is that of the symmetrised input, so the upper "
+                  "triangle gets half of the symmetric gradient where refengine and finite "
+                  "differences give 0",
+        citation="apache/mxnet src/operator/tensor/la_op_inline.h (potrf's backward copies "
+                 "the lower triangle to the upper, CopyLowerToUpper); case cholesky"),
+    Divergence(
+        op="det", point="a singular matrix", cases=("det-singular",), adapters=("mxnet",),
+        checks=("vjp_vs_refengine", "kink"),
+        behaviour="the gradient of det is the cofactor matrix, nonzero at this singular "
+                  "matrix; nd.linalg.det's gradient there is 0 in every entry",
+        citation=FOUND + " (case det-singular)"),
+    Divergence(
+        op="erf, gammaln (and betaln, Dirichlet's log density built on it)",
+        point="any point, float64",
+        cases=("erf", "gammaln", "gammaln-large", "log-beta", "dirichlet-logpdf"),
+        adapters=("mxnet",), dtypes=("float64",), checks=("vjp_vs_refengine",),
+        behaviour="MXNet's float64 derivatives of erf and gammaln agree with refengine's "
+                  "(SciPy's) to 3e-8 to 7e-8 relative, not 1e-10, as if computed in single "
+                  "precision; the finite-difference checks pass",
+        citation=FOUND + " (cases erf, gammaln)"),
+    Divergence(
+        op="norm", point="entries near 1e-200 (the squares underflow)",
+        cases=("norm-tiny-underflow",), adapters=("mxnet",), dtypes=("float64",),
+        checks=("value", "vjp_vs_refengine"),
+        behaviour="nd.norm scales: its value (1.4e-199) and gradient x / norm(x) are right, "
+                  "where NumPy's float64 norm underflows to 0 and refengine, taking that 0, "
+                  "gives the zero gradient of its norm-at-zero convention (the oracle check "
+                  "passes); here MXNet is the accurate one",
+        citation=FOUND + " (case norm-tiny-underflow)"),
+    Divergence(
+        op="log_softmax", point="a confident row (logit margin 40), float32",
+        cases=("cross-entropy-confident",), adapters=("mxnet",), dtypes=("float32",),
+        checks=("value", "vjp_vs_refengine", "vjp_vs_oracle", "float32_vs_float64"),
+        behaviour="in float32 nd.log_softmax([40, 0, 0]) gives +1.43e-6 for the first entry "
+                  "(a log-probability above 0) where -4e-18 rounds to -0; the loss and its "
+                  "gradient inherit the 1.4e-6 (float64 is exact)",
+        citation=FOUND + " (case cross-entropy-confident)"),
 )
 
 

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 import adapters
+import adapters.remote
 from adapters.outcomes import Outcome, Unsupported, attempt
 from cases.case import Case, Size
 from cases.conformance.verdict import Namer, index_namer
@@ -145,6 +146,9 @@ class Reference:
             def scalarised(xp: Any, *args: Any) -> Any:
                 return xp.sum(case.fn(xp, *args[:-1]) * args[-1])
 
+            # How an out-of-process adapter's worker builds the same function
+            # (cases.worker.function_for).
+            scalarised.gradparity_reference = ("sum-times-last", ("case", case.name))  # type: ignore[attr-defined]
             _scalarised[key] = (case, scalarised)
         u = self.u.astype(np.result_type(*[x[i] for i in self.argnums]))
         return _scalarised[key][1], (*x, u)
@@ -347,3 +351,17 @@ def reference(case: Case, dtype: str, size: Size | None = None, seed: int = 0) -
 
 def clear_cache() -> None:
     _cache.clear()
+
+
+def _case_reference(fn: Callable[..., Any]) -> tuple[str, str] | None:
+    """``("case", name)`` for a registered case's function: how an out-of-process adapter's
+    worker finds it (``adapters.remote``, ``cases.worker``)."""
+    import cases
+
+    for case in cases.all():
+        if case.fn is fn:
+            return ("case", case.name)
+    return None
+
+
+adapters.remote.NAMERS.append(_case_reference)

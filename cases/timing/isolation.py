@@ -32,13 +32,14 @@ from pathlib import Path
 from typing import Any
 
 import cases as case_registry
+from adapters.environments import WORKER_VARIABLE
 from cases.case import Case, Size
 from cases.timing import environment
 from cases.timing.grid import SizesSpec, sizes_for
 from cases.timing.sampler import Budget
 from cases.timing.timing_record import CONTROL_CASE, TimingRecord
 
-__all__ = ["main", "resolve_case", "run_isolated"]
+__all__ = ["jsonable_size", "main", "resolve_case", "run_isolated"]
 
 RECORD = "GRADPARITY-TIMING-RECORD "
 NOTES = "GRADPARITY-TIMING-NOTES "
@@ -54,11 +55,15 @@ def run_isolated(
 ) -> Iterator[TimingRecord]:
     """``run_timings`` with one subprocess per adapter, one after the other."""
     specs = [{"name": c.name, "module": c.fn.__module__,
-              "sizes": [_jsonable(s) for s in sizes_for(c, sizes)]} for c in case_list]
+              "sizes": [jsonable_size(s) for s in sizes_for(c, sizes)]} for c in case_list]
     for adapter in adapters:
         name = adapter if isinstance(adapter, str) else adapter.name
         device = "cpu" if isinstance(adapter, str) else adapter.device
-        spec = {"adapter": name, "device": device, "cases": specs,
+        # An out-of-process adapter (adapters.remote) is timed by its own environment's
+        # interpreter, where the child runs the adapter in process.
+        python = getattr(adapter, "python", None) or sys.executable
+        name = getattr(adapter, "adapter", name)
+        spec = {"adapter": name, "python": python, "device": device, "cases": specs,
                 "modes": None if modes is None else list(modes),
                 "dtypes": None if dtypes is None else list(dtypes),
                 "threads": threads, "seed": seed, "quantities": list(quantities),
@@ -67,7 +72,8 @@ def run_isolated(
         yield from _run_child(spec, notes, timeout_s)
 
 
-def _jsonable(size: Size) -> Any:
+def jsonable_size(size: Size) -> Any:
+    """A size as JSON holds it (a tuple becomes a list)."""
     return list(size) if isinstance(size, tuple) else size
 
 
@@ -78,10 +84,13 @@ def _size(value: Any) -> Size:
 def _run_child(spec: dict[str, Any], notes: Any, timeout_s: float | None) -> Iterator[TimingRecord]:
     env = environment.child_environment(spec["threads"])
     env["PYTHONPATH"] = os.pathsep.join([str(_ROOT), *filter(None, [env.get("PYTHONPATH")])])
+    python = spec.get("python", sys.executable)
+    if python != sys.executable:
+        env[WORKER_VARIABLE] = "1"  # the adapter runs in process there, cases as validated here
     name = spec["adapter"]
     with tempfile.TemporaryFile() as err:  # a file, not a pipe: chatty frameworks cannot block
         proc = subprocess.Popen(
-            [sys.executable, "-m", "cases.timing.isolation"], stdin=subprocess.PIPE,
+            [python, "-m", "cases.timing.isolation"], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=err, env=env, cwd=str(_ROOT), text=True)
         killed = threading.Event()
 
@@ -144,6 +153,12 @@ def main() -> int:
     os.dup2(2, 1)  # whatever else writes to stdout now goes to stderr
     spec = json.loads(sys.stdin.read())
     import adapters
+    from adapters.environments import in_worker
+
+    if in_worker():  # another environment's interpreter: the harness validated the cases
+        from cases.registry import trust_registrations
+
+        trust_registrations()
     from cases.timing.run import RunNotes, run_timings
 
     case_list = [resolve_case(c["name"], c["module"]) for c in spec["cases"]]

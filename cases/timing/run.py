@@ -144,13 +144,60 @@ def run_timings(
     options = dict(modes=modes, dtypes=dtypes, sizes=sizes, threads=threads, seed=seed,
                    quantities=tuple(quantities), budget=budget, memory=memory, pin=pin,
                    run_id=run_id, notes=notes)
+    adapter_list = list(adapters)
+    # Out-of-process adapters (adapters.remote) are timed in a child of their own
+    # environment's interpreter, under this same harness; the others as asked.
+    remote = [a for a in adapter_list if getattr(a, "remote", False)
+              or (isinstance(a, str) and getattr(adapter_registry.get(a), "remote", False))]
+    here = [a for a in adapter_list if a not in remote]
     if isolate:
         from cases.timing.isolation import run_isolated
 
-        yield from run_isolated(case_list, list(adapters), timeout_s=timeout_s, **options)
+        yield from run_isolated(case_list, adapter_list, timeout_s=timeout_s, **options)
         return
-    yield from _run_here(case_list, resolve_adapters(adapters), control_name=control_name,
-                         **options)
+    if here:
+        yield from _run_here(case_list, resolve_adapters(here), control_name=control_name,
+                             **options)
+    for adapter in resolve_adapters(remote):
+        yield from _run_in_worker(case_list, adapter, control_name=control_name,
+                                  timeout_s=timeout_s, **options)
+
+
+def _run_in_worker(
+    case_list: list[Case], adapter: Any, *, modes: Sequence[str] | None,
+    dtypes: Sequence[str] | None, sizes: SizesSpec, threads: int, seed: int,
+    quantities: tuple[str, ...], budget: Budget, memory: bool, pin: bool, run_id: str,
+    notes: RunNotes, control_name: str, timeout_s: float | None,
+) -> Iterator[TimingRecord]:
+    """An out-of-process adapter's timings, made by its worker (``adapters.remote``) with this
+    same harness; a worker that dies or hangs is a failure in ``notes``, and the run goes on."""
+    from cases.timing.grid import sizes_for
+    from cases.timing.isolation import jsonable_size
+
+    status = adapter.available()
+    if not status:
+        notes.skip(None, adapter.name, "", "", "unavailable", status.reason)
+        return
+    spec = {"cases": [{"name": c.name, "module": c.fn.__module__,
+                       "sizes": [jsonable_size(s) for s in sizes_for(c, sizes)]}
+                      for c in case_list],
+            "modes": None if modes is None else list(modes),
+            "dtypes": None if dtypes is None else list(dtypes), "threads": threads,
+            "seed": seed, "quantities": list(quantities), "budget": asdict(budget),
+            "memory": memory, "pin": pin, "run_id": run_id,
+            "control_name": f"{control_name}@{adapter.name}"}
+    try:
+        done = adapter.time(spec, timeout_s)
+    except Exception as exc:  # the worker died or hung: say so, the run goes on
+        notes.failures.append({"adapter": adapter.name, "returncode": None,
+                               "timed_out": "did not answer" in str(exc),
+                               "stderr_tail": f"{type(exc).__name__}: {exc}"})
+        return
+    notes.merge(done["notes"], process=f"{adapter.name} worker ({adapter.python})")
+    for row in done["records"]:
+        if row["adapter"] == adapter.adapter:  # the worker names its adapter; records, ours
+            row = {**row, "adapter": adapter.name}
+        yield TimingRecord.from_dict(row)
 
 
 def _run_here(
