@@ -43,7 +43,9 @@ MISSING = {"arctan2", "cumprod", "diagonal", "einsum", "exp2", "grad", "hypot", 
            "linalg.qr", "linalg.solve", "linalg.svd", "logaddexp", "matmul", "nn.gelu",
            "nn.log_sigmoid", "outer", "pad", "roll", "special.digamma", "special.erfc",
            "special.logit", "special.logsumexp", "special.xlogy", "take_along_axis",
-           "tensordot", "trace", "tril", "triu"}
+           "tensordot", "trace", "tril", "triu",
+           # not yet translated (mx.nd.Convolution, mx.nd.Pooling, a scatter-add exist)
+           "nn.conv", "nn.max_pool", "nn.avg_pool", "nn.segment_sum"}
 
 
 def test_coverage_is_the_documented_one(mxnet):
