@@ -11,6 +11,7 @@ from __future__ import annotations
 from cases.case import Case
 from cases.library import (
     binary,
+    complex_numbers,
     control_flow,
     delicate,
     elementwise,
@@ -41,4 +42,5 @@ CASES: list[Case] = [
     *traps.CASES,
     *kinks.CASES,
     *models.CASES,
+    *complex_numbers.CASES,
 ]
