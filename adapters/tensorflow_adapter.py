@@ -151,7 +151,7 @@ class TensorflowAdapter(BaseAdapter):
                 tape.watch(diff)
                 out = g(*diff)
             pairs = [(o, c) for o, c in zip(tree_leaves(out), tree_leaves(cotangent))
-                     if o.dtype.is_floating]  # integer outputs carry no derivative
+                     if o.dtype.is_floating or o.dtype.is_complex]  # integers carry none
             grads = tape.gradient(
                 [o for o, _ in pairs], diff, output_gradients=[c for _, c in pairs],
                 unconnected_gradients=tf.UnconnectedGradients.ZERO,

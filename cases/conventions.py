@@ -409,7 +409,7 @@ TABLE: tuple[Divergence, ...] = (
     # --- complex numbers ------------------------------------------------------------------
     Divergence(
         op="complex gradients (the convention)",
-        point="any complex input (only complex_convention)",
+        point="any complex input",
         cases=("*",), adapters=("torch", "tensorflow"), checks=("complex_convention",),
         dtypes=("complex64", "complex128"),
         message=r"returns the complex gradient as the conjugate of refengine's \(measured, as "
@@ -427,7 +427,7 @@ TABLE: tuple[Divergence, ...] = (
                  "https://github.com/tensorflow/tensorflow/issues/3348"),
     Divergence(
         op="abs of a complex z (second order)",
-        point="z = 0 (only hvp_vs_refengine, second_order_nestings)",
+        point="z = 0",
         cases=("complex-abs-at-zero",), adapters=("jax",),
         checks=("hvp_vs_refengine", "second_order_nestings"),
         behaviour="|z| has no second derivative at z = 0 (its curvature grows as 1/|z|); "
