@@ -78,7 +78,8 @@ DEFAULT_COVERAGE: dict[tuple[str, str, str], str] = {
     ("tensorflow", "jit", "float32"): "slow",
     # Complex cases (tag complex, 20 cases; measured on the shared 2-core machine, seconds for
     # all 20 cases and every check): refengine 2, torch 6-10, autograd 4 per complex dtype
-    # (full); jax.jit 34 per dtype, eager TensorFlow 35, tf.function 27. complex128 runs on
+    # (full); jax.jit 34 per dtype, eager TensorFlow 35, tf.function 27 (wall, on a loaded
+    # machine). The default items (1,578) took 20 s on one idle core. complex128 runs on
     # jax.jit; TensorFlow's complex128 is the smoke set (the kink cases, whose
     # complex_convention records still measure its conjugate convention); the rest is slow.
     ("jax", "jit", "complex128"): "full",
