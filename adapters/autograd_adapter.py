@@ -27,7 +27,7 @@ import numpy as np
 
 from adapters import conv_xp
 from adapters.arguments import like_structure
-from adapters.base import BaseAdapter
+from adapters.base import COMPLEX_DTYPES, DTYPES, BaseAdapter
 from adapters.namespace import Table, by_name, table_from_names
 from adapters.numpy_adapter import nn_composites, numpy_like_table
 from adapters.numpy_args import axes_tuple
@@ -117,6 +117,7 @@ def _traceable(g: Callable[..., Any]) -> Callable[..., Any]:
 
 class AutogradAdapter(BaseAdapter):
     name = "autograd"
+    dtypes = DTYPES + COMPLEX_DTYPES
     framework = "autograd"
     distributions = ("autograd",)
 

@@ -59,6 +59,7 @@ from refengine.tree import partial_in, tree_leaves
 
 __all__ = [
     "COMPOSITE",
+    "COMPLEX_DTYPES",
     "DTYPES",
     "MISSING",
     "NATIVE",
@@ -84,6 +85,11 @@ __all__ = [
 ]
 
 DTYPES = ("float32", "float64")
+# Adapters that take complex cases list these too (cases opt in to them): the checks run on
+# the case's real pair view, and ``complex_convention`` names the adapter's gradient
+# convention, "refengine" (dL/dx - i dL/dy, HIPS autograd's and JAX's) or "conjugate"
+# (dL/dx + i dL/dy, PyTorch's and TensorFlow's), which the matrix measures.
+COMPLEX_DTYPES = ("complex64", "complex128")
 # The second-order quantities beside ``hvp`` (forward over reverse), one per other nesting of
 # the two modes, named <outer>_<inner>. A framework's rules can be right in one nesting and
 # wrong in another (torch 2.13's cumprod at a zero entry: wrong forward over forward, right
@@ -193,6 +199,7 @@ class BaseAdapter:
     # How reports may name a mode ("jit" is tf.function in TensorFlow); default: the mode.
     mode_labels: ClassVar[Mapping[str, str]] = {}
     dtypes: tuple[str, ...] = DTYPES
+    complex_convention: str = "refengine"
     derivatives: bool = True
 
     def __init__(self, device: str = "cpu") -> None:

@@ -30,7 +30,7 @@ import numpy as np
 
 from adapters import conv_xp
 from adapters.arguments import like_structure
-from adapters.base import BaseAdapter
+from adapters.base import COMPLEX_DTYPES, DTYPES, BaseAdapter
 from adapters.namespace import Table, by_name, table_from_names
 from adapters.vocabulary import array_names
 from refengine.tree import partial_in
@@ -70,11 +70,13 @@ def _table() -> Table:
                            overrides=by_name(softmax, log_softmax)),
         **table_from_names(jax.nn, "relu softplus log_sigmoid", "nn.", overrides=by_name(gelu)),
         **conv_xp.jax_table(),
+        **table_from_names(jnp.fft, array_names("fft"), "fft."),
     }
 
 
 class JaxAdapter(BaseAdapter):
     name = "jax"
+    dtypes = DTYPES + COMPLEX_DTYPES
     framework = "jax"
     distributions = ("jax", "jaxlib")
     modes = ("eager", "jit")

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from adapters import conv_xp
-from adapters.base import BaseAdapter
+from adapters.base import COMPLEX_DTYPES, DTYPES, BaseAdapter
 from adapters.namespace import Table, by_name, table_from_names
 from adapters.vocabulary import array_names
 
@@ -50,11 +50,13 @@ def numpy_like_table(np_like: Any) -> Table:
     return {
         **table_from_names(np_like, array_names()),
         **table_from_names(linalg, array_names("linalg"), "linalg.", overrides=by_name(svd)),
+        **table_from_names(np_like.fft, array_names("fft"), "fft."),
     }
 
 
 class NumpyAdapter(BaseAdapter):
     name = "numpy"
+    dtypes = DTYPES + COMPLEX_DTYPES
     framework = "numpy"
     distributions = ("numpy", "scipy")
     derivatives = False

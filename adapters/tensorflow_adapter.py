@@ -35,7 +35,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from adapters import threads
-from adapters.base import BaseAdapter
+from adapters.base import COMPLEX_DTYPES, DTYPES, BaseAdapter
 from adapters.namespace import Table
 from refengine.tree import partial_in, tree_leaves
 
@@ -47,6 +47,8 @@ class TensorflowAdapter(BaseAdapter):
     framework = "tensorflow"
     distributions = ("tensorflow", "tensorflow-cpu")
     imported_version = True
+    dtypes = DTYPES + COMPLEX_DTYPES
+    complex_convention = "conjugate"  # measured by the matrix's complex_convention check
     modes = ("eager", "jit")
     mode_labels: ClassVar[Mapping[str, str]] = {"jit": "tf.function"}
 
@@ -154,7 +156,7 @@ class TensorflowAdapter(BaseAdapter):
                 tape.watch(diff)
                 out = g(*diff)
             pairs = [(o, c) for o, c in zip(tree_leaves(out), tree_leaves(cotangent))
-                     if o.dtype.is_floating]  # integer outputs carry no derivative
+                     if o.dtype.is_floating or o.dtype.is_complex]  # integers carry none
             grads = tape.gradient(
                 [o for o, _ in pairs], diff, output_gradients=[c for _, c in pairs],
                 unconnected_gradients=tf.UnconnectedGradients.ZERO,

@@ -45,6 +45,13 @@ def _tensor(a: Any, like: Any = None) -> tf.Tensor:
     if tf.is_tensor(like) and isinstance(a, (int, float)) and not isinstance(a, bool):
         if like.dtype.is_floating or (isinstance(a, int) and like.dtype.is_integer):
             return tf.constant(a, dtype=like.dtype)
+    if tf.is_tensor(like) and isinstance(a, (int, float, complex)) and not isinstance(a, bool):
+        # A Python complex (or a number beside a complex tensor) is weak too: 1j times a
+        # float32 tensor is complex64, as in NumPy 2.
+        if like.dtype.is_complex or (like.dtype.is_floating and isinstance(a, complex)):
+            kind = like.dtype if like.dtype.is_complex else (
+                tf.complex64 if like.dtype == tf.float32 else tf.complex128)
+            return tf.constant(a, dtype=kind)
     return tf.convert_to_tensor(np.asarray(a))
 
 
@@ -470,9 +477,35 @@ def grad(f: Any) -> Any:
     return df
 
 
+# --- the discrete Fourier transform ------------------------------------------------------------
+def _along_last(transform: Any, x: Any, n: int | None, axis: int) -> tf.Tensor:
+    """``transform`` (tf.signal's, over the innermost axis of a complex tensor) along ``axis``,
+    NumPy's way: a real input is taken as complex; ``n`` crops or zero-pads that axis."""
+    x = _tensor(x)
+    if not x.dtype.is_complex:
+        x = tf.cast(x, tf.complex64 if x.dtype == tf.float32 else tf.complex128)
+    x = moveaxis(x, axis, -1)
+    if n is not None:
+        have = x.shape[-1]
+        if n < have:
+            x = x[..., :n]
+        elif n > have:
+            x = tf.pad(x, [[0, 0]] * (x.shape.rank - 1) + [[0, n - have]])
+    return moveaxis(transform(x), -1, axis)
+
+
+def fft(x: Any, n: int | None = None, axis: int = -1) -> tf.Tensor:
+    return _along_last(tf.signal.fft, x, n, axis)
+
+
+def ifft(x: Any, n: int | None = None, axis: int = -1) -> tf.Tensor:
+    return _along_last(tf.signal.ifft, x, n, axis)
+
+
 # ``tf.math`` ops that TensorFlow spells as NumPy does, and those it spells otherwise.
 MATH_NAMES = """
 negative abs sign exp expm1 log log1p sqrt square reciprocal sin cos tan sinh cosh tanh floor ceil
+real imag conj angle
 """
 MATH_RENAMES = {"arcsin": "asin", "arccos": "acos", "arctan": "atan", "arcsinh": "asinh",
                 "arccosh": "acosh", "arctanh": "atanh"}
@@ -511,4 +544,5 @@ def table() -> Table:
         **table_from_names(tf.math, "softplus log_sigmoid", "nn.",
                            overrides={"relu": tf.nn.relu, "gelu": gelu}),
         **conv_xp.tensorflow_table(),
+        **table_from_names(tf.signal, prefix="fft.", overrides=by_name(fft, ifft)),
     }

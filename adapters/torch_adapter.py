@@ -20,7 +20,7 @@ import numpy as np
 
 from adapters import threads
 from adapters.arguments import map_to_tuples
-from adapters.base import BaseAdapter
+from adapters.base import COMPLEX_DTYPES, DTYPES, BaseAdapter
 from adapters.namespace import Table
 from refengine.tree import partial_in, tree_leaves
 
@@ -32,6 +32,8 @@ class TorchAdapter(BaseAdapter):
     framework = "torch"
     distributions = ("torch",)
     imported_version = True
+    dtypes = DTYPES + COMPLEX_DTYPES
+    complex_convention = "conjugate"  # measured by the matrix's complex_convention check
 
     def _load(self) -> Table:
         import torch
@@ -76,7 +78,8 @@ class TorchAdapter(BaseAdapter):
                 # fault, torch 2.13, the second of two such tensors): build the zeros here.
                 dtype = self._torch.empty((), dtype=value.dtype).numpy().dtype
                 return np.zeros(tuple(value.shape), dtype=dtype)
-            return value.detach().cpu().numpy()
+            # torch.conj is lazy (a conjugate bit), which .numpy() refuses: resolve it.
+            return value.detach().cpu().resolve_conj().numpy()
         return np.asarray(value)
 
     def sync(self, value: Any) -> Any:

@@ -41,6 +41,12 @@ def _tensor(a: Any, like: Any) -> torch.Tensor:
     if isinstance(like, torch.Tensor) and isinstance(a, (int, float)) and like.dtype != torch.bool:
         if like.is_floating_point() or isinstance(a, int):
             return torch.as_tensor(a, dtype=like.dtype, device=device)
+    if isinstance(like, torch.Tensor) and isinstance(a, complex):
+        # Weak too: 1j beside float32 (or complex64) is complex64, as in NumPy 2.
+        if like.is_complex() or like.is_floating_point():
+            kind = like.dtype if like.is_complex() else (
+                torch.complex64 if like.dtype == torch.float32 else torch.complex128)
+            return torch.as_tensor(a, dtype=kind, device=device)
     return torch.as_tensor(np.asarray(a), device=device)
 
 
@@ -354,10 +360,18 @@ def gelu(x: Any) -> torch.Tensor:
 # Names torch spells as NumPy does, and those it spells otherwise (NumPy's name -> torch's).
 SAME_NAMES = """
 abs sign exp exp2 expm1 log log2 log10 log1p sqrt square reciprocal sin cos tan sinh cosh tanh
-floor ceil swapaxes einsum matmul zeros_like ones_like
+floor ceil swapaxes einsum matmul zeros_like ones_like real imag conj angle
 """
 RENAMES = {"negative": "neg", "arcsin": "asin", "arccos": "acos", "arctan": "atan",
            "arcsinh": "asinh", "arccosh": "acosh", "arctanh": "atanh", "moveaxis": "movedim"}
+
+
+def fft(x: Any, n: int | None = None, axis: int = -1) -> torch.Tensor:
+    return torch.fft.fft(x, n=n, dim=axis)
+
+
+def ifft(x: Any, n: int | None = None, axis: int = -1) -> torch.Tensor:
+    return torch.fft.ifft(x, n=n, dim=axis)
 
 
 def table(device: torch.device) -> Table:
@@ -394,4 +408,5 @@ def table(device: torch.device) -> Table:
         **table_from_names(F, "softplus", "nn.", renames={"log_sigmoid": "logsigmoid"},
                            overrides={"relu": torch.relu, "gelu": gelu}),
         **conv_xp.torch_table(),
+        **table_from_names(torch.fft, prefix="fft.", overrides=by_name(fft, ifft)),
     }

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "BINARY",
+    "COMPLEX",
     "CONSTRUCTION",
     "LINALG",
     "NESTED",
@@ -43,7 +44,7 @@ class Op:
     name: str
     signature: str
     domain: str = "real"
-    module: str = ""  # "", "linalg", "special" or "nn"
+    module: str = ""  # "", "linalg", "special", "nn" or "fft"
     differentiable: bool = True
 
     @property
@@ -216,6 +217,19 @@ avg_pool    | avg_pool(x, kernel_size, stride=None, padding=0)    | real; linear
 segment_sum | segment_sum(data, segment_ids, num_segments)        | linear; ids are integer data
 """)
 
+# Complex numbers (cases that opt in to complex64/complex128): the parts, the conjugate, the
+# argument, and the discrete Fourier transform along one axis. real/imag/conj/angle of a real
+# array are NumPy's too (the array itself, zeros, itself, 0 or pi).
+COMPLEX = _ops("", """
+real  | real(x)  | complex or real
+imag  | imag(x)  | complex or real
+conj  | conj(x)  | complex or real
+angle | angle(x) | complex away from zero; jump across the negative real axis
+""") + _ops("fft", """
+fft  | fft(x, n=None, axis=-1)  | complex or real
+ifft | ifft(x, n=None, axis=-1) | complex or real
+""")
+
 # Nested derivatives (GradBench's saddle and particle): a derivative inside the function being
 # differentiated. An optional capability: a case that calls it declares requires={"grad"}, and
 # an adapter without it reports the case unsupported instead of failing.
@@ -225,7 +239,7 @@ grad | grad(f)(x) | nested AD: xp.grad(f)(x) for scalar f; optional capability
 
 VOCABULARY: tuple[Op, ...] = tuple(
     UNARY + PIECEWISE_CONSTANT + BINARY + SELECTION + REDUCTIONS + STRUCTURE + CONSTRUCTION
-    + LINALG + SPECIAL + NN + NESTED
+    + LINALG + SPECIAL + NN + COMPLEX + NESTED
 )
 
 # Names that are optional capabilities rather than array functions: not every namespace has
@@ -244,7 +258,7 @@ def qualified_names() -> list[str]:
 
 def array_names(module: str = "") -> tuple[str, ...]:
     """The names of one sub-namespace (``""``: the main one; ``"linalg"``, ``"special"``,
-    ``"nn"``), unqualified, without the optional capabilities: what a framework that spells
-    the whole vocabulary as NumPy does provides under those names."""
+    ``"nn"``, ``"fft"``), unqualified, without the optional capabilities: what a framework
+    that spells the whole vocabulary as NumPy does provides under those names."""
     return tuple(op.name for op in VOCABULARY
                  if op.module == module and op.qualified not in OPTIONAL)

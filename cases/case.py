@@ -19,6 +19,7 @@ from refengine.tree import partial_in
 
 __all__ = [
     "Arg",
+    "COMPLEX_DTYPES",
     "Case",
     "Kink",
     "Sampler",
@@ -40,6 +41,9 @@ ShapeSpec = Shape | Callable[[Any], Shape]
 Sampler = Callable[[np.random.Generator, Any], Sequence[np.ndarray]]
 
 DTYPES = ("float64", "float32")
+# Opt-in only (``dtypes=COMPLEX_DTYPES``): every floating input becomes complex, its real and
+# imaginary parts drawn independently from the input's domain.
+COMPLEX_DTYPES = ("complex128", "complex64")
 
 
 def vector(n: int) -> Shape:
@@ -196,9 +200,20 @@ class Case:
     ) -> tuple[np.ndarray, ...]:
         """Draw the inputs at ``size`` (default: the check size) in ``dtype``.
 
-        Floating arrays are cast to ``dtype``; integer and boolean data are left alone.
+        Floating arrays are cast to ``dtype``; integer and boolean data are left alone. For a
+        complex ``dtype`` a second draw gives the imaginary parts (so both parts lie in the
+        domain, and the real parts are the float draw's).
         """
         size = self.sizes.check if size is None else size
+        raw = self._draw(rng, size)
+        target = np.dtype(dtype)
+        if target.kind == "c":
+            imag = self._draw(rng, size)
+            raw = tuple(x + 1j * y if x.dtype.kind == "f" else x for x, y in zip(raw, imag))
+        kinds = "fc" if target.kind == "c" else "f"
+        return tuple(x.astype(target) if x.dtype.kind in kinds else x for x in raw)
+
+    def _draw(self, rng: np.random.Generator, size: Size) -> tuple[np.ndarray, ...]:
         if self.sampler is not None:
             raw = tuple(np.asarray(x) for x in self.sampler(rng, size))
         else:
@@ -208,14 +223,15 @@ class Case:
                 f"case {self.name!r}: sampler returned {len(raw)} inputs for "
                 f"{len(self.args)} args ({', '.join(self.arg_names)})"
             )
-        target = np.dtype(dtype)
-        return tuple(x.astype(target) if x.dtype.kind == "f" else x for x in raw)
+        return raw
 
     def violations(self, inputs: Sequence[np.ndarray]) -> list[str]:
         """What is wrong with ``inputs`` against the declared domains (empty: nothing)."""
         problems = []
         for arg, x in zip(self.args, inputs, strict=True):
-            problem = arg.domain.violation(np.asarray(x))
+            x = np.asarray(x)
+            parts = (x.real, x.imag) if x.dtype.kind == "c" else (x,)
+            problem = next(filter(None, (arg.domain.violation(p) for p in parts)), "")
             if problem:
                 problems.append(f"input {arg.name!r} is outside {arg.domain.name!r}: {problem}")
         return problems

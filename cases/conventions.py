@@ -497,6 +497,34 @@ TABLE: tuple[Divergence, ...] = (
                   "(a log-probability above 0) where -4e-18 rounds to -0; the loss and its "
                   "gradient inherit the 1.4e-6 (float64 is exact)",
         citation=FOUND + " (case cross-entropy-confident)"),
+    # --- complex numbers ------------------------------------------------------------------
+    Divergence(
+        op="complex gradients (the convention)",
+        point="any complex input",
+        cases=("*",), adapters=("torch", "tensorflow"), checks=("complex_convention",),
+        dtypes=("complex64", "complex128"),
+        message=r"returns the complex gradient as the conjugate of refengine's \(measured, as "
+                r"declared",
+        behaviour="for a real L(z), z = x + iy, torch's .grad and TensorFlow's GradientTape "
+                  "return dL/dx + i dL/dy, the conjugate of refengine's dL/dx - i dL/dy (HIPS "
+                  "autograd's and JAX's); for a complex output and cotangent u, "
+                  "vjp(u) = conj(vjp_refengine(conj(u))). The adapters declare it "
+                  "(complex_convention = 'conjugate') and the check measures it: converted, "
+                  "every entry agrees with refengine's; a framework that changed convention "
+                  "would fail",
+        citation="https://docs.pytorch.org/docs/stable/notes/autograd.html#autograd-for-"
+                 "complex-numbers; https://docs.jax.dev/en/latest/notebooks/autodiff_cookbook."
+                 "html#complex-numbers-and-differentiation; "
+                 "https://github.com/tensorflow/tensorflow/issues/3348"),
+    Divergence(
+        op="abs of a complex z (second order)",
+        point="z = 0",
+        cases=("complex-abs-at-zero",), adapters=("jax",),
+        checks=("hvp_vs_refengine", "second_order_nestings"),
+        behaviour="|z| has no second derivative at z = 0 (its curvature grows as 1/|z|); "
+                  "jax's Hessian of |x + iy| there is the identity, refengine's, torch's, "
+                  "TensorFlow's and autograd's is 0 (first order, 0, agrees everywhere)",
+        citation=FOUND + " (case complex-abs-at-zero)"),
 )
 
 

@@ -83,6 +83,20 @@ DEFAULT_COVERAGE: dict[tuple[str, str, str], str] = {
     # float64 by default (~10 s), float32 and everything else with --gp-slow.
     ("mxnet", "eager", "float64"): "smoke",
     ("mxnet", "eager", "float32"): "slow",
+    # Complex cases (tag complex, 20 cases; measured on the shared 2-core machine, seconds for
+    # all 20 cases and every check): refengine 2, torch 6-10, autograd 4 per complex dtype
+    # (full); jax.jit 34 per dtype, eager TensorFlow 35, tf.function 27 (wall, on a loaded
+    # machine). The default items (1,578) took 20 s on one idle core. complex128 runs on
+    # jax.jit; TensorFlow's complex128 is the smoke set (the kink cases, whose
+    # complex_convention records still measure its conjugate convention); the rest is slow.
+    ("jax", "jit", "complex128"): "full",
+    ("jax", "jit", "complex64"): "slow",
+    ("jax", "eager", "complex128"): "slow",
+    ("jax", "eager", "complex64"): "slow",
+    ("tensorflow", "eager", "complex128"): "smoke",
+    ("tensorflow", "eager", "complex64"): "slow",
+    ("tensorflow", "jit", "complex128"): "slow",
+    ("tensorflow", "jit", "complex64"): "slow",
 }
 # second_order_nestings on JAX and TensorFlow is slow: of its 528 CPU seconds over the quick
 # run's cases, jax.jit took 223 (one XLA compilation per nesting) and eager TensorFlow 172.
@@ -121,7 +135,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     "installed AD adapter; refengine-mutant:<op>:<kind> for a negative control)")
     group.addoption("--gp-cases", default="", help="comma-separated case names or globs")
     group.addoption("--gp-tags", default="", help="only cases with any of these tags (comma)")
-    group.addoption("--gp-dtypes", default="", help="comma-separated dtypes (float64,float32)")
+    group.addoption("--gp-dtypes", default="", help="comma-separated dtypes (float64,float32; "
+                    "complex128,complex64 for the cases that opt in)")
     group.addoption("--gp-modes", default="", help="comma-separated modes (eager,jit)")
     group.addoption("--gp-checks", default="", help="comma-separated check names")
     group.addoption("--gp-seed", type=int, default=0, help="seed of the inputs and directions")

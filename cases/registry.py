@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from cases.case import DTYPES, Arg, Case
+from cases.case import COMPLEX_DTYPES, DTYPES, Arg, Case
 from cases.vocabulary import OPTIONAL
 from cases.vocabulary_trace import VocabularyError, trace
 
@@ -278,7 +278,8 @@ def validate(case: Case) -> frozenset[str]:
         return frozenset()
     inputs = {dtype: _check_inputs(case, dtype) for dtype in case.dtypes}
     _check_kinks(case, inputs[case.dtypes[0]])
-    return _check_trace(case, inputs["float64" if "float64" in case.dtypes else case.dtypes[0]])
+    first = next((d for d in ("float64", "complex128") if d in case.dtypes), case.dtypes[0])
+    return _check_trace(case, inputs[first])
 
 
 def _check_declarations(case: Case) -> None:
@@ -293,12 +294,13 @@ def _check_declarations(case: Case) -> None:
         raise _fail(name, f"input names repeat: {case.arg_names}")
     if not case.argnums:
         raise _fail(name, "no input is differentiated (every Arg has diff=False)")
-    if not case.dtypes or set(case.dtypes) - set(DTYPES):
-        raise _fail(name, f"dtypes must be a non-empty subset of {DTYPES}, got {case.dtypes}")
+    allowed = DTYPES + COMPLEX_DTYPES
+    if not case.dtypes or set(case.dtypes) - set(allowed):
+        raise _fail(name, f"dtypes must be a non-empty subset of {allowed}, got {case.dtypes}")
     for tol in case.tolerances:
         if not tol.reason.strip():
             raise _fail(name, f"tolerance override {tol} gives no reason")
-        if tol.rtol < 0 or tol.atol < 0 or tol.dtype not in (None, *DTYPES):
+        if tol.rtol < 0 or tol.atol < 0 or tol.dtype not in (None, *DTYPES, *COMPLEX_DTYPES):
             raise _fail(name, f"tolerance override {tol} is malformed")
     unknown = case.requires - CAPABILITIES
     if unknown:
@@ -358,9 +360,10 @@ def _check_trace(case: Case, inputs: tuple[np.ndarray, ...]) -> frozenset[str]:
     if out.shape != case.expected_shape():
         raise _fail(case.name, f"fn returned shape {out.shape}, but output_shape declares "
                                f"{case.expected_shape()}")
-    if out.dtype.kind != "f":
+    complex_case = bool(set(case.dtypes) & set(COMPLEX_DTYPES))
+    if out.dtype.kind != "f" and not (complex_case and out.dtype.kind == "c"):
         raise _fail(case.name, f"fn returned dtype {out.dtype}; a differentiable output is "
-                               "floating point")
+                               "floating point (or complex, in a case with complex dtypes)")
     if "grad" in result.ops and "grad" not in case.requires:
         raise _fail(case.name, "uses xp.grad but does not declare requires={'grad'}")
     if result.branched and DATA_DEPENDENT not in case.tags:

@@ -24,7 +24,8 @@ import numpy as np
 
 from refengine.tree import tree_map
 
-__all__ = ["ComplexView", "NUMPY_VIEW", "REFENGINE_VIEW", "as_real_problem", "complex_positions"]
+__all__ = ["ComplexView", "NUMPY_VIEW", "REFENGINE_VIEW", "as_pairs", "as_real_problem",
+           "complex_positions", "over_reals"]
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,8 @@ def complex_positions(args: Any) -> tuple[int, ...]:
     return tuple(i for i, a in enumerate(args) if np.iscomplexobj(np.asarray(a)))
 
 
-def _as_pairs(z: np.ndarray) -> np.ndarray:
+def as_pairs(z: np.ndarray) -> np.ndarray:
+    """A complex array as its real pairs, in the matching real dtype."""
     real_dtype = np.finfo(z.dtype).dtype  # complex64 -> float32, complex128 -> float64
     return np.stack([z.real, z.imag], axis=-1).astype(real_dtype)
 
@@ -79,27 +81,31 @@ def as_real_problem(
     """``f`` and its arguments as a real problem (see the module docstring), with the NumPy
     version for the oracle, if any, and a note saying how to read entry indices."""
     where = complex_positions(args)
-    real_args = tuple(_as_pairs(np.asarray(a)) if i in where else a for i, a in enumerate(args))
-
-    def over_reals(fn: Callable[..., Any], v: ComplexView) -> Callable[..., Any]:
-        def f_real(*xs: Any) -> Any:
-            for x in xs:
-                if v.dtype_of(x).kind == "c":
-                    # The oracle's complex step would perturb the pairs off the real line, where
-                    # this is not f: refuse, so that it uses real finite differences.
-                    raise TypeError("a complex function checked over the reals takes real pairs")
-            zs = [v.combine(x) if i in where else x for i, x in enumerate(xs)]
-            out = fn(*zs)
-            return tree_map(lambda w: v.split(w) if v.dtype_of(w).kind == "c" else w, out)
-
-        f_real.__name__ = getattr(fn, "__name__", "f")
-        return f_real
-
+    real_args = tuple(as_pairs(np.asarray(a)) if i in where else a for i, a in enumerate(args))
     what = (f"complex argument{'s' * (len(where) > 1)} {', '.join(map(str, where))}" if where
             else "complex outputs")
     note = (
         f"{what} checked as real pairs: the last index of an entry is 0 for the real part, 1 "
         "for the imaginary part (complex outputs likewise)"
     )
-    real_numpy = None if f_numpy is None else over_reals(f_numpy, NUMPY_VIEW)
-    return over_reals(f, view), real_args, real_numpy, note
+    real_numpy = None if f_numpy is None else over_reals(f_numpy, where, NUMPY_VIEW)
+    return over_reals(f, where, view), real_args, real_numpy, note
+
+
+def over_reals(
+    fn: Callable[..., Any], where: tuple[int, ...], v: ComplexView
+) -> Callable[..., Any]:
+    """``fn`` over real pairs: the arguments at ``where`` arrive as real ``(..., 2)`` arrays
+    and are combined into complex ones; complex outputs leave as real pairs."""
+    def f_real(*xs: Any) -> Any:
+        for x in xs:
+            if v.dtype_of(x).kind == "c":
+                # The oracle's complex step would perturb the pairs off the real line, where
+                # this is not f: refuse, so that it uses real finite differences.
+                raise TypeError("a complex function checked over the reals takes real pairs")
+        zs = [v.combine(x) if i in where else x for i, x in enumerate(xs)]
+        out = fn(*zs)
+        return tree_map(lambda w: v.split(w) if v.dtype_of(w).kind == "c" else w, out)
+
+    f_real.__name__ = getattr(fn, "__name__", "f")
+    return f_real

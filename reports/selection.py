@@ -9,7 +9,7 @@ from typing import Any
 
 __all__ = ["Selection", "SelectionError", "names_given", "select", "some_names"]
 
-DTYPES = ("float32", "float64")
+DTYPES = ("float32", "float64", "complex64", "complex128")  # complex: the cases that opt in
 
 
 class SelectionError(ValueError):

@@ -67,7 +67,10 @@ def test_every_adapter_meets_the_protocol(name: str) -> None:
     adapter = require(name)
     assert isinstance(adapter, Adapter)
     assert adapter.device == "cpu" and "cpu" in adapter.devices()
-    assert adapter.modes[0] == "eager" and set(adapter.dtypes) == {"float32", "float64"}
+    assert adapter.modes[0] == "eager"
+    assert set(adapter.dtypes) == {"float32", "float64", "complex64", "complex128"}
+    assert adapter.complex_convention == ("conjugate" if name in ("torch", "tensorflow")
+                                          else "refengine")
     assert adapter.versions(), "a version must be reported"
     assert adapter.sync(adapter.to_native(X)) is not None
     np.testing.assert_array_equal(adapter.to_numpy(adapter.to_native(X)), X)

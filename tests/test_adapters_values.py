@@ -42,6 +42,7 @@ POS, UNIT = _uniform(0.5, 2.0, 3, 4), _uniform(-0.9, 0.9, 3, 4)
 R3, M, SPD, TALL = _real(2, 3, 4), _spd(3) + _real(3, 3), _spd(3), _real(4, 3)
 TIES = np.array([[1.0, 2.0, 2.0, -1.0], [0.5, 0.5, -3.0, 4.0], [2.0, 1.0, 0.0, 0.0]])
 MASK = R > 0
+Z = _real(3, 4) + 1j * _real(3, 4)
 
 
 @dataclass(frozen=True)
@@ -246,6 +247,14 @@ SAMPLES = [
       reference=lambda x: np.cos(x) * x + np.sin(x)),
     s("grad", lambda xp, x: xp.grad(lambda v: xp.sum(xp.grad(lambda w: xp.sum(w**3))(v)))(x),
       R, form="nested twice", reference=lambda x: 6 * x),
+    # Complex numbers: the parts, the conjugate, the argument and the transform along an axis.
+    *(unary(n, Z) for n in "real imag conj angle".split()),
+    s("fft.fft", lambda xp, z: xp.fft.fft(z), Z),
+    s("fft.fft", lambda xp, z: xp.fft.fft(z, axis=0), Z, form="axis=0"),
+    s("fft.fft", lambda xp, x: xp.fft.fft(x, n=6), R, form="real input, n padded"),
+    s("fft.fft", lambda xp, z: xp.fft.fft(z, n=3), Z, form="n cropped"),
+    s("fft.ifft", lambda xp, z: xp.fft.ifft(z), Z),
+    s("fft.ifft", lambda xp, z: xp.fft.ifft(z, axis=0), Z, form="axis=0"),
 ]
 
 # (adapter, sample id) where the framework serves the name but not in this form.
@@ -281,7 +290,7 @@ def _compare(got: Any, expected: Any, where: str, rtol: float = 1e-12) -> None:
     expected = np.asarray(expected)
     assert got.shape == expected.shape, f"{where}: shape {got.shape} != {expected.shape}"
     assert got.dtype == expected.dtype, f"{where}: dtype {got.dtype} != {expected.dtype}"
-    if expected.dtype.kind == "f":
+    if expected.dtype.kind in "fc":
         np.testing.assert_allclose(got, expected, rtol=rtol, atol=rtol, err_msg=where)
     else:
         np.testing.assert_array_equal(got, expected, err_msg=where)

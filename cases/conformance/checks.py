@@ -1,4 +1,4 @@
-"""The thirteen checks, in design.md's nine steps of strength (the number on the right),
+"""The fourteen checks, in design.md's nine steps of strength (the number on the right),
 strongest first; ``CHECKS`` is their order, taken from the table of check functions at the end.
 
 Each check takes a ``Context`` (one case x adapter x mode x dtype) and returns a ``Verdict``;
@@ -27,6 +27,10 @@ finite                no NaN/inf in value or derivatives, except where the refer
                       same and the derivative does not exist; names where                   (8)
 kink                  at the case's kinks: the gradient lies in the subdifferential; names
                       the convention                                                        (9)
+complex_convention    complex dtypes only: the adapter's gradient of the complex case
+                      itself against refengine's, after converting from the convention
+                      the adapter declares; names the convention measured (the other checks
+                      run on the real pair view, which no convention affects)
 ====================  =========================================================================
 
 For a non-scalar ``f`` the HVP is that of ``<u, f>`` (the function whose gradient is the VJP).
@@ -43,6 +47,8 @@ import numpy as np
 from adapters.outcomes import Outcome
 from cases.case import Case
 from cases.conformance import localise
+from cases.conformance.complex_convention import check_complex_convention
+from cases.conformance.complex_pairs import REAL_DTYPE, is_complex
 from cases.conformance.context import Context, blocked
 from cases.conformance.kink_conventions import KinkEntry, classify, summarize
 from cases.conformance.reference import finite_part, flat
@@ -85,6 +91,9 @@ def planned(
     skip = set()
     if adapter_name == REFERENCE_ADAPTER:
         skip |= {"vjp_vs_refengine", "jvp_vs_refengine", "hvp_vs_refengine"}
+    if not is_complex(dtype):
+        skip.add("complex_convention")
+    dtype = REAL_DTYPE.get(dtype, dtype)  # complex64 is checked as float32 pairs
     if dtype != "float32":
         skip.add("float32_vs_float64")
     if dtype != NESTINGS_DTYPE or (mode is not None and mode != nestings_mode(adapter_name)):
@@ -462,5 +471,6 @@ _CHECKS: dict[str, Callable[[Context], Verdict]] = {
     "determinism": check_determinism,
     "finite": check_finite,
     "kink": check_kink,
+    "complex_convention": check_complex_convention,
 }
 CHECKS: tuple[str, ...] = tuple(_CHECKS)

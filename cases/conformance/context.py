@@ -24,10 +24,13 @@ __all__ = ["Context", "blocked"]
 class Context:
     """The adapter's side of the comparisons for one (case, adapter, mode, dtype)."""
 
-    def __init__(self, ref: Reference, adapter: Any, mode: str) -> None:
+    def __init__(self, ref: Reference, adapter: Any, mode: str,
+                 complex_case: Any = None) -> None:
         self.ref = ref
         self.adapter = adapter
         self.mode = mode
+        # For a complex dtype, ``ref`` is the real pair view and this the complex case itself.
+        self.complex_case = complex_case
         self._done: dict[tuple[Any, ...], Outcome] = {}
         self.shared: dict[str, Any] = {}  # results one check leaves for another
 

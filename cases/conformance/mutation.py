@@ -38,13 +38,14 @@ from adapters.base import SECOND_ORDER
 from adapters.mutant_adapter import KINDS, Mutation, mutations
 from cases.case import Case
 from cases.conformance.check_record import Record
+from cases.conformance.complex_pairs import real_pair_case
 from cases.conformance.nestings import CHECK as NESTINGS_CHECK
 from cases.conformance.nestings import judged_by_oracle
 from cases.conformance.reference import compute, flat, reference
 from cases.conformance.run import resolve_adapter, run_case
 
 __all__ = ["INDEPENDENT", "MutantResult", "MutationReport", "difference", "independent", "main",
-           "outputs", "run", "usage"]
+           "outputs", "precision", "run", "usage"]
 
 INDEPENDENT = frozenset({"value", "adjoint", "vjp_vs_oracle", "jvp_vs_oracle", "hvp_vs_oracle",
                          "finite", "kink", "determinism"})
@@ -145,7 +146,7 @@ def usage(cases: Iterable[Case], seed: int = 0) -> dict[RuleKey, list[str]]:
     out: dict[RuleKey, list[str]] = defaultdict(list)
     for case in cases:
         used: set[RuleKey] = set()
-        ref = reference(case, "float64", seed=seed)
+        ref = _reference(case, seed)
         with _recording(used), warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             for quantity in ("vjp", "jvp", "hvp", *SECOND_ORDER):
@@ -169,10 +170,20 @@ _QUANTITIES = ("value", "vjp", "jvp", "hvp", *SECOND_ORDER)
 def outputs(adapter: Any, case: Case, seed: int = 0) -> dict[str, Any]:
     """The raw float64 value, VJP, JVP, HVP and other second-order nestings of ``case``
     (Outcomes), at the check point."""
-    ref = reference(case, "float64", seed=seed)
+    ref = _reference(case, seed)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         return {q: compute(adapter, ref, q, "eager") for q in _QUANTITIES}
+
+
+def precision(case: Case) -> str:
+    """The dtype the mutants are run in: float64, or complex128 for a complex-only case."""
+    return "float64" if "float64" in case.dtypes else "complex128"
+
+
+def _reference(case: Case, seed: int) -> Any:
+    """The float64 reference (for a complex case, of its real pair view)."""
+    return reference(*real_pair_case(case, precision(case)), seed=seed)
 
 
 def difference(a: dict[str, Any], b: dict[str, Any]) -> float:
@@ -239,8 +250,8 @@ def run(
             res.cases_run += 1
             if baseline is None:
                 baseline = {r.check: r.bad for r in run_case(
-                    case, "refengine", seed=seed, dtype="float64", conventions=())}
-            records = run_case(case, m.name, seed=seed, dtype="float64", conventions=())
+                    case, "refengine", seed=seed, dtype=precision(case), conventions=())}
+            records = run_case(case, m.name, seed=seed, dtype=precision(case), conventions=())
             new = [r for r in records if r.bad and not baseline.get(r.check, False)]
             if new:
                 res.first_case = res.first_case or case.name

@@ -30,6 +30,7 @@ from adapters.version_label import framework_version
 from cases.case import Case, Size
 from cases.conformance.check_record import Record
 from cases.conformance.checks import CHECKS, planned, run_check
+from cases.conformance.complex_pairs import is_complex, real_pair_case
 from cases.conformance.context import Context
 from cases.conformance.reference import reference
 from cases.conformance.verdict import Verdict
@@ -116,7 +117,11 @@ def run_case(
     reason = skip_reason(case, adapter, mode, dtype)
     if reason:
         return [Record(**base, check=c, status=UNSUPPORTED, message=reason) for c in names]
-    ctx = Context(reference(case, dtype, size, seed), adapter, mode)
+    # A complex dtype runs every check on the case's real pair view (complex_pairs); the
+    # records keep the complex dtype, and complex_convention sees the complex case itself.
+    real_case, real_dtype = real_pair_case(case, dtype)
+    ctx = Context(reference(real_case, real_dtype, size, seed), adapter, mode,
+                  complex_case=case if is_complex(dtype) else None)
     records = []
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")  # kinks and traps warn on purpose

@@ -11,6 +11,7 @@ from __future__ import annotations
 from cases.case import Case
 from cases.library import (
     binary,
+    complex_numbers,
     control_flow,
     convolution,
     delicate,
@@ -47,4 +48,5 @@ CASES: list[Case] = [
     *convolution.CASES,
     *pooling.CASES,
     *segments.CASES,
+    *complex_numbers.CASES,
 ]
