@@ -119,6 +119,12 @@ DEFAULT_RUN_SLOW: tuple[tuple[str, str, str, tuple[str, ...], str], ...] = (
      "nested gradients dispatched op by op"),
     ("saddle", "tensorflow", "eager", ("float64", "float32"), "6.8 s in float64, 8.5 s in "
      "float32: the same ascent, op by op"),
+    # ht-complicated stays on jax.jit and eager TensorFlow float64, ht-simple everywhere
+    ("ht-complicated", "jax", "eager", ("float64",), "10.8 s: skinning and the barycentric "
+     "gather, op by op"),
+    ("ht-complicated", "tensorflow", "jit", ("float64",), "8.4 s: a tf.function trace per "
+     "quantity"),
+    ("ht-complicated", "tensorflow", "eager", ("float32",), "5.6 s (float64 stays: 7.9 s)"),
 )
 REQUIRE_ENV = "GRADPARITY_REQUIRE"
 _RECORD_KEY = "gradparity-record"
