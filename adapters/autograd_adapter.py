@@ -28,7 +28,7 @@ import numpy as np
 from adapters.arguments import like_structure
 from adapters.base import BaseAdapter
 from adapters.namespace import Table, by_name, table_from_names
-from adapters.numpy_adapter import nn_composites, numpy_like_table
+from adapters.numpy_adapter import nn_composites, numpy_like_table, order_composites
 from adapters.numpy_args import axes_tuple
 from refengine.tree import partial_in
 
@@ -123,6 +123,7 @@ class AutogradAdapter(BaseAdapter):
         import autograd
         import autograd.numpy as anp
         import autograd.scipy.special as asp
+        from autograd.tracer import getval
 
         return {
             **numpy_like_table(anp),
@@ -130,7 +131,10 @@ class AutogradAdapter(BaseAdapter):
             **table_from_names(autograd, "grad"),
             **table_from_names(asp, "expit logit erf erfc gammaln digamma logsumexp", "special.",
                                composites=_special_composites(anp, asp)),
-            **table_from_names(anp, prefix="nn.", composites=nn_composites(anp, asp.erf)),
+            **table_from_names(anp, composites=order_composites(
+                getval, _by_indexing(anp)["take_along_axis"])),
+            **table_from_names(anp, prefix="nn.",
+                               composites=nn_composites(anp, asp.erf, asp.logsumexp)),
         }
 
     def _vjp(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:

@@ -25,6 +25,17 @@ COMPOSITES = {
     "autograd": {"special.xlogy", "special.softmax", "special.log_softmax", "nn.relu",
                  "nn.softplus", "nn.gelu", "nn.log_sigmoid"},
 }
+# Issue 17's names (one block, so merges stay local): cummax and topk have no NumPy function,
+# the nn composites no function in NumPy, autograd or JAX, and TensorFlow has no cummax,
+# median or layer-norm function.
+ISSUE17_COMPOSITES = {
+    "numpy": {"topk", "nn.layer_norm", "nn.softmax_cross_entropy"},
+    "jax": {"nn.softmax_cross_entropy"},
+    "tensorflow": {"cummax", "median", "nn.layer_norm"},
+    "autograd": {"cummax", "topk", "nn.layer_norm", "nn.softmax_cross_entropy"},
+}
+for _name, _extra in ISSUE17_COMPOSITES.items():
+    COMPOSITES[_name] = COMPOSITES[_name] | _extra
 MISSING_NAMES = {"numpy": {"grad"}}
 
 

@@ -1,6 +1,7 @@
 """The built-in case library, one module per theme (``kinks`` is the theme of cases placed
 where the derivative does not exist). Each module defines ``CASES``; the registry loads this
-list on first use (``cases.all()``), validating every case.
+list on first use (``cases.all()``), validating every case. ``boundaries`` attaches
+boundary points (``Boundary``) to existing cases by name; each becomes a case of its own.
 
 A case is a plain function of a NumPy-named ``xp``: these modules import the case model
 (``cases.case``, ``cases.domains``, ``_helpers``) and NumPy/SciPy for constants only, never a
@@ -11,6 +12,7 @@ from __future__ import annotations
 from cases.case import Case
 from cases.library import (
     binary,
+    boundaries,
     control_flow,
     delicate,
     elementwise,
@@ -18,6 +20,7 @@ from cases.library import (
     kinks,
     linalg,
     models,
+    order,
     reductions,
     selection,
     special,
@@ -27,7 +30,7 @@ from cases.library import (
 
 __all__ = ["CASES"]
 
-CASES: list[Case] = [
+CASES: list[Case] = boundaries.with_boundaries([
     *elementwise.CASES,
     *binary.CASES,
     *selection.CASES,
@@ -41,4 +44,5 @@ CASES: list[Case] = [
     *traps.CASES,
     *kinks.CASES,
     *models.CASES,
-]
+    *order.CASES,
+])
