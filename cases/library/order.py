@@ -110,7 +110,8 @@ ALL_NEG_INF = [
          args=(Arg("x", D.with_points(D.REAL, {(0, j): -math.inf for j in range(4)}),
                    lambda n: (3, 4)),),
          output_shape=(3,), sizes=Sizes(check=4, sweep=()), tags={"special"},
-         kinks=(Kink("x", None, kind="all-neg-inf", note=_ALL_NEG_INF),),
+         kinks=tuple(Kink("x", (0, j), -math.inf, "all-neg-inf", _ALL_NEG_INF)
+                     for j in range(4)),
          note="exp(logsumexp) per row: a finite value (0 on row 0) whose gradient shows what "
               "logsumexp's derivative gives on an all -inf row; rows 1 and 2 are finite"),
 ]
