@@ -1,7 +1,9 @@
 """HIPS autograd (``autograd.numpy``): reverse mode, and its forward mode ``make_jvp``.
 
 ``xp`` is ``autograd.numpy`` and ``autograd.scipy.special``; autograd has no ``xlogy``,
-``softmax``, ``log_softmax`` or ``xp.nn``, so those are composites. ``take``,
+``softmax``, ``log_softmax``, ``cummax``, ``topk`` or ``xp.nn``, so those are composites
+(``cummax`` and ``topk`` gather by indexing at indices computed from the values; ``median``,
+``nanmean`` and ``nansum`` are autograd's wrappers, which have no derivative rule). ``take``,
 ``take_along_axis`` and ``flip``, which autograd wraps without derivative rules, are written by
 indexing, as autograd users write them (``_by_indexing``). A name autograd wraps
 without a derivative rule (a VJP, or a JVP in forward mode) is native for values and

@@ -1,6 +1,8 @@
 """JAX: ``jax.numpy``, ``jax.scipy.special`` and ``jax.nn``; modes eager and jit.
 
-Every vocabulary name is a JAX function (none is composite). Thin wrappers only adapt
+Every vocabulary name is a JAX function except ``nn.softmax_cross_entropy`` (a composite:
+JAX's is in optax). ``cummax`` and ``topk`` are ``lax.cummax`` and ``lax.top_k``;
+``nn.layer_norm`` is ``jax.nn.standardize`` times the weight plus the bias. Thin wrappers only adapt
 arguments: ``eigh`` reads the lower triangle as NumPy does (``UPLO="L"``,
 ``symmetrize_input=False``; JAX's default symmetrizes, which changes the derivative a
 non-symmetric perturbation sees), ``svd`` is thin by default, ``clip`` accepts NumPy's

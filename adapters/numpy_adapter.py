@@ -1,8 +1,9 @@
 """NumPy and SciPy: forward values only, for the oracle and the value checks.
 
 Every name is NumPy's (or ``scipy.special``'s) own function, except ``xp.nn``, which has no
-NumPy name and is built from NumPy functions. ``svd`` is thin by default, as in the vocabulary
-(NumPy's own default is ``full_matrices=True``).
+NumPy name and is built from NumPy functions, and ``cummax`` (``np.maximum.accumulate``) and
+``topk`` (``-np.sort(-x)[..., :k]``), which have no NumPy function of that name. ``svd`` is thin
+by default, as in the vocabulary (NumPy's own default is ``full_matrices=True``).
 """
 
 from __future__ import annotations

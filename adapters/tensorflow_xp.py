@@ -5,7 +5,9 @@ Imported by ``adapters.tensorflow_adapter`` on first use only (it imports Tensor
 TensorFlow does not promote dtypes: a binary op converts a Python number to the other
 operand's dtype (weak, as in NumPy 2) and casts mismatched tensors to NumPy's result type.
 Composites, where TensorFlow has no op: ``exp2``, ``log2``, ``log10``, ``cbrt``, ``hypot``,
-``logaddexp`` and ``special.logit``. ``linalg.norm`` serves the orders ``tf.norm`` has
+``logaddexp``, ``special.logit``, ``cummax`` (a ``tf.scan`` of ``tf.maximum``), ``median``
+(the two middle entries of ``tf.sort``) and ``nn.layer_norm`` (``tf.nn.moments`` and
+``tf.nn.batch_normalization``). ``linalg.norm`` serves the orders ``tf.norm`` has
 (vectors: positive p and inf; matrices: fro, 1, 2, inf) and raises ``Unsupported`` for the
 others rather than building them.
 

@@ -3,10 +3,12 @@
 Imported by ``adapters.torch_adapter`` on first use only (it imports torch). Each entry is
 torch's function for the name; wrappers only translate NumPy's arguments (``axis=None`` means
 every axis, ``ddof``, ``keepdims``, pad widths, Python scalars). The one composite is ``cbrt``
-(torch has none). Semantics held to NumPy's where torch differs by default: ``var``/``std``
-use ``correction=ddof`` (torch's default is 1), ``sort`` is stable, ``split`` with sections
-insists on an equal division, ``solve`` reads ``b`` as a vector only when it is 1-d (NumPy 2),
-``take``/``take_along_axis`` wrap negative indices.
+(torch has none). ``median`` is ``torch.quantile(x, 0.5)`` (``torch.median`` takes the lower
+middle value of an even count; NumPy the mean of the two), ``nn.softmax_cross_entropy`` is
+``F.cross_entropy`` with probability targets. Semantics held to NumPy's where torch differs by
+default: ``var``/``std`` use ``correction=ddof`` (torch's default is 1), ``sort`` is stable,
+``split`` with sections insists on an equal division, ``solve`` reads ``b`` as a vector only
+when it is 1-d (NumPy 2), ``take``/``take_along_axis`` wrap negative indices.
 """
 
 from __future__ import annotations

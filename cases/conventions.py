@@ -590,6 +590,16 @@ def costly(case: str, adapter: str, mode: str) -> Costly | None:
     return None
 
 
+# The boundary points' cases (cases/library/boundaries.py and order.py), by name: a test holds
+# this list equal to the cases tagged "boundary".
+BOUNDARY_CASES = (
+    "std-*-at-constant", "var-all-at-constant", "max-*-at-tie", "min-*-at-tie",
+    "prod-*-at-one-zero", "prod-*-at-two-zeros", "sort-at-tie", "arctan2-at-origin",
+    "cbrt-at-zero", "maximum-at-tie", "minimum-at-tie", "norm-vector-*-at-zero",
+    "cummax-*-at-tie", "topk-*-at-tie-*", "median-*-at-*", "sinc-at-zero", "nan*-at-nan",
+    "nn-layer-norm-at-*", "nn-softmax-cross-entropy-at-*",
+)
+
 COSTLY: tuple[Costly, ...] = (
     Costly(
         cases=("particle",), adapters=("jax", "tensorflow"), modes=("eager",),
@@ -610,6 +620,17 @@ COSTLY: tuple[Costly, ...] = (
                  "after 15 minutes. Eager JAX computes the same derivatives in about a second.",
         citation="https://github.com/jax-ml/jax/issues/2777 (slow compile, exponential in "
                  "unrolled loop length; the advice there: lax.scan, or no jit)",
+    ),
+    Costly(
+        cases=BOUNDARY_CASES, adapters=("jax", "tensorflow"), modes=("eager", "jit"),
+        measured="the 41 boundary points (the -at- cases of Boundary, issue 17) cost 135 s of "
+                 "checks over the default combinations, 79 s of them in jax.jit float64 (43 s, "
+                 "one XLA compilation per case and quantity) and eager TensorFlow float64 "
+                 "(36 s); refengine, torch and autograd check them all in 37 s. The default "
+                 "run checks them there; --gp-slow on JAX and TensorFlow too (2-core machine, "
+                 "2026-12-07, jax 0.10.2, TensorFlow 2.21)",
+        citation="https://docs.jax.dev/en/latest/faq.html (op-by-op dispatch overhead without "
+                 "jit); https://www.tensorflow.org/guide/function (eager runs op by op)",
     ),
 )
 

@@ -74,3 +74,18 @@ def test_every_table_entry_is_registered_and_tagged() -> None:
     for name, points in BOUNDARIES.items():
         for b in points:
             assert "boundary" in cases.get(f"{name}-at-{b.label}").tags
+
+
+def test_the_costly_entry_names_exactly_the_boundary_cases() -> None:
+    """The boundary points are slow on JAX and TensorFlow (COSTLY): a new boundary point must
+    be added to BOUNDARY_CASES, and a pattern there must not catch another case."""
+    import fnmatch
+
+    from cases.conventions import BOUNDARY_CASES, costly
+
+    named = {c.name for c in cases.all()
+             if any(fnmatch.fnmatchcase(c.name, p) for p in BOUNDARY_CASES)}
+    assert named == {c.name for c in cases.all() if "boundary" in c.tags}
+    assert costly("std-all-at-constant", "jax", "jit") is not None
+    assert costly("std-all-at-constant", "torch", "eager") is None
+    assert costly("abs-at-zero", "jax", "jit") is None
