@@ -561,6 +561,16 @@ TABLE: tuple[Divergence, ...] = (
         behaviour="HIPS autograd 1.9's sort JVP raises IndexError on a 2-d input, at the tie "
                   "as at the random point (the sort entry above)",
         citation="autograd/numpy/numpy_jvps.py (version 1.9.1); " + FOUND),
+    Divergence(
+        op="nn.layer_norm (torch.nn.functional.layer_norm)", point="one entry per row",
+        cases=("nn-layer-norm-single",), adapters=("torch",),
+        checks=("vjp_vs_refengine", "vjp_vs_oracle", "float32_vs_float64",
+                "second_order_nestings"),
+        behaviour="the forward value is exactly 0 (x - mean), but torch's backward recomputes "
+                  "the normalised input in a form that does not cancel: d/dw is 1e-13 "
+                  "(float64) where it is exactly 0 (the scale is 1/sqrt(eps) = 316); the "
+                  "forward-mode nestings are wrong as at every point (the entry above)",
+        citation=FOUND + " (case nn-layer-norm-single)"),
 )
 
 

@@ -144,4 +144,29 @@ NN = [
                             note="one-hot labels: the zero labels are smooth points"),)),
 ]
 
-CASES = CUMMAX + TOPK + MEDIAN + SINC + NAN_REDUCTIONS + ALL_NEG_INF + NN
+ONE = Sizes(check=4, sweep=())  # a fixed single-element axis: nothing to sweep
+
+
+def _single(n: int) -> tuple[int, int]:
+    return (3, 1)
+
+
+# Single elements: an axis of length 1 (the order statistics are the identity there, and layer
+# norm's centred input is identically 0, so its derivative in x is exactly 0), and k equal to
+# the whole axis.
+SINGLE = [
+    Case("cummax-single", lambda xp, x: xp.cummax(x, axis=1), args=(Arg("x", D.REAL, _single),),
+         output_shape=(3, 1), sizes=ONE, tags={"reduction", "cumulative"}),
+    Case("median-single", lambda xp, x: xp.median(x, axis=1), args=(Arg("x", D.REAL, _single),),
+         output_shape=(3,), sizes=ONE, tags={"reduction"}),
+    Case("topk-whole-axis", lambda xp, x: xp.topk(x, 4), args=(Arg("x", D.DISTINCT, rows),),
+         output_shape=(3, 4), sizes=ONE, tags={"reduction", "selection"},
+         note="k = n: the row sorted, largest first"),
+    Case("nn-layer-norm-single", _layer_norm,
+         args=(Arg("x", D.REAL, _single), Arg("w", D.REAL, lambda n: (1,)),
+               Arg("b", D.REAL, lambda n: (1,))),
+         output_shape=(3, 1), sizes=ONE, tags={"nn"},
+         note="one entry per row: the output is b, its derivative in x and w exactly 0"),
+]
+
+CASES = CUMMAX + TOPK + MEDIAN + SINC + NAN_REDUCTIONS + ALL_NEG_INF + NN + SINGLE
