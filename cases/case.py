@@ -167,7 +167,8 @@ class Case:
     size. Inputs come from ``args`` (each from its domain) unless ``sampler`` draws them
     together (ties, data with structure). ``requires`` names optional capabilities beyond the
     array vocabulary (``"grad"`` for nested derivatives); an adapter without them reports the
-    case unsupported.
+    case unsupported. ``boundary`` lists extra sample points on the edge of the domain
+    (``Boundary``); the registry registers each as a case of its own (``boundary_cases``).
     """
 
     name: str

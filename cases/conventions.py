@@ -537,10 +537,11 @@ TABLE: tuple[Divergence, ...] = (
         citation=FOUND + " (case cbrt-at-zero)"),
     Divergence(
         op="cbrt", point="x = 0 (second derivative)", cases=("cbrt-at-zero",),
-        adapters=("jax",), checks=("hvp_vs_refengine", "finite"),
+        adapters=("jax",), checks=("hvp_vs_refengine", "finite", "second_order_nestings"),
         statuses=("nonfinite", "fail"),
-        behaviour="jnp.cbrt's HVP at 0 is +inf; refengine's is NaN (-2/9 x^(-5/3) has no "
-                  "limit: -inf from above, +inf from below)",
+        behaviour="jnp.cbrt's second derivatives at 0 are infinite (the HVP +inf, the nestings "
+                  "-inf); refengine's are NaN (-2/9 x^(-5/3) has no limit: -inf from above, "
+                  "+inf from below)",
         citation=FOUND + " (case cbrt-at-zero)"),
     Divergence(
         op="arctan2", point="the origin (a jump: no subgradient)",
@@ -571,6 +572,15 @@ TABLE: tuple[Divergence, ...] = (
                   "(float64) where it is exactly 0 (the scale is 1/sqrt(eps) = 316); the "
                   "forward-mode nestings are wrong as at every point (the entry above)",
         citation=FOUND + " (case nn-layer-norm-single)"),
+    Divergence(
+        op="cummax (a tf.scan of tf.maximum)", point="any point, forward mode under tf.function",
+        cases=("cummax-*",), adapters=("tensorflow",), modes=("jit",), statuses=("error",),
+        behaviour="TensorFlow has no cumulative maximum; the composite tf.scan(tf.maximum, x) "
+                  "differentiates in reverse mode everywhere and in forward mode eagerly, but "
+                  "forward mode (JVP, and the HVP and nestings built on it) through tf.scan "
+                  "inside tf.function raises TypeError ('dtype variant is not compatible with "
+                  "int64')",
+        citation=FOUND + " (cases cummax-axis1, cummax-single under --gp-slow)"),
 )
 
 
