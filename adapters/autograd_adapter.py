@@ -1,7 +1,9 @@
 """HIPS autograd (``autograd.numpy``): reverse mode, and its forward mode ``make_jvp``.
 
 ``xp`` is ``autograd.numpy`` and ``autograd.scipy.special``; autograd has no ``xlogy``,
-``softmax``, ``log_softmax`` or ``xp.nn``, so those are composites. ``take``,
+``softmax``, ``log_softmax``, ``cummax``, ``topk`` or ``xp.nn``, so those are composites
+(``cummax`` and ``topk`` gather by indexing at indices computed from the values; ``median``,
+``nanmean`` and ``nansum`` are autograd's wrappers, which have no derivative rule). ``take``,
 ``take_along_axis`` and ``flip``, which autograd wraps without derivative rules, are written by
 indexing, as autograd users write them (``_by_indexing``). A name autograd wraps
 without a derivative rule (a VJP, or a JVP in forward mode) is native for values and
@@ -29,7 +31,7 @@ from adapters import conv_xp
 from adapters.arguments import like_structure
 from adapters.base import COMPLEX_DTYPES, DTYPES, BaseAdapter
 from adapters.namespace import Table, by_name, table_from_names
-from adapters.numpy_adapter import nn_composites, numpy_like_table
+from adapters.numpy_adapter import nn_composites, numpy_like_table, order_composites
 from adapters.numpy_args import axes_tuple
 from refengine.tree import partial_in
 
@@ -125,6 +127,7 @@ class AutogradAdapter(BaseAdapter):
         import autograd
         import autograd.numpy as anp
         import autograd.scipy.special as asp
+        from autograd.tracer import getval
 
         return {
             **numpy_like_table(anp),
@@ -132,7 +135,10 @@ class AutogradAdapter(BaseAdapter):
             **table_from_names(autograd, "grad"),
             **table_from_names(asp, "expit logit erf erfc gammaln digamma logsumexp", "special.",
                                composites=_special_composites(anp, asp)),
-            **table_from_names(anp, prefix="nn.", composites=nn_composites(anp, asp.erf)),
+            **table_from_names(anp, composites=order_composites(
+                getval, _by_indexing(anp)["take_along_axis"])),
+            **table_from_names(anp, prefix="nn.",
+                               composites=nn_composites(anp, asp.erf, asp.logsumexp)),
             **conv_xp.numpy_like_table(anp),
         }
 

@@ -1,6 +1,8 @@
 """JAX: ``jax.numpy``, ``jax.scipy.special`` and ``jax.nn``; modes eager and jit.
 
-Every vocabulary name is a JAX function (none is composite). Thin wrappers only adapt
+Every vocabulary name is a JAX function except ``nn.softmax_cross_entropy`` (a composite:
+JAX's is in optax). ``cummax`` and ``topk`` are ``lax.cummax`` and ``lax.top_k``;
+``nn.layer_norm`` is ``jax.nn.standardize`` times the weight plus the bias. Thin wrappers only adapt
 arguments: ``eigh`` reads the lower triangle as NumPy does (``UPLO="L"``,
 ``symmetrize_input=False``; JAX's default symmetrizes, which changes the derivative a
 non-symmetric perturbation sees), ``svd`` is thin by default, ``clip`` accepts NumPy's
@@ -32,7 +34,7 @@ from adapters import conv_xp
 from adapters.arguments import like_structure
 from adapters.base import COMPLEX_DTYPES, DTYPES, BaseAdapter
 from adapters.namespace import Table, by_name, table_from_names
-from adapters.vocabulary import array_names
+from adapters.vocabulary import NO_NUMPY_FUNCTION, array_names
 from refengine.tree import partial_in
 
 __all__ = ["JaxAdapter"]
@@ -61,14 +63,32 @@ def _table() -> Table:
     def gelu(x: Any) -> Any:
         return jax.nn.gelu(x, approximate=False)
 
+    def cummax(x: Any, axis: int = -1) -> Any:
+        return jax.lax.cummax(x, axis=axis % x.ndim)
+
+    def topk(x: Any, k: int) -> Any:
+        return jax.lax.top_k(x, k)[0]
+
+    def layer_norm(x: Any, weight: Any = None, bias: Any = None, eps: float = 1e-5) -> Any:
+        out = jax.nn.standardize(x, axis=-1, epsilon=eps)
+        out = out if weight is None else out * weight
+        return out if bias is None else out + bias
+
+    def softmax_cross_entropy(logits: Any, labels: Any) -> Any:
+        # jax has no cross-entropy function (optax's is outside JAX).
+        return -jnp.sum(labels * jax.nn.log_softmax(logits, axis=-1), axis=-1)
+
+    main = [n for n in array_names() if n not in NO_NUMPY_FUNCTION]
     return {
-        **table_from_names(jnp, array_names(), overrides=by_name(clip)),
+        **table_from_names(jnp, main, overrides=by_name(clip, cummax, topk)),
         **table_from_names(jax, "grad"),
         **table_from_names(jnp.linalg, array_names("linalg"), "linalg.",
                            overrides=by_name(eigh, svd)),
         **table_from_names(jsp, array_names("special"), "special.",
                            overrides=by_name(softmax, log_softmax)),
-        **table_from_names(jax.nn, "relu softplus log_sigmoid", "nn.", overrides=by_name(gelu)),
+        **table_from_names(jax.nn, "relu softplus log_sigmoid", "nn.",
+                           overrides=by_name(gelu, layer_norm),
+                           composites=by_name(softmax_cross_entropy)),
         **conv_xp.jax_table(),
         **table_from_names(jnp.fft, array_names("fft"), "fft."),
     }

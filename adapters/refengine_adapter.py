@@ -15,7 +15,7 @@ from typing import Any
 from adapters.base import COMPLEX_DTYPES, DTYPES, BaseAdapter
 from adapters.namespace import Table, table_from_names
 from adapters.numpy_adapter import numpy_like_table
-from adapters.vocabulary import array_names
+from adapters.vocabulary import NO_NUMPY_FUNCTION, array_names
 from refengine.tree import partial_in
 
 __all__ = ["RefengineAdapter"]
@@ -33,6 +33,7 @@ class RefengineAdapter(BaseAdapter):
 
         return {
             **numpy_like_table(rnp),
+            **table_from_names(rnp, NO_NUMPY_FUNCTION),
             **table_from_names(rf, "grad"),
             **table_from_names(rnp.special, array_names("special"), "special."),
             **table_from_names(rnp.nn, array_names("nn"), "nn."),

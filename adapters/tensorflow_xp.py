@@ -5,7 +5,9 @@ Imported by ``adapters.tensorflow_adapter`` on first use only (it imports Tensor
 TensorFlow does not promote dtypes: a binary op converts a Python number to the other
 operand's dtype (weak, as in NumPy 2) and casts mismatched tensors to NumPy's result type.
 Composites, where TensorFlow has no op: ``exp2``, ``log2``, ``log10``, ``cbrt``, ``hypot``,
-``logaddexp`` and ``special.logit``. ``linalg.norm`` serves the orders ``tf.norm`` has
+``logaddexp``, ``special.logit``, ``cummax`` (a ``tf.scan`` of ``tf.maximum``), ``median``
+(the two middle entries of ``tf.sort``) and ``nn.layer_norm`` (``tf.nn.moments`` and
+``tf.nn.batch_normalization``). ``linalg.norm`` serves the orders ``tf.norm`` has
 (vectors: positive p and inf; matrices: fro, 1, 2, inf) and raises ``Unsupported`` for the
 others rather than building them.
 
@@ -502,6 +504,53 @@ def ifft(x: Any, n: int | None = None, axis: int = -1) -> tf.Tensor:
     return _along_last(tf.signal.ifft, x, n, axis)
 
 
+# --- issue 17: order statistics, NaN-ignoring reductions, nn composites ----------------------
+def cummax(x: Any, axis: int = -1) -> tf.Tensor:
+    # TensorFlow has no cumulative maximum: a scan of tf.maximum along the axis (a composite;
+    # tf.maximum's gradient at a tie goes to its first argument, the earlier maximum).
+    axis %= x.ndim
+    return moveaxis(tf.scan(tf.maximum, moveaxis(x, axis, 0)), 0, axis)
+
+
+def topk(x: Any, k: int) -> tf.Tensor:
+    return tf.math.top_k(x, k=k, sorted=True).values
+
+
+def median(x: Any, axis: Any = None, keepdims: bool = False) -> tf.Tensor:
+    # TensorFlow has no median (tfp's percentile is outside TensorFlow): the mean of the two
+    # middle entries of tf.sort, a composite.
+    if isinstance(axis, (tuple, list)):
+        raise Unsupported("the TensorFlow median composite takes one axis or None")
+    flat = axis is None
+    data, ax = (_flat(x), 0) if flat else (x, axis % x.ndim)
+    n = data.shape[ax]
+    middle = tf.gather(tf.sort(data, axis=ax), [(n - 1) // 2, n // 2], axis=ax)
+    out = tf.math.reduce_mean(middle, axis=ax)
+    if keepdims:
+        out = tf.reshape(out, [1] * x.ndim if flat else
+                         [1 if d == ax else m for d, m in enumerate(x.shape)])
+    return out
+
+
+def nanmean(x: Any, axis: Any = None, keepdims: bool = False) -> tf.Tensor:
+    return tf.experimental.numpy.nanmean(x, axis=_axis(axis), keepdims=keepdims)
+
+
+def nansum(x: Any, axis: Any = None, keepdims: bool = False) -> tf.Tensor:
+    return tf.experimental.numpy.nansum(x, axis=_axis(axis), keepdims=keepdims)
+
+
+def layer_norm(x: Any, weight: Any = None, bias: Any = None, eps: float = 1e-5) -> tf.Tensor:
+    # tf.nn has moments and batch_normalization but no layer norm function (Keras's is a
+    # layer): a composite of the two, over the last axis.
+    mean_, variance = tf.nn.moments(x, axes=[-1], keepdims=True)
+    return tf.nn.batch_normalization(x, mean_, variance, bias, weight, eps)
+
+
+def softmax_cross_entropy(logits: Any, labels: Any) -> tf.Tensor:
+    return tf.nn.softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+
+
 # ``tf.math`` ops that TensorFlow spells as NumPy does, and those it spells otherwise.
 MATH_NAMES = """
 negative abs sign exp expm1 log log1p sqrt square reciprocal sin cos tan sinh cosh tanh floor ceil
@@ -528,11 +577,14 @@ def table() -> Table:
         reshape, transpose, swapaxes, moveaxis, expand_dims, squeeze, broadcast_to, concatenate,
         stack, split, tile, repeat, flip, roll, tril, triu, diagonal, diag, pad, take,
         take_along_axis, sort, outer, matmul, dot, tensordot, asarray, eye, arange, grad,
+        topk, nanmean, nansum,
     )
     return {
         **table_from_names(tf.math, MATH_NAMES, renames=MATH_RENAMES,
                            overrides={**binary, **wrappers},
-                           composites=by_name(exp2, log2, log10, cbrt, hypot, logaddexp)),
+                           composites=by_name(exp2, log2, log10, cbrt, hypot, logaddexp,
+                                              cummax, median)),
+        **table_from_names(tf.experimental.numpy, "sinc"),
         **table_from_names(tf, "einsum zeros_like ones_like"),
         **table_from_names(tf.linalg, "inv det cholesky", "linalg.",
                            overrides=by_name(solve, slogdet, eigh, qr, svd, norm)),
@@ -542,7 +594,9 @@ def table() -> Table:
                                       **by_name(logsumexp, softmax, log_softmax)},
                            composites=by_name(logit)),
         **table_from_names(tf.math, "softplus log_sigmoid", "nn.",
-                           overrides={"relu": tf.nn.relu, "gelu": gelu}),
+                           overrides={"relu": tf.nn.relu, "gelu": gelu,
+                                      **by_name(softmax_cross_entropy)},
+                           composites=by_name(layer_norm)),
         **conv_xp.tensorflow_table(),
         **table_from_names(tf.signal, prefix="fft.", overrides=by_name(fft, ifft)),
     }

@@ -3,10 +3,12 @@
 Imported by ``adapters.torch_adapter`` on first use only (it imports torch). Each entry is
 torch's function for the name; wrappers only translate NumPy's arguments (``axis=None`` means
 every axis, ``ddof``, ``keepdims``, pad widths, Python scalars). The one composite is ``cbrt``
-(torch has none). Semantics held to NumPy's where torch differs by default: ``var``/``std``
-use ``correction=ddof`` (torch's default is 1), ``sort`` is stable, ``split`` with sections
-insists on an equal division, ``solve`` reads ``b`` as a vector only when it is 1-d (NumPy 2),
-``take``/``take_along_axis`` wrap negative indices.
+(torch has none). ``median`` is ``torch.quantile(x, 0.5)`` (``torch.median`` takes the lower
+middle value of an even count; NumPy the mean of the two), ``nn.softmax_cross_entropy`` is
+``F.cross_entropy`` with probability targets. Semantics held to NumPy's where torch differs by
+default: ``var``/``std`` use ``correction=ddof`` (torch's default is 1), ``sort`` is stable,
+``split`` with sections insists on an equal division, ``solve`` reads ``b`` as a vector only
+when it is 1-d (NumPy 2), ``take``/``take_along_axis`` wrap negative indices.
 """
 
 from __future__ import annotations
@@ -357,10 +359,55 @@ def gelu(x: Any) -> torch.Tensor:
     return F.gelu(x, approximate="none")
 
 
+# --- issue 17: order statistics, NaN-ignoring reductions, nn composites ----------------------
+def cummax(x: Any, axis: int = -1) -> torch.Tensor:
+    return torch.cummax(x, dim=axis).values
+
+
+def topk(x: Any, k: int) -> torch.Tensor:
+    return torch.topk(x, k, dim=-1, largest=True, sorted=True).values
+
+
+def median(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
+    # torch.median returns the lower of the two middle values for an even count; NumPy's is
+    # their mean, which is torch.quantile's linear interpolation at 0.5.
+    if isinstance(axis, (tuple, list)):
+        end = tuple(range(x.ndim - len(axis), x.ndim))
+        moved = torch.movedim(x, tuple(axis), end)
+        out = torch.quantile(moved.reshape(*moved.shape[: x.ndim - len(axis)], -1), 0.5, dim=-1)
+        return out.reshape(reduced_shape(x.shape, axis)) if keepdims else out
+    return torch.quantile(x, 0.5, dim=axis, keepdim=keepdims)
+
+
+def nanmean(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
+    return torch.nanmean(x, dim=_dims(axis, x), keepdim=keepdims)
+
+
+def nansum(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
+    return torch.nansum(x, dim=_dims(axis, x), keepdim=keepdims)
+
+
+def layer_norm(x: Any, weight: Any = None, bias: Any = None, eps: float = 1e-5) -> torch.Tensor:
+    return F.layer_norm(x, (x.shape[-1],), weight, bias, eps)
+
+
+def softmax_cross_entropy(logits: Any, labels: Any) -> torch.Tensor:
+    # F.cross_entropy takes the classes on dim 1 (probability targets: the soft-label form).
+    if logits.ndim < 2:
+        return F.cross_entropy(logits, labels)
+    return F.cross_entropy(torch.movedim(logits, -1, 1), torch.movedim(labels, -1, 1),
+                           reduction="none")
+
+
+def reduced_shape(shape: Any, axis: Any) -> tuple[int, ...]:
+    axes = _dims(axis, torch.empty(shape, device="meta"))
+    return tuple(1 if d in axes else n for d, n in enumerate(shape))
+
+
 # Names torch spells as NumPy does, and those it spells otherwise (NumPy's name -> torch's).
 SAME_NAMES = """
 abs sign exp exp2 expm1 log log2 log10 log1p sqrt square reciprocal sin cos tan sinh cosh tanh
-floor ceil swapaxes einsum matmul zeros_like ones_like real imag conj angle
+floor ceil swapaxes einsum matmul zeros_like ones_like real imag conj angle sinc
 """
 RENAMES = {"negative": "neg", "arcsin": "asin", "arccos": "acos", "arctan": "atan",
            "arcsinh": "asinh", "arccosh": "acosh", "arctanh": "atanh", "moveaxis": "movedim"}
@@ -391,7 +438,7 @@ def table(device: torch.device) -> Table:
         sum, mean, prod, max, min, var, std, cumsum, cumprod, trace,
         reshape, transpose, expand_dims, squeeze, broadcast_to, concatenate, stack, split, tile,
         repeat, flip, roll, tril, triu, diagonal, diag, pad, take, take_along_axis, sort, outer,
-        dot, tensordot,
+        dot, tensordot, cummax, topk, median, nanmean, nansum,
     )
     return {
         **table_from_names(torch, SAME_NAMES, renames=RENAMES,
@@ -406,7 +453,8 @@ def table(device: torch.device) -> Table:
                                **by_name(logsumexp, softmax, log_softmax),
                            }),
         **table_from_names(F, "softplus", "nn.", renames={"log_sigmoid": "logsigmoid"},
-                           overrides={"relu": torch.relu, "gelu": gelu}),
+                           overrides={"relu": torch.relu, "gelu": gelu,
+                                      **by_name(layer_norm, softmax_cross_entropy)}),
         **conv_xp.torch_table(),
         **table_from_names(torch.fft, prefix="fft.", overrides=by_name(fft, ifft)),
     }

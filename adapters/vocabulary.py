@@ -24,7 +24,10 @@ __all__ = [
     "LINALG",
     "NESTED",
     "NN",
+    "NN_COMPOSITES",
+    "NO_NUMPY_FUNCTION",
     "OPTIONAL",
+    "ORDER_AND_NAN",
     "PIECEWISE_CONSTANT",
     "REDUCTIONS",
     "SELECTION",
@@ -230,6 +233,25 @@ fft  | fft(x, n=None, axis=-1)  | complex or real
 ifft | ifft(x, n=None, axis=-1) | complex or real
 """)
 
+# Issue 17's order statistics, NaN-ignoring reductions, sinc and the two nn composites.
+# ``cummax`` and ``topk`` have no NumPy function (NumPy spells them np.maximum.accumulate and
+# -np.sort(-x)[..., :k]); every other name is NumPy's. Adapters without a function of that
+# name build one (NO_NUMPY_FUNCTION).
+ORDER_AND_NAN = _ops("", """
+cummax  | cummax(x, axis=-1)                    | real; kink at ties with an earlier maximum
+topk    | topk(x, k)                            | real (largest first, last axis); kink at ties
+median  | median(x, axis=None, keepdims=False)  | real; kink at ties among the middle values
+sinc    | sinc(x)                               | real (sin(pi x) / (pi x), 1 at 0)
+nanmean | nanmean(x, axis=None, keepdims=False) | real or NaN; a NaN entry has derivative 0
+nansum  | nansum(x, axis=None, keepdims=False)  | real or NaN; a NaN entry has derivative 0
+""")
+NO_NUMPY_FUNCTION = ("cummax", "topk")
+
+NN_COMPOSITES = _ops("nn", """
+layer_norm            | layer_norm(x, weight=None, bias=None, eps=1e-5) | real; over the last axis
+softmax_cross_entropy | softmax_cross_entropy(logits, labels)           | labels: probabilities
+""")
+
 # Nested derivatives (GradBench's saddle and particle): a derivative inside the function being
 # differentiated. An optional capability: a case that calls it declares requires={"grad"}, and
 # an adapter without it reports the case unsupported instead of failing.
@@ -239,7 +261,7 @@ grad | grad(f)(x) | nested AD: xp.grad(f)(x) for scalar f; optional capability
 
 VOCABULARY: tuple[Op, ...] = tuple(
     UNARY + PIECEWISE_CONSTANT + BINARY + SELECTION + REDUCTIONS + STRUCTURE + CONSTRUCTION
-    + LINALG + SPECIAL + NN + COMPLEX + NESTED
+    + LINALG + SPECIAL + NN + COMPLEX + NESTED + ORDER_AND_NAN + NN_COMPOSITES
 )
 
 # Names that are optional capabilities rather than array functions: not every namespace has

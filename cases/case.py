@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -19,6 +19,7 @@ from refengine.tree import partial_in
 
 __all__ = [
     "Arg",
+    "Boundary",
     "COMPLEX_DTYPES",
     "Case",
     "Kink",
@@ -134,6 +135,30 @@ class Kink:
     note: str = ""
 
 
+@dataclass(frozen=True)
+class Boundary:
+    """An extra sample point on the edge of a case's domain, checked beside the random one.
+
+    Constant input to ``std``, ties to ``max`` or ``sort``, zeros to ``prod``, the origin to
+    ``hypot``: ``domains`` replaces the named inputs' domains (``with_points`` to place exact
+    values, ``constant``), or ``sampler`` draws every input. ``kinks`` lists the points where
+    the function is not differentiable there (the matrix then runs the kink check on them);
+    with none, the point is a smooth one (prod at one zero) and every ordinary check applies.
+    ``Case.boundary_cases`` turns each into a case named ``<case>-at-<label>``.
+    """
+
+    label: str
+    domains: tuple[tuple[str, Domain], ...] = ()
+    kinks: tuple[Kink, ...] = ()
+    sampler: Sampler | None = None
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        domains = self.domains.items() if isinstance(self.domains, dict) else self.domains
+        object.__setattr__(self, "domains", tuple(domains))
+        object.__setattr__(self, "kinks", tuple(self.kinks))
+
+
 def _frozen(items: Iterable[str] | str) -> frozenset[str]:
     return frozenset([items] if isinstance(items, str) else items)
 
@@ -146,7 +171,8 @@ class Case:
     size. Inputs come from ``args`` (each from its domain) unless ``sampler`` draws them
     together (ties, data with structure). ``requires`` names optional capabilities beyond the
     array vocabulary (``"grad"`` for nested derivatives); an adapter without them reports the
-    case unsupported.
+    case unsupported. ``boundary`` lists extra sample points on the edge of the domain
+    (``Boundary``); the registry registers each as a case of its own (``boundary_cases``).
     """
 
     name: str
@@ -161,6 +187,7 @@ class Case:
     kinks: tuple[Kink, ...] = ()
     requires: frozenset[str] = frozenset()
     note: str = ""
+    boundary: tuple[Boundary, ...] = ()
 
     def __post_init__(self) -> None:
         # Accept lists, sets and single strings for convenience; store immutable forms.
@@ -170,6 +197,25 @@ class Case:
         object.__setattr__(self, "tolerances", tuple(self.tolerances))
         object.__setattr__(self, "kinks", tuple(self.kinks))
         object.__setattr__(self, "requires", _frozen(self.requires))
+        object.__setattr__(self, "boundary", tuple(self.boundary))
+
+    def boundary_cases(self) -> list[Case]:
+        """One case per ``boundary`` point: the same function at that point (the check size
+        only: the points are fixed entries, so there is no sweep), tagged ``boundary``."""
+        out = []
+        for b in self.boundary:
+            replaced = dict(b.domains)
+            unknown = set(replaced) - set(self.arg_names)
+            if unknown:
+                raise ValueError(f"case {self.name!r}: boundary {b.label!r} names inputs "
+                                 f"{sorted(unknown)}, which do not exist")
+            args = tuple(replace(a, domain=replaced.get(a.name, a.domain)) for a in self.args)
+            out.append(replace(
+                self, name=f"{self.name}-at-{b.label}", args=args,
+                sampler=b.sampler if b.sampler is not None or replaced else self.sampler,
+                sizes=replace(self.sizes, sweep=()), tags=self.tags | {"boundary"},
+                kinks=b.kinks, note=b.note or self.note, boundary=()))
+        return out
 
     # --- inputs ---------------------------------------------------------------------------
     @property

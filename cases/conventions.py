@@ -525,6 +525,181 @@ TABLE: tuple[Divergence, ...] = (
                   "jax's Hessian of |x + iy| there is the identity, refengine's, torch's, "
                   "TensorFlow's and autograd's is 0 (first order, 0, agrees everywhere)",
         citation=FOUND + " (case complex-abs-at-zero)"),
+    # --- issue 17: the new ops and the library's boundary points (Boundary, -at- cases) -----
+    Divergence(
+        op="cummax", point="an entry tying the earlier running maximum",
+        cases=("cummax-*-at-tie",), adapters=("torch", "jax"),
+        checks=("vjp_vs_refengine", "jvp_vs_refengine"),
+        behaviour="torch.cummax gives the tied outputs' cotangent to the later entry (its index "
+                  "is the last maximum), jax.lax.cummax splits it evenly (a scan of max); "
+                  "refengine, TensorFlow's scan of tf.maximum and autograd give it to the "
+                  "earlier one. All are subgradients (the kink check passes)",
+        citation=FOUND + " (cases cummax-axis1-at-tie, cummax-axis0-at-tie)"),
+    Divergence(
+        op="logsumexp", point="a slice whose entries are all -inf",
+        cases=("logsumexp-row-neg-inf",), adapters=EVERY, checks=("kink",),
+        statuses=("nonfinite",),
+        behaviour="every framework (and refengine) returns NaN for the whole -inf row: the "
+                  "derivative is softmax, exp(-inf - (-inf)) = NaN; the derivative of "
+                  "exp(logsumexp(x)) = sum(exp(x)) there is exp(x) = 0. The finite rows are "
+                  "right",
+        citation=FOUND + " (case logsumexp-row-neg-inf)"),
+    Divergence(
+        op="sinc", point="x = 0", cases=("sinc-at-zero",), adapters=("autograd",),
+        statuses=("nonfinite", "fail"),
+        behaviour="autograd's sinc rule (cos(pi x) - sinc(x)) / x is 0/0 = NaN at 0 in every "
+                  "derivative; the derivative is 0 (JAX's Maclaurin rule and refengine agree)",
+        citation="autograd/numpy/numpy_vjps.py (sinc's VJP); " + FOUND),
+    Divergence(
+        op="sinc", point="x = 0", cases=("sinc-at-zero",), adapters=("tensorflow",),
+        statuses=("nonfinite", "fail"),
+        behaviour="tf.experimental.numpy.sinc is where(x == 0, 1, sin(pi x) / (pi x)): its "
+                  "VJP (and HVP) at 0 is NaN, the where trap (0 cotangent times 0/0); its JVP "
+                  "is right",
+        citation="tensorflow/python/ops/numpy_ops/np_math_ops.py (sinc); " + FOUND),
+    Divergence(
+        op="sinc", point="x = 0", cases=("sinc-at-zero",), adapters=("torch",),
+        checks=("hvp_vs_oracle", "hvp_vs_refengine", "second_order_nestings"),
+        statuses=("nonfinite", "fail"),
+        behaviour="torch's sinc derivative is masked to 0 at x = 0 (right at first order), so "
+                  "its derivative there, the second derivative -pi^2/3, comes out 0; the "
+                  "forward-mode nestings give NaN",
+        citation="pytorch tools/autograd/derivatives.yaml (sinc: masked_fill_(self == 0, 0)); "
+                 + FOUND),
+    Divergence(
+        op="nn.layer_norm (torch.nn.functional.layer_norm)", point="any point",
+        cases=("nn-layer-norm", "nn-layer-norm-at-*"), adapters=("torch",),
+        checks=("second_order_nestings",),
+        behaviour="torch 2.13's forward-over-forward and reverse-over-forward of F.layer_norm "
+                  "are wrong (every entry; e.g. -0.416 where the same formula written out "
+                  "gives -0.351); first order, the HVP and reverse-over-reverse are right",
+        citation=FOUND + " (case nn-layer-norm; torch.func.jvp over torch.func.jvp)"),
+    Divergence(
+        op="nn.layer_norm (tf.nn.moments + tf.nn.batch_normalization)", point="any point",
+        cases=("nn-layer-norm", "nn-layer-norm-at-*"), adapters=("tensorflow",),
+        checks=("hvp_vs_oracle", "hvp_vs_refengine", "second_order_nestings"),
+        behaviour="tf.nn.moments computes the variance around stop_gradient(mean): first "
+                  "derivatives are right (d var / d mean is 0 at the mean), second derivatives "
+                  "are not",
+        citation="tensorflow/python/ops/nn_impl.py (moments: 'stop_gradient does not change "
+                 "the gradient that gets backpropagated to the mean from the variance'); "
+                 + FOUND),
+    Divergence(
+        op="nn.layer_norm (jax.nn.standardize)", point="a constant row, float32",
+        cases=("nn-layer-norm-at-constant-row",), adapters=("jax",), dtypes=("float32",),
+        checks=("hvp_vs_refengine", "float32_vs_float64"),
+        behaviour="jax.nn.standardize's default variance is mean(x^2) - mean(x)^2 "
+                  "(algorithm='fast'): on a constant row it cancels, and the float32 HVP "
+                  "(scale 1/sqrt(eps) = 316) is off by 1e-3 relative",
+        citation="jax/_src/nn/functions.py (standardize: 'fast' can suffer from catastrophic "
+                 "cancellation)"),
+    Divergence(
+        op="nn.softmax_cross_entropy (tf.nn.softmax_cross_entropy_with_logits)",
+        point="any point", cases=("nn-softmax-cross-entropy*",), adapters=("tensorflow",),
+        checks=("hvp_vs_oracle", "hvp_vs_refengine", "second_order_nestings"),
+        behaviour="the fused kernel's logits gradient is softmax - labels, which assumes the "
+                  "labels sum to 1; its gradient rule takes the second derivative as "
+                  "softmax's w.r.t. the logits only, so the mixed logits-labels term "
+                  "(softmax * sum(labels) - labels differentiated in labels) is lost",
+        citation="tensorflow/python/ops/nn_grad.py (_SoftmaxCrossEntropyWithLogitsGrad: "
+                 "'Second derivative is just softmax derivative w.r.t. logits'); " + FOUND),
+    Divergence(
+        op="std", point="a constant slice (std = 0)", cases=("std-*-at-constant",),
+        adapters=("jax", "tensorflow", "autograd"),
+        behaviour="the gradient (x - mean) / (n std) is 0/0 = NaN in every entry, at first and "
+                  "second order; torch and refengine return 0 (a subgradient: std is the norm "
+                  "of the centred input, a cone at a constant)",
+        citation="the zero-norm NaN of jax-ml/jax#21723 and #4177, HIPS/autograd#151, "
+                 "met through std; " + FOUND + " (cases std-*-at-constant)"),
+    Divergence(
+        op="std, linalg.norm", point="a constant slice, the zero vector",
+        cases=("std-*-at-constant", "norm-vector-2-at-zero"), adapters=("torch",),
+        checks=("second_order_nestings",), statuses=("nonfinite",),
+        behaviour="torch's first derivative there is 0, but its reverse-over-forward (and, for "
+                  "the norm, reverse-over-reverse) is NaN",
+        citation=FOUND + " (cases std-all-at-constant, norm-vector-2-at-zero)"),
+    Divergence(
+        op="linalg.norm (2-norm)", point="the zero vector", cases=("norm-vector-2-at-zero",),
+        adapters=("jax", "tensorflow", "autograd"),
+        behaviour="x / norm(x) = 0/0 = NaN; torch and refengine return 0",
+        citation="https://github.com/jax-ml/jax/issues/21723; "
+                 "https://github.com/HIPS/autograd/issues/151"),
+    Divergence(
+        op="linalg.norm (1-norm)", point="the zero vector", cases=("norm-vector-1-at-zero",),
+        adapters=("jax",), checks=("vjp_vs_refengine", "jvp_vs_refengine"),
+        behaviour="sum(abs(x)) with jnp.abs's derivative 1 at 0: the gradient is all ones (a "
+                  "subgradient); refengine, torch and TensorFlow give 0",
+        citation="https://github.com/jax-ml/jax/issues/37820"),
+    Divergence(
+        op="prod", point="one zero, or two zeros in a slice (smooth points)",
+        cases=("prod-*-at-one-zero", "prod-*-at-two-zeros"), adapters=("autograd",),
+        statuses=("nonfinite", "fail"),
+        behaviour="autograd's prod VJP is g * prod / x: 0/0 = NaN at a zero entry, in the "
+                  "first derivative and every second order one; the derivative there is the "
+                  "product of the other entries (0 with two zeros)",
+        citation="autograd/numpy/numpy_vjps.py (grad_prod: 'g * ans / x'); " + FOUND),
+    Divergence(
+        op="prod", point="one zero, or two zeros in a slice (smooth points)",
+        cases=("prod-*-at-one-zero", "prod-*-at-two-zeros"), adapters=("tensorflow",),
+        checks=("hvp_vs_oracle", "hvp_vs_refengine", "second_order_nestings"),
+        behaviour="TensorFlow's first derivative of reduce_prod is right at zeros (exclusive "
+                  "cumulative products), but its second derivative loses the terms through "
+                  "the zero: the HVP is 0 where it is not",
+        citation="tensorflow/python/ops/math_grad.py (_ProdGrad via cumprod; _CumprodGrad "
+                 "divides by x with div_no_nan); " + FOUND),
+    Divergence(
+        op="cbrt", point="x = 0 (an infinite slope)", cases=("cbrt-at-zero",),
+        adapters=("torch", "tensorflow"), statuses=("nonfinite", "fail"),
+        behaviour="neither framework has a cbrt; the adapters' composite sign(x) * |x|^(1/3) "
+                  "(as users write it) gives 0 * inf = NaN at 0, where refengine and jnp.cbrt "
+                  "give the slope +inf",
+        citation=FOUND + " (case cbrt-at-zero)"),
+    Divergence(
+        op="cbrt", point="x = 0 (second derivative)", cases=("cbrt-at-zero",),
+        adapters=("jax",), checks=("hvp_vs_refengine", "finite", "second_order_nestings"),
+        statuses=("nonfinite", "fail"),
+        behaviour="jnp.cbrt's second derivatives at 0 are infinite (the HVP +inf, the nestings "
+                  "-inf); refengine's are NaN (-2/9 x^(-5/3) has no limit: -inf from above, "
+                  "+inf from below)",
+        citation=FOUND + " (case cbrt-at-zero)"),
+    Divergence(
+        op="arctan2", point="the origin (a jump: no subgradient)",
+        cases=("arctan2-at-origin",), adapters=EVERY,
+        statuses=("nonfinite", "fail"),
+        behaviour="arctan2's derivative x / (x^2 + y^2) is 0/0: NaN in refengine, jax, "
+                  "TensorFlow and autograd; torch returns 0 (so it also differs from "
+                  "refengine's NaN)",
+        citation=FOUND + " (case arctan2-at-origin)"),
+    Divergence(
+        op="maximum / minimum", point="a tie x == y (the boundary point of the binary cases)",
+        cases=("maximum-at-tie", "minimum-at-tie"), adapters=("tensorflow",),
+        behaviour="as maximum-tie: tf.maximum and tf.minimum give the whole cotangent to x",
+        citation="tensorflow/python/ops/math_grad.py (_MaximumMinimumGrad); " + FOUND),
+    Divergence(
+        op="sort", point="rows with a tie (forward mode)", cases=("sort-at-tie",),
+        adapters=("autograd",), statuses=("error",),
+        behaviour="HIPS autograd 1.9's sort JVP raises IndexError on a 2-d input, at the tie "
+                  "as at the random point (the sort entry above)",
+        citation="autograd/numpy/numpy_jvps.py (version 1.9.1); " + FOUND),
+    Divergence(
+        op="nn.layer_norm (torch.nn.functional.layer_norm)", point="one entry per row",
+        cases=("nn-layer-norm-single",), adapters=("torch",),
+        checks=("vjp_vs_refengine", "vjp_vs_oracle", "float32_vs_float64",
+                "second_order_nestings"),
+        behaviour="the forward value is exactly 0 (x - mean), but torch's backward recomputes "
+                  "the normalised input in a form that does not cancel: d/dw is 1e-13 "
+                  "(float64) where it is exactly 0 (the scale is 1/sqrt(eps) = 316); the "
+                  "forward-mode nestings are wrong as at every point (the entry above)",
+        citation=FOUND + " (case nn-layer-norm-single)"),
+    Divergence(
+        op="cummax (a tf.scan of tf.maximum)", point="any point, forward mode under tf.function",
+        cases=("cummax-*",), adapters=("tensorflow",), modes=("jit",), statuses=("error",),
+        behaviour="TensorFlow has no cumulative maximum; the composite tf.scan(tf.maximum, x) "
+                  "differentiates in reverse mode everywhere and in forward mode eagerly, but "
+                  "forward mode (JVP, and the HVP and nestings built on it) through tf.scan "
+                  "inside tf.function raises TypeError ('dtype variant is not compatible with "
+                  "int64')",
+        citation=FOUND + " (cases cummax-axis1, cummax-single under --gp-slow)"),
 )
 
 
@@ -554,6 +729,16 @@ def costly(case: str, adapter: str, mode: str) -> Costly | None:
     return None
 
 
+# The boundary points' cases (cases/library/boundaries.py and order.py), by name: a test holds
+# this list equal to the cases tagged "boundary".
+BOUNDARY_CASES = (
+    "std-*-at-constant", "var-all-at-constant", "max-*-at-tie", "min-*-at-tie",
+    "prod-*-at-one-zero", "prod-*-at-two-zeros", "sort-at-tie", "arctan2-at-origin",
+    "cbrt-at-zero", "maximum-at-tie", "minimum-at-tie", "norm-vector-*-at-zero",
+    "cummax-*-at-tie", "topk-*-at-tie-*", "median-*-at-*", "sinc-at-zero", "nan*-at-nan",
+    "nn-layer-norm-at-*", "nn-softmax-cross-entropy-at-*",
+)
+
 COSTLY: tuple[Costly, ...] = (
     Costly(
         cases=("particle",), adapters=("jax", "tensorflow"), modes=("eager",),
@@ -574,6 +759,17 @@ COSTLY: tuple[Costly, ...] = (
                  "after 15 minutes. Eager JAX computes the same derivatives in about a second.",
         citation="https://github.com/jax-ml/jax/issues/2777 (slow compile, exponential in "
                  "unrolled loop length; the advice there: lax.scan, or no jit)",
+    ),
+    Costly(
+        cases=BOUNDARY_CASES, adapters=("jax", "tensorflow"), modes=("eager", "jit"),
+        measured="the 41 boundary points (the -at- cases of Boundary, issue 17) cost 135 s of "
+                 "checks over the default combinations, 79 s of them in jax.jit float64 (43 s, "
+                 "one XLA compilation per case and quantity) and eager TensorFlow float64 "
+                 "(36 s); refengine, torch and autograd check them all in 37 s. The default "
+                 "run checks them there; --gp-slow on JAX and TensorFlow too (2-core machine, "
+                 "2026-12-07, jax 0.10.2, TensorFlow 2.21)",
+        citation="https://docs.jax.dev/en/latest/faq.html (op-by-op dispatch overhead without "
+                 "jit); https://www.tensorflow.org/guide/function (eager runs op by op)",
     ),
 )
 

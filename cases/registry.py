@@ -104,7 +104,7 @@ class Registry:
         from cases.library import CASES
 
         validated = []
-        for case in CASES:
+        for case in [c for base in CASES for c in (base, *base.boundary_cases())]:
             if case.name in self._cases or case.name in {c.name for c, _ in validated}:
                 raise _fail(case.name, "a case with this name is already registered")
             validated.append((case, validate(case)))
@@ -135,8 +135,14 @@ class Registry:
         self._load()
         if case.name in self._cases:
             raise _fail(case.name, "a case with this name is already registered")
-        self._ops[case.name] = validate(case)
-        self._cases[case.name] = case
+        extra = case.boundary_cases()  # its boundary points, each a case of its own
+        taken = [c.name for c in extra if c.name in self._cases]
+        if taken:
+            raise _fail(taken[0], "a case with this name is already registered")
+        checked = [(c, validate(c)) for c in (case, *extra)]
+        for c, ops in checked:
+            self._ops[c.name] = ops
+            self._cases[c.name] = c
         return case
 
     def register(self, case: Case | Callable[..., Any] | None = None, /, **fields: Any) -> Any:
@@ -161,9 +167,14 @@ class Registry:
         return self.add(Case(fn=fn, **fields))
 
     def remove(self, name: str) -> Case:
-        """Drop a case (tests that register a throwaway case clean up with this)."""
+        """Drop a case and its boundary cases (tests that register a throwaway case clean up
+        with this)."""
         self._ops.pop(name, None)
-        return self._cases.pop(name)
+        case = self._cases.pop(name)
+        for extra in case.boundary_cases():
+            self._ops.pop(extra.name, None)
+            self._cases.pop(extra.name, None)
+        return case
 
     # --- lookup -------------------------------------------------------------------------------
     def all(self) -> list[Case]:

@@ -28,6 +28,17 @@ COMPOSITES = {
 # NumPy and autograd have no convolution, pooling or segment sum: composites.
 for _name in ("numpy", "autograd"):
     COMPOSITES[_name] |= {"nn.conv", "nn.max_pool", "nn.avg_pool", "nn.segment_sum"}
+# Issue 17's names (one block, so merges stay local): cummax and topk have no NumPy function,
+# the nn composites no function in NumPy, autograd or JAX, and TensorFlow has no cummax,
+# median or layer-norm function.
+ISSUE17_COMPOSITES = {
+    "numpy": {"topk", "nn.layer_norm", "nn.softmax_cross_entropy"},
+    "jax": {"nn.softmax_cross_entropy"},
+    "tensorflow": {"cummax", "median", "nn.layer_norm"},
+    "autograd": {"cummax", "topk", "nn.layer_norm", "nn.softmax_cross_entropy"},
+}
+for _name, _extra in ISSUE17_COMPOSITES.items():
+    COMPOSITES[_name] = COMPOSITES[_name] | _extra
 MISSING_NAMES = {"numpy": {"grad"}}
 
 

@@ -257,6 +257,31 @@ SAMPLES = [
     s("fft.ifft", lambda xp, z: xp.fft.ifft(z, axis=0), Z, form="axis=0"),
 ]
 
+# Issue 17's names (their own generator, so the draws above stay as they were).
+_RNG17 = np.random.default_rng(17)
+_WITH_NAN = np.where(np.eye(3, 4, 1) > 0, np.nan, _RNG17.normal(size=(3, 4)))
+_W4, _B4 = _RNG17.normal(size=4), _RNG17.normal(size=4)
+_LABELS = _RNG17.dirichlet(np.ones(4), size=3)
+SAMPLES += [
+    s("cummax", lambda xp, x: xp.cummax(x), R),
+    s("cummax", lambda xp, x: xp.cummax(x, axis=0), R, form="axis=0"),
+    s("topk", lambda xp, x: xp.topk(x, 2), R),
+    s("median", lambda xp, x: xp.median(x), R),
+    s("median", lambda xp, x: xp.median(x, axis=1, keepdims=True), R, form="axis,keepdims"),
+    s("median", lambda xp, x: xp.median(x, axis=0), R, form="odd axis"),
+    unary("sinc", R),
+    s("sinc", lambda xp, x: xp.sinc(x * 0.0), R, form="at 0"),
+    s("nanmean", lambda xp, x: xp.nanmean(x), _WITH_NAN),
+    s("nanmean", lambda xp, x: xp.nanmean(x, axis=1, keepdims=True), _WITH_NAN,
+      form="axis,keepdims"),
+    s("nansum", lambda xp, x: xp.nansum(x, axis=0), _WITH_NAN, form="axis=0"),
+    s("nn.layer_norm", lambda xp, x: xp.nn.layer_norm(x), R),
+    s("nn.layer_norm", lambda xp, x, w, b: xp.nn.layer_norm(x, w, b), R, _W4, _B4,
+      form="weight,bias"),
+    s("nn.softmax_cross_entropy", lambda xp, z, p: xp.nn.softmax_cross_entropy(z, p), R,
+      _LABELS),
+]
+
 # (adapter, sample id) where the framework serves the name but not in this form.
 EXPECTED_UNSUPPORTED = {
     ("tensorflow", "linalg.norm[vector ord=-inf]"): "tf.norm has no negative orders",

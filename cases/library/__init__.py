@@ -1,6 +1,7 @@
 """The built-in case library, one module per theme (``kinks`` is the theme of cases placed
 where the derivative does not exist). Each module defines ``CASES``; the registry loads this
-list on first use (``cases.all()``), validating every case.
+list on first use (``cases.all()``), validating every case. ``boundaries`` attaches
+boundary points (``Boundary``) to existing cases by name; each becomes a case of its own.
 
 A case is a plain function of a NumPy-named ``xp``: these modules import the case model
 (``cases.case``, ``cases.domains``, ``_helpers``) and NumPy/SciPy for constants only, never a
@@ -11,6 +12,7 @@ from __future__ import annotations
 from cases.case import Case
 from cases.library import (
     binary,
+    boundaries,
     complex_numbers,
     control_flow,
     convolution,
@@ -20,6 +22,7 @@ from cases.library import (
     kinks,
     linalg,
     models,
+    order,
     pooling,
     reductions,
     segments,
@@ -31,7 +34,7 @@ from cases.library import (
 
 __all__ = ["CASES"]
 
-CASES: list[Case] = [
+CASES: list[Case] = boundaries.with_boundaries([
     *elementwise.CASES,
     *binary.CASES,
     *selection.CASES,
@@ -49,4 +52,5 @@ CASES: list[Case] = [
     *pooling.CASES,
     *segments.CASES,
     *complex_numbers.CASES,
-]
+    *order.CASES,
+])

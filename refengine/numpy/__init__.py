@@ -96,6 +96,7 @@ from refengine.numpy._more import (
     select,
     vsplit,
 )
+from refengine.numpy._order import cummax, topk
 from refengine.numpy._shape import (
     argsort,
     broadcast_to,
@@ -158,6 +159,8 @@ __all__ = [
     # more composites (_extra)
     "average", "copysign", "diagflat", "float_power", "full_like", "median", "nancumprod",
     "nancumsum", "nanmax", "nanmean", "nanmin", "nanprod", "nansum", "trapezoid", "vdot",
+    # order statistics without a NumPy function of their own (_order)
+    "cummax", "topk",
     # construction and constants
     "array", "asarray", "copy", "zeros", "ones", "zeros_like", "ones_like", "full", "eye", "arange",
     "linspace", "shape", "ndim", "size", "stop_gradient", "float32", "float64", "int32",

@@ -107,7 +107,8 @@ def nanprod(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
 def nanmean(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """The mean of the non-NaN entries (NaN where there are none, as NumPy, which warns)."""
     filled, nan = _nan_filled(a, 0.0)
-    count = np.sum(~nan, axis=axis_tuple(axis, ndim(a)), keepdims=keepdims)
+    # The count in the input's dtype: an int64 count would promote a float32 mean to float64.
+    count = np.sum(~nan, axis=axis_tuple(axis, ndim(a)), keepdims=keepdims).astype(dtype_of(a))
     with np.errstate(invalid="ignore", divide="ignore"):
         return _rnp().sum(filled, axis=axis, keepdims=keepdims) / count
 

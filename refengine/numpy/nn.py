@@ -14,8 +14,8 @@ from refengine import primitives as P
 from refengine.conv_args import conv_params, pool_params, window_index
 from refengine.conv_args import segment_ids as checked_ids
 
-__all__ = ["avg_pool", "conv", "gelu", "log_sigmoid", "max_pool", "relu", "segment_sum",
-           "softplus"]
+__all__ = ["avg_pool", "conv", "gelu", "layer_norm", "log_sigmoid", "max_pool", "relu",
+           "segment_sum", "softmax_cross_entropy", "softplus"]
 
 relu = P.relu
 
@@ -79,3 +79,24 @@ def segment_sum(data: Any, segment_ids: Any, num_segments: int) -> Any:
     segment no id names is 0. The derivative w.r.t. data gathers the cotangent at the ids."""
     ids = checked_ids(data, segment_ids, num_segments)
     return P.scatter_add(data, shape=(num_segments, *data.shape[1:]), index=ids)
+
+
+def layer_norm(x: Any, weight: Any = None, bias: Any = None, eps: float = 1e-5) -> Any:
+    """(x - mean) / sqrt(var + eps) over the last axis (the biased variance, as
+    ``torch.nn.functional.layer_norm``), then times ``weight`` and plus ``bias`` (each of the
+    last axis's length) when given."""
+    import refengine.numpy as rnp
+
+    centred = x - rnp.mean(x, axis=-1, keepdims=True)
+    out = centred / rnp.sqrt(rnp.mean(centred * centred, axis=-1, keepdims=True) + eps)
+    if weight is not None:
+        out = out * weight
+    return out if bias is None else out + bias
+
+
+def softmax_cross_entropy(logits: Any, labels: Any) -> Any:
+    """-sum(labels * log_softmax(logits)) over the last axis: one loss per row; ``labels``
+    are probabilities (one-hot or soft) and are differentiated too."""
+    import refengine.numpy as rnp
+
+    return -rnp.sum(labels * rnp.special.log_softmax(logits, axis=-1), axis=-1)
