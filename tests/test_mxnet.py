@@ -47,7 +47,10 @@ MISSING = {"arctan2", "cumprod", "diagonal", "einsum", "exp2", "grad", "hypot", 
            # not yet translated (mx.nd.Convolution, mx.nd.Pooling, a scatter-add exist)
            "nn.conv", "nn.max_pool", "nn.avg_pool", "nn.segment_sum",
            # MXNet 1.9's NDArrays have no complex dtype
-           "real", "imag", "conj", "angle", "fft.fft", "fft.ifft"}
+           "real", "imag", "conj", "angle", "fft.fft", "fft.ifft",
+           # issue 17's order and NaN ops and nn composites, not yet translated
+           "cummax", "topk", "median", "sinc", "nanmean", "nansum", "nn.layer_norm",
+           "nn.softmax_cross_entropy"}
 
 
 def test_coverage_is_the_documented_one(mxnet):
