@@ -439,7 +439,8 @@ TABLE: tuple[Divergence, ...] = (
     # --- MXNet 1.9 (mx.nd with mxnet.autograd), run out of process (adapters.remote) ---
     Divergence(
         op="max, min (reductions)", point="tied maxima (minima)",
-        cases=("max-reduction-tie", "min-reduction-tie", "max-axis-tie"),
+        cases=("max-reduction-tie", "min-reduction-tie", "max-axis-tie", "max-*-at-tie",
+               "min-*-at-tie"),
         adapters=("mxnet",), checks=("vjp_vs_refengine",), statuses=("fail",),
         behaviour="every tied entry gets the whole gradient (max over four equal entries: "
                   "[1, 1, 1, 1], four times the derivative, not a subgradient); the others "
@@ -449,7 +450,8 @@ TABLE: tuple[Divergence, ...] = (
                  "reproduced by max-reduction-tie; " + FOUND),
     Divergence(
         op="maximum, minimum", point="x == y",
-        cases=("maximum-tie", "minimum-tie", "relu-maximum-at-zero"),
+        cases=("maximum-tie", "minimum-tie", "relu-maximum-at-zero", "maximum-at-tie",
+               "minimum-at-tie"),
         adapters=("mxnet",), checks=("vjp_vs_refengine",), statuses=("fail",),
         behaviour="the whole gradient goes to the first argument (maximum's backward masks "
                   "x >= y and x < y), none to the second; refengine splits it evenly",
@@ -605,7 +607,7 @@ TABLE: tuple[Divergence, ...] = (
                  "'Second derivative is just softmax derivative w.r.t. logits'); " + FOUND),
     Divergence(
         op="std", point="a constant slice (std = 0)", cases=("std-*-at-constant",),
-        adapters=("jax", "tensorflow", "autograd"),
+        adapters=("jax", "tensorflow", "autograd", "mxnet"),
         behaviour="the gradient (x - mean) / (n std) is 0/0 = NaN in every entry, at first and "
                   "second order; torch and refengine return 0 (a subgradient: std is the norm "
                   "of the centred input, a cone at a constant)",
@@ -620,7 +622,7 @@ TABLE: tuple[Divergence, ...] = (
         citation=FOUND + " (cases std-all-at-constant, norm-vector-2-at-zero)"),
     Divergence(
         op="linalg.norm (2-norm)", point="the zero vector", cases=("norm-vector-2-at-zero",),
-        adapters=("jax", "tensorflow", "autograd"),
+        adapters=("jax", "tensorflow", "autograd", "mxnet"),
         behaviour="x / norm(x) = 0/0 = NaN; torch and refengine return 0",
         citation="https://github.com/jax-ml/jax/issues/21723; "
                  "https://github.com/HIPS/autograd/issues/151"),
@@ -638,6 +640,13 @@ TABLE: tuple[Divergence, ...] = (
                   "first derivative and every second order one; the derivative there is the "
                   "product of the other entries (0 with two zeros)",
         citation="autograd/numpy/numpy_vjps.py (grad_prod: 'g * ans / x'); " + FOUND),
+    Divergence(
+        op="prod", point="one zero, or two zeros in a slice (smooth points)",
+        cases=("prod-*-at-one-zero", "prod-*-at-two-zeros"), adapters=("mxnet",),
+        checks=("vjp_vs_refengine", "vjp_vs_oracle", "finite"), statuses=("nonfinite", "fail"),
+        behaviour="MXNet's gradient of prod at a zero entry is not finite (0/0), as autograd's; "
+                  "the derivative there is the product of the other entries (0 with two zeros)",
+        citation=FOUND + " (cases prod-*-at-one-zero, prod-*-at-two-zeros)"),
     Divergence(
         op="prod", point="one zero, or two zeros in a slice (smooth points)",
         cases=("prod-*-at-one-zero", "prod-*-at-two-zeros"), adapters=("tensorflow",),

@@ -191,6 +191,32 @@ def test_a_resumed_quick_run_plans_the_same_tasks_as_the_first(monkeypatch) -> N
             assert set(left) == set(tasks) - set(committed), committed
 
 
+def test_a_quick_run_starts_with_the_models_and_times_no_boundary_point(monkeypatch) -> None:
+    """The models (the slowest cases) are the first tasks wherever the library lists them, so
+    no worker is left with one at the end; a boundary point (its parent case at one point:
+    the same function and size) is checked but not timed again."""
+    from types import SimpleNamespace
+
+    from reports.selection import Selection
+    from reports.tasks import QUICK_EAGER_TAGS, QUICK_MODES
+
+    def case(name, *tags):
+        return SimpleNamespace(name=name, tags=tags or ("elementwise",), dtypes=("float64",))
+
+    adapters = [SimpleNamespace(name="refengine", modes=("eager",))]
+    selection = Selection([case("a"), case("gmm", "model"), case("b"),
+                           case("b-at-zero", "boundary"), case("c")], adapters, None, None,
+                          adapter_modes=dict(QUICK_MODES), eager_tags=QUICK_EAGER_TAGS)
+    monkeypatch.setattr(runner, "QUICK_CHUNK", 1)
+    tasks, _ = runner._plan(selection, CommittedFolder(), resume=False, quick=True, checks=True,
+                            timings=True)
+    assert tasks[0].timing_cases == ("gmm",)
+    timed = [name for task in tasks for name in task.timing_cases]
+    checked = {item[0] for task in tasks for item in task.checks}
+    assert "b-at-zero" not in timed and "b-at-zero" in checked
+    assert sorted(timed) == ["a", "b", "c", "gmm"]
+
+
 # --- torn rows --------------------------------------------------------------------------------
 def test_report_leaves_a_torn_row_out_and_says_so(quick_sin, tmp_path, capsys) -> None:
     out = copy_of(quick_sin, tmp_path)
