@@ -55,10 +55,11 @@ from typing import Any
 
 import pytest
 
+from cases.smoke import SMOKE_TAGS
+
 __all__ = ["DEFAULT_COVERAGE", "DEFAULT_RUN_SLOW", "SMOKE_TAGS", "Handle", "MatrixItem",
            "calls_verify", "coverage", "default_run_slow", "matrix_scope", "plan"]
 
-SMOKE_TAGS = frozenset({"model", "kink", "nn"})
 # What the default run covers per (adapter, mode, dtype): "full" (every case), "smoke" (cases
 # tagged SMOKE_TAGS; the rest is slow) or "slow" (nothing by default). Not listed: eager modes
 # are full, other modes smoke. Chosen from measured costs on 2 cores (seconds per case and

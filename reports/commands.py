@@ -25,6 +25,7 @@ from reports.selection import Selection, SelectionError, names_given, select, so
 from reports.tasks import (
     QUICK_EAGER_TAGS,
     QUICK_MODES,
+    QUICK_SMOKE_ONLY,
     QUICK_UNTIMED_EAGER,
     Options,
     SweepIndices,
@@ -69,8 +70,13 @@ def _start(args: argparse.Namespace) -> tuple[Selection, RunFolder]:
     # Everything is validated before the folder is made: a refused run leaves nothing behind.
     selection = select(args)
     if args.quick and not args.modes:
+        smoke_only = frozenset(a.name for a in selection.adapters) & QUICK_SMOKE_ONLY
         selection = replace(selection, adapter_modes=dict(QUICK_MODES),
-                            eager_tags=QUICK_EAGER_TAGS)
+                            eager_tags=QUICK_EAGER_TAGS, smoke_only=smoke_only,
+                            notes=(*selection.notes, *(
+                                f"--quick: {name} runs the smoke selection (cases tagged "
+                                "model, kink or nn); a run without --quick covers every case"
+                                for name in sorted(smoke_only))))
     sizes = _sizes(args, "sweep") if args.command != "check" else None
     notes = [*selection.notes, *(_sweep_notes(sizes, selection.cases,
                                               bench=args.command == "bench") if sizes else [])]

@@ -185,6 +185,7 @@ class RunFolder:
         self.path = Path(path)
         self._lock: Any = None  # the open lock file while this object may write
         self._told: set[str] = set()
+        self._parsed: dict[str, tuple[Any, pd.DataFrame]] = {}  # kind -> (content key, frame)
 
     # --- creating and opening ---
     @classmethod
@@ -511,6 +512,17 @@ class RunFolder:
 
     def _frame(self, kind: str) -> pd.DataFrame:
         data = self._records(kind)
+        # A report reads the same records a dozen times (each table and picture): parse them
+        # once per content (a folder still being written has new bytes, so a new key), and
+        # give each caller its own copy.
+        key = (kind, len(data), hash(data))
+        cached = self._parsed.get(kind)
+        if cached is None or cached[0] != key:
+            cached = (key, self._parse(kind, data))
+            self._parsed[kind] = cached
+        return cached[1].copy()
+
+    def _parse(self, kind: str, data: bytes) -> pd.DataFrame:
         if kind == "conformance":
             rows = pd.read_csv(io.BytesIO(data), keep_default_na=False,
                                na_values=[""]).to_dict("records") if data else []

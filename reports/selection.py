@@ -42,11 +42,18 @@ class Selection:
     # and tags of cases that then run eager only (--quick: loops a jit would unroll).
     adapter_modes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     eager_tags: frozenset[str] = frozenset()
+    # Adapters that run only the smoke selection's cases (cases.smoke; --quick: MXNet).
+    smoke_only: frozenset[str] = frozenset()
     # What an option left out (adapters without a --modes mode, ...), said before the run.
     notes: tuple[str, ...] = ()
 
     def modes_of(self, adapter: Any, case: Any = None) -> list[str]:
         """The modes ``adapter`` runs in this selection (for ``case``, when given)."""
+        if case is not None and adapter.name in self.smoke_only:
+            from cases.smoke import is_smoke
+
+            if not is_smoke(case.tags):
+                return []
         if self.modes is not None:
             return [m for m in adapter.modes if m in self.modes]
         wanted = self.adapter_modes.get(adapter.name)

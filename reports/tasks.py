@@ -18,6 +18,8 @@ What ``--quick`` does, all of it stated in the run's summary:
   compiling the VJP of 40 unrolled RK4 steps takes XLA minutes; JAX checks them eagerly but
   does not time them (``QUICK_UNTIMED_EAGER``: an eager JAX gradient of those loops takes
   seconds a call, and a timing needs at least 7 samples of two quantities);
+- adapters: every one; those in ``QUICK_SMOKE_ONLY`` (MXNet, out of process) on the smoke
+  selection (``cases.smoke``) only;
 - timings: every case at its check size, forward, value-and-gradient and compile time,
   ``QUICK_BUDGET`` per measurement (at least 7 samples still), no memory measurement.
 """
@@ -39,6 +41,7 @@ __all__ = [
     "QUICK_UNTIMED_EAGER",
     "QUICK_MODES",
     "QUICK_QUANTITIES",
+    "QUICK_SMOKE_ONLY",
     "Options",
     "SweepIndices",
     "Task",
@@ -53,6 +56,10 @@ QUICK_CHECKS = ("value", "vjp_vs_refengine", "jvp_vs_refengine", "adjoint", "vjp
 QUICK_MODES: dict[str, tuple[str, ...]] = {"jax": ("jit",), "tensorflow": ("eager",)}
 QUICK_EAGER_TAGS = frozenset({"control-flow"})
 QUICK_UNTIMED_EAGER = frozenset({"jax"})
+# Adapters a quick run covers on the smoke selection only (cases.smoke): MXNet answers from
+# another process, each case a round trip (52 CPU s over the whole library, a fifth of the
+# quick run's margin); `gradparity run --adapters mxnet` covers every case.
+QUICK_SMOKE_ONLY = frozenset({"mxnet"})
 QUICK_QUANTITIES = ("value_and_grad", "forward", "compile")
 # A full garbage collection costs about 0.4 s with every framework loaded; a quick run does
 # one every this many timing points and freezes the survivors in between (see time_cases):

@@ -403,3 +403,24 @@ def test_killed_at_random_points_resume_gives_the_uninterrupted_records(tmp_path
     print(f"\nfault injection: {FAULT_TRIALS} runs killed, resumed and compared; kills: "
           + ", ".join(f"{state} {n}" for state, n in sorted(outcomes.items())))
     assert outcomes["inside a unit"] > 0 and outcomes["between units"] > 0
+
+
+def test_a_quick_run_covers_a_smoke_only_adapter_on_the_smoke_selection() -> None:
+    """--quick runs MXNet (QUICK_SMOKE_ONLY) on the cases tagged model, kink or nn only, and
+    every other adapter on every case; without the selection's smoke_only nothing is left
+    out."""
+    from types import SimpleNamespace
+
+    from reports.selection import Selection
+    from reports.tasks import QUICK_SMOKE_ONLY
+
+    assert "mxnet" in QUICK_SMOKE_ONLY
+    plain, model = (SimpleNamespace(name=n, tags=t, dtypes=("float64",))
+                    for n, t in (("sin", ("elementwise",)), ("gmm", ("model",))))
+    adapters = [SimpleNamespace(name="mxnet", modes=("eager",)),
+                SimpleNamespace(name="torch", modes=("eager",))]
+    quick = Selection([plain, model], adapters, None, None, smoke_only=QUICK_SMOKE_ONLY)
+    pairs = {(c.name, a.name) for c, a, _, _ in quick.combinations()}
+    assert pairs == {("sin", "torch"), ("gmm", "torch"), ("gmm", "mxnet")}
+    full = Selection([plain, model], adapters, None, None)
+    assert {(c.name, a.name) for c, a, _, _ in full.combinations()} == pairs | {("sin", "mxnet")}
