@@ -69,6 +69,9 @@ _STYLE = """
 _SCRIPT = r"""
 (function () {
   var data = JSON.parse(document.getElementById("records-data").textContent);
+  (data.interned || []).forEach(function (j) {
+    data.rows.forEach(function (r) { if (r[j] !== null) { r[j] = data.strings[r[j]]; } });
+  });
   var col = {}; data.columns.forEach(function (c, i) { col[c] = i; });
   var rank = {"fail": 0, "error": 0, "nonfinite": 0, "divergence-documented": 1,
               "unsupported": 2, "pass": 3};
@@ -206,10 +209,33 @@ _SCRIPT = r"""
 """
 
 
+# Columns whose cells are text, each sent once: a run repeats its case, adapter, check and
+# status names, and its messages, thousands of times (the sample's page halves).
+_INTERNED = ("case", "adapter", "mode", "dtype", "check", "status", "convention", "note",
+             "message")
+
+
+def _interned(payload: dict) -> dict:
+    """``payload`` with the text columns' cells as indices into one list of strings (the
+    page's script puts the strings back before it draws anything)."""
+    strings: dict[str, int] = {}
+    columns = [payload["columns"].index(c) for c in _INTERNED]
+    rows = []
+    for row in payload["rows"]:
+        row = list(row)
+        for j in columns:
+            if row[j] is not None:
+                row[j] = strings.setdefault(str(row[j]), len(strings))
+        rows.append(row)
+    return {"columns": payload["columns"], "interned": columns, "strings": list(strings),
+            "rows": rows}
+
+
 def records_html(conformance: pd.DataFrame) -> str:
     """The table's section: its controls, an empty table the script fills, the records as
     JSON, the script."""
-    payload = json.dumps(records_payload(conformance), separators=(",", ":"), allow_nan=False)
+    payload = json.dumps(_interned(records_payload(conformance)), separators=(",", ":"),
+                         allow_nan=False)
     payload = payload.replace("<", "\\u003c")  # a message cannot end or open a script
     return "\n".join([
         f"<style>{_STYLE}</style>",

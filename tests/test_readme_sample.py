@@ -19,8 +19,10 @@ def test_the_sample_is_small_and_complete() -> None:
     names = {p.name for p in SAMPLE.iterdir()}
     assert {"environment.json", "summary.md", "report.html", "divergences.md", "plots",
             "conformance.csv.gz", "timing.csv.gz"} <= names
+    # 4.5 MB on 2026-12-07 (538 cases, 7 adapters), most of it report.html, which carries
+    # every record for its table (2.5 MB; 460 kB compressed, as git stores it).
     size = sum(p.stat().st_size for p in SAMPLE.rglob("*") if p.is_file())
-    assert size < 3_000_000
+    assert size < 5_000_000
 
 
 def test_readme_lists_the_divergence_table() -> None:
