@@ -18,7 +18,7 @@ import adapters
 import cases
 from adapters.mutant_adapter import from_name, mutations, parse
 from cases.conformance import run_case
-from cases.conformance.mutation import difference, outputs, run, usage
+from cases.conformance.mutation import difference, outputs, precision, run, usage
 
 ORDER1 = ["sin", "exp", "tanh", "matmul", "divide", "logsumexp", "cholesky", "solve"]
 ORDER2 = ["sin", "exp", "tanh", "matmul", "logsumexp"]
@@ -35,8 +35,11 @@ def uses():
 
 
 def _flagged(case, name):
-    baseline = {r.check: r.bad for r in run_case(case, "refengine", conventions=())}
-    return {r.check for r in run_case(case, name, conventions=())
+    # float64, or complex128 for a complex-only case (as the mutation score runs it)
+    dtype = precision(case)
+    baseline = {r.check: r.bad
+                for r in run_case(case, "refengine", dtype=dtype, conventions=())}
+    return {r.check for r in run_case(case, name, dtype=dtype, conventions=())
             if r.bad and not baseline.get(r.check, False)}
 
 

@@ -220,11 +220,13 @@ def test_a_default_run_slow_combination_is_collected_only_with_gp_slow(slow: boo
     it names only: the other dtype of the same case and adapter stays in the default run."""
     from cases.pytest_plugin import DEFAULT_RUN_SLOW, default_run_slow, plan
 
-    assert ("particle", "torch", "eager", ("float32",)) in [e[:4] for e in DEFAULT_RUN_SLOW]
-    assert default_run_slow("particle", "torch", "eager", "float32")
-    assert default_run_slow("particle", "torch", "eager", "float64") is None
-    config = _Options(**{"--gp-adapters": "torch", "--gp-cases": "particle",
-                         "--gp-checks": "value", "--gp-slow": slow})
+    assert ("ht-complicated", "tensorflow", "eager", ("float32",)) in [
+        e[:4] for e in DEFAULT_RUN_SLOW]
+    assert default_run_slow("ht-complicated", "tensorflow", "eager", "float32")
+    assert default_run_slow("ht-complicated", "tensorflow", "eager", "float64") is None
+    assert default_run_slow("conv2d-tanh", "tensorflow", "eager", "float64")  # a pattern
+    config = _Options(**{"--gp-adapters": "tensorflow", "--gp-cases": "ht-complicated",
+                         "--gp-modes": "eager", "--gp-checks": "value", "--gp-slow": slow})
     collected = {(item.dtype, is_slow) for item, is_slow in plan(config)  # type: ignore[arg-type]
                  if item.size is None}
     assert ("float64", False) in collected
