@@ -102,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--out", type=Path, help="also write the comparison to this file")
     compare.add_argument("--no-fail", action="store_true",
                          help="exit 0 even when B has new failures")
+    compare.add_argument("--across-hosts", action="store_true",
+                         help="compare timings measured on different hosts (two machines); "
+                         "by default timings are paired host by host")
     merge = sub.add_parser("merge", help="join run folders (such as --shard jobs') into one")
     merge.add_argument("run_dirs", type=Path, nargs="+", metavar="RUN_DIR")
     merge.add_argument("--out", type=Path, required=True, help="the merged run folder")

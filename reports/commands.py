@@ -399,7 +399,8 @@ def report(args: argparse.Namespace) -> int:
 def compare(args: argparse.Namespace) -> int:
     from reports.run_comparison import compare_runs
 
-    result = compare_runs(RunFolder.open(args.run_a), RunFolder.open(args.run_b))
+    result = compare_runs(RunFolder.open(args.run_a), RunFolder.open(args.run_b),
+                          across_hosts=args.across_hosts)
     if args.out:
         write_output(args.out, result.markdown, "--out")
     sys.stdout.write(result.markdown + "\n")
