@@ -51,7 +51,7 @@ from reports.runner import label, write_result
 from reports.tasks import Options, Task, run_task, time_case
 
 __all__ = ["ALLOWED_FAILURES", "ClusterError", "VersionMismatchError", "check_versions",
-           "connect", "parse_scheduler", "run_on_cluster", "versions_here"]
+           "connect", "parse_scheduler", "run_on_cluster", "session", "versions_here"]
 
 # Deaths of the worker running a task before the task is committed as failed (LocalCluster).
 ALLOWED_FAILURES = 2
@@ -180,7 +180,7 @@ def check_versions(client: Any, adapter_names: Sequence[str]) -> dict[str, Any]:
             if mine.get(package) != theirs.get(package):
                 problems.append(f"  worker {worker} (host {report['host']}): {package} "
                                 f"{theirs.get(package, 'not installed')}, this process "
-                                f"{mine.get(package, 'not installed')}")
+                                f"{package} {mine.get(package, 'not installed')}")
     if problems:
         raise VersionMismatchError(
             "the workers must have this process's versions (a record says which versions "
@@ -281,13 +281,35 @@ def _stream(client: Any, tasks: Sequence[Task], options: Options, folder: RunFol
         client.cancel([f for f, _ in futures.values()])
 
 
+_SESSION: dict[str, Any] = {}  # scheduler -> the client of the command's session
+
+
+@contextmanager
+def session(scheduler: str | None) -> Iterator[Any]:
+    """The command's connection to ``scheduler`` (None: no cluster, nothing done): opened
+    before the run folder is made, so that a cluster that cannot serve the run (unreachable,
+    other versions) leaves no folder behind; ``run_on_cluster`` uses it."""
+    if scheduler is None:
+        yield None
+        return
+    with connect(scheduler) as client:
+        _SESSION[scheduler] = client
+        try:
+            yield client
+        finally:
+            _SESSION.pop(scheduler, None)
+
+
 def run_on_cluster(scheduler: str, worker_tasks: Sequence[Task], main_tasks: Sequence[Task],
                    options: Options, folder: RunFolder, advance: Any, *,
                    adapters: Sequence[str]) -> None:
     """The run's tasks on the cluster: the checks (and --quick's timings) first, then a full
-    run's timings, one task per case."""
-    with connect(scheduler) as client:
-        check_versions(client, adapters)
+    run's timings, one task per case. Versions are checked here unless the command's
+    ``session`` checked them already."""
+    with session(None if scheduler in _SESSION else scheduler) as opened:
+        client = opened if opened is not None else _SESSION[scheduler]
+        if opened is not None:
+            check_versions(client, adapters)
         _stream(client, worker_tasks, options, folder, advance, timing=False)
         per_case = [Task(timing_cases=(case,), groups=task.groups)
                     for task in main_tasks for case in task.timing_cases]

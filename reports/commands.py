@@ -89,10 +89,10 @@ def _start(args: argparse.Namespace) -> tuple[Selection, RunFolder]:
         selection = replace(selection, notes=(*selection.notes, note))
     elif args.costs is not None:
         raise SelectionError("--costs balances --shard; without --shard it does nothing")
-    if args.scheduler:
-        from reports.cluster import parse_scheduler
+    if args.scheduler:  # connected by _session: the workers' versions, before the folder
+        from reports.cluster import _SESSION, check_versions
 
-        parse_scheduler(args.scheduler)  # a bad address is refused before the folder is made
+        check_versions(_SESSION[args.scheduler], [a.name for a in selection.adapters])
     sizes = _sizes(args, "sweep") if args.command != "check" else None
     notes = [*selection.notes, *(_sweep_notes(sizes, selection.cases,
                                               bench=args.command == "bench") if sizes else [])]
@@ -310,25 +310,41 @@ def _finish(folder: RunFolder, args: argparse.Namespace, completed: bool = True)
     return status
 
 
+@contextmanager
+def _session(args: argparse.Namespace) -> Iterator[None]:
+    """With --scheduler, the cluster's connection for the whole command (reports.cluster):
+    made before anything else, so an unusable cluster leaves no run folder."""
+    if not args.scheduler:
+        yield
+        return
+    from reports.cluster import session
+
+    with session(args.scheduler):
+        yield
+
+
 def run(args: argparse.Namespace) -> int:
-    selection, folder = _start(args)
-    with folder:  # the folder stays locked until the reports are written
-        completed = _execute(selection, folder, args, checks=True, timings=True)
-        return _finish(folder, args, completed)
+    with _session(args):
+        selection, folder = _start(args)
+        with folder:  # the folder stays locked until the reports are written
+            completed = _execute(selection, folder, args, checks=True, timings=True)
+            return _finish(folder, args, completed)
 
 
 def check(args: argparse.Namespace) -> int:
-    selection, folder = _start(args)
-    with folder:  # the folder stays locked until the reports are written
-        completed = _execute(selection, folder, args, checks=True, timings=False)
-        return _finish(folder, args, completed)
+    with _session(args):
+        selection, folder = _start(args)
+        with folder:  # the folder stays locked until the reports are written
+            completed = _execute(selection, folder, args, checks=True, timings=False)
+            return _finish(folder, args, completed)
 
 
 def bench(args: argparse.Namespace) -> int:
-    selection, folder = _start(args)
-    with folder:  # the folder stays locked until the reports are written
-        completed = _execute(selection, folder, args, checks=False, timings=True)
-        return _finish(folder, args, completed)
+    with _session(args):
+        selection, folder = _start(args)
+        with folder:  # the folder stays locked until the reports are written
+            completed = _execute(selection, folder, args, checks=False, timings=True)
+            return _finish(folder, args, completed)
 
 
 def _print_table(rows: Iterable[dict[str, Any]]) -> None:

