@@ -220,9 +220,15 @@ def _write_merged(target: RunFolder, folders: Sequence[RunFolder],
     for env in envs:
         cases += [c for c in (env.get("selection") or {}).get("cases", []) if c not in cases]
         hosts.update(env.get("hosts") or {})
+    try:  # the library's order, as an unsharded run lists them
+        import cases as registry
+
+        order = {c.name: i for i, c in enumerate(registry.all())}
+        cases.sort(key=lambda name: order.get(name, len(order)))
+    except ImportError:
+        pass
     env = json.loads(json.dumps(envs[0]))
-    env["selection"] = {**env.get("selection", {}), "cases": cases}
-    env["selection"].pop("shard", None)
+    env["selection"] = {**env.get("selection", {}), "cases": cases, "shard": None}
     if isinstance(env.get("run"), dict):
         env["run"]["cases"] = len(cases)
         env["run"]["notes"] = [n for n in env["run"].get("notes", [])
