@@ -40,25 +40,28 @@ does not exist create it and exit before sending the result (a death mid-task),
 from __future__ import annotations
 
 import logging
-import os
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from reports.cluster_tasks import (
+    ALLOWED_FAILURES,
+    FAKE_VERSION,
+    KILL,
+    on_worker,
+    versions_here,
+    worker_versions,
+)
 from reports.rundir import RunFolder
 from reports.runner import label, write_result
-from reports.tasks import Options, Task, run_task, time_case
+from reports.tasks import Options, Task
 
-__all__ = ["ALLOWED_FAILURES", "ClusterError", "VersionMismatchError", "check_versions",
-           "connect", "parse_scheduler", "run_on_cluster", "session", "versions_here"]
+__all__ = ["ALLOWED_FAILURES", "FAKE_VERSION", "KILL", "ClusterError", "VersionMismatchError",
+           "check_versions", "connect", "parse_scheduler", "run_on_cluster", "session",
+           "versions_here"]
 
-# Deaths of the worker running a task before the task is committed as failed (LocalCluster).
-ALLOWED_FAILURES = 2
 WORKER_WAIT_S = 60  # how long an external scheduler may take to have a first worker
-FAKE_VERSION = "GRADPARITY_TEST_FAKE_VERSION"
-KILL = "GRADPARITY_TEST_KILL"
-BASE_PACKAGES = ("numpy", "scipy", "gradparity")
 INSTALL = 'pip install "gradparity[distributed]"'
 
 
@@ -131,46 +134,11 @@ def connect(scheduler: str) -> Iterator[Any]:
 
 
 # --- versions ------------------------------------------------------------------------------
-def versions_here(adapter_names: Sequence[str]) -> dict[str, str]:
-    """The versions a worker must share with the client: numpy, scipy, gradparity, and the
-    frameworks of the selected adapters (as they report them), with the git commit of the
-    suite when it runs from a checkout."""
-    import importlib.metadata
-
-    import adapters
-    from cases.timing.environment import git_commit
-
-    out: dict[str, str] = {}
-    for name in BASE_PACKAGES:
-        try:
-            out[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    for name in adapter_names:
-        out.update({k: str(v) for k, v in adapters.get(name).versions().items()})
-    commit = git_commit()
-    if commit:
-        out["gradparity git commit"] = str(commit)
-    return out
-
-
-def _worker_versions(adapter_names: Sequence[str]) -> dict[str, Any]:
-    """On a worker: its host and versions (with the test hook's fake version applied)."""
-    from reports.environment import host_name
-
-    found = versions_here(adapter_names)
-    fake = os.environ.get(FAKE_VERSION, "")
-    if "=" in fake:
-        package, _, version = fake.partition("=")
-        found[package] = version
-    return {"host": host_name(), "versions": found}
-
-
 def check_versions(client: Any, adapter_names: Sequence[str]) -> dict[str, Any]:
     """Every worker's versions against this process's; a VersionMismatchError naming each
     difference (worker, package, both versions). Returns each worker's report."""
     mine = versions_here(adapter_names)
-    reports = client.run(_worker_versions, list(adapter_names))
+    reports = client.run(worker_versions, list(adapter_names))
     problems = []
     for worker, report in sorted(reports.items()):
         theirs = report["versions"]
@@ -188,48 +156,6 @@ def check_versions(client: Any, adapter_names: Sequence[str]) -> dict[str, Any]:
             + "\n".join(problems)
             + "\ninstall the same versions on those workers, or run without them")
     return reports
-
-
-# --- tasks on a worker ---------------------------------------------------------------------
-_CONFIGURED: list[int] = []  # the thread count this worker process was set up with
-
-
-def _on_worker(task: Task, options: Options, timing: bool) -> dict[str, Any]:
-    """A task, on a worker: checks (and --quick's timings) as in the local pool, or one
-    case's full timings under its host's timing lock."""
-    if _CONFIGURED != [options.threads]:
-        from adapters import threads as thread_control
-
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        thread_control.configure(options.threads)
-        _CONFIGURED[:] = [options.threads]
-    if timing:
-        from distributed import Lock
-
-        from reports.environment import host_name
-
-        with Lock(f"gradparity-timing@{host_name()}"):  # one timing at a time per host
-            result = time_case(task.timing_cases[0], task.groups, options)
-    else:
-        result = run_task(task, options)
-    _test_kill(task)
-    result["remote"] = True
-    return result
-
-
-def _test_kill(task: Task) -> None:
-    """The test hook ``GRADPARITY_TEST_KILL`` (see the module docstring)."""
-    how, _, what = os.environ.get(KILL, "").partition(":")
-    if how == "once" and what:
-        try:
-            with open(what, "x"):
-                pass
-        except FileExistsError:
-            return
-        os._exit(86)
-    names = {c for c, _, _, _ in task.checks} | set(task.timing_cases)
-    if how == "always" and what in names:
-        os._exit(86)
 
 
 def _failed(task: Task, options: Options, error: BaseException) -> dict[str, Any]:
@@ -264,7 +190,7 @@ def _stream(client: Any, tasks: Sequence[Task], options: Options, folder: RunFol
     kind = "timing" if timing else "task"
     futures = {}
     for i, task in enumerate(tasks):
-        future = client.submit(_on_worker, task, options, timing, pure=False,
+        future = client.submit(on_worker, task, options, timing, pure=False,
                                key=f"gradparity-{kind}-{i}-{token}")
         futures[future.key] = (future, task)
     try:

@@ -15,6 +15,7 @@ import sys
 import pandas as pd
 import pytest
 
+from cases.pytest_plugin import _slow_wanted
 from reports import commands
 from reports.cli import EXIT_OK, EXIT_USAGE, main
 from reports.rundir import RunFolder
@@ -133,10 +134,36 @@ def test_workers_with_other_versions_are_refused_naming_worker_package_and_versi
 
 
 @pytest.mark.slow
+def test_a_bench_times_on_the_workers_one_case_at_a_time_per_host(cluster, tmp_path,
+                                                                   request) -> None:
+    if not _slow_wanted(request.config):
+        pytest.skip("--gp-slow: timings on the workers, ~1.5 CPU s")
+    address, client = cluster
+
+    def short_budget() -> None:  # on the workers: the quick budget (records, not seconds)
+        import cases.timing.run as timing_run
+        from cases.timing.sampler import QUICK
+
+        timing_run.DEFAULT = QUICK
+
+    client.run(short_budget)
+    out = tmp_path / "run"
+    assert main(["bench", "--cases", "sin,cos", "--adapters", "refengine", "--dtypes",
+                 "float64", "--sizes", "check", "--quiet", "--scheduler", address,
+                 "--out", str(out)]) == EXIT_OK
+    folder = RunFolder.open(out)
+    timing = folder.timing()
+    assert set(timing["case"]) == {"sin", "cos", "control@sin", "control@cos"}
+    assert timing["host"].nunique() == 1 and (timing["host"] != "").all()
+    timed = [c for line in (out / "commits.jsonl").read_text().splitlines()
+             for c in json.loads(line)["timed"]]
+    assert sorted(timed) == ["cos", "sin"]  # one unit per case, each once
+    assert "one case at a time per host" in folder.environment()["run"]["timing"]["where"]
+
+
+@pytest.mark.slow
 def test_a_task_whose_worker_always_dies_is_recorded_failed_with_the_reason(
         tmp_path, monkeypatch, request) -> None:
-    from cases.pytest_plugin import _slow_wanted
-
     if not _slow_wanted(request.config):
         pytest.skip("--gp-slow: three worker deaths and a cluster of its own, ~40 s")
     # its own LocalCluster (local:2, the command's own): its nannies start every worker, the
