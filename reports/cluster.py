@@ -8,7 +8,9 @@ What stays as with the local pool:
 
 - **The tasks.** The same ones (reports.runner plans them): one case's checks together, so its
   oracle and refengine reference are computed once; with ``--quick``, a few cases' checks and
-  timings. A full run's timings are one task per case, sent once every check is done.
+  timings. A full run's timings are one task per case, sent once every check is done. Tasks
+  are sent largest first (the costs ``--shard`` balances by, reports.shards): on many workers
+  a run lasts at least as long as its largest task, which then starts at once.
 - **Records stream back.** This process commits each task's records to the run folder as the
   task finishes (reports.rundir): only this process writes, so ``--resume`` and Ctrl-C work as
   before, and a result is committed once whatever the cluster did to get it.
@@ -191,7 +193,7 @@ def _stream(client: Any, tasks: Sequence[Task], options: Options, folder: RunFol
     futures = {}
     for i, task in enumerate(tasks):
         future = client.submit(on_worker, task, options, timing, pure=False,
-                               key=f"gradparity-{kind}-{i}-{token}")
+                               key=f"gradparity-{kind}-{i}-{token}", priority=-i)
         futures[future.key] = (future, task)
     try:
         for future in as_completed([f for f, _ in futures.values()]):

@@ -44,7 +44,12 @@ def execute(selection: Selection, folder: RunFolder, options: Options, *, checks
         with _progress(total, description, quiet) as advance:
             if scheduler is not None:
                 from reports.cluster import run_on_cluster
+                from reports.shards import case_costs
 
+                # the largest tasks first (by the costs --shard balances with): on many
+                # workers the run lasts at least as long as its largest task
+                costs = case_costs(selection)
+                worker.sort(key=lambda t: -sum(costs.get(c, 0.0) for c in _cases_of(t)))
                 run_on_cluster(scheduler, worker, main, options, folder, advance,
                                adapters=[a.name for a in selection.adapters])
                 return True
@@ -173,6 +178,10 @@ def write_result(folder: RunFolder, task: Task, result: dict[str, Any]) -> None:
 
 
 _write = write_result
+
+
+def _cases_of(task: Task) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((*(c for c, _, _, _ in task.checks), *task.timing_cases)))
 
 
 def label(task: Task) -> str:

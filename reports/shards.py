@@ -27,8 +27,8 @@ from typing import Any
 from reports.rundir import COMMITS, RECORDS, RunFolder, RunFolderError
 from reports.selection import Selection, SelectionError
 
-__all__ = ["DEFAULT_COSTS", "MergeError", "assign", "case_costs", "merge", "parse_shard",
-           "shard_selection"]
+__all__ = ["DEFAULT_COSTS", "MergeError", "assign", "case_costs", "main", "merge",
+           "parse_shard", "shard_selection", "simulate", "task_seconds"]
 
 DEFAULT_COSTS = Path(__file__).resolve().parent / "sample"
 FALLBACK_ITEM_S = 1.0  # one combination's cost when no record says anything
@@ -264,3 +264,70 @@ def _write_merged(target: RunFolder, folders: Sequence[RunFolder],
                     starts[name] = end
             line = {k: v for k, v in commit.items() if k != "lengths"}
             target.commit_rows(chunks, line)
+
+
+# --- projections -----------------------------------------------------------------------------
+def task_seconds(folder: Path) -> dict[str, float]:
+    """Per case, the seconds its records measured: its checks (the records' ``seconds``) and
+    its timing samples (median times samples). A lower bound of the case's task: the
+    imports, warm-ups and idle waits around them are not in any record."""
+    run = RunFolder(Path(folder))
+    import io
+
+    import pandas as pd
+
+    out: dict[str, float] = {}
+    for kind, column in (("conformance", "seconds"), ("timing", None)):
+        data = run._records(kind)
+        if not data:
+            continue
+        frame = pd.read_csv(io.BytesIO(data), usecols=["case", column] if column else
+                            ["case", "median_s", "n_samples"])
+        seconds = frame[column] if column else frame["median_s"] * frame["n_samples"]
+        for case, value in seconds.fillna(0).groupby(frame["case"]).sum().items():
+            if not str(case).startswith("control@"):
+                out[str(case)] = out.get(str(case), 0.0) + float(value)
+    return out
+
+
+def simulate(costs: Sequence[float], workers: int, *, largest_first: bool = False) -> float:
+    """The wall time of tasks of these ``costs`` on ``workers`` workers, each task to the
+    first free worker (in the order given, as a scheduler takes them; ``largest_first``: the
+    largest first). A simulation: no start-up, imports or transfers."""
+    import heapq
+
+    order = sorted(costs, reverse=True) if largest_first else list(costs)
+    free = [0.0] * workers
+    for cost in order:
+        heapq.heappush(free, heapq.heappop(free) + cost)
+    return max(free) if free else 0.0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m reports.shards RUN_DIR [--workers 8,32,128]``: the task-size statistics of
+    a run's records and the wall time a simulation projects on that many workers."""
+    import argparse
+
+    import numpy as np
+
+    parser = argparse.ArgumentParser(prog="python -m reports.shards", description=main.__doc__)
+    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("--workers", default="1,2,8,32,128")
+    args = parser.parse_args(argv)
+    per_case = task_seconds(args.run_dir)
+    ordered = [per_case[c] for c in per_case]  # the records' order: the run's own
+    values = np.array(ordered)
+    top = sorted(per_case.items(), key=lambda kv: -kv[1])[:3]
+    print(f"{len(values)} case tasks, {values.sum():.1f} s in all; median "
+          f"{np.median(values):.3f} s, 90th percentile {np.percentile(values, 90):.3f} s, largest "
+          + ", ".join(f"{c} {v:.2f} s" for c, v in top))
+    print("workers | simulated wall, tasks in order (s) | largest first (s) | bound (s)")
+    for n in (int(w) for w in args.workers.split(",")):
+        bound = max(values.sum() / n, values.max())
+        print(f"{n} | {simulate(ordered, n):.1f} | {simulate(ordered, n, largest_first=True):.1f}"
+              f" | {bound:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
