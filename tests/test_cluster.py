@@ -84,8 +84,16 @@ def committed_units(path) -> list[tuple]:
     return [tuple(unit) for line in lines for unit in json.loads(line)["checks"]]
 
 
-def test_a_cluster_of_two_workers_gives_the_local_pools_records(cluster, local_pool,
-                                                                tmp_path) -> None:
+def test_on_a_cluster_of_two_workers(cluster, local_pool, tmp_path, capsys) -> None:
+    """One test (one xdist worker, one cluster started): the local pool's records, a worker
+    killed mid-task, other versions refused."""
+    gives_the_local_pools_records(cluster, local_pool, tmp_path / "same")
+    a_worker_killed_mid_task_loses_and_duplicates_nothing(cluster, local_pool,
+                                                          tmp_path / "killed")
+    workers_with_other_versions_are_refused(cluster, tmp_path / "versions", capsys)
+
+
+def gives_the_local_pools_records(cluster, local_pool, tmp_path) -> None:
     address, _ = cluster
     out = tmp_path / "run"
     assert main([*CHECK, "--scheduler", address, "--out", str(out)]) == EXIT_OK
@@ -99,9 +107,10 @@ def test_a_cluster_of_two_workers_gives_the_local_pools_records(cluster, local_p
     assert folder.environment()["run"]["scheduler"] == address
 
 
-def test_a_worker_killed_mid_task_loses_and_duplicates_nothing(cluster, local_pool,
-                                                               tmp_path) -> None:
+def a_worker_killed_mid_task_loses_and_duplicates_nothing(cluster, local_pool,
+                                                          tmp_path) -> None:
     address, client = cluster
+    tmp_path.mkdir()
     marker = tmp_path / "a worker died"
     set_on_workers(client, KILL, f"once:{marker}")
     try:
@@ -116,8 +125,8 @@ def test_a_worker_killed_mid_task_loses_and_duplicates_nothing(cluster, local_po
     assert len(units) == len(set(units)) == 2
 
 
-def test_workers_with_other_versions_are_refused_naming_worker_package_and_versions(
-        cluster, tmp_path, capsys) -> None:
+def workers_with_other_versions_are_refused(cluster, tmp_path, capsys) -> None:
+    """Naming the worker, the package and both versions, before any folder is made."""
     address, client = cluster
     set_on_workers(client, FAKE_VERSION, "numpy=0.0.0-fake")
     try:
