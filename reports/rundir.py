@@ -186,6 +186,7 @@ class RunFolder:
         self._lock: Any = None  # the open lock file while this object may write
         self._told: set[str] = set()
         self._parsed: dict[str, tuple[Any, pd.DataFrame]] = {}  # kind -> (content key, frame)
+        self._hosts: set[str] | None = None  # hosts already in environment.json (add_host)
 
     # --- creating and opening ---
     @classmethod
@@ -327,7 +328,7 @@ class RunFolder:
     def add_host(self, name: str, environment: Mapping[str, Any]) -> None:
         """Record the environment a host measured with (environment.json's ``hosts``), the
         first time one of its units is committed; the records name it in ``host``."""
-        known = getattr(self, "_hosts", None)
+        known = self._hosts
         if known is None:
             known = self._hosts = set(self.environment().get("hosts", {}))
         if name in known:
