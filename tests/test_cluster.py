@@ -143,11 +143,10 @@ def workers_with_other_versions_are_refused(cluster, tmp_path, capsys) -> None:
 
 
 @pytest.mark.slow
-def test_a_bench_times_on_the_workers_one_case_at_a_time_per_host(cluster, tmp_path,
-                                                                   request) -> None:
+def test_a_bench_times_on_the_workers_one_case_at_a_time_per_host(tmp_path, request) -> None:
     if not _slow_wanted(request.config):
         pytest.skip("--gp-slow: timings on the workers, ~1.5 CPU s")
-    address, client = cluster
+    address, client = request.getfixturevalue("cluster")  # not started for a skip
 
     def short_budget() -> None:  # on the workers: the quick budget (records, not seconds)
         import cases.timing.run as timing_run
