@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import importlib.metadata
 import os
 import platform
@@ -34,7 +35,14 @@ def host_name() -> str:
 
 def host_environment() -> dict[str, Any]:
     """What a host's records were measured with: CPU, versions, thread settings (the
-    per-host part of ``collect_environment``; environment.json's ``hosts`` holds one each)."""
+    per-host part of ``collect_environment``; environment.json's ``hosts`` holds one each).
+    Read once per process (35 ms: package metadata and /proc/cpuinfo; every task returns
+    it, and a quick run has about 90)."""
+    return dict(_host_environment())
+
+
+@functools.cache
+def _host_environment() -> dict[str, Any]:
     affinity = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
     return {
         "python": sys.version.split()[0],
