@@ -17,7 +17,7 @@ import pytest
 
 from cases.pytest_plugin import _slow_wanted
 from reports import commands
-from reports.cli import EXIT_OK, EXIT_USAGE, main
+from reports.cli import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, main
 from reports.rundir import RunFolder
 
 if os.environ.get("GRADPARITY_REQUIRE_FRAMEWORKS"):
@@ -105,6 +105,35 @@ def gives_the_local_pools_records(cluster, local_pool, tmp_path) -> None:
     assert len(host) == 1 and "" not in host  # every record names its host
     assert set(folder.hosts()) == host and folder.hosts()[host.pop()]["cpu_count"]
     assert folder.environment()["run"]["scheduler"] == address
+
+
+@pytest.mark.slow
+def test_ctrl_c_keeps_what_was_committed_and_resume_sends_only_the_rest(tmp_path,
+                                                                       request) -> None:
+    if not _slow_wanted(request.config):
+        pytest.skip("--gp-slow: the same commits as the local pool's (tests/test_cli_run.py), "
+                    "two more runs on the cluster, ~1 CPU s")
+    from reports import cluster as cluster_module
+
+    address, _ = request.getfixturevalue("cluster")
+    local_pool = request.getfixturevalue("local_pool")
+    real, calls = cluster_module.write_result, []
+
+    def interrupt_second(folder, task, result):
+        calls.append(task)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        real(folder, task, result)
+
+    out = tmp_path / "run"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cluster_module, "write_result", interrupt_second)
+        assert main([*CHECK, "--scheduler", address, "--out", str(out)]) == EXIT_INTERRUPTED
+    assert len(committed_units(out)) == 1
+    assert main([*CHECK, "--scheduler", address, "--out", str(out), "--resume"]) == EXIT_OK
+    pd.testing.assert_frame_equal(records(out), local_pool)
+    units = committed_units(out)
+    assert len(units) == len(set(units)) == 2
 
 
 def a_worker_killed_mid_task_loses_and_duplicates_nothing(cluster, local_pool,
