@@ -29,7 +29,8 @@ What stays as with the local pool:
 
 At the start every worker's versions (numpy, scipy, gradparity and the selected adapters'
 frameworks) are compared with this process's; any difference refuses the run, naming the
-worker, the package and both versions. Give workers one thread each (``dask worker
+worker, the package and both versions. A worker that joins later is checked by each result's
+host environment before it is committed. Give workers one thread each (``dask worker
 --nthreads 1``): two tasks in one process would share its framework thread pools.
 
 Test hooks (environment variables read on a worker only, documented for tests):
@@ -180,6 +181,24 @@ def _failed(task: Task, options: Options, error: BaseException) -> dict[str, Any
             "host": "", "remote": True}
 
 
+def _same_versions(result: dict[str, Any]) -> None:
+    """A task's host reported the packages both sides have at this process's versions;
+    else a VersionMismatchError (its records are not committed; --resume after taking that
+    worker out)."""
+    from reports.environment import host_environment
+
+    theirs = (result.get("host_environment") or {}).get("versions", {})
+    mine = host_environment()["versions"]
+    differ = [f"  host {result.get('host')}: {name} {theirs[name]}, this process {name} "
+              f"{mine[name]}" for name in sorted(set(theirs) & set(mine))
+              if theirs[name] != mine[name]]
+    if differ:
+        raise VersionMismatchError(
+            "a worker that joined during the run has other versions; stopped before "
+            "committing its task:\n" + "\n".join(differ)
+            + "\ntake that worker out of the cluster and continue with --resume")
+
+
 def _stream(client: Any, tasks: Sequence[Task], options: Options, folder: RunFolder,
             advance: Any, *, timing: bool) -> None:
     """Submit ``tasks`` and commit each result as it arrives."""
@@ -202,6 +221,7 @@ def _stream(client: Any, tasks: Sequence[Task], options: Options, folder: RunFol
                 result = future.result()
             except KilledWorker as e:
                 result = _failed(task, options, e)
+            _same_versions(result)  # a worker that joined after the start's check
             write_result(folder, task, result)  # committed as each finishes
             advance(task.size, note=label(task))
             future.release()

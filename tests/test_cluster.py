@@ -229,3 +229,17 @@ def test_without_dask_the_message_says_what_to_install(monkeypatch, tmp_path, ca
     assert main([*CHECK, "--scheduler", "local:2", "--out", str(out)]) == EXIT_USAGE
     assert 'pip install "gradparity[distributed]"' in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_a_worker_that_joins_later_with_other_versions_stops_the_run() -> None:
+    """Its task's host environment is compared before the commit (a result, no cluster)."""
+    from reports.cluster import VersionMismatchError, _same_versions
+    from reports.environment import host_environment
+
+    versions = host_environment()["versions"]
+    _same_versions({"host": "h", "host_environment": {"versions": dict(versions)}})
+    other = {**versions, "numpy": "0.0.0-other"}
+    with pytest.raises(VersionMismatchError) as refused:
+        _same_versions({"host": "h", "host_environment": {"versions": other}})
+    assert f"host h: numpy 0.0.0-other, this process numpy {versions['numpy']}" in str(
+        refused.value)
