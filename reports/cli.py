@@ -51,6 +51,17 @@ def _selection_options(parser: argparse.ArgumentParser, *, timing: bool) -> None
     parser.add_argument("--jobs", type=count(1), default=None,
                         help="worker processes for the checks (default: one per CPU); a full "
                         "run times in the main process afterwards, --quick in each worker")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="send the tasks to a Dask cluster: a scheduler's address "
+                        "(tcp://host:8786) or local:N (a LocalCluster of N worker processes); "
+                        'needs pip install "gradparity[distributed]" (default: the local '
+                        "process pool)")
+    parser.add_argument("--shard", metavar="K/N",
+                        help="run the K-th of N cost-balanced shares of the cases (CI jobs "
+                        "side by side; join their folders with gradparity merge)")
+    parser.add_argument("--costs", type=Path, metavar="RUN_DIR",
+                        help="the run folder whose measured seconds balance --shard "
+                        "(default: the sample run shipped with gradparity)")
     parser.add_argument("--gzip", action="store_true",
                         help="gzip the record CSVs when the run ends (a folder kept in git)")
     parser.add_argument("--readme", type=Path, metavar="README",
@@ -91,6 +102,16 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--out", type=Path, help="also write the comparison to this file")
     compare.add_argument("--no-fail", action="store_true",
                          help="exit 0 even when B has new failures")
+    compare.add_argument("--across-hosts", action="store_true",
+                         help="compare timings measured on different hosts (two machines); "
+                         "by default timings are paired host by host")
+    merge = sub.add_parser("merge", help="join run folders (such as --shard jobs') into one")
+    merge.add_argument("run_dirs", type=Path, nargs="+", metavar="RUN_DIR")
+    merge.add_argument("--out", type=Path, required=True, help="the merged run folder")
+    merge.add_argument("--force", action="store_true", help="overwrite --out")
+    merge.add_argument("--allow-mixed-versions", action="store_true",
+                       help="merge folders measured with different suite or framework versions")
+    merge.add_argument("--quiet", action="store_true", help="print nothing when it worked")
     sub.add_parser("demo", help="refengine's derivatives of a small function, every mode")
     add_explain_parser(sub)
     add_check_fn_parser(sub)
@@ -105,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as e:  # argparse: 2 after printing a usage error, 0 after --help
         return int(e.code or 0)
     from reports import commands
+    from reports.cluster import ClusterError
     from reports.commands import HarnessMissingError, OutputError
     from reports.readme import ReadmeError
     from reports.rundir import RunFolderError
@@ -127,9 +149,10 @@ def main(argv: list[str] | None = None) -> int:
         handler = {
             "run": commands.run, "check": commands.check, "bench": commands.bench,
             "list": commands.listing, "report": commands.report, "compare": commands.compare,
+            "merge": commands.merge,
         }[args.command]
         return handler(args)
-    except (SelectionError, HarnessMissingError, ReadmeError, OutputError) as e:
+    except (SelectionError, HarnessMissingError, ReadmeError, OutputError, ClusterError) as e:
         print(f"gradparity: {e}", file=sys.stderr)
         return EXIT_USAGE
     except RunFolderError as e:

@@ -32,7 +32,7 @@ from reports.tasks import (
 )
 
 __all__ = ["HarnessMissingError", "OutputError", "bench", "check", "compare", "listing",
-           "report", "run", "write_output"]
+           "merge", "report", "run", "write_output"]
 
 
 def _folder(args: argparse.Namespace, chosen: dict[str, Any]) -> RunFolder:
@@ -56,6 +56,7 @@ def _chosen(selection: Selection, args: argparse.Namespace, sizes: Any) -> dict[
         "dtypes": list(selection.dtypes) if selection.dtypes else None,
         "sizes": sizes, "seed": args.seed, "threads": args.threads,
         "isolate": bool(getattr(args, "isolate", False)),
+        "shard": args.shard,
     }
 
 
@@ -77,6 +78,21 @@ def _start(args: argparse.Namespace) -> tuple[Selection, RunFolder]:
                                 f"--quick: {name} runs the smoke selection (cases tagged "
                                 "model, kink or nn); a run without --quick covers every case"
                                 for name in sorted(smoke_only))))
+    if args.shard:
+        from reports.shards import DEFAULT_COSTS, parse_shard, shard_selection
+
+        k, n = parse_shard(args.shard)
+        if args.costs is not None and not (args.costs / "environment.json").is_file():
+            raise SelectionError(f"--costs {args.costs} is not a gradparity run folder (no "
+                                 "environment.json); name one, or leave --costs out")
+        selection, note = shard_selection(selection, k, n, args.costs or DEFAULT_COSTS)
+        selection = replace(selection, notes=(*selection.notes, note))
+    elif args.costs is not None:
+        raise SelectionError("--costs balances --shard; without --shard it does nothing")
+    if args.scheduler:  # connected by _session: the workers' versions, before the folder
+        from reports.cluster import _SESSION, check_versions
+
+        check_versions(_SESSION[args.scheduler], [a.name for a in selection.adapters])
     sizes = _sizes(args, "sweep") if args.command != "check" else None
     notes = [*selection.notes, *(_sweep_notes(sizes, selection.cases,
                                               bench=args.command == "bench") if sizes else [])]
@@ -126,6 +142,10 @@ def _describe(selection: Selection, args: argparse.Namespace, sizes: Any) -> dic
         "dtypes": list(selection.dtypes) if selection.dtypes else "each case's own",
         "seed": args.seed, "threads": args.threads, "jobs": _jobs(args),
     }
+    if args.scheduler:
+        out["scheduler"] = args.scheduler
+    if args.shard:
+        out["shard"] = args.shard
     if args.command in ("run", "check"):
         out["checks"] = list(QUICK_CHECKS) if args.quick else "all that apply"
     if args.command in ("run", "bench"):
@@ -137,11 +157,20 @@ def _describe(selection: Selection, args: argparse.Namespace, sizes: Any) -> dic
             else "forward, value_and_grad, jvp, hvp, compile",
             "budget": asdict(quick_budget()) if args.quick else "the harness's DEFAULT",
             "memory": not args.quick, "isolate": bool(args.isolate),
-            "where": ("in each worker process, pinned to its own CPU, after that worker's "
-                      "checks of the same cases" if args.quick and _jobs(args) > 1
-                      else "in the main process, alone"),
+            "where": _where(args),
         }
     return out
+
+
+def _where(args: argparse.Namespace) -> str:
+    """Where a run times, for its summary."""
+    if args.quick and (args.scheduler or _jobs(args) > 1):
+        return ("in each worker process, pinned, after that worker's checks of the same cases"
+                + (f" (Dask cluster {args.scheduler})" if args.scheduler else ""))
+    if args.scheduler:
+        return (f"on the Dask cluster's workers ({args.scheduler}) after every check, one "
+                "case at a time per host (its timing lock), pinned; each record names its host")
+    return "in the main process, alone"
 
 
 class HarnessMissingError(RuntimeError):
@@ -229,7 +258,7 @@ def _execute(selection: Selection, folder: RunFolder, args: argparse.Namespace, 
     with _terminate_as_interrupt():
         return execute(selection, folder, options, checks=checks, timings=timings,
                        jobs=_jobs(args), resume=args.resume, description=args.command,
-                       quiet=args.quiet)
+                       quiet=args.quiet, scheduler=args.scheduler)
 
 
 @contextmanager
@@ -281,25 +310,41 @@ def _finish(folder: RunFolder, args: argparse.Namespace, completed: bool = True)
     return status
 
 
+@contextmanager
+def _session(args: argparse.Namespace) -> Iterator[None]:
+    """With --scheduler, the cluster's connection for the whole command (reports.cluster):
+    made before anything else, so an unusable cluster leaves no run folder."""
+    if not args.scheduler:
+        yield
+        return
+    from reports.cluster import session
+
+    with session(args.scheduler):
+        yield
+
+
 def run(args: argparse.Namespace) -> int:
-    selection, folder = _start(args)
-    with folder:  # the folder stays locked until the reports are written
-        completed = _execute(selection, folder, args, checks=True, timings=True)
-        return _finish(folder, args, completed)
+    with _session(args):
+        selection, folder = _start(args)
+        with folder:  # the folder stays locked until the reports are written
+            completed = _execute(selection, folder, args, checks=True, timings=True)
+            return _finish(folder, args, completed)
 
 
 def check(args: argparse.Namespace) -> int:
-    selection, folder = _start(args)
-    with folder:  # the folder stays locked until the reports are written
-        completed = _execute(selection, folder, args, checks=True, timings=False)
-        return _finish(folder, args, completed)
+    with _session(args):
+        selection, folder = _start(args)
+        with folder:  # the folder stays locked until the reports are written
+            completed = _execute(selection, folder, args, checks=True, timings=False)
+            return _finish(folder, args, completed)
 
 
 def bench(args: argparse.Namespace) -> int:
-    selection, folder = _start(args)
-    with folder:  # the folder stays locked until the reports are written
-        completed = _execute(selection, folder, args, checks=False, timings=True)
-        return _finish(folder, args, completed)
+    with _session(args):
+        selection, folder = _start(args)
+        with folder:  # the folder stays locked until the reports are written
+            completed = _execute(selection, folder, args, checks=False, timings=True)
+            return _finish(folder, args, completed)
 
 
 def _print_table(rows: Iterable[dict[str, Any]]) -> None:
@@ -370,7 +415,8 @@ def report(args: argparse.Namespace) -> int:
 def compare(args: argparse.Namespace) -> int:
     from reports.run_comparison import compare_runs
 
-    result = compare_runs(RunFolder.open(args.run_a), RunFolder.open(args.run_b))
+    result = compare_runs(RunFolder.open(args.run_a), RunFolder.open(args.run_b),
+                          across_hosts=args.across_hosts)
     if args.out:
         write_output(args.out, result.markdown, "--out")
     sys.stdout.write(result.markdown + "\n")
@@ -385,6 +431,20 @@ def compare(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if len(result.new_failures) and not args.no_fail:
         return EXIT_FAILURES
+    return EXIT_OK
+
+
+def merge(args: argparse.Namespace) -> int:
+    from reports.shards import merge as merge_folders
+
+    folder = merge_folders(args.run_dirs, args.out, force=args.force,
+                           allow_mixed_versions=args.allow_mixed_versions,
+                           command_line=list(sys.argv))
+    with folder:
+        written = render(folder)
+    if not args.quiet:
+        print(f"merged {len(args.run_dirs)} run folders into {folder.path}: "
+              f"{', '.join(sorted(p.name for p in written.values()))}")
     return EXIT_OK
 
 

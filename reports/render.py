@@ -14,7 +14,7 @@ from reports import plots, tables
 from reports.rundir import RunFolder, RunFolderError
 
 __all__ = ["HEADLINE_END", "HEADLINE_START", "covered_lines", "environment_lines",
-           "headline_markdown", "render", "run_versions", "summary_markdown"]
+           "headline_markdown", "render", "run_versions", "summary_markdown", "timing_by_host"]
 
 def _md(frame: pd.DataFrame, floatfmt: str = ".3g") -> str:
     if frame is None or frame.empty:
@@ -43,6 +43,28 @@ def environment_lines(env: dict[str, Any]) -> list[str]:
         f"- threads: {threads}",
         f"- command: `{' '.join(env.get('command_line', []))}`",
     ]
+
+
+def timing_by_host(timing: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """The timing records per host, the host with most records first (``""``: records that
+    name none, from before hosts were kept): every table and ratio is made from one host's
+    records, never from two hosts' times."""
+    if timing.empty or "host" not in timing:
+        return [("", timing)]
+    hosts = timing["host"].astype(object).fillna("").astype(str)
+    counts = hosts.value_counts()
+    order = sorted(counts.index, key=lambda h: (-counts[h], h))
+    return [(host, timing[hosts == host]) for host in order]
+
+
+def _host_line(host: str, env: dict[str, Any], several: bool) -> list[str]:
+    """Which host a timing table came from, with what it measured with."""
+    if not host:
+        return []
+    about = (env.get("hosts") or {}).get(host, {})
+    cpu = f" ({about.get('cpu', '?')}, {about.get('cpu_count', '?')} cores)" if about else ""
+    return [f"{'These' if several else 'All'} timings were measured on host `{host}`{cpu}; "
+            "environment.json's hosts has its versions and threads.", ""]
 
 
 HEADLINE_START = "<!-- headline:start -->"
@@ -75,7 +97,8 @@ def covered_lines(env: dict[str, Any], notes: dict[str, Any] | None = None) -> l
              f": {run['cases']} cases; adapters and modes: {modes}; dtypes: "
              f"{', '.join(run['dtypes']) if isinstance(run['dtypes'], list) else run['dtypes']}"
              f"; seed {run['seed']}; {run['threads']} thread(s) per framework; "
-             f"{run['jobs']} worker process(es)."]
+             + (f"tasks on the Dask cluster {run['scheduler']}." if run.get("scheduler")
+                else f"{run['jobs']} worker process(es).")]
     if run.get("eager_only_tags"):
         untimed = ", ".join(run.get("untimed_eager", []))
         lines.append(f"- cases tagged {', '.join(run['eager_only_tags'])} ran eager only "
@@ -103,6 +126,9 @@ def covered_lines(env: dict[str, Any], notes: dict[str, Any] | None = None) -> l
         if run["quick"]:
             lines.append("- a quick run's timings are indicative only: a short budget, and "
                          "the other worker may have been checking on the other CPU meanwhile.")
+    for merged in env.get("merged_from", []):  # gradparity merge
+        lines.append(f"- merged from {merged.get('path')}"
+                     + (f" (--shard {merged['shard']})" if merged.get("shard") else ""))
     for note in run.get("notes", []):  # what an option left out (reports.selection)
         lines.append(f"- {note}")
     skipped = (notes or {}).get("skipped", [])
@@ -127,8 +153,12 @@ def headline_markdown(folder: RunFolder) -> str:
                   f"{conformance['case'].nunique()} cases, {failing} undocumented failures. "
                   "Records per adapter/mode and status:", "",
                   _md(tables.status_counts(conformance)), ""]
-    if not tables.without_control(timing).empty:
+    by_host = timing_by_host(timing)
+    for host, timing in by_host:
+        if tables.without_control(timing).empty:
+            continue
         models = _model_cases(folder, timing)
+        parts += _host_line(host, folder.environment(), len(by_host) > 1)
         parts += ["Timings over every timed case (value and gradient; speed relative to "
                   "refengine > 1 is faster; geometric means):", "",
                   _md(tables.timing_overview(timing)), ""]
@@ -171,12 +201,17 @@ def summary_markdown(folder: RunFolder) -> str:
         if len(failures) > 30:
             lines += [f"... and {len(failures) - 30} more: see report.html or "
                       "conformance.csv.", ""]
-    if not tables.without_control(timing).empty:
+    by_host = timing_by_host(timing)
+    for host, timing in by_host:
+        if tables.without_control(timing).empty:
+            continue
         models = _model_cases(folder, timing) or None
         which = "model cases" if models else "every timed case"
         lines += [
-            f"## Timings ({which}; report.html has every case)",
+            f"## Timings ({which}; report.html has every case)"
+            + (f", host {host}" if len(by_host) > 1 else ""),
             "",
+            *_host_line(host, env, len(by_host) > 1),
             "Speed relative to refengine (refengine's value-and-gradient time / this one's; "
             "> 1 is faster):",
             "",
@@ -333,11 +368,18 @@ def report_html(folder: RunFolder, images: dict[str, Path | None]) -> str:
                   tables.matrix_by_category(conformance).to_html(index=False),
                   "<h3>Worst errors per adapter</h3>",
                   tables.worst_errors(conformance).to_html(index=False, float_format="%.3g")]
-    if not tables.without_control(timing).empty:
+    by_host = timing_by_host(timing)
+    for host, timing in by_host:
+        if tables.without_control(timing).empty:
+            continue
         models = _model_cases(folder, timing) or None
-        parts += ["<h2>Timings</h2>", "<h3>Overview (every timed case)</h3>",
+        parts += ["<h2>Timings" + (f", host {html.escape(host)}" if len(by_host) > 1 else "")
+                  + "</h2>",
+                  *[f"<p>{html.escape(line)}</p>"
+                    for line in _host_line(host, env, len(by_host) > 1) if line],
+                  "<h3>Overview (every timed case)</h3>",
                   tables.timing_overview(timing).to_html(index=False, float_format="%.3g"),
-                  _img(images.get("ratio"))]
+                  _img(images.get("ratio")) if host == by_host[0][0] else ""]
         for title, column in (("value and gradient, median seconds", "value_and_grad"),
                               ("gradient / forward", "grad/forward"),
                               ("value-and-gradient time / refengine's", "vs refengine"),
@@ -350,7 +392,8 @@ def report_html(folder: RunFolder, images: dict[str, Path | None]) -> str:
                   "compile, relative speeds)</summary>",
                   tables.timing_table(timing).to_html(index=False, float_format="%.3g"),
                   "</details>",
-                  *[_img(p) for key, p in images.items() if key.startswith("size:")]]
+                  *[_img(p) for key, p in images.items()
+                    if key.startswith("size:") and host == by_host[0][0]]]
     parts += ["<h2>Finite differences: truncation against round-off</h2>",
               _img(images.get("fd")),
               "<h2 id='about'>About this run</h2><ul>",
@@ -374,7 +417,8 @@ def render(folder: RunFolder) -> dict[str, Path]:
 
 
 def _render(folder: RunFolder) -> dict[str, Path]:
-    conformance, timing = folder.conformance(), folder.timing()
+    conformance = folder.conformance()
+    timing = timing_by_host(folder.timing())[0][1]  # the plots: the host with most records
     plot_dir = folder.path / "plots"
     plot_dir.mkdir(exist_ok=True)
     images: dict[str, Path | None] = {

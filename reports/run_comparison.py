@@ -48,11 +48,25 @@ def _status_changes(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
     return merged
 
 
-def _timing_changes(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+def _hosts(frame: pd.DataFrame) -> list[str]:
+    return sorted(set(frame["host"].astype(object).fillna("").astype(str)) - {""}) \
+        if "host" in frame else []
+
+
+def _timing_key(a: pd.DataFrame, b: pd.DataFrame, across_hosts: bool) -> list[str]:
+    """Timings are paired host by host (never two hosts' times in one ratio), unless
+    ``across_hosts`` or a run names no host (from before hosts were kept)."""
+    if across_hosts or not _hosts(a) or not _hosts(b):
+        return TIMING_KEY
+    return [*TIMING_KEY, "host"]
+
+
+def _timing_changes(a: pd.DataFrame, b: pd.DataFrame, key: list[str] = TIMING_KEY
+                    ) -> pd.DataFrame:
     if a.empty or b.empty:
-        return pd.DataFrame(columns=[*TIMING_KEY, "median_a", "median_b", "ratio", "noise"])
-    merged = a[[*TIMING_KEY, "median_s", "iqr_s"]].merge(
-        b[[*TIMING_KEY, "median_s", "iqr_s"]], on=TIMING_KEY, suffixes=("_a", "_b")
+        return pd.DataFrame(columns=[*key, "median_a", "median_b", "ratio", "noise"])
+    merged = a[[*key, "median_s", "iqr_s"]].merge(
+        b[[*key, "median_s", "iqr_s"]], on=key, suffixes=("_a", "_b")
     )
     ratio = merged["median_s_b"] / merged["median_s_a"]
     noise = (merged["iqr_s_a"] / merged["median_s_a"]).fillna(0) + (
@@ -61,7 +75,7 @@ def _timing_changes(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
     beyond = (np.abs(np.log(ratio)) > np.log1p(MIN_CHANGE)) & (np.abs(ratio - 1) > 2 * noise)
     out = merged.assign(ratio=ratio, noise=noise)[beyond]
     out = out.rename(columns={"median_s_a": "median_a", "median_s_b": "median_b"})
-    return out[[*TIMING_KEY, "median_a", "median_b", "ratio", "noise"]].reset_index(drop=True)
+    return out[[*key, "median_a", "median_b", "ratio", "noise"]].reset_index(drop=True)
 
 
 def _keys(frame: pd.DataFrame, columns: list[str]) -> set[tuple[str, ...]]:
@@ -92,7 +106,23 @@ def _section(title: str, frame: pd.DataFrame, columns: list[str], compared: int)
     return [*lines, ""]
 
 
-def compare_runs(a: RunFolder, b: RunFolder) -> Comparison:
+def _host_lines(ta: pd.DataFrame, tb: pd.DataFrame, key: list[str]) -> list[str]:
+    ha, hb = _hosts(ta), _hosts(tb)
+    if "host" in key:
+        line = (f"- timings are compared host by host: A measured on {', '.join(ha)}, B on "
+                f"{', '.join(hb)}")
+        return [line + ("; they share no host, so no timing is compared (--across-hosts "
+                        "compares them anyway)" if not set(ha) & set(hb) else "")]
+    if ha and hb and ha != hb:
+        return [f"- --across-hosts: timings of A (host {', '.join(ha)}) and B (host "
+                f"{', '.join(hb)}) are compared across machines"]
+    if bool(ha) != bool(hb):
+        return ["- one run names no host (it predates host records): its timings are "
+                "compared as if measured on the other's"]
+    return []
+
+
+def compare_runs(a: RunFolder, b: RunFolder, *, across_hosts: bool = False) -> Comparison:
     ca, cb = a.conformance(), b.conformance()
     changes = _status_changes(ca, cb)
     was_good, is_good = changes["status_a"].isin(GOOD), changes["status_b"].isin(GOOD)
@@ -104,11 +134,13 @@ def compare_runs(a: RunFolder, b: RunFolder) -> Comparison:
     other = changes[(changes["status_a"] != changes["status_b"])
                     & ~changes.index.isin(new_failures.index) & ~changes.index.isin(fixed.index)]
     ta, tb = a.timing(), b.timing()
-    timing = _timing_changes(ta, tb)
+    key = _timing_key(ta, tb, across_hosts)
+    timing = _timing_changes(ta, tb, key)
     checks, check_lines = _coverage("checks", ca, cb, CHECK_KEY)
     # the NumPy control is named after the task it ran in: no record of what a run covered
     timings, timing_lines = _coverage("timings", without_control(ta), without_control(tb),
-                                      TIMING_KEY)
+                                      key)
+    timing_lines += _host_lines(ta, tb, key)
     status_cols = [*CHECK_KEY, "status_a", "status_b"]
     lines = ["# gradparity compare", "", f"A: `{a.path}`", *environment_lines(a.environment()),
              "", f"B: `{b.path}`", *environment_lines(b.environment()), "",
@@ -121,7 +153,7 @@ def compare_runs(a: RunFolder, b: RunFolder) -> Comparison:
                       [*CHECK_KEY, "convention_a", "convention_b"], n)
     lines += _section("Other status changes", other, status_cols, n)
     lines += _section(f"Timing changes beyond the noise (and beyond {MIN_CHANGE:.0%})", timing,
-                      [*TIMING_KEY, "median_a", "median_b", "ratio", "noise"], timings["both"])
+                      [*key, "median_a", "median_b", "ratio", "noise"], timings["both"])
     return Comparison(new_failures.reset_index(drop=True), fixed.reset_index(drop=True),
                       changed_conventions.reset_index(drop=True), other.reset_index(drop=True),
                       timing, "\n".join(lines), {"checks": checks, "timings": timings})

@@ -186,6 +186,7 @@ class RunFolder:
         self._lock: Any = None  # the open lock file while this object may write
         self._told: set[str] = set()
         self._parsed: dict[str, tuple[Any, pd.DataFrame]] = {}  # kind -> (content key, frame)
+        self._hosts: set[str] | None = None  # hosts already in environment.json (add_host)
 
     # --- creating and opening ---
     @classmethod
@@ -324,6 +325,23 @@ class RunFolder:
         _replace_text(self.path / ENVIRONMENT, json.dumps(
             {**environment, COMMITTED_MARK: COMMITS}, indent=2, default=str))
 
+    def add_host(self, name: str, environment: Mapping[str, Any]) -> None:
+        """Record the environment a host measured with (environment.json's ``hosts``), the
+        first time one of its units is committed; the records name it in ``host``."""
+        known = self._hosts
+        if known is None:
+            known = self._hosts = set(self.environment().get("hosts", {}))
+        if name in known:
+            return
+        env = self.environment()
+        env.setdefault("hosts", {})[name] = dict(environment)
+        _replace_text(self.path / ENVIRONMENT, json.dumps(env, indent=2, default=str))
+        known.add(name)
+
+    def hosts(self) -> dict[str, Any]:
+        """Each host's environment, by name (empty for a run from before hosts were kept)."""
+        return dict(self.environment().get("hosts", {}))
+
     def commit(self, *, conformance: Iterable[Any] = (), timing: Iterable[Any] = (),
                checks: Iterable[CheckUnit] = (), timed: Iterable[str] = (),
                notes: Mapping[str, Any] | None = None, process: str = "") -> None:
@@ -344,6 +362,13 @@ class RunFolder:
                 chunks[name] = frame.to_csv(header=header, index=False).encode()
         line = {"checks": [list(unit) for unit in checks], "timed": list(timed),
                 "notes": dict(notes or {}), "process": process}
+        self.commit_rows(chunks, line)
+
+    def commit_rows(self, chunks: Mapping[str, bytes], line: dict[str, Any]) -> None:
+        """Append CSV rows (``chunks``: file name -> bytes, a header only where the file is
+        new) and then the commit ``line`` naming them (its ``lengths`` are set here); a
+        failure takes the rows back out. ``commit`` and ``gradparity merge`` write so."""
+        notes = line.get("notes")
         targets = [self.path / name for name in chunks] + [self.path / COMMITS]
         before = {t: t.stat().st_size if t.exists() else 0 for t in targets}
         try:

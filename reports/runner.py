@@ -21,9 +21,9 @@ from typing import Any
 
 from reports.rundir import RunFolder
 from reports.selection import Selection
-from reports.tasks import QUICK_UNTIMED_EAGER, Options, Task, run_task, time_cases, worker_setup
+from reports.tasks import QUICK_UNTIMED_EAGER, Options, Task, run_task, time_case, worker_setup
 
-__all__ = ["QUICK_CHUNK", "execute"]
+__all__ = ["QUICK_CHUNK", "execute", "label", "write_result"]
 
 QUICK_CHUNK = 6  # cases per quick task
 
@@ -32,14 +32,27 @@ CheckItem = tuple[str, str, str, str]  # case, adapter, mode, dtype
 
 
 def execute(selection: Selection, folder: RunFolder, options: Options, *, checks: bool,
-            timings: bool, jobs: int, resume: bool, description: str, quiet: bool) -> bool:
+            timings: bool, jobs: int, resume: bool, description: str, quiet: bool,
+            scheduler: str | None = None) -> bool:
     """Run every task, writing each result as it arrives; False when interrupted (Ctrl-C):
-    what was written stays, and --resume continues."""
+    what was written stays, and --resume continues. ``scheduler``: a Dask scheduler's
+    address, or ``local:N`` (reports.cluster); None: the local process pool."""
     worker, main = _plan(selection, folder, quick=options.quick, resume=resume,
                          checks=checks, timings=timings)
     total = sum(t.size for t in worker) + sum(t.size for t in main)
     try:
         with _progress(total, description, quiet) as advance:
+            if scheduler is not None:
+                from reports.cluster import run_on_cluster
+                from reports.shards import case_costs
+
+                # the largest tasks first (by the costs --shard balances with): on many
+                # workers the run lasts at least as long as its largest task
+                costs = case_costs(selection)
+                worker.sort(key=lambda t: -sum(costs.get(c, 0.0) for c in _cases_of(t)))
+                run_on_cluster(scheduler, worker, main, options, folder, advance,
+                               adapters=[a.name for a in selection.adapters])
+                return True
             _in_workers(worker, options, folder, jobs, advance)
             for task in main:
                 _time_here(task, options, folder, advance)
@@ -153,14 +166,25 @@ def _progress(total: int, description: str, quiet: bool) -> Iterator[Any]:
         yield lambda advance=1, note="": progress.update(task, advance=advance, note=note)
 
 
-def _write(folder: RunFolder, task: Task, result: dict[str, Any]) -> None:
-    """Commit a worker task's records: it is one unit, there whole or not at all."""
+def write_result(folder: RunFolder, task: Task, result: dict[str, Any]) -> None:
+    """Commit a task's records: it is one unit, there whole or not at all; its host's
+    environment goes to environment.json the first time that host appears."""
+    if result.get("host"):
+        folder.add_host(result["host"], result.get("host_environment", {}))
+    process = f"{result['host']}:{result['pid']}" if result.get("remote") else str(result["pid"])
     folder.commit(conformance=result["conformance"], timing=result["timing"],
                   checks=task.checks, timed=task.timing_cases, notes=result["notes"],
-                  process=str(result["pid"]))
+                  process=process)
 
 
-def _label(task: Task) -> str:
+_write = write_result
+
+
+def _cases_of(task: Task) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((*(c for c, _, _, _ in task.checks), *task.timing_cases)))
+
+
+def label(task: Task) -> str:
     names = task.timing_cases or tuple(dict.fromkeys(c for c, _, _, _ in task.checks))
     return names[0] if len(names) == 1 else f"{names[0]} .. {names[-1]}"
 
@@ -171,7 +195,7 @@ def _in_workers(tasks: list[Task], options: Options, folder: RunFolder, jobs: in
         try:
             for task in tasks:
                 _write(folder, task, run_task(task, options))  # written now: a crash keeps it
-                advance(task.size, note=_label(task))
+                advance(task.size, note=label(task))
         finally:
             gc.unfreeze()  # a quick run's timings leave the heap frozen (tasks._POINTS)
         return
@@ -190,7 +214,7 @@ def _in_workers(tasks: list[Task], options: Options, folder: RunFolder, jobs: in
         futures = {pool.submit(run_task, task, options): task for task in tasks}
         for future in as_completed(futures):
             _write(folder, futures[future], future.result())  # written as each finishes
-            advance(futures[future].size, note=_label(futures[future]))
+            advance(futures[future].size, note=label(futures[future]))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -199,12 +223,7 @@ def _time_here(task: Task, options: Options, folder: RunFolder, advance: Any) ->
     """A full run's timings, in this process, one case at a time: each case's records (every
     adapter, mode, dtype and size, and the control measured with them) are one unit,
     committed when the case is done."""
-    from cases.timing import RunNotes
-
     for case in task.timing_cases:
-        notes = RunNotes(run_id=options.run_id)
-        records = list(time_cases((case,), task.groups, options, notes,
-                                  control_name=f"control@{case}"))
-        folder.commit(timing=records, timed=(case,), notes=notes.to_dict(),
-                      process=str(os.getpid()))
+        write_result(folder, Task(timing_cases=(case,), groups=task.groups),
+                     time_case(case, task.groups, options))
         advance(note=case)

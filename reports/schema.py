@@ -26,12 +26,14 @@ CONFORMANCE_COLUMNS = (
     "run_id", "case", "tags", "adapter", "framework_version", "mode", "device", "dtype",
     "check", "status", "max_abs_err", "max_rel_err", "tol", "oracle_err", "worst_index",
     "got", "expected", "convention", "message", "seconds",
+    "host",  # the machine it ran on (reports.environment.host_name); last, so older records read
 )
 TIMING_COLUMNS = (
     "run_id", "case", "adapter", "mode", "device", "dtype", "size", "n_inputs", "quantity",
     "median_s", "min_s", "iqr_s", "n_samples", "threads", "peak_bytes", "memory_method",
     "gradbench_size",  # GradBench's label of the size, or empty (issue 18); last, so older
-)                      # records (without it) still read
+    "host",            # records (without it) still read; host: the machine it was measured on
+)
 
 # The columns that hold numbers (empty: not measured); anything else there is a damaged record.
 CONFORMANCE_NUMBERS = ("max_abs_err", "max_rel_err", "tol", "oracle_err", "got", "expected",
@@ -86,6 +88,7 @@ def conformance_frame(records: Iterable[Any]) -> pd.DataFrame:
     unknown = set(frame["status"].dropna()) - set(STATUSES)
     if unknown:
         raise ValueError(f"unknown statuses {sorted(unknown)}; expected one of {STATUSES}")
+    frame["host"] = frame["host"].astype(object).fillna("")
     return frame
 
 
@@ -94,4 +97,5 @@ def timing_frame(records: Iterable[Any]) -> pd.DataFrame:
     predates it)."""
     frame = _numbers(_frame(records, TIMING_COLUMNS, "timing"), TIMING_NUMBERS, "timing")
     frame["gradbench_size"] = frame["gradbench_size"].astype(object).fillna("")
+    frame["host"] = frame["host"].astype(object).fillna("")
     return frame

@@ -106,6 +106,11 @@ def timing_table(timing: pd.DataFrame) -> pd.DataFrame:
     ratio, compile time, and speed relative to refengine and to the fastest adapter."""
     if timing.empty:
         return pd.DataFrame()
+    hosts = set(timing["host"].astype(object).fillna("").astype(str)) if "host" in timing \
+        else set()
+    if len(hosts) > 1:  # reports.render.timing_by_host gives each host's records on their own
+        raise ValueError(f"timing records of several hosts ({', '.join(sorted(hosts))}): a "
+                         "table of ratios takes one host's records, never two hosts' times")
     frame = timing.assign(column=_column(timing), size=size_shown(timing))
     wide = frame.pivot_table(index=["case", "size", "dtype", "column"], columns="quantity",
                              values="median_s", aggfunc="first")

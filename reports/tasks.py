@@ -47,6 +47,7 @@ __all__ = [
     "Task",
     "quick_budget",
     "run_task",
+    "time_case",
     "time_cases",
     "worker_setup",
 ]
@@ -145,6 +146,9 @@ def run_task(task: Task, options: Options) -> dict[str, Any]:
 
 
 def _run_task(task: Task, options: Options) -> dict[str, Any]:
+    from reports.environment import host_environment, host_name
+
+    host = host_name()
     conformance = _checks(task.checks, options) if task.checks else []
     timing: list[dict[str, Any]] = []
     notes: dict[str, Any] = {}
@@ -158,8 +162,27 @@ def _run_task(task: Task, options: Options) -> dict[str, Any]:
         notes = run_notes.to_dict()
         if _PINNED:
             notes["environment"]["pinned_cpus"] = _PINNED[-1]
+    for record in (*conformance, *timing):
+        record["host"] = host
     return {"conformance": conformance, "timing": timing, "notes": notes,
-            "pid": os.getpid()}
+            "pid": os.getpid(), "host": host, "host_environment": host_environment()}
+
+
+def time_case(case: str, groups: Sequence[tuple[Sequence[str], Sequence[str]]],
+              options: Options) -> dict[str, Any]:
+    """A full run's timings of one case (every adapter, mode, dtype and size, with its NumPy
+    control ``control@<case>``): one unit, in the process that calls it, pinned for the
+    duration. The caller makes sure nothing else runs on the host meanwhile."""
+    from cases.timing import RunNotes
+    from reports.environment import host_environment, host_name
+
+    host = host_name()
+    notes = RunNotes(run_id=options.run_id)
+    records = list(time_cases((case,), groups, options, notes, control_name=f"control@{case}"))
+    for record in records:
+        record["host"] = host
+    return {"conformance": [], "timing": records, "notes": notes.to_dict(),
+            "pid": os.getpid(), "host": host, "host_environment": host_environment()}
 
 
 def _checks(items: Sequence[tuple[str, str, str, str]], options: Options) -> list[dict]:

@@ -85,7 +85,9 @@ def test_ctrl_c_in_the_middle_of_bench_redoes_the_case_with_every_size_and_its_c
     argv = ["bench", "--cases", "sin,cos", "--sizes", "0,1", "--dtypes", "float64",
             "--adapters", "refengine", "--jobs", "1", "--quiet"]
     assert main([*argv, "--out", str(tmp_path / "whole")]) == EXIT_OK
-    real = runner.time_cases
+    from reports import tasks
+
+    real = tasks.time_cases  # one case's timings: reports.tasks.time_case, here or on a worker
 
     def interrupted(*args, **kwargs):
         sizes = set()
@@ -96,11 +98,11 @@ def test_ctrl_c_in_the_middle_of_bench_redoes_the_case_with_every_size_and_its_c
                     raise KeyboardInterrupt
             yield record
 
-    monkeypatch.setattr(runner, "time_cases", interrupted)
+    monkeypatch.setattr(tasks, "time_cases", interrupted)
     out = tmp_path / "cut"
     assert main([*argv, "--out", str(out)]) == EXIT_INTERRUPTED
     assert set(RunFolder.open(out).timing()["case"]) == {"sin", "control@sin"}
-    monkeypatch.setattr(runner, "time_cases", real)
+    monkeypatch.setattr(tasks, "time_cases", real)
     assert main([*argv, "--out", str(out), "--resume"]) == EXIT_OK
     assert record_keys(out) == record_keys(tmp_path / "whole")
     timing = RunFolder.open(out).timing()
