@@ -136,7 +136,7 @@ def headline_markdown(folder: RunFolder) -> str:
 CHECK_SIZES_NOTICE = (
     "These timings are at each case's check size (a few entries: GMM d=2,K=3,N=10), where "
     "per-call overhead decides everything; they show that timing works, not who is fastest. "
-    "Times at realistic sizes: `gradparity bench --sizes figures` (GradBench's sizes; the "
+    "Times at realistic sizes: `gradparity bench --sizes headline` (GradBench's sizes; the "
     "README's results at a glance) or `--sizes sweep`.")
 
 

@@ -155,27 +155,43 @@ def paired_relative(timing: pd.DataFrame, quantity: str = "value_and_grad",
     for name in ("vs_control", "vs_control_low", "vs_control_high", "ci_low_s", "ci_high_s"):
         if name not in rows:
             rows[name] = np.nan
+    remote = {name: _out_of_process(name) for name in rows["adapter"].unique()}
     out = []
     for (case, size, dtype), point in rows.groupby(["case", "size", "dtype"], sort=False):
-        paired = bool(point["vs_control"].notna().all())
-        mid, low, high = ((point["vs_control"], point["vs_control_low"],
-                           point["vs_control_high"]) if paired else
-                          (point["median_s"], point["ci_low_s"], point["ci_high_s"]))
+        # Paired where the record carries its ratio to this interpreter's control; an
+        # out-of-process adapter's ratio is to its own interpreter's control (another NumPy):
+        # it, and a point with older records, compare by medians.
+        paired = (point["vs_control"].notna() & ~point["adapter"].map(remote)).to_numpy()
         if reference is None:
-            ref = int(np.nanargmin(mid.to_numpy(dtype=float)))
+            scale = np.where(paired, point["vs_control"], point["median_s"])
+            ref = int(np.nanargmin(scale.astype(float))) if paired.all() else int(
+                np.nanargmin(point["median_s"].to_numpy(dtype=float)))
         else:
             matches = np.flatnonzero(point["adapter/mode"].to_numpy() == reference)
             if not len(matches):
                 continue
             ref = int(matches[0])
-        r_mid, r_low, r_high = mid.iloc[ref], low.iloc[ref], high.iloc[ref]
         for i in range(len(point)):
-            same = i == ref
+            both = bool(paired[i] and paired[ref])
+            names = (("vs_control", "vs_control_low", "vs_control_high") if both else
+                     ("median_s", "ci_low_s", "ci_high_s"))
+            mid, low, high = (point[n].iloc[i] for n in names)
+            r_mid, r_low, r_high = (point[n].iloc[ref] for n in names)
             out.append((case, size, dtype, point["adapter/mode"].iloc[i],
-                        1.0 if same else mid.iloc[i] / r_mid,
-                        1.0 if same else low.iloc[i] / r_high,
-                        1.0 if same else high.iloc[i] / r_low, paired))
+                        *((1.0, 1.0, 1.0) if i == ref else
+                          (mid / r_mid, low / r_high, high / r_low)), both))
     return pd.DataFrame(out, columns=columns)
+
+
+def _out_of_process(name: str) -> bool:
+    """Whether adapter ``name`` answers from another interpreter (``adapters.remote``); an
+    adapter this installation does not know is taken as in-process."""
+    import adapters
+
+    try:
+        return bool(getattr(adapters.get(name), "remote", False))
+    except Exception:  # a plug-in's records read where the plug-in is not installed
+        return False
 
 
 def with_interval(ratio: float, low: float, high: float, fmt: str = ".2f") -> str:

@@ -117,6 +117,13 @@ def test_relative_times_are_paired_through_the_control() -> None:
     assert rel.loc["torch/eager", "ratio"] == pytest.approx(6.0)
     assert rel.loc["torch/eager", "low"] == pytest.approx(6.0 * 0.98 / 1.02)
     assert rel["paired"].all()
+    # an out-of-process adapter (MXNet) paired with its own interpreter's control: medians
+    remote = timing_frame([*_run(1e-3), {**_row("gmm", "mxnet", "value_and_grad", 10.0, 1e-3),
+                                         "vs_control": 99.0}])
+    rel = tables.paired_relative(remote, "value_and_grad", None).set_index("adapter/mode")
+    assert rel.loc["mxnet/eager", "ratio"] == pytest.approx(10.0) and not rel.loc[
+        "mxnet/eager", "paired"]
+    assert rel.loc["torch/eager", "paired"]
     cell = tables.relative_pivot(frame, "refengine/eager").iloc[0]["torch/eager"]
     assert cell == "1.50 [1.44, 1.56]"
     # older records without the control ratio: a ratio of medians, said so
