@@ -18,6 +18,7 @@ __all__ = [
     "paired_relative",
     "relative_pivot",
     "size_kinds",
+    "size_product",
     "size_shown",
     "status_counts",
     "timing_overview",
@@ -183,6 +184,25 @@ def paired_relative(timing: pd.DataFrame, quantity: str = "value_and_grad",
     return pd.DataFrame(out, columns=columns)
 
 
+def size_product(size: str) -> float:
+    """The product of a size label's numbers (``"n=1024,m=128"`` -> 131072): a problem size
+    to order and plot by where the differentiated entries stay the same across sizes (llsq
+    differentiates its m coefficients whatever its n rows)."""
+    numbers = [float(part.split("=", 1)[1]) for part in str(size).split(",")
+               if "=" in part and part.split("=", 1)[1].replace(".", "", 1).isdigit()]
+    return float(np.prod(numbers)) if numbers else float("nan")
+
+
+def _ordered(wide: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """``wide`` (indexed by point labels) in the order case, then size, small to large."""
+    key = rows.assign(product=rows["size"].astype(str).str.split(" (", regex=False).str[0]
+                      .map(size_product))
+    order = (key.sort_values(["case", "n_inputs", "product"], kind="stable")["point"]
+             .drop_duplicates().tolist()) if "n_inputs" in key else list(wide.index)
+    return wide.reindex([p for p in order if p in wide.index]
+                        + [p for p in wide.index if p not in order])
+
+
 def _out_of_process(name: str) -> bool:
     """Whether adapter ``name`` answers from another interpreter (``adapters.remote``); an
     adapter this installation does not know is taken as in-process."""
@@ -220,8 +240,16 @@ def relative_pivot(timing: pd.DataFrame, reference: str | None = None,
               zip(table["ratio"], table["low"], table["high"], strict=True)])
     wide = table.pivot_table(index="point", columns="adapter/mode", values="cell",
                              aggfunc="first", sort=False).fillna("")
+    wide = _ordered(wide, _points(timing))
     wide.columns.name = None
     return wide.reset_index().rename(columns={"point": "case, size"})
+
+
+def _points(timing: pd.DataFrame) -> pd.DataFrame:
+    """Each record's point label (as the pivots show it), case, size and n_inputs."""
+    rows = without_control(timing)
+    return rows.assign(point=rows["case"] + " " + size_shown(rows).astype(str)
+                       + (" " + rows["dtype"]).where(rows["dtype"] != "float64", ""))
 
 
 def median_pivot(timing: pd.DataFrame, quantity: str, cases: list[str] | None = None,
@@ -244,6 +272,7 @@ def median_pivot(timing: pd.DataFrame, quantity: str, cases: list[str] | None = 
               zip(rows["median_s"], low, high, strict=True)])
     wide = rows.pivot_table(index="point", columns="column", values="cell", aggfunc="first",
                             sort=False).fillna("")
+    wide = _ordered(wide, _points(timing))
     wide.columns.name = None
     return wide.reset_index().rename(columns={"point": "case, size"})
 
@@ -302,7 +331,7 @@ def timing_pivot(timing: pd.DataFrame, value: str, cases: list[str] | None = Non
                          + (" " + table["dtype"]).where(table["dtype"] != "float64", ""))
     wide = table.pivot_table(index="point", columns="adapter/mode", values=value,
                              aggfunc="first", sort=False)
-    wide = wide.dropna(how="all").dropna(axis=1, how="all")
+    wide = _ordered(wide, _points(timing)).dropna(how="all").dropna(axis=1, how="all")
     wide.columns.name = None
     return wide.reset_index().rename(columns={"point": "case, size"})
 
