@@ -163,24 +163,31 @@ def paired_relative(timing: pd.DataFrame, quantity: str = "value_and_grad",
         # out-of-process adapter's ratio is to its own interpreter's control (another NumPy):
         # it, and a point with older records, compare by medians.
         paired = (point["vs_control"].notna() & ~point["adapter"].map(remote)).to_numpy()
+
+        def against(ref: int, point: pd.DataFrame = point, paired: np.ndarray = paired
+                    ) -> list[tuple[float, float, float, bool]]:
+            found = []
+            for i in range(len(point)):
+                both = bool(paired[i] and paired[ref])
+                names = (("vs_control", "vs_control_low", "vs_control_high") if both else
+                         ("median_s", "ci_low_s", "ci_high_s"))
+                mid, low, high = (float(point[n].iloc[i]) for n in names)
+                r_mid, r_low, r_high = (float(point[n].iloc[ref]) for n in names)
+                found.append((1.0, 1.0, 1.0, both) if i == ref else
+                             (mid / r_mid, low / r_high, high / r_low, both))
+            return found
+
         if reference is None:
-            scale = np.where(paired, point["vs_control"], point["median_s"])
-            ref = int(np.nanargmin(scale.astype(float))) if paired.all() else int(
-                np.nanargmin(point["median_s"].to_numpy(dtype=float)))
+            # the fastest, by the same ratios as shown (against a paired row where any is)
+            first = int(np.argmax(paired)) if paired.any() else 0
+            ref = int(np.nanargmin([r[0] for r in against(first)]))
         else:
             matches = np.flatnonzero(point["adapter/mode"].to_numpy() == reference)
             if not len(matches):
                 continue
             ref = int(matches[0])
-        for i in range(len(point)):
-            both = bool(paired[i] and paired[ref])
-            names = (("vs_control", "vs_control_low", "vs_control_high") if both else
-                     ("median_s", "ci_low_s", "ci_high_s"))
-            mid, low, high = (point[n].iloc[i] for n in names)
-            r_mid, r_low, r_high = (point[n].iloc[ref] for n in names)
-            out.append((case, size, dtype, point["adapter/mode"].iloc[i],
-                        *((1.0, 1.0, 1.0) if i == ref else
-                          (mid / r_mid, low / r_high, high / r_low)), both))
+        for name, ratio in zip(point["adapter/mode"], against(ref), strict=True):
+            out.append((case, size, dtype, name, *ratio))
     return pd.DataFrame(out, columns=columns)
 
 

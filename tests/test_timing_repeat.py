@@ -79,13 +79,16 @@ def test_a_paired_ratio_cancels_the_drift_that_a_ratio_of_medians_keeps() -> Non
     ratio = paired_ratio(framework, rounds, control, rounds)
     assert ratio is not None and ratio.median == pytest.approx(3.0)
     assert ratio.low == pytest.approx(3.0) and ratio.high == pytest.approx(3.0)
-    # the same framework timed in the first half of the rounds, the control in the second:
-    # no round shared, nothing paired (a ratio of medians would still print a number)
-    assert paired_ratio(framework[:20], rounds[:20], control[20:], rounds[20:]) is None
-    # only shared rounds pair: a retaken (missing) round of the control is left out
-    half = paired_ratio(framework, rounds, control[::2], rounds[::2])
-    assert half is not None and half.n == 20
-    with pytest.raises(ValueError, match="round"):
+    # a control sample retaken (every other one missing): each framework sample pairs with
+    # the control sample nearest in time; the drift there is nearly the same
+    gappy = paired_ratio(framework, rounds, control[::2], rounds[::2])
+    assert gappy is not None and gappy.n == 40
+    # pairs further apart than max_gap are left out; none left: nothing paired (a ratio of
+    # medians would still print a number)
+    assert paired_ratio(framework[:20], rounds[:20], control[30:], rounds[30:],
+                        max_gap=5) is None
+    assert paired_ratio(framework, rounds, control[::2], rounds[::2], max_gap=0).n == 20
+    with pytest.raises(ValueError, match="time"):
         paired_ratio([1.0], [0, 1], [1.0], [0])
 
 
@@ -102,6 +105,7 @@ def test_the_companion_is_sampled_in_every_round_another_measurement_is() -> Non
     control = Measurement("control", lambda: None, on_cpu=False)
     run_rounds([slow, control], budget, np.random.default_rng(0), companion=control)
     assert len(slow.rounds) == 25 and set(slow.rounds) <= set(control.rounds)
+    assert len(slow.times) == 25 and len(control.times) == len(control.rounds)
     alone = Measurement("control", lambda: None, on_cpu=False)
     other = Measurement("slow", lambda: None, on_cpu=False)
     other.finished = lambda b: len(other.samples) >= 25  # type: ignore[method-assign]

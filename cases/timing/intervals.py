@@ -3,16 +3,18 @@
 A median alone says nothing about how far the next run's may fall; each comes here with a
 distribution-free 95 % interval: the order statistics the binomial sign test picks (at least
 6 samples; the harness takes 7 or more). A ratio of two things timed in the same rounds
-(``sampler.run_rounds``) is taken round by round, then summarised the same way: drift slower
-than one round (the machine's clock, a neighbour's job) is in both sides of each round's
-ratio and cancels, which it does not in a ratio of two medians.
+(``sampler.run_rounds``) is taken sample by sample, each with the other's sample nearest in
+time (the same round's, unless it was retaken), then summarised the same way: drift slower
+than a round (the machine's clock, a neighbour's job) is in both sides of each ratio and
+cancels, which it does not in a ratio of two medians.
 
     median_interval([1.0, 1.1, 0.9, 1.2, 1.0, 1.05, 0.95])        # (0.9, 1.2)
-    paired_ratio(a.samples, a.rounds, control.samples, control.rounds)
+    paired_ratio(a.samples, a.times, control.samples, control.times)
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 import statistics
 from collections.abc import Sequence
@@ -73,17 +75,30 @@ def median_interval(samples: Sequence[float]) -> tuple[float, float]:
     return interval.low, interval.high
 
 
-def paired_ratio(numerator: Sequence[float], numerator_rounds: Sequence[int],
-                 denominator: Sequence[float], denominator_rounds: Sequence[int]
-                 ) -> Interval | None:
-    """numerator / denominator over the rounds both were sampled in (``rounds`` give each
-    sample's round, as ``Measurement.rounds`` does): the median of the per-round ratios and
-    its interval; None when they share no round."""
-    if len(numerator) != len(numerator_rounds) or len(denominator) != len(denominator_rounds):
-        raise ValueError("each sample needs its round: samples and rounds differ in length")
-    den = dict(zip(denominator_rounds, denominator, strict=True))
-    ratios = [a / den[r] for a, r in zip(numerator, numerator_rounds, strict=True)
-              if r in den and den[r] > 0]
+def paired_ratio(numerator: Sequence[float], numerator_times: Sequence[float],
+                 denominator: Sequence[float], denominator_times: Sequence[float],
+                 max_gap: float | None = None) -> Interval | None:
+    """numerator / denominator, each numerator sample over the denominator sample taken
+    nearest to it in time (``times``: when each sample was taken, as ``Measurement.times``;
+    in the harness the same round's sample, unless that one was retaken): the median of those
+    ratios and its interval. Pairs further apart than ``max_gap`` are left out; None when
+    nothing pairs."""
+    if len(numerator) != len(numerator_times) or len(denominator) != len(denominator_times):
+        raise ValueError("each sample needs its time: samples and times differ in length")
+    if not len(denominator):
+        return None
+    order = sorted(range(len(denominator)), key=lambda i: denominator_times[i])
+    times = [denominator_times[i] for i in order]
+    ratios = []
+    for value, when in zip(numerator, numerator_times, strict=True):
+        k = bisect.bisect_left(times, when)
+        nearest = min((j for j in (k - 1, k) if 0 <= j < len(times)),
+                      key=lambda j: abs(times[j] - when))
+        if max_gap is not None and abs(times[nearest] - when) > max_gap:
+            continue
+        den = denominator[order[nearest]]
+        if den > 0:
+            ratios.append(value / den)
     return Interval.of(ratios) if ratios else None
 
 

@@ -347,9 +347,10 @@ def _run_point(
 
 
 def _intervals(stats: Any, m: Any, control_m: Any) -> dict[str, float | None]:
-    """The median's interval, and the measurement's time over the control's, round by round
-    (both were sampled in the same rounds): what stays when the whole machine slows down."""
-    paired = paired_ratio(m.samples, m.rounds, control_m.samples, control_m.rounds)
+    """The median's interval, and the measurement's time over the control's, each sample
+    over the control's sample nearest in time (both were sampled in the same rounds): what
+    stays when the whole machine slows down."""
+    paired = paired_ratio(m.samples, m.times, control_m.samples, control_m.times)
     return {"ci_low_s": _finite(stats.ci_low_s), "ci_high_s": _finite(stats.ci_high_s),
             "vs_control": paired.median if paired else None,
             "vs_control_low": _finite(paired.low) if paired else None,

@@ -128,6 +128,10 @@ class Measurement:
     # The round of ``run_rounds`` each kept sample was taken in: samples of two measurements
     # with the same round were taken within one round, and pair (``intervals.paired_ratio``).
     rounds: list[int] = field(default_factory=list)
+    # When each kept sample was taken (``perf_counter`` at its middle, seconds): on a busy
+    # machine a companion's sample of the same round may have been retaken, and the nearest
+    # in time pairs instead.
+    times: list[float] = field(default_factory=list)
     spent_s: float = 0.0  # wall time inside samples, kept or not (what the budget counts)
     kept_wall_s: float = 0.0  # wall time inside kept samples
     kept_cpu_s: float = 0.0  # process CPU time inside kept samples (all threads)
@@ -216,6 +220,7 @@ def take_sample(m: Measurement, budget: Budget = DEFAULT) -> float | None:
         m.kept_descheduled += 1
     m.kept_wall_s += elapsed
     m.kept_cpu_s += cpu1 - cpu0
+    m.times.append((t0 + t1) * 0.5e-9)
     m.samples.append(elapsed / m.n)
     return m.samples[-1]
 
