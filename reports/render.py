@@ -454,9 +454,12 @@ def _render(folder: RunFolder) -> dict[str, Path]:
         "ratio": plots.gradient_ratio(timing, plot_dir / "gradient_ratio.png"),
         "fd": plots.fd_error_vs_step(plot_dir / "fd_error_vs_step.png"),
     }
-    for case in sorted(timing["case"].unique()) if not timing.empty else []:
+    # time against size: the cases timed at two sizes or more (a quick run: none)
+    sizes = timing.groupby("case")["size"].nunique() if not timing.empty else pd.Series()
+    machine = _machine_short(folder) if (sizes > 1).any() else ""
+    for case in sorted(sizes[sizes > 1].index):
         images[f"size:{case}"] = plots.time_vs_size(
-            timing, case, plot_dir / f"size_{case}.png", machine=_machine_short(folder))
+            timing, case, plot_dir / f"size_{case}.png", machine=machine)
     written = {name: path for name, path in images.items() if path is not None}
     outputs = {
         "summary.md": summary_markdown(folder),

@@ -157,38 +157,54 @@ def paired_relative(timing: pd.DataFrame, quantity: str = "value_and_grad",
         if name not in rows:
             rows[name] = np.nan
     remote = {name: _out_of_process(name) for name in rows["adapter"].unique()}
-    out = []
-    for (case, size, dtype), point in rows.groupby(["case", "size", "dtype"], sort=False):
-        # Paired where the record carries its ratio to this interpreter's control; an
-        # out-of-process adapter's ratio is to its own interpreter's control (another NumPy):
-        # it, and a point with older records, compare by medians.
-        paired = (point["vs_control"].notna() & ~point["adapter"].map(remote)).to_numpy()
+    keys = ["case", "size", "dtype"]
+    # Paired where the record carries its ratio to this interpreter's control; an
+    # out-of-process adapter's ratio is to its own interpreter's control (another NumPy):
+    # it, and a point with older records, compare by medians.
+    rows = rows.reset_index(drop=True)
+    rows = rows.assign(row=np.arange(len(rows)), paired=rows["vs_control"].notna().to_numpy()
+                       & ~rows["adapter"].map(remote).to_numpy(dtype=bool))
+    if reference is None:
+        # the fastest, by the same ratios as shown (against a paired row where any is)
+        first = rows.sort_values("paired", ascending=False, kind="stable").groupby(
+            keys, sort=False).head(1)
+        provisional = _against(rows, first, keys)
+        provisional = provisional[np.isfinite(provisional["ratio"])]
+        fastest = provisional.loc[provisional.groupby(keys, sort=False)["ratio"].idxmin(),
+                                  "row"]
+        chosen = rows.iloc[fastest.to_numpy(dtype=int)]
+    else:
+        chosen = rows[rows["adapter/mode"] == reference].groupby(keys, sort=False).head(1)
+    return _against(rows, chosen, keys)[columns]
 
-        def against(ref: int, point: pd.DataFrame = point, paired: np.ndarray = paired
-                    ) -> list[tuple[float, float, float, bool]]:
-            found = []
-            for i in range(len(point)):
-                both = bool(paired[i] and paired[ref])
-                names = (("vs_control", "vs_control_low", "vs_control_high") if both else
-                         ("median_s", "ci_low_s", "ci_high_s"))
-                mid, low, high = (float(point[n].iloc[i]) for n in names)
-                r_mid, r_low, r_high = (float(point[n].iloc[ref]) for n in names)
-                found.append((1.0, 1.0, 1.0, both) if i == ref else
-                             (mid / r_mid, low / r_high, high / r_low, both))
-            return found
 
-        if reference is None:
-            # the fastest, by the same ratios as shown (against a paired row where any is)
-            first = int(np.argmax(paired)) if paired.any() else 0
-            ref = int(np.nanargmin([r[0] for r in against(first)]))
-        else:
-            matches = np.flatnonzero(point["adapter/mode"].to_numpy() == reference)
-            if not len(matches):
-                continue
-            ref = int(matches[0])
-        for name, ratio in zip(point["adapter/mode"], against(ref), strict=True):
-            out.append((case, size, dtype, name, *ratio))
-    return pd.DataFrame(out, columns=columns)
+def _against(rows: pd.DataFrame, refs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Each row's ratio to its point's row in ``refs`` (points without one are left out):
+    paired through the control where both are, else by medians; the reference itself 1."""
+    values = ["vs_control", "vs_control_low", "vs_control_high", "median_s", "ci_low_s",
+              "ci_high_s"]
+    ref = refs[[*keys, "adapter/mode", "paired", *values]].rename(
+        columns={c: f"ref_{c}" for c in ["adapter/mode", "paired", *values]})
+    merged = rows.merge(ref, on=keys, how="inner")
+    both = (merged["paired"] & merged["ref_paired"]).to_numpy(dtype=bool)
+
+    def pick(paired: str, medians: str, prefix: str = "") -> np.ndarray:
+        return np.where(both, merged[prefix + paired].to_numpy(dtype=float),
+                        merged[prefix + medians].to_numpy(dtype=float))
+
+    mid, low, high = (pick(a, b) for a, b in (("vs_control", "median_s"),
+                                              ("vs_control_low", "ci_low_s"),
+                                              ("vs_control_high", "ci_high_s")))
+    r_mid, r_low, r_high = (pick(a, b, "ref_") for a, b in (("vs_control", "median_s"),
+                                                            ("vs_control_low", "ci_low_s"),
+                                                            ("vs_control_high", "ci_high_s")))
+    same = (merged["adapter/mode"] == merged["ref_adapter/mode"]).to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        merged["ratio"] = np.where(same, 1.0, mid / r_mid)
+        merged["low"] = np.where(same, 1.0, low / r_high)
+        merged["high"] = np.where(same, 1.0, high / r_low)
+    merged["paired"] = both
+    return merged
 
 
 def size_product(size: str) -> float:
