@@ -49,7 +49,7 @@ def _run(control_s: float, slower: dict[str, float] | None = None, **kw) -> list
             for a, r in ADAPTERS.items() for q in ("forward", "value_and_grad")]
     control = _row("control@gmm", "numpy", "forward", 1.0, control_s, size="n=96",
                    gradbench="")
-    return rows + [control]
+    return [*rows, control]
 
 
 def _folder(path: Path, rows: list[dict]) -> RunFolder:
