@@ -70,7 +70,9 @@ def _selection_options(parser: argparse.ArgumentParser, *, timing: bool) -> None
     if timing:
         parser.add_argument("--sizes", default=None,
                             help="'check' (default with --quick), 'sweep' (default), "
-                            "'smallest', or sweep indices such as 0,2")
+                            "'smallest', 'headline' (GradBench's sizes the README's timing "
+                            "results use: cases/timing/headline.py), or sweep indices such "
+                            "as 0,2")
         parser.add_argument("--isolate", action="store_true",
                             help="time each adapter in its own subprocess")
 

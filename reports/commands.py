@@ -103,7 +103,7 @@ def _start(args: argparse.Namespace) -> tuple[Selection, RunFolder]:
     if args.readme:
         from reports.readme import check_readme
 
-        check_readme(args.readme)
+        check_readme(args.readme, args.command)
     threads.configure(args.threads)
     description = {**_describe(selection, args, sizes), "notes": notes}
     chosen = _chosen(selection, args, sizes)
@@ -193,7 +193,7 @@ def _jobs(args: argparse.Namespace) -> int:
 
 def _sizes(args: argparse.Namespace, default: str) -> Any:
     text = args.sizes if args.sizes is not None else ("check" if args.quick else default)
-    if text in ("check", "sweep", "smallest"):
+    if text in ("check", "sweep", "smallest", "headline"):
         return text
     try:
         indices = [int(part) for part in text.split(",")]
@@ -201,7 +201,8 @@ def _sizes(args: argparse.Namespace, default: str) -> Any:
         indices = []
     if not indices or min(indices) < 0:
         raise SelectionError(
-            f"--sizes takes 'check', 'sweep', 'smallest' or sweep indices such as 0,2; "
+            f"--sizes takes 'check', 'sweep', 'smallest', 'headline' or sweep indices such as "
+            "0,2; "
             f"got {text!r}"
         )
     return indices
@@ -212,6 +213,16 @@ def _sweep_notes(sizes: Any, cases: list[Any], *, bench: bool) -> list[str]:
     bench that would time nothing, is an error; cases timed at fewer sizes are noted."""
     if sizes == "check":
         return []
+    if sizes == "headline":
+        from cases.timing.headline import HEADLINE_SIZES
+
+        outside = [c.name for c in cases if c.name not in HEADLINE_SIZES]
+        if bench and len(outside) == len(cases):
+            raise SelectionError(
+                "--sizes headline leaves nothing to time: it has sizes for "
+                f"{', '.join(HEADLINE_SIZES)} only (cases/timing/headline.py)")
+        return [f"not timed (no headline sizes, --sizes headline): "
+                f"{some_names(outside, 5)}"] if outside else []
     no_sweep = [c.name for c in cases if not c.sizes.sweep]
     swept = [c for c in cases if c.sizes.sweep]
     if bench and not swept:
@@ -238,6 +249,12 @@ def _sweep_notes(sizes: Any, cases: list[Any], *, bench: bool) -> list[str]:
     return out
 
 
+def _headline_sizes() -> Any:
+    from cases.timing.headline import headline_sizes
+
+    return headline_sizes
+
+
 def _spec(sizes: Any) -> str:
     return sizes if isinstance(sizes, str) else ",".join(map(str, sizes))
 
@@ -252,7 +269,8 @@ def _execute(selection: Selection, folder: RunFolder, args: argparse.Namespace, 
                       if selection.dtypes else None,
                       # the harness's form: a name, or for indices a (picklable) picker
                       # "smallest" as index 0: a case without a sweep has no smallest
-                      sizes=SweepIndices((0,)) if sizes == "smallest" else sizes
+                      sizes=SweepIndices((0,)) if sizes == "smallest" else
+                      _headline_sizes() if sizes == "headline" else sizes
                       if isinstance(sizes, str) else SweepIndices(tuple(sizes)),
                       isolate=bool(getattr(args, "isolate", False)))
     with _terminate_as_interrupt():
@@ -398,9 +416,9 @@ def listing(args: argparse.Namespace) -> int:
 def report(args: argparse.Namespace) -> int:
     folder = RunFolder.open(args.run_dir)
     if args.readme:
-        from reports.readme import check_readme
+        from reports.readme import check_readme, command_of
 
-        check_readme(args.readme)  # before rendering anything
+        check_readme(args.readme, command_of(folder))  # before rendering anything
     written = render(folder)
     say = (lambda text: None) if args.quiet else print
     say(f"re-rendered {folder.path}: {', '.join(sorted(p.name for p in written.values()))}")

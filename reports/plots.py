@@ -20,21 +20,63 @@ def _pyplot():
     return plt
 
 
-def time_vs_size(timing: pd.DataFrame, case: str, path: Path) -> Path | None:
-    """Value-and-gradient time against input size (log-log), one line per adapter/mode."""
-    frame = timing[(timing["case"] == case) & (timing["quantity"] == "value_and_grad")]
-    if frame["n_inputs"].nunique() < 2:
+def time_vs_size(timing: pd.DataFrame, case: str, path: Path, machine: str = "") -> Path | None:
+    """Value-and-gradient time against input size (log-log), one line per adapter/mode and
+    dtype, each median with its 95 % interval as an error bar and the sizes labelled as
+    GradBench labels them where they are GradBench's (left); the gradient/forward ratio
+    against the same sizes (right). ``machine`` goes in the title: a time is a machine's."""
+    from reports.tables import size_product
+
+    mine = timing[timing["case"] == case]
+    # x: the differentiated entries; where those stay the same across the sizes (llsq
+    # differentiates its m coefficients whatever its n rows), the product of the size's numbers
+    by_inputs = mine["n_inputs"].nunique() > 1
+    mine = mine.assign(x=mine["n_inputs"].astype(float) if by_inputs
+                       else mine["size"].astype(str).map(size_product))
+    frame = mine[mine["quantity"] == "value_and_grad"]
+    if frame["x"].nunique() < 2:
         return None
+    forward = mine[mine["quantity"] == "forward"]
+    keys = ["adapter", "mode", "dtype", "x"]
+    forward = forward.set_index(keys)["median_s"]
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     for (adapter, mode, dtype), group in frame.groupby(["adapter", "mode", "dtype"]):
-        group = group.sort_values("n_inputs")
-        ax.loglog(group["n_inputs"], group["median_s"], marker="o",
-                  label=f"{adapter}/{mode} {dtype}")
-    ax.set_xlabel("input entries")
-    ax.set_ylabel("value and gradient, median seconds")
-    ax.set_title(case)
-    ax.legend(fontsize=7)
+        group = group.sort_values("x")
+        label = f"{adapter}/{mode}" + ("" if dtype == "float64" else f" {dtype}")
+        median = group["median_s"].to_numpy(dtype=float)
+        low = group["ci_low_s"].to_numpy(dtype=float) if "ci_low_s" in group else median
+        high = group["ci_high_s"].to_numpy(dtype=float) if "ci_high_s" in group else median
+        errors = np.vstack([np.nan_to_num(median - low), np.nan_to_num(high - median)])
+        line = left.errorbar(group["x"], median, yerr=np.maximum(errors, 0),
+                             marker="o", ms=3, capsize=2, label=label)
+        ratio = median / forward.reindex(
+            [(adapter, mode, dtype, n) for n in group["x"]]).to_numpy(dtype=float)
+        right.plot(group["x"], ratio, marker="o", ms=3, color=line[0].get_color(),
+                   label=label)
+    sizes = frame.drop_duplicates("x").sort_values("x")
+    ticks = [g if g else s.replace(",", "\n") for s, g in
+             zip(sizes["size"].astype(str), sizes.get("gradbench_size", pd.Series(
+                 "", index=sizes.index)).astype(object).fillna("").astype(str), strict=True)]
+    for ax in (left, right):
+        ax.set_xscale("log")
+        ax.set_xticks(sizes["x"].to_numpy(dtype=float), ticks, fontsize=6, rotation=30)
+        ax.minorticks_off()
+        ax.set_xlabel("size, GradBench's labels; x (log): "
+                      + ("differentiated entries" if by_inputs else
+                         "the product of the size's numbers"), fontsize=7)
+    left.set_yscale("log")
+    left.set_ylabel("value and gradient, median s (95 % interval)")
+    right.set_yscale("log")
+    right.set_ylabel("gradient / forward time")
+    right.axhline(1.0, color="grey", lw=0.8, ls=":")
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
+
+    right.yaxis.set_major_formatter(ScalarFormatter())
+    right.yaxis.set_minor_formatter(NullFormatter())
+    left.legend(fontsize=6)
+    fig.suptitle(f"{case}: who is fastest at which size" + (f" ({machine})" if machine else ""),
+                 fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -3,6 +3,10 @@ reader sees there are the ones the sample run produced, never typed by hand.
 
     gradparity report reports/sample --readme README.md     # or run ... --readme README.md
     python -m reports.readme --check                         # exit 1 if the README is stale
+
+A ``gradparity bench`` run (timings only) has its own block, between the
+``gradparity:timings`` markers: the README shows the conformance headline of the quick sample
+run and the timings of a bench run at realistic sizes (``reports/timings``), side by side.
 """
 
 from __future__ import annotations
@@ -15,12 +19,26 @@ from pathlib import Path
 from reports.render import HEADLINE_END, HEADLINE_START
 from reports.rundir import RunFolder
 
-__all__ = ["END", "START", "ReadmeError", "check_readme", "readme_block", "sync_readme"]
+__all__ = ["END", "START", "TIMINGS", "TIMINGS_END", "TIMINGS_START", "ReadmeError",
+           "check_readme", "command_of", "markers", "readme_block", "sync_readme"]
 
 START = "<!-- gradparity:results:start -->"
 END = "<!-- gradparity:results:end -->"
+TIMINGS_START = "<!-- gradparity:timings:start -->"
+TIMINGS_END = "<!-- gradparity:timings:end -->"
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "reports" / "sample"
+TIMINGS = ROOT / "reports" / "timings"
+
+
+def markers(command: str) -> tuple[str, str]:
+    """The README markers a run of ``command`` (run, check, bench) writes between."""
+    return (TIMINGS_START, TIMINGS_END) if command == "bench" else (START, END)
+
+
+def command_of(folder: RunFolder) -> str:
+    """The sub-command that made ``folder`` (``run`` for folders that do not say)."""
+    return str((folder.environment().get("run") or {}).get("command", "run"))
 
 
 class ReadmeError(ValueError):
@@ -44,7 +62,7 @@ def readme_block(folder: RunFolder, readme: Path) -> str:
             f"{readme.name}`; do not edit by hand -->\n{summary[a:b].strip()}\n")
 
 
-def check_readme(readme: Path | str) -> str:
+def check_readme(readme: Path | str, command: str = "run") -> str:
     """The README's text, once it is known to exist, to be writable and to have its markers
     (a run checks this before it starts, not after an hour's work)."""
     readme = Path(readme)
@@ -53,15 +71,16 @@ def check_readme(readme: Path | str) -> str:
             text = f.read()
     except OSError as e:
         raise ReadmeError(f"--readme {readme}: {e.strerror or e}") from e
-    _between(text, START, END, str(readme))
+    _between(text, *markers(command), str(readme))
     return text
 
 
 def sync_readme(readme: Path | str, folder: RunFolder) -> bool:
     """Replace the README's block with the run's headline; True when it changed."""
     readme = Path(readme)
-    text = check_readme(readme)
-    a, b = _between(text, START, END, str(readme))
+    command = command_of(folder)
+    text = check_readme(readme, command)
+    a, b = _between(text, *markers(command), str(readme))
     new = text[:a] + readme_block(folder, readme) + text[b:]
     if new != text:
         try:
@@ -81,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     folder = RunFolder.open(args.run)
     if args.check:
         text = args.readme.read_text()
-        a, b = _between(text, START, END, str(args.readme))
+        a, b = _between(text, *markers(command_of(folder)), str(args.readme))
         stale = text[a:b] != readme_block(folder, args.readme)
         print(f"{args.readme} is {'stale' if stale else 'up to date'} ({args.run})")
         return 1 if stale else 0

@@ -13,8 +13,9 @@ from cases.statuses import FAILING
 from reports import plots, tables
 from reports.rundir import RunFolder, RunFolderError
 
-__all__ = ["HEADLINE_END", "HEADLINE_START", "covered_lines", "environment_lines",
-           "headline_markdown", "render", "run_versions", "summary_markdown", "timing_by_host"]
+__all__ = ["CHECK_SIZES_NOTICE", "HEADLINE_END", "HEADLINE_START", "covered_lines",
+           "environment_lines", "headline_markdown", "machine_line", "render", "run_versions",
+           "summary_markdown", "timing_by_host", "timing_headline"]
 
 def _md(frame: pd.DataFrame, floatfmt: str = ".3g") -> str:
     if frame is None or frame.empty:
@@ -157,22 +158,64 @@ def headline_markdown(folder: RunFolder) -> str:
     for host, timing in by_host:
         if tables.without_control(timing).empty:
             continue
-        models = _model_cases(folder, timing)
         parts += _host_line(host, folder.environment(), len(by_host) > 1)
-        parts += ["Timings over every timed case (value and gradient; speed relative to "
-                  "refengine > 1 is faster; geometric means):", "",
-                  _md(tables.timing_overview(timing)), ""]
-        if models:
-            parts += ["Model cases, value and gradient, median milliseconds per call:", "",
-                      _md(_ms(tables.timing_pivot(timing, "value_and_grad", models))), "",
-                      "Model cases, gradient / forward time (the cheap-gradient ratio):", "",
-                      _md(tables.timing_pivot(timing, "grad/forward", models), ".2f"), ""]
+        parts += timing_headline(folder, timing)
     return "\n".join(parts)
 
 
-def _ms(frame: pd.DataFrame) -> pd.DataFrame:
-    numeric = frame.select_dtypes("number").columns
-    return frame.assign(**{c: frame[c] * 1e3 for c in numeric})
+CHECK_SIZES_NOTICE = (
+    "These timings are at each case's check size (a few entries: GMM d=2,K=3,N=10), where "
+    "per-call overhead decides everything; they show that timing works, not who is fastest. "
+    "Times at realistic sizes: `gradparity bench --sizes headline` (GradBench's sizes; the "
+    "README's results at a glance) or `--sizes sweep`.")
+
+
+def machine_line(env: dict[str, Any], timing: pd.DataFrame) -> str:
+    """The machine the times are from, and what its NumPy control says about its speed: one
+    fixed NumPy workload timed in the same rounds as the frameworks, at every point."""
+    control = tables.control_rows(timing)
+    line = (f"Machine: {env.get('cpu', '?')} ({env.get('cpu_count', '?')} cores), "
+            f"{env.get('threads', '?')} thread(s) per framework, Python {env.get('python', '?')}")
+    if control.empty:
+        return line + "; no NumPy control in these records."
+    medians = control["median_s"].astype(float)
+    iqr = float((control["iqr_s"] / control["median_s"]).median())
+    line += (f"; NumPy control {medians.median() * 1e3:.3g} ms (median of {len(control)} "
+             f"control record(s), IQR {iqr:.0%} of the median")
+    if len(control) > 1:
+        drift = medians.max() / medians.min() - 1
+        line += (f"; it ranged over {drift:.0%} across the run: " + (
+            "a steady machine" if drift <= 0.10 else "the machine's speed changed during "
+            "the run, which the ratios below cancel (each is paired with the control of the "
+            "same rounds) and lone times do not"))
+    return line + ")."
+
+
+def timing_headline(folder: RunFolder, timing: pd.DataFrame) -> list[str]:
+    """The timing part of the headline: a notice for a run at check sizes only (no toy
+    results); otherwise the model cases (or every case) at their sizes: time relative to the
+    fastest, paired with the control, with 95 % intervals; the gradient/forward ratio; the
+    medians with their intervals; compile apart; the machine."""
+    if tables.check_sizes_only(timing):
+        return [f"Timings: {CHECK_SIZES_NOTICE}", ""]
+    models = _model_cases(folder, timing) or None
+    which = "Model cases" if models else "Every timed case"
+    parts = [machine_line(folder.environment(), timing), ""]
+    relative = tables.relative_pivot(timing, None, models)
+    if not relative.empty:
+        parts += [f"{which}, value-and-gradient time relative to the fastest at each size "
+                  "(1 = fastest; each time over the NumPy control of the same rounds, then "
+                  "over the fastest's; 95 % intervals):", "", _md(relative), ""]
+    parts += [f"{which}, gradient / forward time (the cheap-gradient ratio):", "",
+              _md(tables.timing_pivot(timing, "grad/forward", models), ".2f"), "",
+              f"{which}, value and gradient, median milliseconds per call [95 % interval] "
+              "(absolute: these move with the machine):", "",
+              _md(tables.median_pivot(timing, "value_and_grad", models)), ""]
+    compile_s = tables.timing_pivot(timing, "compile", models)
+    if not compile_s.empty:
+        parts += [f"{which}, compile (the first value-and-gradient call of a jit mode, apart "
+                  "from the times above), seconds:", "", _md(compile_s, ".2f"), ""]
+    return parts
 
 
 def summary_markdown(folder: RunFolder) -> str:
@@ -207,23 +250,26 @@ def summary_markdown(folder: RunFolder) -> str:
             continue
         models = _model_cases(folder, timing) or None
         which = "model cases" if models else "every timed case"
+        lines += [f"## Timings ({which}; report.html has every case)"
+                  + (f", host {host}" if len(by_host) > 1 else ""), "",
+                  *_host_line(host, env, len(by_host) > 1)]
+        if tables.check_sizes_only(timing):
+            lines += [f"**{CHECK_SIZES_NOTICE}**", ""]
         lines += [
-            f"## Timings ({which}; report.html has every case)"
-            + (f", host {host}" if len(by_host) > 1 else ""),
+            machine_line(env, timing),
             "",
-            *_host_line(host, env, len(by_host) > 1),
-            "Speed relative to refengine (refengine's value-and-gradient time / this one's; "
-            "> 1 is faster):",
+            "Value-and-gradient time relative to refengine's (paired with the NumPy control "
+            "of the same rounds; 95 % intervals; < 1 is faster):",
             "",
-            _md(_inverse(tables.timing_pivot(timing, "vs refengine", models)), ".2f"),
+            _md(tables.relative_pivot(timing, "refengine/eager", models)),
             "",
-            "Value-and-gradient time relative to the fastest adapter/mode:",
+            "Value-and-gradient time relative to the fastest adapter/mode (the same pairing):",
             "",
-            _md(tables.timing_pivot(timing, "vs fastest", models), ".2f"),
+            _md(tables.relative_pivot(timing, None, models)),
             "",
-            "Forward, median milliseconds per call:",
+            "Forward, median milliseconds per call [95 % interval]:",
             "",
-            _md(_ms(tables.timing_pivot(timing, "forward", models))),
+            _md(tables.median_pivot(timing, "forward", models)),
             "",
             "Compile (the first value-and-gradient call of a jit mode), seconds:",
             "",
@@ -231,11 +277,6 @@ def summary_markdown(folder: RunFolder) -> str:
             "",
         ]
     return "\n".join(lines)
-
-
-def _inverse(frame: pd.DataFrame) -> pd.DataFrame:
-    numeric = frame.select_dtypes("number").columns
-    return frame.assign(**{c: 1.0 / frame[c] for c in numeric})
 
 
 def divergences_markdown(folder: RunFolder) -> str:
@@ -372,28 +413,12 @@ def report_html(folder: RunFolder, images: dict[str, Path | None]) -> str:
     for host, timing in by_host:
         if tables.without_control(timing).empty:
             continue
-        models = _model_cases(folder, timing) or None
-        parts += ["<h2>Timings" + (f", host {html.escape(host)}" if len(by_host) > 1 else "")
-                  + "</h2>",
-                  *[f"<p>{html.escape(line)}</p>"
-                    for line in _host_line(host, env, len(by_host) > 1) if line],
-                  "<h3>Overview (every timed case)</h3>",
-                  tables.timing_overview(timing).to_html(index=False, float_format="%.3g"),
-                  _img(images.get("ratio")) if host == by_host[0][0] else ""]
-        for title, column in (("value and gradient, median seconds", "value_and_grad"),
-                              ("gradient / forward", "grad/forward"),
-                              ("value-and-gradient time / refengine's", "vs refengine"),
-                              ("value-and-gradient time / the fastest's", "vs fastest"),
-                              ("compile, seconds", "compile")):
-            parts += [f"<h3>Model cases: {title}</h3>" if models else f"<h3>{title}</h3>",
-                      tables.timing_pivot(timing, column, models).to_html(
-                          index=False, float_format="%.3g")]
-        parts += ["<details><summary>Every timing (forward, value and gradient, ratio, "
-                  "compile, relative speeds)</summary>",
-                  tables.timing_table(timing).to_html(index=False, float_format="%.3g"),
-                  "</details>",
-                  *[_img(p) for key, p in images.items()
-                    if key.startswith("size:") and host == by_host[0][0]]]
+        first = host == by_host[0][0]
+        if len(by_host) > 1:
+            parts.append(f"<h2>Timings on host {html.escape(host)}</h2>")
+        parts += [f"<p>{html.escape(line)}</p>"
+                  for line in _host_line(host, env, len(by_host) > 1) if line]
+        parts += _timing_html(folder, timing, images if first else {})
     parts += ["<h2>Finite differences: truncation against round-off</h2>",
               _img(images.get("fd")),
               "<h2 id='about'>About this run</h2><ul>",
@@ -404,6 +429,52 @@ def report_html(folder: RunFolder, images: dict[str, Path | None]) -> str:
                   *[f"<li>{html.escape(line[2:])}</li>" for line in covered], "</ul>"]
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _machine_short(folder: RunFolder) -> str:
+    env = folder.environment()
+    return (f"{env.get('cpu', '?')}, {env.get('cpu_count', '?')} cores, "
+            f"{env.get('threads', '?')} thread(s), {str(env.get('date', ''))[:10]}")
+
+
+def _html_table(frame: pd.DataFrame, fmt: str = "%.3g") -> str:
+    return frame.to_html(index=False, float_format=fmt) if not frame.empty else "<p>(none)</p>"
+
+
+def _timing_html(folder: RunFolder, timing: pd.DataFrame, images: dict[str, Path | None]
+                 ) -> list[str]:
+    """Who is fastest at which size: time against size per case (log-log, with intervals,
+    GradBench's size labels), the ratios paired with the control, compile apart, the machine;
+    a run at check sizes only says so first and keeps its tables folded."""
+    models = _model_cases(folder, timing) or None
+    which = "Model cases" if models else "Every timed case"
+    toy = tables.check_sizes_only(timing)
+    parts = ["<h2>Who is fastest at which size</h2>",
+             f"<p>{html.escape(machine_line(folder.environment(), timing))}</p>"]
+    if toy:
+        parts += [f"<p class='notice'><b>{html.escape(CHECK_SIZES_NOTICE)}</b></p>",
+                  "<details><summary>The timings at check sizes (indicative only)</summary>"]
+    parts += [_img(p) for key, p in images.items() if key.startswith("size:") and p]
+    parts += [f"<h3>{which}: value-and-gradient time relative to the fastest (1 = fastest; "
+              "paired with the NumPy control of the same rounds; 95 % intervals)</h3>",
+              _html_table(tables.relative_pivot(timing, None, models)),
+              f"<h3>{which}: relative to refengine's (the same pairing)</h3>",
+              _html_table(tables.relative_pivot(timing, "refengine/eager", models)),
+              f"<h3>{which}: gradient / forward</h3>",
+              _html_table(tables.timing_pivot(timing, "grad/forward", models), "%.2f"),
+              f"<h3>{which}: value and gradient, median ms [95 % interval]</h3>",
+              _html_table(tables.median_pivot(timing, "value_and_grad", models)),
+              f"<h3>{which}: compile, seconds (the first value-and-gradient call of a jit "
+              "mode, apart from every time above)</h3>",
+              _html_table(tables.timing_pivot(timing, "compile", models)),
+              "<h3>Overview (every timed case)</h3>",
+              _html_table(tables.timing_overview(timing)), _img(images.get("ratio")),
+              "<details><summary>Every timing (forward, value and gradient, ratio, "
+              "compile, relative speeds)</summary>",
+              _html_table(tables.timing_table(timing)), "</details>"]
+    if toy:
+        parts.append("</details>")
+    return parts
 
 
 def render(folder: RunFolder) -> dict[str, Path]:
@@ -427,8 +498,12 @@ def _render(folder: RunFolder) -> dict[str, Path]:
         "ratio": plots.gradient_ratio(timing, plot_dir / "gradient_ratio.png"),
         "fd": plots.fd_error_vs_step(plot_dir / "fd_error_vs_step.png"),
     }
-    for case in sorted(timing["case"].unique()) if not timing.empty else []:
-        images[f"size:{case}"] = plots.time_vs_size(timing, case, plot_dir / f"size_{case}.png")
+    # time against size: the cases timed at two sizes or more (a quick run: none)
+    sizes = timing.groupby("case")["size"].nunique() if not timing.empty else pd.Series()
+    machine = _machine_short(folder) if (sizes > 1).any() else ""
+    for case in sorted(sizes[sizes > 1].index):
+        images[f"size:{case}"] = plots.time_vs_size(
+            timing, case, plot_dir / f"size_{case}.png", machine=machine)
     written = {name: path for name, path in images.items() if path is not None}
     outputs = {
         "summary.md": summary_markdown(folder),

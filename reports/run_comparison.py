@@ -11,9 +11,9 @@ import pandas as pd
 from cases.statuses import DIVERGENCE_DOCUMENTED, FAILING, PASS
 from reports.render import environment_lines
 from reports.rundir import RunFolder
-from reports.tables import without_control
+from reports.tables import control_rows, without_control
 
-__all__ = ["Comparison", "compare_runs"]
+__all__ = ["Comparison", "compare_runs", "control_lines"]
 
 GOOD = (PASS, DIVERGENCE_DOCUMENTED)
 CHECK_KEY = ["case", "adapter", "mode", "dtype", "check"]
@@ -63,19 +63,67 @@ def _timing_key(a: pd.DataFrame, b: pd.DataFrame, across_hosts: bool) -> list[st
 
 def _timing_changes(a: pd.DataFrame, b: pd.DataFrame, key: list[str] = TIMING_KEY
                     ) -> pd.DataFrame:
+    """Timings that moved beyond the noise, each with what moved: ``framework`` when its time
+    over the NumPy control (paired round by round, ``vs_control``) moved too; ``machine`` when
+    that held and only the absolute time moved (the control moved as much: the machine, not
+    the framework, was faster or slower); ``unknown`` for records without the control."""
+    columns = [*key, "median_a", "median_b", "ratio", "noise", "vs_control_ratio",
+               "control_noise", "moved"]
     if a.empty or b.empty:
-        return pd.DataFrame(columns=[*key, "median_a", "median_b", "ratio", "noise"])
-    merged = a[[*key, "median_s", "iqr_s"]].merge(
-        b[[*key, "median_s", "iqr_s"]], on=key, suffixes=("_a", "_b")
-    )
+        return pd.DataFrame(columns=columns)
+    keep = [*key, "median_s", "iqr_s", "vs_control", "vs_control_low",
+            "vs_control_high"]
+    a, b = (_with_columns(f, keep) for f in (a, b))
+    merged = a[keep].merge(b[keep], on=key, suffixes=("_a", "_b"))
     ratio = merged["median_s_b"] / merged["median_s_a"]
     noise = (merged["iqr_s_a"] / merged["median_s_a"]).fillna(0) + (
         merged["iqr_s_b"] / merged["median_s_b"]
     ).fillna(0)
-    beyond = (np.abs(np.log(ratio)) > np.log1p(MIN_CHANGE)) & (np.abs(ratio - 1) > 2 * noise)
-    out = merged.assign(ratio=ratio, noise=noise)[beyond]
+    paired = merged["vs_control_b"] / merged["vs_control_a"]
+    control_noise = _half_width(merged, "_a").fillna(0) + _half_width(merged, "_b").fillna(0)
+    absolute = _beyond(ratio, noise)
+    relative = _beyond(paired, control_noise)
+    known = paired.notna()
+    moved = np.where(~known, "unknown", np.where(relative, "framework", "machine"))
+    out = merged.assign(ratio=ratio, noise=noise, vs_control_ratio=paired,
+                        control_noise=control_noise, moved=moved)
+    out = out[(absolute & ~known) | (known & (absolute | relative))]
     out = out.rename(columns={"median_s_a": "median_a", "median_s_b": "median_b"})
-    return out[[*key, "median_a", "median_b", "ratio", "noise"]].reset_index(drop=True)
+    return out[columns].reset_index(drop=True)
+
+
+def _with_columns(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    missing = {c: np.nan for c in columns if c not in frame}
+    return frame.assign(**missing) if missing else frame
+
+
+def _half_width(merged: pd.DataFrame, side: str) -> pd.Series:
+    """Half the width of the paired ratio's interval over the ratio (relative noise)."""
+    return ((merged[f"vs_control_high{side}"] - merged[f"vs_control_low{side}"])
+            / (2 * merged[f"vs_control{side}"]))
+
+
+def _beyond(ratio: pd.Series, noise: pd.Series) -> pd.Series:
+    """A change past both the floor (``MIN_CHANGE``) and twice the runs' relative noise."""
+    return ((np.abs(np.log(ratio)) > np.log1p(MIN_CHANGE)) & (np.abs(ratio - 1) > 2 * noise)
+            ).fillna(False).astype(bool)
+
+
+def control_lines(a: pd.DataFrame, b: pd.DataFrame) -> list[str]:
+    """The NumPy control of each run (all its records pooled by their medians): how much the
+    machine itself changed between the runs."""
+    ca, cb = control_rows(a)["median_s"], control_rows(b)["median_s"]
+    if ca.empty or cb.empty:
+        return ["- the NumPy control: not in both runs (nothing tells a slower machine from a "
+                "slower framework)"]
+    ma, mb = float(ca.median()), float(cb.median())
+    change = mb / ma - 1
+    verdict = ("the machine ran at the same speed" if abs(change) <= MIN_CHANGE else
+               f"the machine was {'slower' if change > 0 else 'faster'} in B: absolute times "
+               "moved with it; the timing changes below say whether each framework moved "
+               "beyond that (`moved`: framework) or only with the machine (machine)")
+    return [f"- the NumPy control: {ma * 1e3:.4g} ms in A, {mb * 1e3:.4g} ms in B "
+            f"({change:+.0%}): {verdict}"]
 
 
 def _keys(frame: pd.DataFrame, columns: list[str]) -> set[tuple[str, ...]]:
@@ -144,7 +192,7 @@ def compare_runs(a: RunFolder, b: RunFolder, *, across_hosts: bool = False) -> C
     status_cols = [*CHECK_KEY, "status_a", "status_b"]
     lines = ["# gradparity compare", "", f"A: `{a.path}`", *environment_lines(a.environment()),
              "", f"B: `{b.path}`", *environment_lines(b.environment()), "",
-             "## Coverage", "", *check_lines, *timing_lines, ""]
+             "## Coverage", "", *check_lines, *timing_lines, *control_lines(ta, tb), ""]
     n = checks["both"]
     lines += _section("New failures (A passed, B fails)", new_failures,
                       [*status_cols, "message_b"], n)
@@ -152,8 +200,11 @@ def compare_runs(a: RunFolder, b: RunFolder, *, across_hosts: bool = False) -> C
     lines += _section("Changed conventions", changed_conventions,
                       [*CHECK_KEY, "convention_a", "convention_b"], n)
     lines += _section("Other status changes", other, status_cols, n)
-    lines += _section(f"Timing changes beyond the noise (and beyond {MIN_CHANGE:.0%})", timing,
-                      [*key, "median_a", "median_b", "ratio", "noise"], timings["both"])
+    lines += _section(f"Timing changes beyond the noise (and beyond {MIN_CHANGE:.0%}; moved: "
+                      "framework where its time over the NumPy control of the same rounds "
+                      "moved too, machine where it moved only with the control)", timing,
+                      [*key, "median_a", "median_b", "ratio", "noise", "vs_control_ratio",
+                       "moved"], timings["both"])
     return Comparison(new_failures.reset_index(drop=True), fixed.reset_index(drop=True),
                       changed_conventions.reset_index(drop=True), other.reset_index(drop=True),
                       timing, "\n".join(lines), {"checks": checks, "timings": timings})

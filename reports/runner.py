@@ -74,6 +74,15 @@ def _timing_groups(selection: Selection, adapters: list[Any], case: Any) -> Grou
             continue  # --quick: checked eagerly, not timed (see reports.tasks)
         if modes:
             groups.setdefault(modes, []).append(adapter.name)
+    # One group when the union of the modes gives every adapter exactly its own: then all are
+    # sampled in the same rounds (their ratios pair round by round), not in one call per set
+    # of modes. (``--quick`` asks JAX for jit and TensorFlow for eager: two groups.)
+    union = tuple(dict.fromkeys(m for modes in groups for m in modes))
+    by_name = {a.name: a for a in adapters}
+    if len(groups) > 1 and all(
+            tuple(m for m in union if m in by_name[name].modes) == modes
+            for modes, names in groups.items() for name in names):
+        return ((union, tuple(n for names in groups.values() for n in names)),)
     return tuple((modes, tuple(names)) for modes, names in groups.items())
 
 

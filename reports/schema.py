@@ -32,14 +32,18 @@ TIMING_COLUMNS = (
     "run_id", "case", "adapter", "mode", "device", "dtype", "size", "n_inputs", "quantity",
     "median_s", "min_s", "iqr_s", "n_samples", "threads", "peak_bytes", "memory_method",
     "gradbench_size",  # GradBench's label of the size, or empty (issue 18); last, so older
-    "host",            # records (without it) still read; host: the machine it was measured on
+    "host",            # records (without it) still read; host: the machine it was measured on;
+    # records (without it) still read; then the median's interval and the ratio to the
+    # NumPy control paired round by round, with its interval (issue 25; empty when older)
+    "ci_low_s", "ci_high_s", "vs_control", "vs_control_low", "vs_control_high",
 )
 
 # The columns that hold numbers (empty: not measured); anything else there is a damaged record.
 CONFORMANCE_NUMBERS = ("max_abs_err", "max_rel_err", "tol", "oracle_err", "got", "expected",
                        "seconds")
 TIMING_NUMBERS = ("n_inputs", "median_s", "min_s", "iqr_s", "n_samples", "threads",
-                  "peak_bytes")
+                  "peak_bytes", "ci_low_s", "ci_high_s", "vs_control", "vs_control_low",
+                  "vs_control_high")
 
 # A case's category for the matrix: its most specific tag, in this order.
 CATEGORY_ORDER = (

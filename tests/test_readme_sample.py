@@ -36,3 +36,18 @@ def test_readme_lists_the_divergence_table() -> None:
         "python -c 'from cases.conventions import markdown; print(markdown())' between the "
         "gradparity:divergences markers")
     assert block.count("\n|") == len(TABLE) + 2
+
+
+def test_readme_matches_the_timing_run() -> None:
+    """The timing results at a glance are reports/timings' headline (a `gradparity bench
+    --sizes headline` run), copied between their own markers."""
+    from reports.readme import TIMINGS, TIMINGS_END, TIMINGS_START
+
+    text = (ROOT / "README.md").read_text()
+    block = text[text.index(TIMINGS_START) + len(TIMINGS_START):text.index(TIMINGS_END)]
+    assert block == readme_block(RunFolder.open(TIMINGS), ROOT / "README.md"), (
+        "README.md's timings block differs from reports/timings/summary.md: run "
+        "'gradparity report reports/timings --readme README.md'")
+    # timings only, no check records: small enough to keep in git
+    size = sum(p.stat().st_size for p in TIMINGS.rglob("*") if p.is_file())
+    assert size < 2_000_000

@@ -19,10 +19,11 @@ from cases.timing.sampler import Budget
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# design.md's columns, then GradBench's label of the size (issue 18), last so that records
-# written before it still read.
+# design.md's columns, then GradBench's label of the size (issue 18), then the median's interval
+# and the paired ratio to the control (issue 25), last so that records written before them read.
 DESIGN_COLUMNS = ("run_id case adapter mode device dtype size n_inputs quantity median_s min_s "
-                  "iqr_s n_samples threads peak_bytes memory_method gradbench_size").split()
+                  "iqr_s n_samples threads peak_bytes memory_method gradbench_size ci_low_s "
+                  "ci_high_s vs_control vs_control_low vs_control_high").split()
 
 
 def _record(**changes: object) -> TimingRecord:

@@ -18,7 +18,9 @@ process took the core, and a NumPy-only control in every run. Modules:
 - ``grid``: points (case x dtype x size), inputs, directions, ``build`` of one measurement;
 - ``memory``: peak memory per call and the method used; ``control``: the NumPy control;
 - ``isolation``: one subprocess per adapter; ``pytest_benchmark``: its JSON -> records;
-- ``figures``: ``python -m cases.timing.figures``, the README's benchmark tables.
+- ``figures``: ``python -m cases.timing.figures``, the README's benchmark tables;
+- ``intervals``: each median's 95 % interval, ratios paired round by round (the control);
+- ``headline``: GradBench's sizes for ``gradparity bench --sizes headline`` (the README).
 
 It may import the case model (``cases``) and adapters; never ``cases.conformance`` or
 ``reports``.

@@ -56,4 +56,7 @@ class Control:
             dtype="float64", size=f"n={_N},elements={_ELEMENTS}",
             n_inputs=_N * _N + _ELEMENTS, quantity="forward", median_s=stats.median_s,
             min_s=stats.min_s, iqr_s=stats.iqr_s, n_samples=stats.n_samples, threads=threads,
+            ci_low_s=stats.ci_low_s if stats.ci_low_s == stats.ci_low_s else None,
+            ci_high_s=stats.ci_high_s if stats.ci_high_s == stats.ci_high_s else None,
+            vs_control=1.0,
         )

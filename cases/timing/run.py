@@ -45,6 +45,7 @@ from cases.timing.grid import (
     fresh,
     plan,
 )
+from cases.timing.intervals import paired_ratio
 from cases.timing.memory import peak_memory
 from cases.timing.sampler import DEFAULT, QUICK, Budget, run_rounds
 from cases.timing.timing_record import CONTROL_CASE, QUANTITIES, TimingRecord, new_run_id
@@ -316,7 +317,7 @@ def _run_point(
     if not timed:
         return
     control_m = control.measurement()
-    run_rounds([*sampled, control_m], budget, order_rng)
+    run_rounds([*sampled, control_m], budget, order_rng, companion=control_m)
     control.add(control_m)
     # The control's median at this point: a point where it is slow too was a noisy minute.
     notes.control.append({"case": point.case.name, "dtype": point.dtype, "size": point.label,
@@ -338,10 +339,26 @@ def _run_point(
             stats = m.stats()
             yield TimingRecord(quantity=t.quantity, median_s=stats.median_s, min_s=stats.min_s,
                                iqr_s=stats.iqr_s, n_samples=stats.n_samples, peak_bytes=peak,
-                               memory_method=method, **common)
+                               memory_method=method, **_intervals(stats, m, control_m),
+                               **common)
         if t.quantity == "value_and_grad" and "compile" in quantities and t.compile_s:
             yield TimingRecord(quantity="compile", median_s=t.compile_s, min_s=t.compile_s,
                                iqr_s=0.0, n_samples=1, **common)
+
+
+def _intervals(stats: Any, m: Any, control_m: Any) -> dict[str, float | None]:
+    """The median's interval, and the measurement's time over the control's, each sample
+    over the control's sample nearest in time (both were sampled in the same rounds): what
+    stays when the whole machine slows down."""
+    paired = paired_ratio(m.samples, m.times, control_m.samples, control_m.times)
+    return {"ci_low_s": _finite(stats.ci_low_s), "ci_high_s": _finite(stats.ci_high_s),
+            "vs_control": paired.median if paired else None,
+            "vs_control_low": _finite(paired.low) if paired else None,
+            "vs_control_high": _finite(paired.high) if paired else None}
+
+
+def _finite(value: float) -> float | None:
+    return value if value == value else None  # NaN (too few samples): empty
 
 
 def _note_fairness(t: Timed, notes: RunNotes) -> None:

@@ -21,6 +21,7 @@ measures the neighbour that took the core, not the call. The count is kept per m
 from __future__ import annotations
 
 import gc
+import itertools
 import math
 import time
 from collections.abc import Callable, Hashable, Sequence
@@ -30,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from cases.timing import environment
+from cases.timing.intervals import median_interval
 
 __all__ = [
     "DEFAULT",
@@ -102,13 +104,17 @@ class Stats:
     min_s: float
     iqr_s: float
     n_samples: int
+    # The median's 95 % interval (``intervals.median_interval``; NaN under 6 samples).
+    ci_low_s: float = math.nan
+    ci_high_s: float = math.nan
 
     @classmethod
     def of(cls, samples: Sequence[float]) -> Stats:
         if not samples:
             raise ValueError("no samples")
         q1, med, q3 = np.percentile(np.asarray(samples, dtype=float), [25, 50, 75])
-        return cls(float(med), float(min(samples)), float(q3 - q1), len(samples))
+        low, high = median_interval(samples)
+        return cls(float(med), float(min(samples)), float(q3 - q1), len(samples), low, high)
 
 
 @dataclass(eq=False)
@@ -119,6 +125,13 @@ class Measurement:
     call: Callable[[], Any]
     n: int = 1  # calls per sample
     samples: list[float] = field(default_factory=list)  # seconds per call
+    # The round of ``run_rounds`` each kept sample was taken in: samples of two measurements
+    # with the same round were taken within one round, and pair (``intervals.paired_ratio``).
+    rounds: list[int] = field(default_factory=list)
+    # When each kept sample was taken (``perf_counter`` at its middle, seconds): on a busy
+    # machine a companion's sample of the same round may have been retaken, and the nearest
+    # in time pairs instead.
+    times: list[float] = field(default_factory=list)
     spent_s: float = 0.0  # wall time inside samples, kept or not (what the budget counts)
     kept_wall_s: float = 0.0  # wall time inside kept samples
     kept_cpu_s: float = 0.0  # process CPU time inside kept samples (all threads)
@@ -207,6 +220,7 @@ def take_sample(m: Measurement, budget: Budget = DEFAULT) -> float | None:
         m.kept_descheduled += 1
     m.kept_wall_s += elapsed
     m.kept_cpu_s += cpu1 - cpu0
+    m.times.append((t0 + t1) * 0.5e-9)
     m.samples.append(elapsed / m.n)
     return m.samples[-1]
 
@@ -214,16 +228,24 @@ def take_sample(m: Measurement, budget: Budget = DEFAULT) -> float | None:
 def run_rounds(
     measurements: Sequence[Measurement], budget: Budget, rng: np.random.Generator,
     on_round: Callable[[list[Measurement]], None] | None = None,
+    companion: Measurement | None = None,
 ) -> None:
     """Sample every measurement, round by round in a random order, until each is finished.
 
     GC is off (long-lived objects frozen) throughout; a collection of what the calls left in
     cycles runs before each sample, outside its timing. A measurement whose call raises
     keeps the error and drops out. ``on_round`` sees each round's order (tests use it).
+    Each kept sample's round goes to ``Measurement.rounds``. ``companion`` (one of
+    ``measurements``: the NumPy control) stays in every round while any other measurement is
+    active, so that each of their samples has a companion sample of the same round to be
+    paired with (``intervals.paired_ratio``).
     """
     with environment.gc_paused():
-        while True:
+        for round_index in itertools.count():
             active = [m for m in measurements if not m.finished(budget)]
+            if companion is not None and companion.error is None and companion not in active \
+                    and any(m is not companion for m in active):
+                active.append(companion)
             if not active:
                 return
             order = [active[i] for i in rng.permutation(len(active))]
@@ -232,7 +254,8 @@ def run_rounds(
             for m in order:
                 gc.collect()
                 try:
-                    take_sample(m, budget)
+                    if take_sample(m, budget) is not None:
+                        m.rounds.append(round_index)
                 except Exception as exc:  # a framework failing mid-run ends this one only
                     m.error = f"{type(exc).__name__}: {exc}"
 

@@ -16,6 +16,14 @@ converter all produce this one shape, so a frame from any of them concatenates w
   one sample, never part of the steady-state rows.
 - ``median_s``, ``min_s``, ``iqr_s`` are seconds per call over ``n_samples`` samples (each
   sample is the mean of N back-to-back calls).
+- ``ci_low_s``, ``ci_high_s``: the median's 95 % interval (the sign test's order statistics,
+  ``intervals``), so a reader sees how far a second run's median may fall;
+- ``vs_control`` (with ``vs_control_low``, ``vs_control_high``, its 95 % interval): the median
+  over the rounds of this measurement's sample over the NumPy control's sample of the same
+  round. The machine's drift is in both and cancels: two frameworks at the same point compare
+  as ``vs_control`` over ``vs_control`` (``reports.tables``), and two runs of one framework
+  as well (``gradparity compare``). These five follow ``gradbench_size``; records written
+  before them read with them empty.
 - ``peak_bytes`` is the peak memory one call needed above what existed before it, measured by
   ``memory_method`` (``tracemalloc``, ``rss-hwm``, an allocator's statistics); ``none`` with
   ``peak_bytes`` None where nothing was measured (jvp, hvp, compile rows).
@@ -36,6 +44,7 @@ from typing import IO, Any
 __all__ = [
     "COLUMNS",
     "CONTROL_CASE",
+    "INTERVAL_COLUMNS",
     "NOT_MEASURED",
     "QUANTITIES",
     "TimingRecord",
@@ -48,6 +57,8 @@ __all__ = [
 QUANTITIES = ("forward", "value_and_grad", "jvp", "hvp", "compile")
 NOT_MEASURED = "none"
 CONTROL_CASE = "control"
+# The median's interval and the paired ratio to the control: float columns, empty when unknown.
+INTERVAL_COLUMNS = ("ci_low_s", "ci_high_s", "vs_control", "vs_control_low", "vs_control_high")
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,11 @@ class TimingRecord:
     peak_bytes: int | None = None
     memory_method: str = NOT_MEASURED
     gradbench_size: str = ""
+    ci_low_s: float | None = None
+    ci_high_s: float | None = None
+    vs_control: float | None = None
+    vs_control_low: float | None = None
+    vs_control_high: float | None = None
 
     def __post_init__(self) -> None:
         if self.quantity not in QUANTITIES:
@@ -103,7 +119,7 @@ def to_frame(records: Iterable[TimingRecord | Mapping[str, Any]]) -> Any:
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     # Nullable integers: peak_bytes is missing on rows where memory was not measured.
     return frame.astype({"n_inputs": "int64", "n_samples": "int64", "threads": "int64",
-                         "peak_bytes": "Int64"})
+                         "peak_bytes": "Int64", **{c: "float64" for c in INTERVAL_COLUMNS}})
 
 
 def write_jsonl(records: Iterable[TimingRecord], file: IO[str]) -> int:

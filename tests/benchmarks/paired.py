@@ -22,6 +22,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+# The sign-test interval: one implementation, the timing harness's (cases.timing.intervals).
+from cases.timing.intervals import median_ci_indices
+
 __all__ = ["PairedRatio", "median_ci_indices", "paired_ratio", "rounds_for", "time_in_turn"]
 
 
@@ -38,24 +41,6 @@ class PairedRatio:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def median_ci_indices(n: int, level: float = 0.95) -> tuple[int, int] | None:
-    """0-based indices into the sorted sample that bound its median with at least ``level``
-    coverage (the sign test's interval); None when ``n`` is too small for that level."""
-    alpha = (1.0 - level) / 2.0
-    total = 2.0**n
-    cumulative = 0.0
-    j = 0  # P(X <= j - 1) <= alpha, X ~ Binomial(n, 1/2): r_(j) is the lower bound
-    while j < n:
-        p = math.comb(n, j) / total
-        if cumulative + p > alpha:
-            break
-        cumulative += p
-        j += 1
-    if j == 0:
-        return None
-    return j - 1, n - j
 
 
 def paired_ratio(numerator_s: Sequence[float], denominator_s: Sequence[float]) -> PairedRatio:
