@@ -15,7 +15,8 @@ from reports.rundir import RunFolder, RunFolderError
 
 __all__ = ["CHECK_SIZES_NOTICE", "HEADLINE_END", "HEADLINE_START", "covered_lines",
            "environment_lines", "headline_markdown", "machine_line", "render", "run_versions",
-           "summary_markdown", "timing_by_host", "timing_headline"]
+           "host_environment", "summary_markdown", "timing_by_host",
+           "timing_headline"]
 
 def _md(frame: pd.DataFrame, floatfmt: str = ".3g") -> str:
     if frame is None or frame.empty:
@@ -66,6 +67,12 @@ def _host_line(host: str, env: dict[str, Any], several: bool) -> list[str]:
     cpu = f" ({about.get('cpu', '?')}, {about.get('cpu_count', '?')} cores)" if about else ""
     return [f"{'These' if several else 'All'} timings were measured on host `{host}`{cpu}; "
             "environment.json's hosts has its versions and threads.", ""]
+
+
+def host_environment(env: dict[str, Any], host: str) -> dict[str, Any]:
+    """The run's environment with one host's own (CPU, cores, threads, versions) over it: what
+    a timing table from that host was measured with."""
+    return {**env, **((env.get("hosts") or {}).get(host) or {})} if host else env
 
 
 HEADLINE_START = "<!-- headline:start -->"
@@ -159,7 +166,7 @@ def headline_markdown(folder: RunFolder) -> str:
         if tables.without_control(timing).empty:
             continue
         parts += _host_line(host, folder.environment(), len(by_host) > 1)
-        parts += timing_headline(folder, timing)
+        parts += timing_headline(folder, timing, host_environment(folder.environment(), host))
     return "\n".join(parts)
 
 
@@ -191,7 +198,8 @@ def machine_line(env: dict[str, Any], timing: pd.DataFrame) -> str:
     return line + ")."
 
 
-def timing_headline(folder: RunFolder, timing: pd.DataFrame) -> list[str]:
+def timing_headline(folder: RunFolder, timing: pd.DataFrame,
+                    env: dict[str, Any] | None = None) -> list[str]:
     """The timing part of the headline: a notice for a run at check sizes only (no toy
     results); otherwise the model cases (or every case) at their sizes: time relative to the
     fastest, paired with the control, with 95 % intervals; the gradient/forward ratio; the
@@ -200,7 +208,7 @@ def timing_headline(folder: RunFolder, timing: pd.DataFrame) -> list[str]:
         return [f"Timings: {CHECK_SIZES_NOTICE}", ""]
     models = _model_cases(folder, timing) or None
     which = "Model cases" if models else "Every timed case"
-    parts = [machine_line(folder.environment(), timing), ""]
+    parts = [machine_line(env or folder.environment(), timing), ""]
     relative = tables.relative_pivot(timing, None, models)
     if not relative.empty:
         parts += [f"{which}, value-and-gradient time relative to the fastest at each size "
@@ -256,7 +264,7 @@ def summary_markdown(folder: RunFolder) -> str:
         if tables.check_sizes_only(timing):
             lines += [f"**{CHECK_SIZES_NOTICE}**", ""]
         lines += [
-            machine_line(env, timing),
+            machine_line(host_environment(env, host), timing),
             "",
             "Value-and-gradient time relative to refengine's (paired with the NumPy control "
             "of the same rounds; 95 % intervals; < 1 is faster):",
@@ -418,7 +426,8 @@ def report_html(folder: RunFolder, images: dict[str, Path | None]) -> str:
             parts.append(f"<h2>Timings on host {html.escape(host)}</h2>")
         parts += [f"<p>{html.escape(line)}</p>"
                   for line in _host_line(host, env, len(by_host) > 1) if line]
-        parts += _timing_html(folder, timing, images if first else {})
+        parts += _timing_html(folder, timing, images if first else {},
+                              host_environment(env, host))
     parts += ["<h2>Finite differences: truncation against round-off</h2>",
               _img(images.get("fd")),
               "<h2 id='about'>About this run</h2><ul>",
@@ -441,8 +450,8 @@ def _html_table(frame: pd.DataFrame, fmt: str = "%.3g") -> str:
     return frame.to_html(index=False, float_format=fmt) if not frame.empty else "<p>(none)</p>"
 
 
-def _timing_html(folder: RunFolder, timing: pd.DataFrame, images: dict[str, Path | None]
-                 ) -> list[str]:
+def _timing_html(folder: RunFolder, timing: pd.DataFrame, images: dict[str, Path | None],
+                 env: dict[str, Any] | None = None) -> list[str]:
     """Who is fastest at which size: time against size per case (log-log, with intervals,
     GradBench's size labels), the ratios paired with the control, compile apart, the machine;
     a run at check sizes only says so first and keeps its tables folded."""
@@ -450,7 +459,7 @@ def _timing_html(folder: RunFolder, timing: pd.DataFrame, images: dict[str, Path
     which = "Model cases" if models else "Every timed case"
     toy = tables.check_sizes_only(timing)
     parts = ["<h2>Who is fastest at which size</h2>",
-             f"<p>{html.escape(machine_line(folder.environment(), timing))}</p>"]
+             f"<p>{html.escape(machine_line(env or folder.environment(), timing))}</p>"]
     if toy:
         parts += [f"<p class='notice'><b>{html.escape(CHECK_SIZES_NOTICE)}</b></p>",
                   "<details><summary>The timings at check sizes (indicative only)</summary>"]
