@@ -35,7 +35,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from adapters import threads
-from adapters.base import COMPLEX_DTYPES, DTYPES, BaseAdapter
+from adapters.base import COMPLEX_DTYPES, DTYPES, BaseAdapter, Unsupported
 from adapters.namespace import Table
 from refengine.tree import partial_in, tree_leaves
 
@@ -104,6 +104,12 @@ class TensorflowAdapter(BaseAdapter):
             return message.splitlines()[0]
         if isinstance(exc, TypeError) and "are valid indices" in message:
             return "TensorFlow tensors take no such index: " + message
+        # tf.vectorized_map (pfor) without its while-loop fallback: an op with no vectorised
+        # form, or Python control flow on a tensor's value inside the traced function.
+        if isinstance(exc, ValueError) and "No pfor vectorization defined" in message:
+            return "tf.vectorized_map: " + message.splitlines()[0]
+        if type(exc).__name__ == "OperatorNotAllowedInGraphError":
+            return "tf.vectorized_map traces the function: " + message.splitlines()[0]
         if isinstance(exc, AttributeError) and "Tensor" in message and "no attribute" in message:
             return "TensorFlow tensors lack this array attribute (.T, ...): " + message
         # Grouped convolutions: CPU kernels compute the value, not the gradients. Eager mode
@@ -259,6 +265,72 @@ class TensorflowAdapter(BaseAdapter):
                     out = g(*diff)
                 along_v = inner.jvp(out, unconnected_gradients=zero)
             return outer.jvp(along_v, unconnected_gradients=zero)
+
+        return call
+
+
+    # -- transformations of a derivative (adapters.base.TRANSFORMS) --
+    def _vmap_vjp(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
+        tf = self._tf
+        zero = tf.UnconnectedGradients.ZERO
+
+        def call(inputs: tuple[Any, ...], cotangents: Any) -> Any:
+            g, diff = partial_in(f, inputs, argnums)  # diff: batched; the rest shared
+
+            def one(elems: tuple[Any, ...]) -> Any:
+                *xs, ct = elems
+                with tf.GradientTape() as tape:
+                    tape.watch(xs)
+                    out = g(*xs)
+                return _dense(tf, tape.gradient(out, xs, output_gradients=ct,
+                                                unconnected_gradients=zero))
+
+            # No fallback to a while loop: an op pfor cannot vectorise is reported as such
+            # (unsupported, with TensorFlow's message), not silently run one by one.
+            return tuple(tf.vectorized_map(one, (*diff, cotangents),
+                                           fallback_to_while_loop=False))
+
+        return call
+
+    def _jacrev(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
+        tf = self._tf
+
+        def call(inputs: tuple[Any, ...], _direction: Any = None) -> Any:
+            g, diff = partial_in(f, inputs, argnums)
+            with tf.GradientTape() as tape:
+                tape.watch(diff)
+                out = g(*diff)
+            # TensorFlow's reverse-mode Jacobian, vectorised with pfor as by default.
+            return tuple(tape.jacobian(out, diff,
+                                       unconnected_gradients=tf.UnconnectedGradients.ZERO))
+
+        return call
+
+    def _jacfwd(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
+        tf = self._tf
+        zero = tf.UnconnectedGradients.ZERO
+
+        def call(inputs: tuple[Any, ...], _direction: Any = None) -> Any:
+            # TensorFlow has no forward-mode Jacobian function: one ForwardAccumulator JVP per
+            # input entry (a basis tangent), the columns stacked.
+            g, diff = partial_in(f, inputs, argnums)
+            zeros = [tf.zeros_like(d) for d in diff]
+            jacobians = []
+            for k, d in enumerate(diff):
+                shape = d.shape.as_list()  # static: the inputs' shapes are known
+                columns = []
+                for j in range(d.shape.num_elements()):
+                    basis = tf.reshape(tf.one_hot(j, d.shape.num_elements(), dtype=d.dtype),
+                                       shape)
+                    tangents = [basis if i == k else z for i, z in enumerate(zeros)]
+                    with tf.autodiff.ForwardAccumulator(diff, tangents) as acc:
+                        out = g(*diff)
+                    columns.append(_dense_tangent(tf, acc.jvp(out, unconnected_gradients=zero)))
+                if not columns:
+                    raise Unsupported(f"{self.name} jacfwd: an empty input has no columns")
+                jacobians.append(tf.reshape(tf.stack(columns, axis=-1),
+                                            [*columns[0].shape.as_list(), *shape]))
+            return tuple(jacobians)
 
         return call
 
