@@ -211,7 +211,7 @@ def _jacobians(ctx: Context, got: np.ndarray, expected: np.ndarray, label: str,
 def check_inputs_unchanged(ctx: Context) -> Verdict:
     if not ctx.calls:  # asked for alone: one VJP gives it something to watch
         ctx.get("vjp")
-    native = [c.message() for c in ctx.input_changes]
+    native = _grouped(ctx.input_changes)
     caller = ctx.ref.changed_arrays()
     calls = sorted(set(ctx.calls))
     watched = getattr(ctx.adapter, "watching_inputs", None) is not None
@@ -232,6 +232,18 @@ def check_inputs_unchanged(ctx: Context) -> Verdict:
     return Verdict(PASS, max_abs_err=0.0, tol=0.0,
                    message=f"{ctx.name}: the inputs and directions of its {len(ctx.calls)} calls "
                            f"({', '.join(calls)}) are bit for bit unchanged, {level}")
+
+
+def _grouped(changes: list[Any]) -> list[str]:
+    """One message per (call, array) changed, the first occurrence's, with how many calls."""
+    firsts: dict[tuple[str, str], Any] = {}
+    counts: dict[tuple[str, str], int] = {}
+    for c in changes:
+        key = (c.quantity, c.what)
+        firsts.setdefault(key, c)
+        counts[key] = counts.get(key, 0) + 1
+    return [firsts[k].message() + (f" (in {n} calls)" if n > 1 else "")
+            for k, n in counts.items()]
 
 
 CHECK_FUNCTIONS: dict[str, Callable[[Context], Verdict]] = {
