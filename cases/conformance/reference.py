@@ -111,6 +111,8 @@ class Reference:
                     f"before, {a!r} after)")))
                 if not note:
                     np.copyto(after, before)
+        if found:  # whatever was computed from the changed arrays is computed afresh
+            self._lazy.clear()
         return found
 
     # -- the point -------------------------------------------------------------------------
