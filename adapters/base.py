@@ -468,14 +468,17 @@ class BaseAdapter:
         self, fn: Callable[..., Any], quantity: str, mode: str, argnums: tuple[int, ...],
         inputs: Sequence[Any], direction: Any,
     ) -> Any:
-        with self._errors(quantity):
-            prepared = self.prepare(fn, quantity, mode, argnums)
-            native_inputs = tuple(self.to_native(x) for x in inputs)
-            native_direction = None if direction is None else self._natives(direction)
-            out = self.to_numpy(self.sync(prepared(native_inputs, native_direction)))
-        if self._input_changes is not None:
-            self._watch(quantity, inputs, native_inputs, direction, native_direction)
-        return out
+        native_inputs: tuple[Any, ...] | None = None
+        native_direction = None
+        try:
+            with self._errors(quantity):
+                prepared = self.prepare(fn, quantity, mode, argnums)
+                native_inputs = tuple(self.to_native(x) for x in inputs)
+                native_direction = None if direction is None else self._natives(direction)
+                return self.to_numpy(self.sync(prepared(native_inputs, native_direction)))
+        finally:  # a call that raised may have changed its inputs too
+            if self._input_changes is not None and native_inputs is not None:
+                self._watch(quantity, inputs, native_inputs, direction, native_direction)
 
     # -- did a call change its inputs? (adapters.input_watch) --
     @contextmanager

@@ -56,10 +56,6 @@ class Context:
                 self._done[key] = compute(self.adapter, self.ref, quantity, self.mode, x64=x64)
         return self._done[key]
 
-    def outcomes(self) -> list[Outcome]:
-        """Every quantity computed so far (``get``)."""
-        return list(self._done.values())
-
     def attempt(self, label: str, method: Callable[..., Any], *args: Any) -> Outcome:
         """``attempt(method, *args)`` (one of the adapter's own calls, at another point or
         with other directions), watched like ``get``'s."""
