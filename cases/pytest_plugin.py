@@ -110,11 +110,13 @@ SLOW_NESTINGS = frozenset({"jax", "tensorflow"})
 # Jacobians by both modes) in the default run: the smoke cases tagged TRANSFORM_TAGS (the
 # conventions at kinks and the nn ops, where batching and forward-mode rules differ most) on
 # refengine, HIPS autograd and torch; everything else with --gp-slow. Measured on the shared
-# 2-core machine under load (2026-12-07), CPU seconds over the 58 float64 smoke cases: torch
-# 21 (particle's Jacobian alone 12.5: its Euler loop once per column; the models with a
-# hundred inputs or more about 1 each), refengine 1.2, autograd 3.7; jax.jit and eager
-# TensorFlow compile or trace every transformation (see the README). inputs_unchanged makes
-# no call of its own: it runs everywhere.
+# 2-core machine under load (2026-12-07), CPU seconds of the checks over the 58 float64 smoke
+# cases: torch 21 (particle's Jacobian alone 12.5: its Euler loop once per column; the models
+# with a hundred inputs or more about 1 each), refengine 1.2, autograd 3.7; jax.jit 224 and
+# eager TensorFlow compile or trace every transformation. The default selection's 195 items
+# cost 1.5 s of checks. inputs_unchanged makes no call of its own, but each pytest item costs
+# about 4.6 ms (measured: 518 more items, 2.4 CPU s): one per combination everywhere would be
+# 3,481 items, 16 s, so the default run has it on the smoke selection (SMOKE_TAGS) only.
 TRANSFORM_CHECKS = frozenset({"vmap_grad", "jacfwd_vs_jacrev"})
 TRANSFORM_TAGS = frozenset({"kink", "nn"})
 DEFAULT_TRANSFORMS = frozenset({"refengine", "autograd", "torch"})
@@ -376,7 +378,9 @@ def plan(config: pytest.Config) -> Iterator[tuple[MatrixItem, bool]]:
                                     check == "second_order_nestings" and name in SLOW_NESTINGS)
                                   or (check in TRANSFORM_CHECKS
                                       and (name not in DEFAULT_TRANSFORMS
-                                           or not case.tags & TRANSFORM_TAGS)))
+                                           or not case.tags & TRANSFORM_TAGS))
+                                  or (check == "inputs_unchanged"
+                                      and not case.tags & SMOKE_TAGS))
                                  for check in selected]
                         items = [(check, is_slow) for check, is_slow in items
                                  if slow or not is_slow]

@@ -76,9 +76,9 @@ def test_a_right_looped_vmap_passes_and_a_wrong_batch_element_fails():
     """The control's control: refengine with a vectorised VJP written as a right loop passes
     against its own VJP and refengine; one that takes the last element's VJP at the first
     element's point fails there, named."""
-    good = _records("gmm", "refengine-broken:looped-vmap", NEW)
+    good = _records("sin", "refengine-broken:looped-vmap", NEW)
     assert {r.status for r in good.values()} == {"pass"}, {c: r.message for c, r in good.items()}
-    bad = _records("gmm", "refengine-broken:vmap-wrong-element")
+    bad = _records("sin", "refengine-broken:vmap-wrong-element")
     failed = {c for c, r in bad.items() if r.status != "pass"}
     assert failed == {"vmap_grad"}, {c: bad[c].message for c in failed}
     record = bad["vmap_grad"]
@@ -171,3 +171,32 @@ def test_torch_vectorises_and_declines_python_control_flow():
     assert "vs refengine: pass" in records["vmap_grad"].message
     (record,) = run_case(cases.get("saddle"), "torch", checks=["vmap_grad"])
     assert record.status == "unsupported" and record.message.startswith("torch vmap_vjp: vmap:")
+
+
+class _Options:
+    """The ``--gp-*`` options ``plan`` reads, without a pytest session."""
+
+    def __init__(self, **values: object) -> None:
+        self.values = {"--gp-adapters": "", "--gp-cases": "", "--gp-tags": "",
+                       "--gp-dtypes": "float64", "--gp-modes": "", "--gp-seed": 0,
+                       "--gp-checks": ",".join(NEW), "--gp-slow": False, **values}
+        self.option = type("option", (), {"markexpr": ""})()
+
+    def getoption(self, name: str) -> object:
+        return self.values[name]
+
+
+def test_the_default_run_has_them_on_cheap_adapters_and_small_selections_only():
+    from cases.pytest_plugin import plan
+
+    config = _Options(**{"--gp-adapters": "torch,jax,autograd",
+                         "--gp-cases": "sin,abs-at-zero,gmm", "--gp-slow": True})
+    slow = {(i.case.name, i.adapter, i.check): is_slow for i, is_slow in plan(config)  # type: ignore[arg-type]
+            if i.size is None}
+    assert not slow[("abs-at-zero", "torch", "vmap_grad")]  # a kink case on torch
+    assert not slow[("abs-at-zero", "autograd", "jacfwd_vs_jacrev")]
+    assert slow[("abs-at-zero", "jax", "jacfwd_vs_jacrev")]  # jax.jit compiles each
+    assert slow[("gmm", "torch", "jacfwd_vs_jacrev")]  # a model: --gp-slow
+    assert slow[("sin", "torch", "vmap_grad")]
+    assert not slow[("gmm", "torch", "inputs_unchanged")]  # the smoke selection
+    assert slow[("sin", "torch", "inputs_unchanged")]
