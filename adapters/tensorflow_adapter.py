@@ -29,6 +29,7 @@ call then runs under ``tf.device``.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
@@ -107,9 +108,14 @@ class TensorflowAdapter(BaseAdapter):
         # tf.vectorized_map (pfor) without its while-loop fallback: an op with no vectorised
         # form, or Python control flow on a tensor's value inside the traced function.
         if isinstance(exc, ValueError) and "No pfor vectorization defined" in message:
-            return "tf.vectorized_map: " + message.splitlines()[0]
+            found = re.search(r"No pfor vectorization defined for [^\s:]+", message)
+            return ("tf.vectorized_map (pfor, no while-loop fallback): "
+                    + (found.group(0) if found else "no vectorization of an op"))
         if type(exc).__name__ == "OperatorNotAllowedInGraphError":
-            return "tf.vectorized_map traces the function: " + message.splitlines()[0]
+            found = re.search(r"Using a symbolic `tf.Tensor` as a Python `bool` is not allowed",
+                              message)
+            return ("tf.vectorized_map traces the function, which branches in Python on a "
+                    "tensor's value: " + (found.group(0) if found else message.splitlines()[-1]))
         if isinstance(exc, AttributeError) and "Tensor" in message and "no attribute" in message:
             return "TensorFlow tensors lack this array attribute (.T, ...): " + message
         # Grouped convolutions: CPU kernels compute the value, not the gradients. Eager mode
