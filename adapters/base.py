@@ -212,6 +212,9 @@ class BaseAdapter:
     dtypes: tuple[str, ...] = DTYPES
     complex_convention: str = "refengine"
     derivatives: bool = True
+    # The framework's arrays cannot be written in place (jax.Array, tf.Tensor): the
+    # ``inputs_unchanged`` watch need not read them back (it costs JAX ~4 ms a call).
+    immutable_arrays: bool = False
 
     def __init__(self, device: str = "cpu") -> None:
         self.device = device
@@ -477,7 +480,8 @@ class BaseAdapter:
                 native_direction = None if direction is None else self._natives(direction)
                 return self.to_numpy(self.sync(prepared(native_inputs, native_direction)))
         finally:  # a call that raised may have changed its inputs too
-            if self._input_changes is not None and native_inputs is not None:
+            if (self._input_changes is not None and native_inputs is not None
+                    and not self.immutable_arrays):
                 self._watch(quantity, inputs, native_inputs, direction, native_direction)
 
     # -- did a call change its inputs? (adapters.input_watch) --

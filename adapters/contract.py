@@ -6,10 +6,10 @@ an adapter, built in or a plug-in, writes only these. The README's "Writing an a
 through them with an example.
 
 Shapes. A builder (``_vjp``, ``_jvp``, ``_value_and_grad``, ``_hvp``, the three other
-nestings and the transformations) takes ``f`` and ``argnums``: ``f(*inputs)`` computes the case on the framework's own
-arrays (``xp`` is already bound), ``argnums`` says which inputs are differentiated. It returns
-a ``Call``, ``call(inputs, direction)``, where ``inputs`` is the tuple of native arrays (every
-input, differentiated or not) and ``direction``:
+nestings and the transformations) takes ``f`` and ``argnums``: ``f(*inputs)`` computes the
+case on the framework's own arrays (``xp`` is already bound), ``argnums`` says which inputs
+are differentiated. It returns a ``Call``, ``call(inputs, direction)``, where ``inputs`` is
+the tuple of native arrays (every input, differentiated or not) and ``direction``:
 
 =================  ======================================  ===================================
 quantity           direction                               call returns

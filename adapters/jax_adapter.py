@@ -101,6 +101,7 @@ class JaxAdapter(BaseAdapter):
     distributions = ("jax", "jaxlib")
     modes = ("eager", "jit")
     mode_labels: ClassVar[Mapping[str, str]] = {"jit": "jax.jit"}
+    immutable_arrays = True  # no in-place writes: inputs_unchanged need not read back
 
     def _load(self) -> Table:
         import jax

@@ -52,6 +52,7 @@ class TensorflowAdapter(BaseAdapter):
     complex_convention = "conjugate"  # measured by the matrix's complex_convention check
     modes = ("eager", "jit")
     mode_labels: ClassVar[Mapping[str, str]] = {"jit": "tf.function"}
+    immutable_arrays = True  # no in-place writes: inputs_unchanged need not read back
 
     def _load(self) -> Table:
         # TensorFlow's C++ INFO lines (oneDNN notices) would drown the CLI's output; warnings

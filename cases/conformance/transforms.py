@@ -215,6 +215,7 @@ def check_inputs_unchanged(ctx: Context) -> Verdict:
     caller = ctx.ref.changed_arrays()
     calls = sorted(set(ctx.calls))
     watched = getattr(ctx.adapter, "watching_inputs", None) is not None
+    immutable = bool(getattr(ctx.adapter, "immutable_arrays", False))
     if native or caller:
         first = ctx.input_changes[0] if ctx.input_changes else None
         return Verdict(FAIL, max_abs_err=float("nan"), tol=0.0,
@@ -223,9 +224,13 @@ def check_inputs_unchanged(ctx: Context) -> Verdict:
                        expected=first.before if first else float("nan"),
                        message=f"{ctx.name} changed arrays it was given (a derivative must "
                                f"leave its inputs as they were): " + "; ".join(native + caller))
-    level = (f"as NumPy arrays and as {ctx.name}'s own arrays" if watched else
-             "as NumPy arrays (the adapter's own arrays cannot be watched: it is not a "
-             "BaseAdapter, or it runs out of process)")
+    if immutable:
+        level = f"as NumPy arrays ({ctx.name}'s own arrays are immutable)"
+    elif watched:
+        level = f"as NumPy arrays and as {ctx.name}'s own arrays"
+    else:
+        level = ("as NumPy arrays (the adapter's own arrays cannot be watched: it is not a "
+                 "BaseAdapter)")
     return Verdict(PASS, max_abs_err=0.0, tol=0.0,
                    message=f"{ctx.name}: the inputs and directions of its {len(ctx.calls)} calls "
                            f"({', '.join(calls)}; those that raised included) are bit for bit "
