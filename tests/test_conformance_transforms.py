@@ -200,3 +200,14 @@ def test_the_default_run_has_them_on_cheap_adapters_and_small_selections_only():
     assert slow[("sin", "torch", "vmap_grad")]
     assert not slow[("gmm", "torch", "inputs_unchanged")]  # the smoke selection
     assert slow[("sin", "torch", "inputs_unchanged")]
+
+
+def test_the_mutation_module_runs_the_transformation_controls():
+    from cases.conformance.mutation import TRANSFORM_CONTROLS, transform_controls
+
+    caught = transform_controls("sin")
+    for kind, check in TRANSFORM_CONTROLS.items():
+        assert check in caught[kind], (kind, caught[kind])
+    assert caught["vmap-wrong-element"] == {"vmap_grad"}
+    assert caught["jacfwd-scaled"] == {"jacfwd_vs_jacrev"}
+    assert caught["mutates-input"] == {"inputs_unchanged"}
