@@ -211,3 +211,10 @@ def test_the_mutation_module_runs_the_transformation_controls():
     assert caught["vmap-wrong-element"] == {"vmap_grad"}
     assert caught["jacfwd-scaled"] == {"jacfwd_vs_jacrev"}
     assert caught["mutates-input"] == {"inputs_unchanged"}
+
+
+def test_a_changed_point_is_restored_even_when_inputs_unchanged_is_not_run():
+    ref = reference(cases.get("sin"), "float64")
+    saved = tuple(a.copy() for a in ref.inputs)
+    run_case(cases.get("sin"), "refengine-broken:mutates-caller-input", checks=["vjp_vs_oracle"])
+    assert all(np.array_equal(a, b) for a, b in zip(saved, ref.inputs))

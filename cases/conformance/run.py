@@ -133,6 +133,10 @@ def run_case(
             record = Record(**base, check=check, seconds=time.perf_counter() - start,
                             **_fields(verdict))
             records.append(_documented(record, table))
+        if "inputs_unchanged" not in names:
+            # Unchecked, but never passed on: an adapter that wrote into the shared point or
+            # directions must not change the next adapter's (Reference.changed_arrays restores).
+            ctx.ref.changed_arrays()
     return records
 
 
