@@ -336,7 +336,14 @@ class TensorflowAdapter(BaseAdapter):
                 return _dense_tangent(tf, acc.jvp(out, unconnected_gradients=zero))
 
             _exact_jvp_traces()
-            columns = tf.vectorized_map(column, basis)  # (n_in, *out.shape)
+            try:
+                columns = tf.vectorized_map(column, basis)  # (n_in, *out.shape)
+            except Exception as exc:
+                if type(exc).__name__ != "OperatorNotAllowedInGraphError":
+                    raise
+                # The case branches in Python on a tensor's value, which a traced map cannot
+                # do: one eager JVP per basis tangent instead, as a TensorFlow user would.
+                columns = tf.stack([column(basis[j]) for j in range(sum(sizes))])
             out_shape = columns.shape.as_list()[1:]
             moved = tf.reshape(tf.transpose(tf.reshape(columns, [sum(sizes), -1])),
                                [*out_shape, sum(sizes)])

@@ -166,8 +166,12 @@ def check_jacfwd_vs_jacrev(ctx: Context) -> Verdict:
         return Verdict(UNSUPPORTED, message=f"the full Jacobian ({n_out} x {ref.n_in} entries) "
                                             f"is larger than this check's {JACOBIAN_MAX}: it "
                                             f"runs at the check size")
-    fwd, rev = ctx.get("jacfwd"), ctx.get("jacrev")
-    missing = blocked(fwd, rev)
+    fwd = ctx.get("jacfwd")
+    missing = blocked(fwd)  # before the reverse-mode Jacobian, which may cost as much
+    if missing:
+        return missing
+    rev = ctx.get("jacrev")
+    missing = blocked(rev)
     if missing:
         return missing
     want = [ref.out_shape + ref.inputs[i].shape for i in ref.argnums]
