@@ -238,3 +238,48 @@ class AutogradAdapter(BaseAdapter):
             return autograd.make_jvp(along_v, everything)(*diff)(tuple(tangents))[1]
 
         return call
+
+    # -- transformations of a derivative (adapters.base.TRANSFORMS) --
+    # autograd has no vectorising map: ``_vmap_vjp`` declines (BaseAdapter's default). Its
+    # Jacobians: ``autograd.jacobian``'s construction, one VJP per output entry from one
+    # ``make_vjp`` (reverse), and one ``make_jvp`` per input entry (forward).
+    def _jacrev(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
+        import autograd
+
+        everything = tuple(range(len(argnums)))
+
+        def call(inputs: tuple[Any, ...], _direction: Any = None) -> Any:
+            g, diff = partial_in(f, inputs, argnums)
+            vjp_fn, out = autograd.make_vjp(g, everything)(*diff)
+            out = np.asarray(out)
+            rows = [vjp_fn(np.eye(out.size, dtype=out.dtype)[k].reshape(out.shape))
+                    for k in range(out.size)]
+            return tuple(np.reshape(np.stack([np.asarray(r[j]) for r in rows]) if rows
+                                    else np.zeros((0, *np.shape(d))), out.shape + np.shape(d))
+                         for j, d in enumerate(diff))
+
+        return call
+
+    def _jacfwd(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
+        import autograd
+
+        everything = tuple(range(len(argnums)))
+
+        def call(inputs: tuple[Any, ...], _direction: Any = None) -> Any:
+            g, diff = partial_in(f, inputs, argnums)
+            jvp = autograd.make_jvp(_traceable(g), everything)(*diff)
+            zeros = [np.zeros(np.shape(d), np.asarray(d).dtype) for d in diff]
+            out_shape = np.shape(g(*diff))
+            jacobians = []
+            for k, d in enumerate(diff):
+                n = int(np.size(d))
+                columns = []
+                for j in range(n):
+                    basis = np.eye(n, dtype=np.asarray(d).dtype)[j].reshape(np.shape(d))
+                    columns.append(np.asarray(jvp(tuple(basis if i == k else z
+                                                        for i, z in enumerate(zeros)))[1]))
+                stacked = np.stack(columns, axis=-1) if columns else np.zeros((*out_shape, 0))
+                jacobians.append(stacked.reshape(out_shape + np.shape(d)))
+            return tuple(jacobians)
+
+        return call

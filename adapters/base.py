@@ -8,8 +8,9 @@ An adapter is a thin translator. It owns three things:
   ``fn(xp, *inputs)`` runs on every framework and the framework's own derivative formulas are
   what gets tested (``adapters/namespace.py`` builds it and defines the coverage words);
 - conversion between NumPy arrays and the framework's arrays (never inside a timed region);
-- the derivative transformations: value, VJP, JVP, value-and-gradient and HVP, and the three
-  other second-order nestings (``SECOND_ORDER``).
+- the derivative transformations: value, VJP, JVP, value-and-gradient and HVP, the three
+  other second-order nestings (``SECOND_ORDER``), and the transformations of a derivative
+  (``TRANSFORMS``: a vectorised VJP, full Jacobians by forward and by reverse mode).
 
 Two layers serve two callers. ``prepare`` returns a callable on framework-native arrays, for
 timing (conversion stays outside; a jit mode compiles once per function and quantity and says
@@ -65,6 +66,7 @@ __all__ = [
     "NATIVE",
     "QUANTITIES",
     "SECOND_ORDER",
+    "TRANSFORMS",
     "Adapter",
     "Availability",
     "BaseAdapter",
@@ -102,7 +104,15 @@ SECOND_ORDER = ("hvp_rev_fwd", "hvp_rev_rev", "jvp_fwd_fwd")
 # What ``prepare`` can build. Directions: vjp takes a cotangent (one per output), jvp, hvp and
 # the SECOND_ORDER quantities a tuple of tangents (one per differentiated input); value and
 # value_and_grad take none.
-QUANTITIES = ("value", "vjp", "jvp", "value_and_grad", "hvp", *SECOND_ORDER)
+# Transformations of a derivative, each checked against the plain derivative
+# (``cases.conformance.transforms``):
+# - ``vmap_vjp``: the framework's vectorising map over its VJP (jax.vmap, torch.func.vmap,
+#   tf.vectorized_map): the differentiated inputs and the cotangent carry a leading batch
+#   axis (the other inputs do not); one batched cotangent per differentiated input;
+# - ``jacfwd`` and ``jacrev``: the full Jacobian by forward and by reverse mode, one array
+#   per differentiated input, shaped ``out.shape + input.shape``; direction None.
+TRANSFORMS = ("vmap_vjp", "jacfwd", "jacrev")
+QUANTITIES = ("value", "vjp", "jvp", "value_and_grad", "hvp", *SECOND_ORDER, *TRANSFORMS)
 
 
 @dataclass(frozen=True)
@@ -113,7 +123,8 @@ class Prepared:
     cotangent (vjp), the tangents (jvp, hvp) or None. Returns native arrays: value -> out;
     vjp -> (out, cotangents); jvp -> (out, tangent_out); value_and_grad -> (value, grads);
     hvp, hvp_rev_fwd, hvp_rev_rev -> a tuple, one entry per differentiated input;
-    jvp_fwd_fwd -> the second-order output tangent (shaped like the output).
+    jvp_fwd_fwd -> the second-order output tangent (shaped like the output); vmap_vjp -> a
+    tuple of batched cotangents; jacfwd, jacrev -> a tuple of Jacobians (``TRANSFORMS``).
 
     ``traces()`` counts how often a jit mode has traced the Python function so far (None in
     eager modes): a call that raises it included tracing and compiling.
@@ -201,6 +212,9 @@ class BaseAdapter:
     dtypes: tuple[str, ...] = DTYPES
     complex_convention: str = "refengine"
     derivatives: bool = True
+    # The framework's arrays cannot be written in place (jax.Array, tf.Tensor): the
+    # ``inputs_unchanged`` watch need not read them back (it costs JAX ~4 ms a call).
+    immutable_arrays: bool = False
 
     def __init__(self, device: str = "cpu") -> None:
         self.device = device
@@ -213,6 +227,8 @@ class BaseAdapter:
         self._cache: weakref.WeakKeyDictionary[Any, dict[tuple[Any, ...], Prepared]] = (
             weakref.WeakKeyDictionary()
         )
+        # While ``watching_inputs`` is on: what the NumPy-level calls changed in their inputs.
+        self._input_changes: list[Any] | None = None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} device={self.device!r}>"
@@ -336,7 +352,8 @@ class BaseAdapter:
             build = {"value": self._value, "vjp": self._vjp, "jvp": self._jvp,
                      "value_and_grad": self._value_and_grad, "hvp": self._hvp,
                      "hvp_rev_fwd": self._hvp_rev_fwd, "hvp_rev_rev": self._hvp_rev_rev,
-                     "jvp_fwd_fwd": self._jvp_fwd_fwd}[quantity]
+                     "jvp_fwd_fwd": self._jvp_fwd_fwd, "vmap_vjp": self._vmap_vjp,
+                     "jacfwd": self._jacfwd, "jacrev": self._jacrev}[quantity]
             # Inside the error classification: a builder that declines (``Unsupported``, or
             # NotImplementedError) makes the quantity ``unsupported``, never an ``error``.
             with self._errors(quantity):
@@ -416,6 +433,19 @@ class BaseAdapter:
     ) -> Callable[..., Any]:
         raise Unsupported(f"{self.name}: the adapter builds no forward-over-forward JVP")
 
+    # The transformations of a derivative (``TRANSFORMS``): an adapter whose framework has
+    # none says so ('unsupported' with this reason, never a pass).
+    def _vmap_vjp(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
+        raise Unsupported(f"{self.name}: the adapter builds no vectorised VJP (the framework "
+                          f"has no vectorising map over its derivatives, or the adapter does not "
+                          f"use it)")
+
+    def _jacfwd(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
+        raise Unsupported(f"{self.name}: the adapter builds no forward-mode Jacobian")
+
+    def _jacrev(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
+        raise Unsupported(f"{self.name}: the adapter builds no reverse-mode Jacobian")
+
     # -- error capture --
     def _classify(self, exc: Exception) -> str | None:
         """A reason when ``exc`` means "the framework cannot do this" (unsupported) rather
@@ -441,11 +471,45 @@ class BaseAdapter:
         self, fn: Callable[..., Any], quantity: str, mode: str, argnums: tuple[int, ...],
         inputs: Sequence[Any], direction: Any,
     ) -> Any:
-        with self._errors(quantity):
-            prepared = self.prepare(fn, quantity, mode, argnums)
-            native_inputs = tuple(self.to_native(x) for x in inputs)
-            native_direction = None if direction is None else self._natives(direction)
-            return self.to_numpy(self.sync(prepared(native_inputs, native_direction)))
+        native_inputs: tuple[Any, ...] | None = None
+        native_direction = None
+        try:
+            with self._errors(quantity):
+                prepared = self.prepare(fn, quantity, mode, argnums)
+                native_inputs = tuple(self.to_native(x) for x in inputs)
+                native_direction = None if direction is None else self._natives(direction)
+                return self.to_numpy(self.sync(prepared(native_inputs, native_direction)))
+        finally:  # a call that raised may have changed its inputs too
+            if (self._input_changes is not None and native_inputs is not None
+                    and not self.immutable_arrays):
+                self._watch(quantity, inputs, native_inputs, direction, native_direction)
+
+    # -- did a call change its inputs? (adapters.input_watch) --
+    @contextmanager
+    def watching_inputs(self) -> Iterator[list[Any]]:
+        """While on, every NumPy-level call (``vjp``, ``jvp``, ...) reads back the native
+        inputs and directions it made once it has returned, and appends an
+        ``adapters.input_watch.Change`` to the yielded list for each one it changed (the
+        ``inputs_unchanged`` check; a read-back per array, no framework call)."""
+        outer, self._input_changes = self._input_changes, []
+        try:
+            yield self._input_changes
+        finally:
+            if outer is not None:
+                outer.extend(self._input_changes)
+            self._input_changes = outer
+
+    def _watch(self, quantity: str, inputs: Sequence[Any], natives: tuple[Any, ...],
+               direction: Any, native_direction: Any) -> None:
+        from adapters.input_watch import changes
+
+        assert self._input_changes is not None
+        found = changes(quantity, list(inputs), list(natives), self._to_numpy, "input")
+        if direction is not None:
+            leaves, native_leaves = tree_leaves(direction), tree_leaves(native_direction)
+            label = "cotangent" if quantity in ("vjp", "vmap_vjp") else "tangent"
+            found += changes(quantity, leaves, native_leaves, self._to_numpy, label)
+        self._input_changes.extend(found)
 
     # -- checking a user's own function --
     def user_ad(self) -> Any:
@@ -543,3 +607,30 @@ class BaseAdapter:
         nums = check_argnums(argnums, inputs)
         check_tangent_count(tangents, nums, "jvp_fwd_fwd")
         return self._run(fn, "jvp_fwd_fwd", mode, nums, inputs, tuple(tangents))
+
+    def vmap_vjp(
+        self, fn: Callable[..., Any], inputs: Sequence[Any], cotangents: Any,
+        mode: str = "eager", argnums: Sequence[int] | None = None,
+    ) -> tuple[np.ndarray, ...]:
+        """The VJP vectorised by the framework's own map: the inputs at ``argnums`` and
+        ``cotangents`` carry a leading batch axis (the other inputs are shared); returns one
+        batched cotangent per input at ``argnums`` (default the floating ones)."""
+        nums = check_argnums(argnums, inputs)
+        return self._run(fn, "vmap_vjp", mode, nums, inputs, cotangents)
+
+    def jacfwd(
+        self, fn: Callable[..., Any], inputs: Sequence[Any], mode: str = "eager",
+        argnums: Sequence[int] | None = None,
+    ) -> tuple[np.ndarray, ...]:
+        """The full Jacobian by forward mode, one array per input at ``argnums``, shaped
+        ``out.shape + input.shape``."""
+        nums = check_argnums(argnums, inputs)
+        return self._run(fn, "jacfwd", mode, nums, inputs, None)
+
+    def jacrev(
+        self, fn: Callable[..., Any], inputs: Sequence[Any], mode: str = "eager",
+        argnums: Sequence[int] | None = None,
+    ) -> tuple[np.ndarray, ...]:
+        """The full Jacobian by reverse mode (as ``jacfwd``)."""
+        nums = check_argnums(argnums, inputs)
+        return self._run(fn, "jacrev", mode, nums, inputs, None)

@@ -5,11 +5,11 @@
 an adapter, built in or a plug-in, writes only these. The README's "Writing an adapter" walks
 through them with an example.
 
-Shapes. A builder (``_vjp``, ``_jvp``, ``_value_and_grad``, ``_hvp`` and the three other
-nestings) takes ``f`` and ``argnums``: ``f(*inputs)`` computes the case on the framework's own
-arrays (``xp`` is already bound), ``argnums`` says which inputs are differentiated. It returns
-a ``Call``, ``call(inputs, direction)``, where ``inputs`` is the tuple of native arrays (every
-input, differentiated or not) and ``direction``:
+Shapes. A builder (``_vjp``, ``_jvp``, ``_value_and_grad``, ``_hvp``, the three other
+nestings and the transformations) takes ``f`` and ``argnums``: ``f(*inputs)`` computes the
+case on the framework's own arrays (``xp`` is already bound), ``argnums`` says which inputs
+are differentiated. It returns a ``Call``, ``call(inputs, direction)``, where ``inputs`` is
+the tuple of native arrays (every input, differentiated or not) and ``direction``:
 
 =================  ======================================  ===================================
 quantity           direction                               call returns
@@ -21,7 +21,16 @@ value_and_grad     None (f is scalar)                      (value, (one gradient
 hvp, hvp_rev_fwd,  (one tangent per argnum,) (f scalar)    (one H v entry per argnum,)
 hvp_rev_rev
 jvp_fwd_fwd        (one tangent per argnum,)               f''(x)[v, v], shaped like out
+vmap_vjp           cotangents, batched (B, *out.shape);    (one batched cotangent per argnum,
+                   the inputs at argnums are batched too   each (B, *input.shape))
+jacfwd, jacrev     None                                    (one Jacobian per argnum, each
+                                                           out.shape + input.shape)
 =================  ======================================  ===================================
+
+``vmap_vjp`` is the framework's own vectorising map over its VJP (``jax.vmap``,
+``torch.func.vmap``, ``tf.vectorized_map``); a framework without one leaves the default, which
+declines. ``jacfwd``/``jacrev`` are the full Jacobian by forward and by reverse mode (the
+``TRANSFORMS`` of ``adapters.base``; the checks ``vmap_grad`` and ``jacfwd_vs_jacrev``).
 
 Everything returned is native arrays; ``BaseAdapter`` converts with ``_to_numpy`` outside any
 timed region. Inputs an output does not reach get zeros, never None.
@@ -95,6 +104,9 @@ class AdapterHooks(Protocol):
     def _hvp_rev_fwd(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Call: ...
     def _hvp_rev_rev(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Call: ...
     def _jvp_fwd_fwd(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Call: ...
+    def _vmap_vjp(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Call: ...
+    def _jacfwd(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Call: ...
+    def _jacrev(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Call: ...
 
     def _compile(self, call: Call, mode: str) -> tuple[Call, Callable[[], int] | None]:
         """``call`` for ``mode`` (a jit mode compiles it) and a trace counter (None in eager

@@ -101,6 +101,7 @@ class JaxAdapter(BaseAdapter):
     distributions = ("jax", "jaxlib")
     modes = ("eager", "jit")
     mode_labels: ClassVar[Mapping[str, str]] = {"jit": "jax.jit"}
+    immutable_arrays = True  # no in-place writes: inputs_unchanged need not read back
 
     def _load(self) -> Table:
         import jax
@@ -235,5 +236,36 @@ class JaxAdapter(BaseAdapter):
                 return jax.jvp(g, xs, tuple(tangents))[1]
 
             return jax.jvp(along_v, tuple(diff), tuple(tangents))[1]
+
+        return call
+
+    # -- transformations of a derivative (adapters.base.TRANSFORMS) --
+    def _vmap_vjp(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
+        jax = self._jax
+
+        def call(inputs: tuple[Any, ...], cotangents: Any) -> Any:
+            g, diff = partial_in(f, inputs, argnums)  # diff: batched; the rest shared
+
+            def one(xs: tuple[Any, ...], ct: Any) -> Any:
+                out, vjp_fn = jax.vjp(g, *xs)
+                return vjp_fn(like_structure(ct, out))
+
+            return jax.vmap(one)(tuple(diff), cotangents)
+
+        return call
+
+    def _jacfwd(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
+        return self._jacobian(f, argnums, self._jax.jacfwd)
+
+    def _jacrev(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
+        return self._jacobian(f, argnums, self._jax.jacrev)
+
+    def _jacobian(self, f: Callable[..., Any], argnums: tuple[int, ...],
+                  transform: Callable[..., Any]) -> Callable[..., Any]:
+        everything = tuple(range(len(argnums)))
+
+        def call(inputs: tuple[Any, ...], _direction: Any = None) -> Any:
+            g, diff = partial_in(f, inputs, argnums)
+            return tuple(transform(g, argnums=everything)(*diff))
 
         return call

@@ -29,6 +29,19 @@ The perturbation is applied around each of the adapter's own calls and undone af
 the genuine refengine in the same process (the reference the mutant is compared with) never
 sees it. These adapters are not registered in ``adapters.names()``: the matrix over "every
 adapter" must not contain a deliberately broken one.
+
+The transformations of a derivative (``vmap_grad``, ``jacfwd_vs_jacrev``, ``inputs_unchanged``)
+have negative controls of their own, refengine with one transformation broken
+(``TransformMutant``, ``BROKEN_PREFIX``)::
+
+    from_name("refengine-broken:vmap-wrong-element")   # the last batch element's VJP taken
+                                                        # at the first element's point
+    from_name("refengine-broken:jacfwd-scaled")        # one forward-mode Jacobian entry x 1.001
+    from_name("refengine-broken:mutates-input")        # the VJP adds 1 to its own input array
+    from_name("refengine-broken:mutates-caller-input") # ... to the caller's NumPy array
+
+refengine has no vectorising map, so these adapters' ``vmap_vjp`` is a loop of refengine
+VJPs over the batch (right, except in ``vmap-wrong-element``).
 """
 
 from __future__ import annotations
@@ -40,12 +53,16 @@ from typing import Any
 
 from adapters.refengine_adapter import RefengineAdapter
 
-__all__ = ["KINDS", "PREFIX", "SCALE", "Mutation", "MutantAdapter", "from_name", "mutations"]
+__all__ = ["BROKEN_KINDS", "BROKEN_PREFIX", "KINDS", "PREFIX", "SCALE", "Mutation",
+           "MutantAdapter", "TransformMutant", "from_name", "mutations"]
 
 PREFIX = "refengine-mutant:"
 KINDS = ("scale", "sign", "swap", "order2", "order2fwd")
+BROKEN_PREFIX = "refengine-broken:"
+BROKEN_KINDS = ("looped-vmap", "vmap-wrong-element", "jacfwd-scaled", "mutates-input",
+                "mutates-caller-input")
 SCALE = 1.001
-_instances: dict[str, MutantAdapter] = {}
+_instances: dict[str, MutantAdapter | TransformMutant] = {}
 
 
 def _rules(prim: Any) -> tuple[Any, Any]:
@@ -248,8 +265,72 @@ class MutantAdapter(RefengineAdapter):
         return run, traces
 
 
-def from_name(name: str) -> MutantAdapter:
+class TransformMutant(RefengineAdapter):
+    """refengine with one transformation of a derivative broken (module docstring);
+    ``looped-vmap`` breaks nothing: its vectorised VJP is a right loop (the control's
+    control)."""
+
+    def __init__(self, kind: str, device: str = "cpu") -> None:
+        if kind not in BROKEN_KINDS:
+            raise ValueError(f"unknown broken transformation {kind!r}; choose from "
+                             f"{', '.join(BROKEN_KINDS)}")
+        super().__init__(device=device)
+        self.kind = kind
+        self.name = BROKEN_PREFIX + kind
+
+    def _to_native(self, array: Any) -> Any:
+        if self.kind == "mutates-caller-input":
+            return array  # no copy: the caller's own array
+        return super()._to_native(array)
+
+    def _vmap_vjp(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
+        import numpy as np
+
+        vjp = super()._vjp(f, argnums)
+
+        def call(inputs: tuple[Any, ...], cotangents: Any) -> Any:
+            results = []
+            n = len(cotangents)
+            for b in range(n):
+                at = 0 if (self.kind == "vmap-wrong-element" and b == n - 1) else b
+                point = tuple(x[at] if i in argnums else x for i, x in enumerate(inputs))
+                results.append(vjp(point, cotangents[b])[1])
+            return tuple(np.stack([r[j] for r in results]) for j in range(len(argnums)))
+
+        return call
+
+    def _jacfwd(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
+        call = super()._jacfwd(f, argnums)
+        if self.kind != "jacfwd-scaled":
+            return call
+
+        def scaled(inputs: tuple[Any, ...], direction: Any = None) -> Any:
+            first, *rest = call(inputs, direction)
+            first = first.copy()
+            first.reshape(-1)[0] *= SCALE
+            return (first, *rest)
+
+        return scaled
+
+    def _vjp(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
+        call = super()._vjp(f, argnums)
+        if not self.kind.startswith("mutates-"):
+            return call
+
+        def mutating(inputs: tuple[Any, ...], cotangent: Any) -> Any:
+            out = call(inputs, cotangent)
+            x = inputs[argnums[0]]
+            x += 1.0  # in place: the array the adapter was given
+            return out
+
+        return mutating
+
+
+def from_name(name: str) -> MutantAdapter | TransformMutant:
     """The mutant adapter called ``name`` (one shared instance per name)."""
     if name not in _instances:
-        _instances[name] = MutantAdapter(parse(name))
+        if name.startswith(BROKEN_PREFIX):
+            _instances[name] = TransformMutant(name[len(BROKEN_PREFIX):])
+        else:
+            _instances[name] = MutantAdapter(parse(name))
     return _instances[name]

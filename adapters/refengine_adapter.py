@@ -127,3 +127,26 @@ class RefengineAdapter(BaseAdapter):
             return rf.jvp(along_v, tuple(diff), tuple(tangents))[1]
 
         return call
+
+    # -- transformations of a derivative (adapters.base.TRANSFORMS) --
+    # refengine has no vectorising map: ``_vmap_vjp`` declines (BaseAdapter's default).
+    def _jacfwd(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
+        import refengine as rf
+
+        return _jacobian(rf.jacfwd, f, argnums)
+
+    def _jacrev(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
+        import refengine as rf
+
+        return _jacobian(rf.jacobian, f, argnums)
+
+
+def _jacobian(transform: Callable[..., Any], f: Callable[..., Any],
+              argnums: tuple[int, ...]) -> Callable[..., Any]:
+    everything = tuple(range(len(argnums)))
+
+    def call(inputs: tuple[Any, ...], _direction: Any = None) -> Any:
+        g, diff = partial_in(f, inputs, argnums)
+        return tuple(transform(g, everything)(*diff))
+
+    return call

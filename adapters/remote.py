@@ -27,7 +27,8 @@ import subprocess
 import tempfile
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -157,6 +158,7 @@ class RemoteAdapter:
         self._info: dict[str, Any] | None = None
         self._worker: _Worker | None = None
         self.starts = 0  # workers started so far (a crash or hang makes the next call restart)
+        self._input_changes: list[Any] | None = None  # while watching_inputs is on
 
     def __repr__(self) -> str:
         return f"<RemoteAdapter {self.name!r} in {self.python}>"
@@ -279,6 +281,10 @@ class RemoteAdapter:
         except WorkerDiedError as exc:
             self._worker = None
             raise FrameworkError(self.name, method, exc) from None
+        if self._input_changes is not None and reply.get("changed"):
+            from adapters.input_watch import Change
+
+            self._input_changes.extend(Change(**c) for c in reply["changed"])
         if "ok" in reply:
             return reply["ok"]
         if "unsupported" in reply:
@@ -334,3 +340,28 @@ class RemoteAdapter:
                     tangents: Sequence[Any], mode: str = "eager",
                     argnums: Sequence[int] | None = None) -> Any:
         return self._with_tangents("jvp_fwd_fwd", fn, inputs, tangents, mode, argnums)
+
+    def vmap_vjp(self, fn: Callable[..., Any], inputs: Sequence[Any], cotangents: Any,
+                 mode: str = "eager", argnums: Sequence[int] | None = None) -> Any:
+        nums = check_argnums(argnums, inputs)
+        return self._call("vmap_vjp", fn, inputs, np.asarray(cotangents), mode, nums)
+
+    def jacfwd(self, fn: Callable[..., Any], inputs: Sequence[Any], mode: str = "eager",
+               argnums: Sequence[int] | None = None) -> Any:
+        return self._call("jacfwd", fn, inputs, None, mode, check_argnums(argnums, inputs))
+
+    def jacrev(self, fn: Callable[..., Any], inputs: Sequence[Any], mode: str = "eager",
+               argnums: Sequence[int] | None = None) -> Any:
+        return self._call("jacrev", fn, inputs, None, mode, check_argnums(argnums, inputs))
+
+    @contextmanager
+    def watching_inputs(self) -> Iterator[list[Any]]:
+        """As ``BaseAdapter.watching_inputs``: the worker watches every call and sends what
+        it changed with the reply."""
+        outer, self._input_changes = self._input_changes, []
+        try:
+            yield self._input_changes
+        finally:
+            if outer is not None:
+                outer.extend(self._input_changes)
+            self._input_changes = outer

@@ -29,13 +29,14 @@ call then runs under ``tf.device``.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import numpy as np
 
 from adapters import threads
-from adapters.base import COMPLEX_DTYPES, DTYPES, BaseAdapter
+from adapters.base import COMPLEX_DTYPES, DTYPES, BaseAdapter, Unsupported
 from adapters.namespace import Table
 from refengine.tree import partial_in, tree_leaves
 
@@ -51,6 +52,7 @@ class TensorflowAdapter(BaseAdapter):
     complex_convention = "conjugate"  # measured by the matrix's complex_convention check
     modes = ("eager", "jit")
     mode_labels: ClassVar[Mapping[str, str]] = {"jit": "tf.function"}
+    immutable_arrays = True  # no in-place writes: inputs_unchanged need not read back
 
     def _load(self) -> Table:
         # TensorFlow's C++ INFO lines (oneDNN notices) would drown the CLI's output; warnings
@@ -104,6 +106,17 @@ class TensorflowAdapter(BaseAdapter):
             return message.splitlines()[0]
         if isinstance(exc, TypeError) and "are valid indices" in message:
             return "TensorFlow tensors take no such index: " + message
+        # tf.vectorized_map (pfor) without its while-loop fallback: an op with no vectorised
+        # form, or Python control flow on a tensor's value inside the traced function.
+        if isinstance(exc, ValueError) and "No pfor vectorization defined" in message:
+            found = re.search(r"No pfor vectorization defined for [^\s:]+", message)
+            return ("tf.vectorized_map (pfor, no while-loop fallback): "
+                    + (found.group(0) if found else "no vectorization of an op"))
+        if type(exc).__name__ == "OperatorNotAllowedInGraphError":
+            found = re.search(r"Using a symbolic `tf.Tensor` as a Python `bool` is not allowed",
+                              message)
+            return ("tf.vectorized_map traces the function, which branches in Python on a "
+                    "tensor's value: " + (found.group(0) if found else message.splitlines()[-1]))
         if isinstance(exc, AttributeError) and "Tensor" in message and "no attribute" in message:
             return "TensorFlow tensors lack this array attribute (.T, ...): " + message
         # Grouped convolutions: CPU kernels compute the value, not the gradients. Eager mode
@@ -259,6 +272,84 @@ class TensorflowAdapter(BaseAdapter):
                     out = g(*diff)
                 along_v = inner.jvp(out, unconnected_gradients=zero)
             return outer.jvp(along_v, unconnected_gradients=zero)
+
+        return call
+
+
+    # -- transformations of a derivative (adapters.base.TRANSFORMS) --
+    def _vmap_vjp(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
+        tf = self._tf
+        zero = tf.UnconnectedGradients.ZERO
+
+        def call(inputs: tuple[Any, ...], cotangents: Any) -> Any:
+            g, diff = partial_in(f, inputs, argnums)  # diff: batched; the rest shared
+
+            def one(elems: tuple[Any, ...]) -> Any:
+                *xs, ct = elems
+                with tf.GradientTape() as tape:
+                    tape.watch(xs)
+                    out = g(*xs)
+                return _dense(tf, tape.gradient(out, xs, output_gradients=ct,
+                                                unconnected_gradients=zero))
+
+            # No fallback to a while loop: an op pfor cannot vectorise is reported as such
+            # (unsupported, with TensorFlow's message), not silently run one by one.
+            return tuple(tf.vectorized_map(one, (*diff, cotangents),
+                                           fallback_to_while_loop=False))
+
+        return call
+
+    def _jacrev(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
+        tf = self._tf
+
+        def call(inputs: tuple[Any, ...], _direction: Any = None) -> Any:
+            g, diff = partial_in(f, inputs, argnums)
+            with tf.GradientTape() as tape:
+                tape.watch(diff)
+                out = g(*diff)
+            # TensorFlow's reverse-mode Jacobian, vectorised with pfor as by default.
+            return tuple(tape.jacobian(out, diff,
+                                       unconnected_gradients=tf.UnconnectedGradients.ZERO))
+
+        return call
+
+    def _jacfwd(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
+        tf = self._tf
+        zero = tf.UnconnectedGradients.ZERO
+
+        def call(inputs: tuple[Any, ...], _direction: Any = None) -> Any:
+            # TensorFlow has no forward-mode Jacobian function: a ForwardAccumulator JVP per
+            # basis tangent, vectorised over the basis with tf.vectorized_map as TensorFlow's
+            # own forward-mode Jacobian tests do (pfor, falling back to a loop for an op it
+            # cannot vectorise: the Jacobian, not the map, is what this checks).
+            g, diff = partial_in(f, inputs, argnums)
+            sizes = [d.shape.num_elements() for d in diff]  # static: the shapes are known
+            if not sum(sizes):
+                raise Unsupported(f"{self.name} jacfwd: no input entries to differentiate")
+            basis = tf.eye(sum(sizes), dtype=diff[0].dtype)
+
+            def column(e: Any) -> Any:
+                parts = tf.split(e, sizes) if len(sizes) > 1 else [e]
+                tangents = [tf.reshape(p, d.shape) for p, d in zip(parts, diff)]
+                with tf.autodiff.ForwardAccumulator(diff, tangents) as acc:
+                    out = g(*diff)
+                return _dense_tangent(tf, acc.jvp(out, unconnected_gradients=zero))
+
+            _exact_jvp_traces()
+            try:
+                columns = tf.vectorized_map(column, basis)  # (n_in, *out.shape)
+            except Exception as exc:
+                if type(exc).__name__ != "OperatorNotAllowedInGraphError":
+                    raise
+                # The case branches in Python on a tensor's value, which a traced map cannot
+                # do: one eager JVP per basis tangent instead, as a TensorFlow user would.
+                columns = tf.stack([column(basis[j]) for j in range(sum(sizes))])
+            out_shape = columns.shape.as_list()[1:]
+            moved = tf.reshape(tf.transpose(tf.reshape(columns, [sum(sizes), -1])),
+                               [*out_shape, sum(sizes)])
+            pieces = tf.split(moved, sizes, axis=-1) if len(sizes) > 1 else [moved]
+            return tuple(tf.reshape(p, [*out_shape, *d.shape.as_list()])
+                         for p, d in zip(pieces, diff))
 
         return call
 

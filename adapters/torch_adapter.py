@@ -95,6 +95,10 @@ class TorchAdapter(BaseAdapter):
             or ("derivative for" in message and "is not implemented" in message)
         ):
             return message.splitlines()[0]
+        # torch.func.vmap (and jacfwd/jacrev, built on it) cannot batch Python control flow
+        # on a tensor's value or .item(): torch.func's documented limit ("UX limitations").
+        if isinstance(exc, RuntimeError) and message.startswith("vmap:"):
+            return message.splitlines()[0]
         # A documented limit of torch tensors, not a failure: x[::-1] has no torch equivalent
         # (torch.flip copies instead).
         if isinstance(exc, ValueError) and "step must be greater than zero" in message:
@@ -189,5 +193,36 @@ class TorchAdapter(BaseAdapter):
                 return func.jvp(g, xs, tuple(tangents))[1]
 
             return func.jvp(along_v, tuple(diff), tuple(tangents))[1]
+
+        return call
+
+    # -- transformations of a derivative (adapters.base.TRANSFORMS): torch.func --
+    def _vmap_vjp(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
+        func = self._torch.func
+
+        def call(inputs: tuple[Any, ...], cotangents: Any) -> Any:
+            g, diff = partial_in(f, inputs, argnums)  # diff: batched; the rest shared
+
+            def one(xs: tuple[Any, ...], ct: Any) -> Any:
+                _, vjp_fn = func.vjp(g, *xs)
+                return tuple(vjp_fn(ct))
+
+            return func.vmap(one)(tuple(diff), cotangents)
+
+        return call
+
+    def _jacfwd(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
+        return self._jacobian(f, argnums, self._torch.func.jacfwd)
+
+    def _jacrev(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
+        return self._jacobian(f, argnums, self._torch.func.jacrev)
+
+    def _jacobian(self, f: Callable[..., Any], argnums: tuple[int, ...],
+                  transform: Callable[..., Any]) -> Callable[..., Any]:
+        everything = tuple(range(len(argnums)))
+
+        def call(inputs: tuple[Any, ...], _direction: Any = None) -> Any:
+            g, diff = partial_in(f, inputs, argnums)
+            return tuple(transform(g, argnums=everything)(*diff))
 
         return call

@@ -709,6 +709,32 @@ TABLE: tuple[Divergence, ...] = (
                   "inside tf.function raises TypeError ('dtype variant is not compatible with "
                   "int64')",
         citation=FOUND + " (cases cummax-axis1, cummax-single under --gp-slow)"),
+    # --- issue 17: transformations (vmap_grad, jacfwd_vs_jacrev; cases.conformance.transforms)
+    Divergence(
+        op="max pooling (nn.max_pool), vectorised and as full Jacobians",
+        point="entries tied for a window's maximum",
+        cases=("max-pool-tie", "max-pool-tie-overlapping", "max-pool2d-tie"),
+        adapters=("torch", "jax", "tensorflow"), checks=("vmap_grad", "jacfwd_vs_jacrev"),
+        message=r"\[vs its own [^:]*: pass;",
+        behaviour="the convention of their VJP and JVP (the entry above: the window's whole "
+                  "cotangent or tangent goes to the first tied entry) holds under the "
+                  "vectorising map and in both Jacobians: each agrees with the framework's own "
+                  "plain derivative and differs from refengine's even split",
+        citation="the max pooling entry's citations; " + FOUND + " for the transformations "
+                 "(cases max-pool-tie, max-pool-tie-overlapping, max-pool2d-tie)"),
+    Divergence(
+        op="sqrt, full Jacobians", point="an input entry at 0 (sqrt'(0) = +inf)",
+        cases=("sqrt-at-zero",), adapters=EVERY, checks=("jacfwd_vs_jacrev",),
+        statuses=("fail", "nonfinite"),
+        behaviour="a zero tangent (forward mode) or cotangent (reverse mode) meets sqrt'(0) = "
+                  "inf, and 0 * inf = NaN lands on entries whose true value is 0, in a place "
+                  "that depends on the mode: refengine, torch, autograd and TensorFlow give NaN "
+                  "in the forward-mode Jacobian's row of that output (d sqrt(x_0) / d x_j, j != "
+                  "0) and 0 in the reverse-mode one, so their two Jacobians disagree; eager JAX "
+                  "gives NaN in both (the reverse-mode one in the column of x_0); under jax.jit "
+                  "both are 0 (XLA's simplification), which then disagrees with refengine's NaN",
+        citation=FOUND + " (case sqrt-at-zero; jax.jacfwd(jnp.sqrt) at [0, 1, 2] eager and "
+                 "jitted)"),
 )
 
 

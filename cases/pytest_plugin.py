@@ -106,6 +106,20 @@ DEFAULT_COVERAGE: dict[tuple[str, str, str], str] = {
 # run's cases, jax.jit took 223 (one XLA compilation per nesting) and eager TensorFlow 172.
 # The default run checks the nestings on refengine, torch and autograd; --gp-slow on all.
 SLOW_NESTINGS = frozenset({"jax", "tensorflow"})
+# The transformation checks (cases.conformance.transforms: a vectorised VJP at 3 points, full
+# Jacobians by both modes) in the default run: the smoke cases tagged TRANSFORM_TAGS (the
+# conventions at kinks and the nn ops, where batching and forward-mode rules differ most) on
+# refengine, HIPS autograd and torch; everything else with --gp-slow. Measured on the shared
+# 2-core machine under load (2026-12-07), CPU seconds of the checks over the 58 float64 smoke
+# cases: torch 21 (particle's Jacobian alone 12.5: its Euler loop once per column; the models
+# with a hundred inputs or more about 1 each), refengine 1.2, autograd 3.7; jax.jit 224 and
+# eager TensorFlow compile or trace every transformation. The default selection's 195 items
+# cost 1.5 s of checks. inputs_unchanged makes no call of its own, but each pytest item costs
+# about 4.6 ms (measured: 518 more items, 2.4 CPU s): one per combination everywhere would be
+# 3,481 items, 16 s, so the default run has it on the smoke selection (SMOKE_TAGS) only.
+TRANSFORM_CHECKS = frozenset({"vmap_grad", "jacfwd_vs_jacrev"})
+TRANSFORM_TAGS = frozenset({"kink", "nn"})
+DEFAULT_TRANSFORMS = frozenset({"refengine", "autograd", "torch"})
 # Combinations whose checks are right but too costly for the default run's 12-minute margin
 # (the quick run still times them; --gp-slow checks them): (case pattern, adapter, mode,
 # dtypes, what was measured). CPU seconds of one combination's checks, measured on 2026-12-07
@@ -361,7 +375,12 @@ def plan(config: pytest.Config) -> Iterator[tuple[MatrixItem, bool]]:
                     selected = tuple(c for c in applicable if checks is None or c in checks)
                     for size, large in sizes:
                         items = [(check, tier_slow or large or (
-                                    check == "second_order_nestings" and name in SLOW_NESTINGS))
+                                    check == "second_order_nestings" and name in SLOW_NESTINGS)
+                                  or (check in TRANSFORM_CHECKS
+                                      and (name not in DEFAULT_TRANSFORMS
+                                           or not case.tags & TRANSFORM_TAGS))
+                                  or (check == "inputs_unchanged"
+                                      and not case.tags & SMOKE_TAGS))
                                  for check in selected]
                         items = [(check, is_slow) for check, is_slow in items
                                  if slow or not is_slow]

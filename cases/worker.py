@@ -28,7 +28,8 @@ __all__ = ["function_for", "main"]
 
 # The NumPy-level methods a request may call, with the arguments each takes after fn.
 METHODS = ("value", "vjp", "jvp", "value_and_grad", "hvp", "hvp_rev_fwd", "hvp_rev_rev",
-           "jvp_fwd_fwd")
+           "jvp_fwd_fwd", "vmap_vjp", "jacfwd", "jacrev")
+_NO_DIRECTION = ("value", "value_and_grad", "jacfwd", "jacrev")
 _functions: dict[Any, Callable[..., Any]] = {}
 
 
@@ -93,19 +94,25 @@ def _call(request: dict[str, Any]) -> dict[str, Any]:
         return {"unsupported": f"{adapter.name} runs out of process and cannot find the "
                                f"function {request['fn']!r} there: {type(exc).__name__}: {exc}"}
     args: list[Any] = [fn, tuple(request["inputs"])]
-    if method not in ("value", "value_and_grad"):
+    if method not in _NO_DIRECTION:
         args.append(request["direction"])
     args.append(request["mode"])
     if method != "value":
         args.append(request["argnums"])
+    # Every call is watched for changes to its inputs (adapters.input_watch); the changes
+    # travel with the reply, for the inputs_unchanged check on the caller's side.
+    changed: list[Any] = []
     try:
-        return {"ok": getattr(adapter, method)(*args)}
+        with adapter.watching_inputs() as changed:
+            result = getattr(adapter, method)(*args)
+        return {"ok": result, "changed": [vars(c) for c in changed]}
     except Unsupported as exc:
-        return {"unsupported": str(exc)}
+        return {"unsupported": str(exc), "changed": [vars(c) for c in changed]}
     except FrameworkError as exc:
-        return {"error": (exc.error_type, exc.framework_message)}
+        return {"error": (exc.error_type, exc.framework_message),
+                "changed": [vars(c) for c in changed]}
     except Exception as exc:
-        return {"error": (type(exc).__name__, str(exc))}
+        return {"error": (type(exc).__name__, str(exc)), "changed": [vars(c) for c in changed]}
 
 
 def _time(request: dict[str, Any]) -> dict[str, Any]:

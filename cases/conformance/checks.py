@@ -1,4 +1,4 @@
-"""The fourteen checks, in design.md's nine steps of strength (the number on the right),
+"""The seventeen checks, in design.md's nine steps of strength (the number on the right),
 strongest first; ``CHECKS`` is their order, taken from the table of check functions at the end.
 
 Each check takes a ``Context`` (one case x adapter x mode x dtype) and returns a ``Verdict``;
@@ -20,6 +20,11 @@ second_order_nestings forward over forward (f''(x)[v, v]), reverse over forward 
                       over reverse (H v), each vs refengine's same nesting and vs finite
                       differences of the adapter's own float64 JVP or gradient; the worst,
                       naming the nesting (``nestings``); float64, one mode per framework    (5)
+vmap_grad             the framework's vectorised VJP (jax.vmap, torch.func.vmap,
+                      tf.vectorized_map) at 3 points vs its own VJP one point at a time and
+                      vs refengine's (``transforms``); float64, one mode per framework      (2)
+jacfwd_vs_jacrev      the full Jacobian by forward mode vs by reverse mode, each vs
+                      refengine's in the same mode (``transforms``); float64, one mode      (2)
 float32_vs_float64    float32 value/VJP/JVP/HVP vs the same adapter in float64 at the same
                       point, and float32 results must be float32                            (6)
 determinism           each quantity computed twice: the same bits                           (7)
@@ -31,6 +36,9 @@ complex_convention    complex dtypes only: the adapter's gradient of the complex
                       itself against refengine's, after converting from the convention
                       the adapter declares; names the convention measured (the other checks
                       run on the real pair view, which no convention affects)
+inputs_unchanged      no call of the combination changed the arrays it was given: its own
+                      arrays read back after each call, the caller's NumPy arrays against
+                      copies; no call of its own (``transforms``); every combination
 ====================  =========================================================================
 
 For a non-scalar ``f`` the HVP is that of ``<u, f>`` (the function whose gradient is the VJP).
@@ -90,14 +98,19 @@ def planned(
     ``mode`` None: whatever the mode (``second_order_nestings`` then only by dtype)."""
     skip = set()
     if adapter_name == REFERENCE_ADAPTER:
-        skip |= {"vjp_vs_refengine", "jvp_vs_refengine", "hvp_vs_refengine"}
+        # (and refengine has no vectorising map: vmap_grad would only say so)
+        skip |= {"vjp_vs_refengine", "jvp_vs_refengine", "hvp_vs_refengine", "vmap_grad"}
     if not is_complex(dtype):
         skip.add("complex_convention")
+    original_dtype = dtype
     dtype = REAL_DTYPE.get(dtype, dtype)  # complex64 is checked as float32 pairs
     if dtype != "float32":
         skip.add("float32_vs_float64")
     if dtype != NESTINGS_DTYPE or (mode is not None and mode != nestings_mode(adapter_name)):
         skip.add("second_order_nestings")
+        skip |= {"vmap_grad", "jacfwd_vs_jacrev"}
+    if is_complex(original_dtype):  # transformations of the real pair view: not planned
+        skip |= {"vmap_grad", "jacfwd_vs_jacrev"}
     if not any(case.args[case.arg_index(k.variable)].diff for k in case.kinks):
         skip.add("kink")
     return tuple(c for c in CHECKS if c not in skip)
@@ -456,6 +469,18 @@ def _kink_verdict(ctx: Context, entries: list[KinkEntry]) -> Verdict:
                            f"{desc}")
 
 
+def _transform(check: str) -> Callable[[Context], Verdict]:
+    """A check of ``cases.conformance.transforms`` (imported on first use)."""
+
+    def run(ctx: Context) -> Verdict:
+        from cases.conformance.transforms import CHECK_FUNCTIONS
+
+        return CHECK_FUNCTIONS[check](ctx)
+
+    run.__name__ = f"check_{check}"
+    return run
+
+
 # Every check, in the order they run and are reported: the one list of them.
 _CHECKS: dict[str, Callable[[Context], Verdict]] = {
     "value": check_value,
@@ -467,10 +492,13 @@ _CHECKS: dict[str, Callable[[Context], Verdict]] = {
     "hvp_vs_oracle": check_hvp_vs_oracle,
     "hvp_vs_refengine": check_hvp_vs_refengine,
     "second_order_nestings": check_second_order_nestings,
+    "vmap_grad": _transform("vmap_grad"),
+    "jacfwd_vs_jacrev": _transform("jacfwd_vs_jacrev"),
     "float32_vs_float64": check_float32_vs_float64,
     "determinism": check_determinism,
     "finite": check_finite,
     "kink": check_kink,
     "complex_convention": check_complex_convention,
+    "inputs_unchanged": _transform("inputs_unchanged"),  # last: it reads every call's inputs
 }
 CHECKS: tuple[str, ...] = tuple(_CHECKS)

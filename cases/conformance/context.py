@@ -8,6 +8,8 @@ once. The shared, adapter-independent side lives in ``reference.Reference``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import numpy as np
@@ -33,6 +35,10 @@ class Context:
         self.complex_case = complex_case
         self._done: dict[tuple[Any, ...], Outcome] = {}
         self.shared: dict[str, Any] = {}  # results one check leaves for another
+        # For ``inputs_unchanged``: every call made through this context (its label), and the
+        # ``adapters.input_watch.Change`` of each native array a call changed.
+        self.calls: list[str] = []
+        self.input_changes: list[Any] = []
 
     @property
     def name(self) -> str:
@@ -46,14 +52,31 @@ class Context:
         second, independent call (for the determinism check)."""
         key = (quantity, x64, call)
         if key not in self._done:
-            self._done[key] = compute(self.adapter, self.ref, quantity, self.mode, x64=x64)
+            with self.watched(quantity):
+                self._done[key] = compute(self.adapter, self.ref, quantity, self.mode, x64=x64)
         return self._done[key]
+
+    def attempt(self, label: str, method: Callable[..., Any], *args: Any) -> Outcome:
+        """``attempt(method, *args)`` (one of the adapter's own calls, at another point or
+        with other directions), watched like ``get``'s."""
+        with self.watched(label):
+            return attempt(method, *args)
+
+    @contextmanager
+    def watched(self, label: str) -> Iterator[None]:
+        """Record the call and whatever it changed in its native inputs (adapters whose
+        base is ``BaseAdapter`` let their arrays be watched: ``watching_inputs``)."""
+        self.calls.append(label)
+        watch = getattr(self.adapter, "watching_inputs", None)
+        with (watch() if watch is not None else nullcontext([])) as seen:
+            yield
+        self.input_changes.extend(seen)
 
     def vjp_with(self, cotangent: np.ndarray) -> Outcome:
         """The VJP with another cotangent (localising a failure to an output entry)."""
         ref = self.ref
-        out = attempt(self.adapter.vjp, ref.case.fn, ref.inputs,
-                      cotangent.astype(ref.dtype), self.mode, ref.argnums)
+        out = self.attempt("vjp", self.adapter.vjp, ref.case.fn, ref.inputs,
+                           cotangent.astype(ref.dtype), self.mode, ref.argnums)
         return Outcome("ok", flat(out.value[1])) if out.ok else out
 
     def jvp_along(self, v_flat: np.ndarray) -> Outcome:
@@ -62,7 +85,8 @@ class Context:
         sizes = np.cumsum([0, *(t.size for t in ref.v)])
         tans = tuple(v_flat[a:b].reshape(t.shape).astype(ref.dtype)
                      for a, b, t in zip(sizes[:-1], sizes[1:], ref.v))
-        out = attempt(self.adapter.jvp, ref.case.fn, ref.inputs, tans, self.mode, ref.argnums)
+        out = self.attempt("jvp", self.adapter.jvp, ref.case.fn, ref.inputs, tans, self.mode,
+                           ref.argnums)
         return Outcome("ok", flat(out.value[1])) if out.ok else out
 
 

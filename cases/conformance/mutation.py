@@ -44,8 +44,8 @@ from cases.conformance.nestings import judged_by_oracle
 from cases.conformance.reference import compute, flat, reference
 from cases.conformance.run import resolve_adapter, run_case
 
-__all__ = ["INDEPENDENT", "MutantResult", "MutationReport", "difference", "independent", "main",
-           "outputs", "precision", "run", "usage"]
+__all__ = ["INDEPENDENT", "TRANSFORM_CONTROLS", "MutantResult", "MutationReport", "difference",
+           "independent", "main", "outputs", "precision", "run", "transform_controls", "usage"]
 
 INDEPENDENT = frozenset({"value", "adjoint", "vjp_vs_oracle", "jvp_vs_oracle", "hvp_vs_oracle",
                          "finite", "kink", "determinism"})
@@ -263,6 +263,29 @@ def run(
     return MutationReport(list(results.values()), time.perf_counter() - start)
 
 
+# The transformation checks' negative controls (adapters.mutant_adapter.TransformMutant): the
+# broken transformation, and the one check that must catch it.
+TRANSFORM_CONTROLS: dict[str, str] = {
+    "vmap-wrong-element": "vmap_grad",
+    "jacfwd-scaled": "jacfwd_vs_jacrev",
+    "mutates-input": "inputs_unchanged",
+    "mutates-caller-input": "inputs_unchanged",
+}
+
+
+def transform_controls(case: str = "sin", seed: int = 0) -> dict[str, set[str]]:
+    """``{broken transformation: the checks that failed on it}`` for each of
+    ``TRANSFORM_CONTROLS`` on ``case`` (float64): each is caught when its check is among them."""
+    import cases as library
+
+    out = {}
+    for kind in TRANSFORM_CONTROLS:
+        records = run_case(library.get(case), f"refengine-broken:{kind}", seed=seed,
+                           conventions=())
+        out[kind] = {r.check for r in records if r.bad}
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cases.conformance.mutation",
                                      description=__doc__.split("\n\n")[0])
@@ -288,7 +311,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = run(chosen, selected_cases, max_cases=args.max_cases,
                  progress=(lambda s: print(s, file=sys.stderr)) if args.verbose else None)
     print(report.summary())
-    return 0 if not report.survivors() else 1
+    controls = transform_controls()
+    missed = [k for k, check in TRANSFORM_CONTROLS.items() if check not in controls[k]]
+    print("transformation controls: " + ", ".join(
+        f"{k} {'caught by ' + TRANSFORM_CONTROLS[k] if k not in missed else 'SURVIVED'}"
+        for k in TRANSFORM_CONTROLS))
+    return 0 if not report.survivors() and not missed else 1
 
 
 if __name__ == "__main__":

@@ -83,6 +83,37 @@ class Reference:
     v: tuple[np.ndarray, ...]
     out_shape: tuple[int, ...]
     _lazy: dict[str, Any] = field(default_factory=dict)
+    # Copies of the point and directions as drawn: the ``inputs_unchanged`` check compares the
+    # arrays every adapter is given with these after its checks (``changed_arrays``).
+    _pristine: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._pristine = {name: _copies(getattr(self, name))
+                          for name in ("inputs", "x64", "u", "v")}
+
+    def changed_arrays(self) -> list[str]:
+        """The shared arrays (inputs, their float64 copies, u, v) someone changed in place
+        since they were drawn, each said in words; each is then restored, so that one
+        adapter's mutation does not spill into the next adapter's checks."""
+        from adapters.input_watch import differ
+
+        found = []
+        for name, saved in self._pristine.items():
+            now = getattr(self, name)
+            pairs = zip(saved, now) if isinstance(saved, tuple) else [(saved, now)]
+            for i, (before, after) in enumerate(pairs):
+                n, k, b, a, note = differ(before, after)
+                if not n:
+                    continue
+                what = f"{name}[{i}]" if isinstance(saved, tuple) else name
+                found.append(f"the caller's NumPy array {what} changed: " + (note or (
+                    f"{n} of {before.size} entries, the first at flat index {k} ({b!r} "
+                    f"before, {a!r} after)")))
+                if not note:
+                    np.copyto(after, before)
+        if found:  # whatever was computed from the changed arrays is computed afresh
+            self._lazy.clear()
+        return found
 
     # -- the point -------------------------------------------------------------------------
     @property
@@ -231,6 +262,12 @@ class Reference:
         return self._lazy[key]
 
 
+def _copies(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return tuple(np.array(a, copy=True) for a in value)
+    return np.array(value, copy=True)
+
+
 def finite_part(
     f: Callable[..., Any], args: tuple[np.ndarray, ...]
 ) -> tuple[Callable[[np.ndarray], Any], np.ndarray]:
@@ -298,6 +335,8 @@ def _compute(adapter: Any, ref: Reference, quantity: str, mode: str, x64: bool) 
         return attempt(_method(adapter, quantity), hfn, hx, v, mode, nums)
     if quantity == "jvp_fwd_fwd":
         return attempt(_method(adapter, quantity), fn, x, v, mode, nums)
+    if quantity in ("jacfwd", "jacrev"):
+        return attempt(_method(adapter, quantity), fn, x, mode, nums)
     raise ValueError(f"unknown quantity {quantity!r}")
 
 

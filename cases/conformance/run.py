@@ -39,17 +39,19 @@ from cases.statuses import ERROR, UNSUPPORTED
 __all__ = ["framework_version", "resolve_adapter", "run_case", "run_matrix", "skip_reason"]
 
 MUTANT_PREFIX = "refengine-mutant:"
+BROKEN_PREFIX = "refengine-broken:"  # a transformation broken (adapters.mutant_adapter)
 DATA_DEPENDENT = "data-dependent"
 
 
 def resolve_adapter(adapter: Any) -> Any:
     """An adapter object from a registered name (``"torch"``), a negative control
-    (``"refengine-mutant:sin:scale"``) or an import path (``"mypkg.adapters:MyAdapter"``, a
+    (``"refengine-mutant:sin:scale"``, ``"refengine-broken:vmap-wrong-element"``) or an import
+    path (``"mypkg.adapters:MyAdapter"``, a
     class or zero-argument callable, for an adapter that is not installed as a plug-in), or
     the object itself."""
     if not isinstance(adapter, str):
         return adapter
-    if adapter.startswith(MUTANT_PREFIX):
+    if adapter.startswith((MUTANT_PREFIX, BROKEN_PREFIX)):
         from adapters.mutant_adapter import from_name
 
         return from_name(adapter)
@@ -131,6 +133,10 @@ def run_case(
             record = Record(**base, check=check, seconds=time.perf_counter() - start,
                             **_fields(verdict))
             records.append(_documented(record, table))
+        if "inputs_unchanged" not in names:
+            # Unchecked, but never passed on: an adapter that wrote into the shared point or
+            # directions must not change the next adapter's (Reference.changed_arrays restores).
+            ctx.ref.changed_arrays()
     return records
 
 
