@@ -145,6 +145,20 @@ def _ms(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(**{c: frame[c] * 1e3 for c in numeric})
 
 
+def _version_sections(conformance: pd.DataFrame) -> list[str]:
+    """For each adapter run beside an older release of itself (``jax`` and ``jax@0.4.38``,
+    ``adapters.environments``): what changed between the two (``reports.version_changes``)."""
+    from reports.version_changes import version_changes
+
+    present = set(conformance["adapter"].unique())
+    out: list[str] = []
+    for name in sorted(present):
+        base = name.partition("@")[0]
+        if "@" in name and base in present:
+            out += [version_changes(conformance, base, name).markdown, ""]
+    return out
+
+
 def summary_markdown(folder: RunFolder) -> str:
     conformance, timing, env = folder.conformance(), folder.timing(), folder.environment()
     failures = tables.undocumented_failures(conformance)
@@ -171,6 +185,7 @@ def summary_markdown(folder: RunFolder) -> str:
         if len(failures) > 30:
             lines += [f"... and {len(failures) - 30} more: see report.html or "
                       "conformance.csv.", ""]
+        lines += _version_sections(conformance)
     if not tables.without_control(timing).empty:
         models = _model_cases(folder, timing) or None
         which = "model cases" if models else "every timed case"
