@@ -83,7 +83,7 @@ class TinygradAdapter(BaseAdapter):
     def _to_native(self, array: np.ndarray) -> Any:
         from adapters.tinygrad_xp import asarray
 
-        return asarray(np.ascontiguousarray(array)).realize()
+        return asarray(array).realize()  # (np.ascontiguousarray would make a 0-d array 1-d)
 
     def _to_numpy(self, value: Any) -> np.ndarray:
         if isinstance(value, self._Tensor):

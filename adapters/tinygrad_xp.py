@@ -45,7 +45,7 @@ def tensor(a: Any, like: Any = None) -> Tensor:
 
 def _from_numpy(arr: np.ndarray, dtype: Any) -> Tensor:
     # Tensor(0-d array) has shape (1,) in tinygrad: make it 1-d and take the axis off again.
-    out = Tensor(np.ascontiguousarray(arr.reshape(-1) if arr.ndim == 0 else arr), dtype=dtype)
+    out = Tensor(np.ascontiguousarray(arr.reshape(-1)).reshape(arr.shape or (1,)), dtype=dtype)
     return out.reshape(()) if arr.ndim == 0 else out
 
 
