@@ -39,7 +39,7 @@ def test_tinyjit_replays_its_capture_with_new_inputs(tinygrad):
         return xp.sum(xp.sin(x) * x)
 
     prepared = tinygrad.prepare(f, "value_and_grad", "jit")
-    for shift in (0.0, 1.0, 2.0, 3.0):
+    for shift in (0.0, 1.0, 2.0):
         x = np.array([1.0, 2.0 + shift])
         value, (grad,) = tinygrad.to_numpy(prepared((tinygrad.to_native(x),)))
         np.testing.assert_allclose(value, np.sum(np.sin(x) * x), rtol=1e-12)
@@ -48,12 +48,9 @@ def test_tinyjit_replays_its_capture_with_new_inputs(tinygrad):
 
 
 def test_what_a_user_found_is_documented(tinygrad):
-    found = {}
-    for name, check in (("logsumexp-all-neg-inf", "value"), ("sort-tie", "vjp_vs_refengine")):
-        (record,) = run_case(cases.get(name), tinygrad, checks=[check])
-        found[name] = record
-    assert all(r.status == DIVERGENCE_DOCUMENTED for r in found.values()), {
-        n: (r.status, r.message[:200]) for n, r in found.items()}
+    # One of issue 22's findings here (the rest run with --gp-slow: erf, sort-tie, ...).
+    (record,) = run_case(cases.get("logsumexp-all-neg-inf"), tinygrad, checks=["value"])
+    assert record.status == DIVERGENCE_DOCUMENTED, record.message
 
 
 def test_coverage_names_the_composites(tinygrad):
