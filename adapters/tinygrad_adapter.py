@@ -9,9 +9,8 @@
   unsupported, with that reason.
 - jit: ``TinyJit`` over the whole quantity. TinyJit runs the Python function twice (a warm-up
   and the capture) and then replays the captured kernels with new input buffers, so the
-  function must do the same work for every input: a case whose shapes or Python control flow
-  depend on values is wrong under it by design (TinyJit's documented contract), and such
-  cases are ones NumPy indexing with masks computes (unsupported here too).
+  function must do the same work for every input. Cases that branch on values declare it,
+  and the harness makes them unsupported in every jit mode, so no stale capture is replayed.
 - Device: tinygrad's ``CPU`` device compiles each kernel with clang (``$CC``). Where no
   clang is on the PATH, the adapter runs tinygrad's ``PYTHON`` device (its reference
   emulator: no compiler, slower) and its thread report says so; ``GRADPARITY_TINYGRAD_DEVICE``
