@@ -24,12 +24,12 @@ from reports.runner import execute
 from reports.selection import Selection, SelectionError, names_given, select, some_names
 from reports.tasks import (
     QUICK_EAGER_TAGS,
-    QUICK_LEFT_OUT,
     QUICK_MODES,
     QUICK_SMOKE_ONLY,
     QUICK_UNTIMED_EAGER,
     Options,
     SweepIndices,
+    quick_adapters,
 )
 
 __all__ = ["HarnessMissingError", "OutputError", "bench", "check", "compare", "listing",
@@ -70,14 +70,9 @@ def _start(args: argparse.Namespace) -> tuple[Selection, RunFolder]:
         args.dtypes = "float64"  # a smoke run: one dtype; a full run checks both
     # Everything is validated before the folder is made: a refused run leaves nothing behind.
     selection = select(args)
-    if args.quick and not getattr(args, "adapters", None):
-        left = [a for a in selection.adapters if a.name in QUICK_LEFT_OUT]
-        if left:
-            selection = replace(
-                selection, adapters=[a for a in selection.adapters if a not in left],
-                notes=(*selection.notes, *(
-                    f"--quick leaves {a.name} out (its cost; reports.tasks.QUICK_LEFT_OUT): "
-                    f"--adapters {a.name} runs it" for a in left)))
+    if args.quick:
+        kept, left_out = quick_adapters(selection.adapters, bool(getattr(args, "adapters", None)))
+        selection = replace(selection, adapters=kept, notes=(*selection.notes, *left_out))
     if args.quick and not args.modes:
         smoke_only = frozenset(a.name for a in selection.adapters) & QUICK_SMOKE_ONLY
         selection = replace(selection, adapter_modes=dict(QUICK_MODES),
