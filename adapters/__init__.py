@@ -173,12 +173,16 @@ def get(name: str, device: str = "cpu") -> Adapter:
     """The adapter called ``name`` on ``device`` (one shared instance per name and device;
     ``get("torch", "cuda")``, ``get("jax", "gpu")``: ``available()`` says whether the
     framework sees that device). ``name`` may also be a versioned environment of
-    ``adapters.environments`` (``"jax@0.4.38"``): that release, out of process."""
-    from adapters.environments import OWN_ENVIRONMENT
+    ``adapters.environments`` (``"jax@0.4.38"``, or any ``NAME@VERSION`` that
+    ``GRADPARITY_ENVS`` points at an interpreter): that release, out of process."""
+    from adapters import environments
 
     key = (name, device)
     if key not in _instances:
-        if name not in _BUILTIN and name not in OWN_ENVIRONMENT and name not in _entry_points():
+        # A versioned name ("jax@0.4.38") is known by its environment, made or configured.
+        versioned = environments.versioned(name) is not None and (
+            name in environments.OWN_ENVIRONMENT or name in environments.configured())
+        if name not in _BUILTIN and not versioned and name not in _entry_points():
             raise UnknownAdapterError(
                 f"no adapter named {name!r}; the adapters are: {', '.join(names())}"
             )

@@ -95,3 +95,12 @@ def test_two_jax_releases_in_one_run_and_what_changed(old_jax):
     changes = version_changes(frame, "jax", OLD)
     assert changes.compared == len(records) // 2
     print(changes.markdown)
+
+
+def test_any_release_gradparity_envs_points_at_is_an_adapter(monkeypatch):
+    monkeypatch.setenv(environments.ENVS_VARIABLE, "jax@0.1=/nonexistent/bin/python")
+    adapter = adapters.get("jax@0.1")
+    assert adapter.name == "jax@0.1" and adapter.python == "/nonexistent/bin/python"
+    assert not adapter.available()  # its worker cannot start, and says so
+    with pytest.raises(adapters.UnknownAdapterError, match="no adapter named 'jax@9'"):
+        adapters.get("jax@9")
