@@ -58,3 +58,14 @@ def test_coverage_names_the_composites(tinygrad):
     assert {n for n, w in coverage.items() if w == "composite"} == {
         "outer", "trace", "nn.gelu", "nn.softmax_cross_entropy"}
     assert coverage["special.erf"] == "native" and coverage["linalg.inv"] == "missing"
+
+
+def test_without_clang_the_python_device_is_chosen_and_said(monkeypatch):
+    from adapters.tinygrad_adapter import DEVICE_VARIABLE, device_choice
+
+    monkeypatch.delenv(DEVICE_VARIABLE, raising=False)
+    monkeypatch.setenv("CC", "no-such-compiler-gradparity")
+    device, why = device_choice()
+    assert device == "PYTHON" and "no no-such-compiler-gradparity on the PATH" in why
+    monkeypatch.setenv(DEVICE_VARIABLE, "cpu")  # the variable wins, in tinygrad's spelling
+    assert device_choice()[0] == "CPU"

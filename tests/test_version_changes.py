@@ -104,3 +104,12 @@ def test_any_release_gradparity_envs_points_at_is_an_adapter(monkeypatch):
     assert not adapter.available()  # its worker cannot start, and says so
     with pytest.raises(adapters.UnknownAdapterError, match="no adapter named 'jax@9'"):
         adapters.get("jax@9")
+
+
+def test_the_summary_has_a_what_changed_section_only_beside_an_older_release():
+    from reports.render import _version_sections
+
+    both = _frame(_pair("abs-at-zero", "kink", "fail", "pass"))
+    (section, _) = _version_sections(both)
+    assert section.startswith("## What changed: jax vs jax@0.4.38")
+    assert _version_sections(both[both["adapter"] == "jax"]) == []  # the control
