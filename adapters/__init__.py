@@ -83,6 +83,8 @@ _BUILTIN = {
     "jax": "adapters.jax_adapter:JaxAdapter",
     "tensorflow": "adapters.tensorflow_adapter:TensorflowAdapter",
     "autograd": "adapters.autograd_adapter:AutogradAdapter",
+    "mlx": "adapters.mlx_adapter:MLXAdapter",
+    "tinygrad": "adapters.tinygrad_adapter:TinygradAdapter",
     # In its own environment (adapters.environments): a RemoteAdapter stands in for it here.
     "mxnet": "adapters.mxnet_adapter:MXNetAdapter",
 }
@@ -147,16 +149,18 @@ def _out_of_process(name: str, device: str) -> Any:
 
     python = environments.interpreter_for(name)
     own = environments.OWN_ENVIRONMENT.get(name)
-    if python is None and (own is None or environments.in_worker()
-                           or importlib.util.find_spec(name) is not None):
+    versioned = environments.versioned(name)  # "jax@0.4.38": always its own environment
+    if python is None and versioned is None and (
+            own is None or environments.in_worker() or importlib.util.find_spec(name) is not None):
         return None
     from adapters.remote import RemoteAdapter
 
+    base = versioned[0] if versioned else name
     reason = "" if own is None else (
         f"{name} needs its own environment ({own.why}) and has none: run "
         f"`{own.command}` (makes {own.venv}), or set "
         f"{environments.ENVS_VARIABLE}={name}=/path/to/python")
-    return RemoteAdapter(name, python, device=device, unavailable_reason=reason)
+    return RemoteAdapter(base, python, label=name, device=device, unavailable_reason=reason)
 
 
 def _has_members(obj: Any, members: tuple[str, ...]) -> bool:
@@ -168,10 +172,17 @@ def _has_members(obj: Any, members: tuple[str, ...]) -> bool:
 def get(name: str, device: str = "cpu") -> Adapter:
     """The adapter called ``name`` on ``device`` (one shared instance per name and device;
     ``get("torch", "cuda")``, ``get("jax", "gpu")``: ``available()`` says whether the
-    framework sees that device)."""
+    framework sees that device). ``name`` may also be a versioned environment of
+    ``adapters.environments`` (``"jax@0.4.38"``, or any ``NAME@VERSION`` that
+    ``GRADPARITY_ENVS`` points at an interpreter): that release, out of process."""
+    from adapters import environments
+
     key = (name, device)
     if key not in _instances:
-        if name not in _BUILTIN and name not in _entry_points():
+        # A versioned name ("jax@0.4.38") is known by its environment, made or configured.
+        versioned = environments.versioned(name) is not None and (
+            name in environments.OWN_ENVIRONMENT or name in environments.configured())
+        if name not in _BUILTIN and not versioned and name not in _entry_points():
             raise UnknownAdapterError(
                 f"no adapter named {name!r}; the adapters are: {', '.join(names())}"
             )

@@ -17,6 +17,14 @@ An adapter of ``OWN_ENVIRONMENT`` whose framework is neither importable here nor
 environment is "unavailable", and the reason gives the command that prepares one.
 
     python -m adapters.environments mxnet      # make .venv-mxnet (about 30 s, 50 MB download)
+    python -m adapters.environments jax@0.4.38 # an older JAX beside the installed one
+
+Two versions of one framework side by side: an entry named ``FRAMEWORK@VERSION`` (``jax@0.4.38``)
+is that release in its own environment, run by the framework's own adapter in a worker and
+labelled ``jax@0.4.38`` in the records (its ``framework_version`` says ``jax 0.4.38``), beside
+the in-process ``jax``. Such adapters are not in ``adapters.names()`` (a default run does not
+pay for them): name them (``--adapters jax,jax@0.4.38``, ``--gp-adapters``), and
+``reports.version_changes`` lists what changed between the two.
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ __all__ = [
     "in_worker",
     "interpreter_for",
     "prepare",
+    "versioned",
 ]
 
 ENVS_VARIABLE = "GRADPARITY_ENVS"
@@ -68,7 +77,18 @@ OWN_ENVIRONMENT = {
     "mxnet": Environment(
         "mxnet", ("mxnet==1.9.1", "numpy<1.24"),
         "MXNet 1.9.1, its last release, uses NumPy aliases (np.bool) removed in NumPy 1.24"),
+    # JAX's last 0.4 release (2024-12), beside the installed one: 634 MB and 64 s to make on
+    # the shared 2-core machine (2026-12-07), so CI does not make it; its test skips saying so.
+    "jax@0.4.38": Environment(
+        "jax@0.4.38", ("jax==0.4.38", "jaxlib==0.4.38"),
+        "an older JAX release, run beside the installed one (two versions side by side)"),
 }
+
+
+def versioned(name: str) -> tuple[str, str] | None:
+    """``("jax", "0.4.38")`` for ``"jax@0.4.38"``; None for a plain adapter name."""
+    framework, sep, version = name.partition("@")
+    return (framework, version) if sep and framework and version else None
 
 
 def in_worker() -> bool:

@@ -94,6 +94,12 @@ def _table() -> Table:
     }
 
 
+def _experimental_x64() -> Any:
+    from jax.experimental import enable_x64
+
+    return enable_x64
+
+
 class JaxAdapter(BaseAdapter):
     name = "jax"
     dtypes = DTYPES + COMPLEX_DTYPES
@@ -107,6 +113,10 @@ class JaxAdapter(BaseAdapter):
         import jax
 
         self._jax = jax
+        # The scoped x64 switch: jax.enable_x64 in recent releases, jax.experimental's in
+        # older ones (an older release run side by side, adapters.environments).
+        x64 = getattr(jax, "enable_x64", None)  # a config object: no truth value
+        self._x64 = _experimental_x64() if x64 is None else x64
         self._device = jax.devices(self.device)[0]
         self._thread_report = {
             "xla": "XLA CPU thread flags are set but not honoured; only CPU affinity "
@@ -120,7 +130,7 @@ class JaxAdapter(BaseAdapter):
         return sorted({d.platform for d in jax.devices()} | {"cpu"})
 
     def _to_native(self, array: np.ndarray) -> Any:
-        with self._jax.enable_x64(True):
+        with self._x64(True):
             return self._jax.device_put(array, self._device)
 
     def sync(self, value: Any) -> Any:
@@ -132,7 +142,7 @@ class JaxAdapter(BaseAdapter):
         jax = self._jax
         if mode == "eager":
             def eager(inputs: tuple[Any, ...], direction: Any = None) -> Any:
-                with jax.enable_x64(True):
+                with self._x64(True):
                     return call(inputs, direction)
 
             return eager, None
@@ -145,7 +155,7 @@ class JaxAdapter(BaseAdapter):
         jitted = jax.jit(traced)
 
         def run(inputs: tuple[Any, ...], direction: Any = None) -> Any:
-            with jax.enable_x64(True):
+            with self._x64(True):
                 return jitted(inputs, direction)
 
         return run, lambda: count[0]

@@ -57,7 +57,10 @@ class Divergence:
     def matches(self, record: Record) -> bool:
         return (
             any(fnmatch.fnmatchcase(record.case, pattern) for pattern in self.cases)
-            and (self.adapters == EVERY or record.adapter in self.adapters)
+            and (self.adapters == EVERY or record.adapter in self.adapters
+                 # an older release side by side ("jax@0.4.38") is its framework's adapter;
+                 # ``versions`` tells the releases apart
+                 or record.adapter.partition("@")[0] in self.adapters)
             and (not self.checks or record.check in self.checks)
             and record.status in self.statuses
             and (not self.dtypes or record.dtype in self.dtypes)
@@ -735,6 +738,106 @@ TABLE: tuple[Divergence, ...] = (
                   "both are 0 (XLA's simplification), which then disagrees with refengine's NaN",
         citation=FOUND + " (case sqrt-at-zero; jax.jacfwd(jnp.sqrt) at [0, 1, 2] eager and "
                  "jitted)"),
+    # --- tinygrad 0.14 (in process; issue 22: what a user found, reproduced by the matrix) ---
+    Divergence(
+        op="special.erf (and the exact nn.gelu built on it)", point="any point",
+        cases=("erf", "nn-gelu", "dense-gelu", "transformer-block", "gelu-*"),
+        adapters=("tinygrad",),
+        checks=("value", "vjp_vs_refengine", "vjp_vs_oracle", "hvp_vs_refengine",
+                "hvp_vs_oracle", "second_order_nestings", "float32_vs_float64"),
+        behaviour="Tensor.erf is Abramowitz and Stegun's 7.1.26 polynomial (|error| <= 1.5e-7) "
+                  "in every dtype, differentiated as that polynomial: float64 values are off "
+                  "by ~1.3e-7, first derivatives by ~1e-7, and the second derivative by 0.5 % "
+                  "(float32 HVP of erf: -0.02245 where -0.02232)",
+        citation="tinygrad/mixin/elementwise.py (Tensor.erf, 'aands page_299 7.1.26'); "
+                 "reproduced by erf; found by a user (issue 22) and by gradparity"),
+    Divergence(
+        op="sort", point="tied entries", cases=("sort-tie", "sort-at-tie", "sort-*-at-tie"),
+        adapters=("tinygrad",),
+        checks=("vjp_vs_refengine", "hvp_vs_refengine", "second_order_nestings"),
+        behaviour="Tensor.sort is a bitonic network of maximum/minimum, whose gradients split a "
+                  "tie evenly: tied entries share their output cotangents; refengine (and "
+                  "torch, JAX) route each output's cotangent to one input (the sort "
+                  "permutation)",
+        citation="tinygrad/mixin/op.py (Tensor.sort: 'Performs a bitonic sort', "
+                 "x_top.maximum(x_bottom)); reproduced by sort-tie; found by a user (issue 22)"),
+    Divergence(
+        op="special.logsumexp", point="every entry -inf", cases=("logsumexp-all-neg-inf",),
+        adapters=("tinygrad",), checks=("value", "finite"), statuses=("nonfinite",),
+        behaviour="Tensor.logsumexp subtracts the (detached) maximum first: -inf - (-inf) is "
+                  "NaN, where NumPy and SciPy give -inf (and exp of it 0)",
+        citation="tinygrad/mixin/op.py (Tensor.logsumexp: (self - m).exp().sum().log() + m); "
+                 "reproduced by logsumexp-all-neg-inf; found by a user (issue 22)"),
+    # --- MLX 0.32 (its Linux CPU build, in process) ---
+    Divergence(
+        op="exp, sin, cos, erf in float64 (and everything built on them)",
+        point="any point, float64", cases=("*",), adapters=("mlx",), dtypes=("float64",),
+        message=r"rel error [0-9.]+e-(0[5-9]|1[01])\b",
+        behaviour="MLX's CPU backend computes exp, sin, cos and erf of a float64 array with its "
+                  "float32 SIMD approximations: exp(1.0) is 2.71828175 (3e-8 relative), so "
+                  "float64 values and derivatives through them agree with NumPy's to 1e-9 to "
+                  "1e-6, not 1e-10 (narrowed to failures of that size); log, tanh and sqrt are "
+                  "exact",
+        citation="https://github.com/ml-explore/mlx/issues/3047 (open); "
+                 "https://github.com/ml-explore/mlx/issues/4158"),
+    Divergence(
+        op="maximum, minimum (and relu as maximum(x, 0))", point="x == y",
+        cases=("maximum-tie", "minimum-tie", "relu-maximum-at-zero", "maximum-at-tie",
+               "minimum-at-tie"),
+        adapters=("mlx",), checks=("vjp_vs_refengine", "jvp_vs_refengine"),
+        behaviour="the whole derivative goes to the second argument, none to the first, in "
+                  "both modes; refengine splits it evenly, MXNet gives it to the first",
+        citation=FOUND + " (mx.vjp of mx.maximum at x = y = 1: [0], [1]; case maximum-tie)"),
+    Divergence(
+        op="clip", point="x equal to a bound", cases=("clip-at-bounds",), adapters=("mlx",),
+        checks=("vjp_vs_refengine", "jvp_vs_refengine"),
+        behaviour="at either bound mx.clip passes none of the derivative (as autograd); "
+                  "refengine and torch pass all of it, jnp.clip half",
+        citation=FOUND + " (case clip-at-bounds)"),
+    Divergence(
+        op="max, min (reductions)", point="tied maxima (minima)",
+        cases=("max-reduction-tie", "min-reduction-tie", "max-axis-tie", "max-*-at-tie",
+               "min-*-at-tie"),
+        adapters=("mlx",), checks=("jvp_vs_refengine", "adjoint"),
+        behaviour="the two modes disagree: the VJP splits the cotangent evenly among tied "
+                  "entries (refengine's convention), the JVP takes the tangent of one tied "
+                  "entry (max of [3, 3, 1] along [1, 10, 100]: 1, not 5.5), so <u, J v> != "
+                  "<J^T u, v>",
+        citation=FOUND + " (case max-reduction-tie)"),
+    Divergence(
+        op="max, min (reductions, and what uses them: logsumexp, kmeans)",
+        point="any point, forward over forward", cases=("*",),
+        adapters=("mlx",), checks=("second_order_nestings",), statuses=("error",),
+        message=r"Cannot calculate JVP with respect to indices",
+        behaviour="the JVP of max gathers the tangent at the arg-maximum; differentiating that "
+                  "JVP again raises ValueError '[gather_axis] Cannot calculate JVP with respect "
+                  "to indices' (the other nestings run)",
+        citation=FOUND + " (cases max-reduction-tie, lse, kmeans)"),
+    Divergence(
+        op="any smooth function through exp, sin, cos or erf (float64 HVP vs finite "
+           "differences of MLX's own gradient)",
+        point="any point (in float32 too: the oracle differentiates the float64 gradient)",
+        cases=("*",), adapters=("mlx",),
+        checks=("hvp_vs_oracle",), message=r"of its own float64 gradient",
+        behaviour="the HVP's oracle differentiates MLX's own float64 gradient numerically, and "
+                  "that gradient, computed with float32-accurate exp/sin/cos/erf (the entry "
+                  "above), is only float32-smooth: its finite differences are noise (nn-gelu: "
+                  "-0.894 where the HVP, which agrees with refengine's, is -1.516); "
+                  "hvp_vs_refengine still checks these HVPs exactly",
+        citation="https://github.com/ml-explore/mlx/issues/3047 (the float32 approximations); "
+                 + FOUND + " (cases nn-gelu, swish, mlp-classifier)"),
+    Divergence(
+        op="grad (nested: mx.grad inside the differentiated function)",
+        point="GradBench's particle and saddle", cases=("particle", "saddle"),
+        adapters=("mlx",),
+        checks=("vjp_vs_refengine", "jvp_vs_refengine", "vjp_vs_oracle", "jvp_vs_oracle",
+                "hvp_vs_refengine", "hvp_vs_oracle", "second_order_nestings"),
+        behaviour="particle's derivative with respect to w (through ~350 Euler steps, each "
+                  "force a nested mx.grad of a potential that closes over w) is 0 in both "
+                  "modes, where it is 4.97; saddle's first derivatives are right but its "
+                  "second derivatives are 0. A small nested mx.grad over a closure "
+                  "differentiates correctly, so the cause is not isolated yet",
+        citation=FOUND + " (cases particle, saddle)"),
 )
 
 

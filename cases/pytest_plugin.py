@@ -87,6 +87,19 @@ DEFAULT_COVERAGE: dict[tuple[str, str, str], str] = {
     # float64 by default (~10 s), float32 and everything else with --gp-slow.
     ("mxnet", "eager", "float64"): "smoke",
     ("mxnet", "eager", "float32"): "slow",
+    # tinygrad and MLX (in process) are --gp-slow whole: tinygrad's smoke selection in
+    # float64 took 121 CPU s (each kernel scheduled in Python and compiled by clang), MLX's
+    # (mx.compile aside) over a minute on the shared 2-core machine (2026-12-07), against the
+    # ~10 s the default run's margin leaves. tests/test_tinygrad.py and tests/test_mlx.py
+    # check their adapters and documented behaviours on a few cases by default.
+    ("tinygrad", "eager", "float64"): "slow",
+    ("tinygrad", "eager", "float32"): "slow",
+    ("tinygrad", "jit", "float64"): "slow",
+    ("tinygrad", "jit", "float32"): "slow",
+    ("mlx", "eager", "float64"): "slow",
+    ("mlx", "eager", "float32"): "slow",
+    ("mlx", "jit", "float64"): "slow",
+    ("mlx", "jit", "float32"): "slow",
     # Complex cases (tag complex, 20 cases; measured on the shared 2-core machine, seconds for
     # all 20 cases and every check): refengine 2, torch 6-10, autograd 4 per complex dtype
     # (full); jax.jit 34 per dtype, eager TensorFlow 35, tf.function 27 (wall, on a loaded
@@ -315,7 +328,10 @@ def _slow_wanted(config: pytest.Config) -> bool:
 def coverage(adapter: str, mode: str, dtype: str) -> str:
     """"full", "smoke" or "slow": what the default run covers for this combination."""
     default = "full" if mode == "eager" else "smoke"
-    return DEFAULT_COVERAGE.get((adapter, mode, dtype), default)
+    # An older release side by side ("jax@0.4.38", named explicitly) has its framework's.
+    framework = adapter.partition("@")[0]
+    return DEFAULT_COVERAGE.get((adapter, mode, dtype),
+                                DEFAULT_COVERAGE.get((framework, mode, dtype), default))
 
 
 def default_run_slow(case: str, adapter: str, mode: str, dtype: str) -> str | None:

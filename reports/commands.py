@@ -29,6 +29,7 @@ from reports.tasks import (
     QUICK_UNTIMED_EAGER,
     Options,
     SweepIndices,
+    quick_adapters,
 )
 
 __all__ = ["HarnessMissingError", "OutputError", "bench", "check", "compare", "listing",
@@ -70,6 +71,9 @@ def _start(args: argparse.Namespace) -> tuple[Selection, RunFolder]:
         args.dtypes = "float64"  # a smoke run: one dtype; a full run checks both
     # Everything is validated before the folder is made: a refused run leaves nothing behind.
     selection = select(args)
+    if args.quick:
+        kept, left_out = quick_adapters(selection.adapters, bool(getattr(args, "adapters", None)))
+        selection = replace(selection, adapters=kept, notes=(*selection.notes, *left_out))
     if args.quick and not args.modes:
         smoke_only = frozenset(a.name for a in selection.adapters) & QUICK_SMOKE_ONLY
         selection = replace(selection, adapter_modes=dict(QUICK_MODES),

@@ -226,6 +226,20 @@ def timing_headline(folder: RunFolder, timing: pd.DataFrame,
     return parts
 
 
+def _version_sections(conformance: pd.DataFrame) -> list[str]:
+    """For each adapter run beside an older release of itself (``jax`` and ``jax@0.4.38``,
+    ``adapters.environments``): what changed between the two (``reports.version_changes``)."""
+    from reports.version_changes import version_changes
+
+    present = set(conformance["adapter"].unique())
+    out: list[str] = []
+    for name in sorted(present):
+        base = name.partition("@")[0]
+        if "@" in name and base in present:
+            out += [version_changes(conformance, base, name).markdown, ""]
+    return out
+
+
 def summary_markdown(folder: RunFolder) -> str:
     conformance, timing, env = folder.conformance(), folder.timing(), folder.environment()
     failures = tables.undocumented_failures(conformance)
@@ -252,6 +266,7 @@ def summary_markdown(folder: RunFolder) -> str:
         if len(failures) > 30:
             lines += [f"... and {len(failures) - 30} more: see report.html or "
                       "conformance.csv.", ""]
+        lines += _version_sections(conformance)
     by_host = timing_by_host(timing)
     for host, timing in by_host:
         if tables.without_control(timing).empty:

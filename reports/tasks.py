@@ -41,10 +41,12 @@ __all__ = [
     "QUICK_UNTIMED_EAGER",
     "QUICK_MODES",
     "QUICK_QUANTITIES",
+    "QUICK_LEFT_OUT",
     "QUICK_SMOKE_ONLY",
     "Options",
     "SweepIndices",
     "Task",
+    "quick_adapters",
     "quick_budget",
     "run_task",
     "time_case",
@@ -61,6 +63,23 @@ QUICK_UNTIMED_EAGER = frozenset({"jax"})
 # another process, each case a round trip (52 CPU s over the whole library, a fifth of the
 # quick run's margin); `gradparity run --adapters mxnet` covers every case.
 QUICK_SMOKE_ONLY = frozenset({"mxnet"})
+# Adapters a quick run leaves out unless --adapters names them: tinygrad schedules and compiles
+# each kernel in Python and clang (~2 CPU s per smoke case and dtype, 121 CPU s over the smoke
+# selection in float64, measured 2026-12-07 on the shared 2-core machine); MLX's smoke
+# selection is cheap to check but adds a timed framework. The quick run is at its margin;
+# `gradparity run --quick --adapters tinygrad,mlx` or a run without --quick covers them.
+QUICK_LEFT_OUT = frozenset({"tinygrad", "mlx"})
+
+
+def quick_adapters(chosen: list[Any], named: bool) -> tuple[list[Any], list[str]]:
+    """A quick run's adapters: ``chosen`` less ``QUICK_LEFT_OUT`` unless ``--adapters`` named
+    them (``named``), and a note for each one left out."""
+    if named:
+        return list(chosen), []
+    left = [a for a in chosen if a.name in QUICK_LEFT_OUT]
+    notes = [f"--quick leaves {a.name} out (its cost; reports.tasks.QUICK_LEFT_OUT): "
+             f"--adapters {a.name} runs it" for a in left]
+    return [a for a in chosen if a not in left], notes
 QUICK_QUANTITIES = ("value_and_grad", "forward", "compile")
 # A full garbage collection costs about 0.4 s with every framework loaded; a quick run does
 # one every this many timing points and freezes the survivors in between (see time_cases):

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-FRAMEWORKS = ["torch", "jax", "tensorflow", "autograd"]
+FRAMEWORKS = ["torch", "jax", "tensorflow", "autograd", "tinygrad", "mlx.core"]
 
 
 @pytest.mark.parametrize("module", FRAMEWORKS)
@@ -31,7 +31,8 @@ def test_torch_is_the_pinned_cpu_build() -> None:
 def test_import_refengine_imports_no_framework() -> None:
     code = (
         "import sys, refengine, refengine.numpy, refengine.numpy.linalg;"
-        "bad = [m for m in ('torch', 'jax', 'tensorflow', 'autograd') if m in sys.modules];"
+        "bad = [m for m in ('torch', 'jax', 'tensorflow', 'autograd', 'tinygrad', 'mlx')"
+        " if m in sys.modules];"
         "print(','.join(bad))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
