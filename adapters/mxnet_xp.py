@@ -436,6 +436,7 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     # shifted out (held constant: its gradient cancels).
     axes = tuple(range(x.ndim)) if axis is None else axis
     m = nd.stop_gradient(nd.max(x, axis=axes, keepdims=True))
+    m = nd.where((m - m) == 0, m, nd.zeros_like(m))  # an infinite max shifts by 0, as SciPy
     out = nd.log(nd.sum(nd.exp(x - m), axis=axes, keepdims=True)) + m
     if keepdims:
         return out

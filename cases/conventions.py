@@ -460,7 +460,7 @@ TABLE: tuple[Divergence, ...] = (
                  "mshadow_op::ge, mshadow_op::lt>; reproduced by maximum-tie; " + FOUND),
     Divergence(
         op="cholesky", point="any matrix: the upper triangle of the input",
-        cases=("cholesky",), adapters=("mxnet",),
+        cases=("cholesky", "gaussian-logpdf", "logdet-cholesky"), adapters=("mxnet",),
         behaviour="as torch, jax, TensorFlow and autograd: nd.linalg.potrf reads the lower "
                   "triangle, but its gradient is that of the symmetrised input, so the upper "
                   "triangle gets half of the symmetric gradient where refengine and finite "
@@ -482,6 +482,32 @@ TABLE: tuple[Divergence, ...] = (
                   "(SciPy's) to 3e-8 to 7e-8 relative, not 1e-10, as if computed in single "
                   "precision; the finite-difference checks pass",
         citation=FOUND + " (cases erf, gammaln)"),
+    Divergence(
+        op="nn.gelu (mx.nd.LeakyReLU act_type='gelu')", point="any point, float64",
+        cases=("nn-gelu", "dense-gelu", "transformer-block"), adapters=("mxnet",),
+        dtypes=("float64",), checks=("value", "vjp_vs_refengine"),
+        behaviour="MXNet's float64 gelu and its derivative agree with the erf form to 1e-9 to "
+                  "1e-8 relative, not 1e-10, as if computed in single precision (as its erf "
+                  "and gammaln derivatives); the finite-difference checks pass",
+        citation=FOUND + " (cases nn-gelu, transformer-block)"),
+    Divergence(
+        op="max pooling (nn.max_pool, mx.nd.Pooling pool_type='max')",
+        point="entries tied for a window's maximum",
+        cases=("max-pool-tie", "max-pool-tie-overlapping", "max-pool2d-tie"),
+        adapters=("mxnet",), checks=("vjp_vs_refengine",), statuses=("fail",),
+        behaviour="every entry tied for a window's maximum gets the window's whole cotangent "
+                  "(three tied entries: three times the derivative, not a subgradient), as "
+                  "MXNet's max reduction does; torch, JAX and TensorFlow give it to the first, "
+                  "refengine splits it evenly",
+        citation=FOUND + " (cases max-pool-tie, max-pool2d-tie)"),
+    Divergence(
+        op="pad (mx.np.pad, mode constant)", point="constant_values other than 0",
+        cases=("pad-asymmetric-value",), adapters=("mxnet",), checks=("value",),
+        statuses=("fail",),
+        behaviour="mx.np.pad ignores constant_values: pad(ones, ((0, 0), (2, 1)), "
+                  "constant_values=0.5) pads with 0 (the gradient, which the constant does not "
+                  "enter, is right)",
+        citation=FOUND + " (case pad-asymmetric-value)"),
     Divergence(
         op="norm", point="entries near 1e-200 (the squares underflow)",
         cases=("norm-tiny-underflow",), adapters=("mxnet",), dtypes=("float64",),
