@@ -280,8 +280,8 @@ MISSING_REASONS = {
     "linalg.qr": _FALLBACK.format("linalg.qr"),
     "linalg.eigh": "MXNet 1.9.1's mx.np.linalg.eigh (_npi_eigh) has a wrong backward: all-zero "
                    "gradients for sum(eigenvalues), whose gradient is the identity, and a "
-                   "segmentation fault in the worker for eigh-values' VJP (found by gradparity; "
-                   "tests/test_mxnet.py reproduces the zeros)",
+                   "segmentation fault in the worker for eigh-values' VJP (found by gradparity, "
+                   "reproduced outside gradparity with mx.np alone; README, MXNet section)",
 }
 
 
