@@ -806,6 +806,20 @@ COSTLY: tuple[Costly, ...] = (
         citation="https://docs.jax.dev/en/latest/faq.html (op-by-op dispatch overhead without "
                  "jit); https://www.tensorflow.org/guide/function (eager runs op by op)",
     ),
+    Costly(
+        cases=("particle", "saddle"), adapters=("mxnet",), modes=("eager",),
+        measured="MXNet can take their values (a nested autograd.grad on a leaf copy at each "
+                 "of ~350 Euler steps, or ~48,000 ascent steps) but not their derivatives "
+                 "(autograd.grad differentiates with respect to leaf variables only: "
+                 "unsupported, said so), so only the value is checked and timed, and that cost "
+                 "a quick run 19 s (particle) and 13 s (saddle) of CPU, checks and timing "
+                 "(float64, MXNet 1.9.1 out of process, this 2-core machine under load; the "
+                 "quick run's MXNet share went from 14 to 40 CPU s with them). "
+                 "tests/test_mxnet.py checks both with --gp-slow.",
+        citation="apache/mxnet src/imperative/imperative.cc (Imperative::Backward checks "
+                 "each variable is a leaf with a gradient: 'Cannot differentiate with respect "
+                 "to the i-th variable because it does not require gradient'); " + FOUND,
+    ),
 )
 
 

@@ -75,7 +75,8 @@ def _start(args: argparse.Namespace) -> tuple[Selection, RunFolder]:
                             eager_tags=QUICK_EAGER_TAGS, smoke_only=smoke_only,
                             notes=(*selection.notes, *(
                                 f"--quick: {name} runs the smoke selection (cases tagged "
-                                "model, kink or nn); a run without --quick covers every case"
+                                "model, kink or nn, less those cases.conventions.COSTLY lists "
+                                "for it); a run without --quick covers every case"
                                 for name in sorted(smoke_only))))
     sizes = _sizes(args, "sweep") if args.command != "check" else None
     notes = [*selection.notes, *(_sweep_notes(sizes, selection.cases,
