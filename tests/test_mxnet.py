@@ -170,3 +170,38 @@ def test_every_model_calls_only_names_mxnet_serves(mxnet):
     served = {n for n, w in mxnet.coverage().items() if w != "missing"}
     lacking = {name: sorted(cases.ops_used(name) - served) for name in _models()}
     assert not {k: v for k, v in lacking.items() if v}
+
+
+# MXNet 1.9.1 has no deferred compute: a HybridBlock's graph comes from hybrid_forward(F, x)
+# called with symbols, which have no shape and whose [] selects an output (README, "MXNet's
+# hybridized mode"). Run in MXNet's own interpreter: if a later MXNet gave symbols shapes, this
+# fails, and the hybridized mode should be built.
+_HYBRID_PROBE = """
+import importlib.util, mxnet as mx
+from mxnet import gluon, nd
+seen = {}
+class Probe(gluon.HybridBlock):
+    def hybrid_forward(self, F, x):
+        seen["symbol"] = type(x).__name__
+        seen["shape"] = hasattr(x, "shape")
+        return F.sum(F.exp(x))
+block = Probe()
+block.hybridize()
+block(nd.ones((3,)))
+print(importlib.util.find_spec("mxnet._deferred_compute") is None, seen["symbol"], seen["shape"])
+"""
+
+
+@pytest.mark.slow
+def test_hybridized_blocks_trace_symbols_without_shapes(request, mxnet):
+    config = request.config
+    if not (config.getoption("--gp-slow", default=False)
+            or "slow" in (config.option.markexpr or "")):
+        pytest.skip("starts MXNet's interpreter (~3 s); runs with --gp-slow or -m slow")
+    import subprocess
+
+    from adapters.environments import interpreter_for
+
+    out = subprocess.run([interpreter_for("mxnet"), "-c", _HYBRID_PROBE], capture_output=True,
+                         text=True, timeout=300, check=True).stdout.split()
+    assert out == ["True", "Symbol", "False"]
