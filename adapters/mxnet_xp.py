@@ -42,23 +42,9 @@ from adapters.outcomes import Unsupported
 from refengine.conv_args import conv_params, pool_params
 from refengine.conv_args import segment_ids as segment_ids_checked
 
-__all__ = ["TRACES", "constant", "install_matmul_operator", "table"]
+__all__ = ["install_matmul_operator", "table"]
 
 nd = mx.nd
-
-
-# The hybridized mode's trace (``mxnet_adapter``): while one runs, every array the namespace
-# makes from data (NumPy constants, index arrays, eye, arange) is listed here and made a graph
-# variable (attach_grad), so that the traced graph can be fed its value again.
-TRACES: list[list[Any]] = []
-
-
-def constant(arr: Any) -> Any:
-    """``arr``, an array made from data; listed (and made a variable) while a trace runs."""
-    if TRACES:
-        arr.attach_grad()
-        TRACES[-1].append(arr)
-    return arr
 
 
 def _nd(a: Any, like: Any = None) -> Any:
@@ -72,7 +58,7 @@ def _nd(a: Any, like: Any = None) -> Any:
     if arr.dtype == np.bool_ or (floating and (arr.dtype.kind == "f"
                                                or isinstance(a, (int, float)))):
         arr = arr.astype(like.dtype if floating else np.float32)
-    return constant(nd.array(arr, dtype=arr.dtype))
+    return nd.array(arr, dtype=arr.dtype)
 
 
 def _binary(op: Any) -> Any:
@@ -185,15 +171,15 @@ def asarray(a: Any, dtype: Any = None) -> Any:
     if isinstance(a, nd.NDArray):
         return a if dtype is None else a.astype(np.dtype(dtype))
     arr = np.asarray(a, dtype=None if dtype is None else np.dtype(dtype))
-    return constant(nd.array(arr, dtype=arr.dtype))
+    return nd.array(arr, dtype=arr.dtype)
 
 
 def eye(n: int, dtype: Any = None) -> Any:
-    return constant(nd.eye(n, dtype=np.dtype(dtype or np.float64)))  # NumPy's: float64
+    return nd.eye(n, dtype=np.dtype(dtype or np.float64))  # NumPy's default: float64
 
 
 def arange(n: int) -> Any:
-    return constant(nd.arange(n, dtype=np.int64))
+    return nd.arange(n, dtype=np.int64)
 
 
 
@@ -361,9 +347,6 @@ def grad(f: Any) -> Any:
     autograd = mx.autograd
 
     def df(x: Any) -> Any:
-        if TRACES:
-            raise Unsupported("a hybridized MXNet graph cannot hold autograd.grad (a nested "
-                              "derivative is taken eagerly, outside any graph)")
         x = _nd(x)
         recording = autograd.is_recording()
         if recording and _is_leaf_variable(x):
@@ -500,8 +483,8 @@ def segment_sum(data: Any, segment_ids: Any, num_segments: int) -> Any:
     # MXNet has no scatter-add (scatter_nd leaves repeated ids undefined): the one-hot matrix
     # product an MXNet user writes, onehot(ids).T @ data.
     if not isinstance(segment_ids, nd.NDArray):
-        segment_ids = constant(nd.array(segment_ids_checked(data, segment_ids, num_segments),
-                                        dtype=np.int64))
+        segment_ids = nd.array(segment_ids_checked(data, segment_ids, num_segments),
+                               dtype=np.int64)
     onehot = nd.one_hot(segment_ids, depth=num_segments, dtype=data.dtype)
     flat = data.reshape((data.shape[0], -1))
     return nd.dot(onehot, flat, transpose_a=True).reshape((num_segments, *data.shape[1:]))
