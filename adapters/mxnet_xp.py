@@ -42,9 +42,23 @@ from adapters.outcomes import Unsupported
 from refengine.conv_args import conv_params, pool_params
 from refengine.conv_args import segment_ids as segment_ids_checked
 
-__all__ = ["install_matmul_operator", "table"]
+__all__ = ["TRACES", "constant", "install_matmul_operator", "table"]
 
 nd = mx.nd
+
+
+# The hybridized mode's trace (``mxnet_adapter``): while one runs, every array the namespace
+# makes from data (NumPy constants, index arrays, eye, arange) is listed here and made a graph
+# variable (attach_grad), so that the traced graph can be fed its value again.
+TRACES: list[list[Any]] = []
+
+
+def constant(arr: Any) -> Any:
+    """``arr``, an array made from data; listed (and made a variable) while a trace runs."""
+    if TRACES:
+        arr.attach_grad()
+        TRACES[-1].append(arr)
+    return arr
 
 
 def _nd(a: Any, like: Any = None) -> Any:
@@ -58,7 +72,7 @@ def _nd(a: Any, like: Any = None) -> Any:
     if arr.dtype == np.bool_ or (floating and (arr.dtype.kind == "f"
                                                or isinstance(a, (int, float)))):
         arr = arr.astype(like.dtype if floating else np.float32)
-    return nd.array(arr, dtype=arr.dtype)
+    return constant(nd.array(arr, dtype=arr.dtype))
 
 
 def _binary(op: Any) -> Any:
@@ -107,8 +121,14 @@ def where(condition: Any, x: Any, y: Any) -> Any:
     x, y = _nd(x, y), _nd(y, x)
     c = _nd(condition, x)
     shape = np.broadcast_shapes(c.shape, x.shape, y.shape)
-    return nd.where(c.broadcast_to(shape).astype(x.dtype), x.broadcast_to(shape),
+    return nd.where(_cast(c.broadcast_to(shape), x.dtype), x.broadcast_to(shape),
                     y.broadcast_to(shape))
+
+
+def _cast(x: Any, dtype: Any) -> Any:
+    # The Cast operator, where the dtype changes: NDArray.astype copies into a new array
+    # (_copyto), which a hybridized graph cannot type.
+    return x if np.dtype(x.dtype) == np.dtype(dtype) else nd.cast(x, dtype=np.dtype(dtype))
 
 
 def clip(x: Any, a_min: Any = None, a_max: Any = None) -> Any:
@@ -169,17 +189,17 @@ def diag(v: Any, k: int = 0) -> Any:
 
 def asarray(a: Any, dtype: Any = None) -> Any:
     if isinstance(a, nd.NDArray):
-        return a if dtype is None else a.astype(np.dtype(dtype))
+        return a if dtype is None else _cast(a, dtype)
     arr = np.asarray(a, dtype=None if dtype is None else np.dtype(dtype))
-    return nd.array(arr, dtype=arr.dtype)
+    return constant(nd.array(arr, dtype=arr.dtype))
 
 
 def eye(n: int, dtype: Any = None) -> Any:
-    return nd.eye(n, dtype=np.dtype(dtype or np.float64))  # NumPy's default: float64
+    return constant(nd.eye(n, dtype=np.dtype(dtype or np.float64)))  # NumPy's: float64
 
 
 def arange(n: int) -> Any:
-    return nd.arange(n, dtype=np.int64)
+    return constant(nd.arange(n, dtype=np.int64))
 
 
 
@@ -347,6 +367,9 @@ def grad(f: Any) -> Any:
     autograd = mx.autograd
 
     def df(x: Any) -> Any:
+        if TRACES:
+            raise Unsupported("a hybridized MXNet graph cannot hold autograd.grad (a nested "
+                              "derivative is taken eagerly, outside any graph)")
         x = _nd(x)
         recording = autograd.is_recording()
         if recording and _is_leaf_variable(x):
@@ -483,8 +506,8 @@ def segment_sum(data: Any, segment_ids: Any, num_segments: int) -> Any:
     # MXNet has no scatter-add (scatter_nd leaves repeated ids undefined): the one-hot matrix
     # product an MXNet user writes, onehot(ids).T @ data.
     if not isinstance(segment_ids, nd.NDArray):
-        segment_ids = nd.array(segment_ids_checked(data, segment_ids, num_segments),
-                               dtype=np.int64)
+        segment_ids = constant(nd.array(segment_ids_checked(data, segment_ids, num_segments),
+                                        dtype=np.int64))
     onehot = nd.one_hot(segment_ids, depth=num_segments, dtype=data.dtype)
     flat = data.reshape((data.shape[0], -1))
     return nd.dot(onehot, flat, transpose_a=True).reshape((num_segments, *data.shape[1:]))

@@ -509,6 +509,19 @@ TABLE: tuple[Divergence, ...] = (
                   "enter, is right)",
         citation=FOUND + " (case pad-asymmetric-value)"),
     Divergence(
+        op="var (nd.moments) in a hybridized graph", point="any point, inference (no record)",
+        cases=("layer-norm", "transformer-block", "var-*", "std-*", "variance-nearly-*"),
+        adapters=("mxnet",), modes=("jit",),
+        checks=("value", "finite", "float32_vs_float64"),
+        statuses=("fail", "nonfinite"),
+        behaviour="a hybridized block (a CachedOp) that uses nd.moments' variance returns wrong "
+                  "values when called outside autograd.record (x / sqrt(var + eps): 0.254 "
+                  "where 0.579 is right, or NaN), and right ones while recording; a user's own "
+                  "HybridBlock with F.moments does the same, so the derivatives (recorded) "
+                  "are right and the inference value is not",
+        citation=FOUND + " (case layer-norm, MXNet jit; a three-line HybridBlock reproduces "
+                 "it, README)"),
+    Divergence(
         op="norm", point="entries near 1e-200 (the squares underflow)",
         cases=("norm-tiny-underflow",), adapters=("mxnet",), dtypes=("float64",),
         checks=("value", "vjp_vs_refengine"),
