@@ -122,10 +122,16 @@ def test_timings_are_measured_in_its_environment(request, mxnet):
     from cases.timing import RunNotes, run_timings
 
     notes = RunNotes()
-    records = list(run_timings(["sum-all"], [mxnet], sizes="smallest", quick=True,
-                               notes=notes, pin=False, memory=False))
-    timed = {r.quantity for r in records if r.adapter == "mxnet"}
-    assert {"forward", "value_and_grad"} <= timed, (notes.failures, notes.skipped)
+    records = list(run_timings(["sum-all", "gmm"], [mxnet], modes=["eager", "jit"],
+                               sizes="smallest", quick=True, notes=notes, pin=False,
+                               memory=False, quantities=("forward", "value_and_grad",
+                                                         "compile")))
+    timed = {(r.case, r.mode, r.quantity) for r in records if r.adapter == "mxnet"}
+    for case in ("sum-all", "gmm"):
+        assert {(case, "eager", "forward"), (case, "eager", "value_and_grad")} <= timed
+        # hybridized: the first call (trace, graph, CachedOp) timed apart, as jax.jit's
+        assert {(case, "jit", q) for q in ("forward", "value_and_grad", "compile")} <= timed
+    assert (("gmm", "eager", "compile")) not in timed  # eager compiles nothing
     assert not notes.failures
 
 
@@ -174,8 +180,9 @@ def test_every_model_calls_only_names_mxnet_serves(mxnet):
 
 # MXNet 1.9.1 has no deferred compute: a HybridBlock's graph comes from hybrid_forward(F, x)
 # called with symbols, which have no shape and whose [] selects an output (README, "MXNet's
-# hybridized mode"). Run in MXNet's own interpreter: if a later MXNet gave symbols shapes, this
-# fails, and the hybridized mode should be built.
+# hybridized mode"), which is why the jit mode traces a recorded call instead. Run in MXNet's
+# own interpreter: if a later MXNet gave symbols shapes, this fails, and hybrid_forward could
+# run the cases directly.
 _HYBRID_PROBE = """
 import importlib.util, mxnet as mx
 from mxnet import gluon, nd
@@ -205,3 +212,25 @@ def test_hybridized_blocks_trace_symbols_without_shapes(request, mxnet):
     out = subprocess.run([interpreter_for("mxnet"), "-c", _HYBRID_PROBE], capture_output=True,
                          text=True, timeout=300, check=True).stdout.split()
     assert out == ["True", "Symbol", "False"]
+
+
+# The hybridized mode (jit): a recorded call traced into a hybridized SymbolBlock (~1 s here).
+def test_hybridized_mode_agrees_with_refengine(mxnet):
+    assert mxnet.modes == ("eager", "jit") and mxnet.mode_labels == {"jit": "hybridize"}
+    records = {r.check: r for r in run_case(cases.get("gmm"), mxnet, mode="jit",
+                                             checks=["value", "vjp_vs_refengine"])}
+    assert all(r.status == "pass" for r in records.values()), records
+
+
+def test_hybridized_mode_refuses_what_a_graph_cannot_hold(mxnet):
+    (nested,) = run_case(cases.get("saddle-fixed-steps"), mxnet, mode="jit", checks=["value"])
+    assert nested.status == "unsupported" and "autograd.grad" in nested.message
+    (mask,) = run_case(cases.get("mask-from-values"), mxnet, mode="jit", checks=["value"])
+    assert mask.status == "unsupported" and "data-dependent" in mask.message
+
+
+def test_hybridized_moments_outside_record_is_the_documented_divergence(mxnet):
+    (record,) = run_case(cases.get("layer-norm"), mxnet, mode="jit", checks=["value"])
+    assert record.status == "divergence-documented", record.message
+    (eager,) = run_case(cases.get("layer-norm"), mxnet, checks=["value"])
+    assert eager.status == "pass"  # the same operators, not hybridized
