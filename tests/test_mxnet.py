@@ -160,12 +160,14 @@ def test_model_value_and_gradient_agree_with_refengine(request, mxnet, name):
         pytest.skip("every model on MXNet runs with --gp-slow or -m slow")
     records = {r.check: r for r in run_case(cases.get(name), mxnet,
                                              checks=["value", "vjp_vs_refengine"])}
-    assert records["value"].status in ("pass", "divergence-documented"), records["value"].message
     vjp = records["vjp_vs_refengine"]
+    if name == "kmeans-dir":  # its value is a Hessian's diagonal: second order, in MXNet's words
+        for record in records.values():
+            assert record.status == "unsupported" and "FGradient" in record.message
+        return
+    assert records["value"].status in ("pass", "divergence-documented"), records["value"].message
     if name in NESTED_OUTER_UNSUPPORTED:
         assert vjp.status == "unsupported" and "leaf variables" in vjp.message, vjp.message
-    elif name == "kmeans-dir":  # its value is a Hessian's diagonal: second order
-        assert vjp.status == "unsupported" and "FGradient" in vjp.message, vjp.message
     else:
         assert vjp.status in ("pass", "divergence-documented"), vjp.message
 
