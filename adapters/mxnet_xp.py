@@ -27,7 +27,12 @@ Composites, where MXNet 1.9.1 has no operator at all: ``std`` (the square root o
 as ``scipy.special.logsumexp`` computes it), ``triu`` (``x - tril(x, k - 1)``) and
 ``nn.segment_sum`` (a one-hot matrix product). Names MXNet has no operator for and no
 composite here (cumprod, logaddexp, digamma, erfc, cummax, median, the complex names, ...) are
-missing: the cases that call them are unsupported on MXNet rather than tested on a composite.
+missing: the cases that call them are unsupported on MXNet rather than tested on a composite;
+those that ``mx.np`` spells but cannot serve say why (``MISSING_REASONS``).
+
+Its length (about 550 lines, as ``tensorflow_xp``'s) is one short function per vocabulary name
+MXNet spells otherwise, read against one table (``table``); the hybridized mode's constants
+(``constant``) live here because every function that makes an array from data calls it.
 """
 
 from __future__ import annotations
