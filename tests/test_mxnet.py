@@ -27,6 +27,14 @@ def mxnet():
     return adapter
 
 
+def slow_only(request, what: str) -> None:
+    """Skip unless the slow items were asked for (--gp-slow, or -m naming slow)."""
+    config = request.config
+    if not (config.getoption("--gp-slow", default=False)
+            or "slow" in (config.option.markexpr or "")):
+        pytest.skip(f"{what}; runs with --gp-slow or -m slow")
+
+
 def gradient(adapter, name):
     ref = reference(cases.get(name), "float64")
     return adapter.vjp(ref.case.fn, ref.inputs, ref.u)[1], ref
@@ -115,10 +123,7 @@ def test_second_order_runs_where_mxnet_has_gradients_of_its_backward_operators(m
 
 @pytest.mark.slow
 def test_timings_are_measured_in_its_environment(request, mxnet):
-    config = request.config
-    if not (config.getoption("--gp-slow", default=False)
-            or "slow" in (config.option.markexpr or "")):
-        pytest.skip("timing in MXNet's worker (~3 s); runs with --gp-slow or -m slow")
+    slow_only(request, "timing in MXNet's worker (~3 s)")
     from cases.timing import RunNotes, run_timings
 
     notes = RunNotes()
@@ -154,10 +159,8 @@ def _model_params():
 
 @pytest.mark.parametrize("name", _model_params())
 def test_model_value_and_gradient_agree_with_refengine(request, mxnet, name):
-    if name not in CHEAP_MODELS and not (
-            request.config.getoption("--gp-slow", default=False)
-            or "slow" in (request.config.option.markexpr or "")):
-        pytest.skip("every model on MXNet runs with --gp-slow or -m slow")
+    if name not in CHEAP_MODELS:
+        slow_only(request, "every model on MXNet")
     records = {r.check: r for r in run_case(cases.get(name), mxnet,
                                              checks=["value", "vjp_vs_refengine"])}
     vjp = records["vjp_vs_refengine"]
@@ -203,10 +206,7 @@ print(importlib.util.find_spec("mxnet._deferred_compute") is None, seen["symbol"
 
 @pytest.mark.slow
 def test_hybridized_blocks_trace_symbols_without_shapes(request, mxnet):
-    config = request.config
-    if not (config.getoption("--gp-slow", default=False)
-            or "slow" in (config.option.markexpr or "")):
-        pytest.skip("starts MXNet's interpreter (~3 s); runs with --gp-slow or -m slow")
+    slow_only(request, "starts MXNet's interpreter (~3 s)")
     import subprocess
 
     from adapters.environments import interpreter_for
