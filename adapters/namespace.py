@@ -41,6 +41,7 @@ def table_from_names(
     renames: Mapping[str, str] | None = None,
     overrides: Mapping[str, Callable[..., Any]] | None = None,
     composites: Mapping[str, Callable[..., Any]] | None = None,
+    missing: Mapping[str, str] | None = None,
 ) -> dict[str, tuple[Any, str]]:
     """``{prefix + name: (function, coverage word)}`` for one sub-namespace.
 
@@ -48,7 +49,9 @@ def table_from_names(
     vocabulary name -> the module's own name for it, native. ``overrides``: vocabulary name ->
     a function the adapter writes around the framework's own (NumPy's arguments), native; it
     wins over ``names``. ``composites``: vocabulary name -> a function built from several of
-    the framework's functions.
+    the framework's functions. ``missing``: vocabulary name -> why the framework cannot serve
+    it although something of that name exists (a case that calls it is unsupported with
+    that reason).
     """
     listed = names.split() if isinstance(names, str) else names
     native = {n: getattr(module, n) for n in listed}
@@ -57,6 +60,7 @@ def table_from_names(
     return {
         **{prefix + n: (f, NATIVE) for n, f in native.items()},
         **{prefix + n: (f, COMPOSITE) for n, f in (composites or {}).items()},
+        **{prefix + n: (reason, MISSING) for n, reason in (missing or {}).items()},
     }
 
 
@@ -69,12 +73,14 @@ class Namespace:
     """``xp``: vocabulary names as attributes, with ``linalg``, ``special`` and ``nn`` inside.
 
     Built from a table ``{qualified name: (function, coverage word)}``; a ``missing`` entry (or
-    any name not in the table) raises ``Unsupported`` when a case reaches for it.
+    any name not in the table) raises ``Unsupported`` when a case reaches for it, with the
+    entry's reason where it has one (a string in place of the function).
     """
 
     def __init__(self, framework: str, table: Table, prefix: str = "") -> None:
         self._framework = framework
         self._prefix = prefix
+        self._reasons: dict[str, str] = {}
         subs: dict[str, dict[str, tuple[Any, str]]] = {}
         for qualified, (fn, word) in table.items():
             if qualified.startswith(prefix):
@@ -83,6 +89,8 @@ class Namespace:
                     subs.setdefault(rest.split(".", 1)[0], {})[qualified] = (fn, word)
                 elif word != MISSING:
                     setattr(self, rest, fn)
+                elif isinstance(fn, str):
+                    self._reasons[rest] = fn
         for sub, sub_table in subs.items():
             setattr(self, sub, Namespace(framework, sub_table, f"{prefix}{sub}."))
 
@@ -90,7 +98,9 @@ class Namespace:
         # Only called when normal lookup fails: the name is missing for this framework.
         if name.startswith("__"):
             raise AttributeError(name)
-        raise Unsupported(f"{self._framework} adapter has no xp.{self._prefix}{name}")
+        reason = self.__dict__.get("_reasons", {}).get(name)
+        raise Unsupported(f"{self._framework} adapter has no xp.{self._prefix}{name}"
+                          + (f": {reason}" if reason else ""))
 
     def __repr__(self) -> str:
         return f"<xp namespace for {self._framework}{': ' + self._prefix if self._prefix else ''}>"

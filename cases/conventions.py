@@ -463,7 +463,7 @@ TABLE: tuple[Divergence, ...] = (
                  "mshadow_op::ge, mshadow_op::lt>; reproduced by maximum-tie; " + FOUND),
     Divergence(
         op="cholesky", point="any matrix: the upper triangle of the input",
-        cases=("cholesky",), adapters=("mxnet",),
+        cases=("cholesky", "gaussian-logpdf", "logdet-cholesky"), adapters=("mxnet",),
         behaviour="as torch, jax, TensorFlow and autograd: nd.linalg.potrf reads the lower "
                   "triangle, but its gradient is that of the symmetrised input, so the upper "
                   "triangle gets half of the symmetric gradient where refengine and finite "
@@ -485,6 +485,45 @@ TABLE: tuple[Divergence, ...] = (
                   "(SciPy's) to 3e-8 to 7e-8 relative, not 1e-10, as if computed in single "
                   "precision; the finite-difference checks pass",
         citation=FOUND + " (cases erf, gammaln)"),
+    Divergence(
+        op="nn.gelu (mx.nd.LeakyReLU act_type='gelu')", point="any point, float64",
+        cases=("nn-gelu", "dense-gelu", "transformer-block"), adapters=("mxnet",),
+        dtypes=("float64",), checks=("value", "vjp_vs_refengine"),
+        behaviour="MXNet's float64 gelu and its derivative agree with the erf form to 1e-9 to "
+                  "1e-8 relative, not 1e-10, as if computed in single precision (as its erf "
+                  "and gammaln derivatives); the finite-difference checks pass",
+        citation=FOUND + " (cases nn-gelu, transformer-block)"),
+    Divergence(
+        op="max pooling (nn.max_pool, mx.nd.Pooling pool_type='max')",
+        point="entries tied for a window's maximum",
+        cases=("max-pool-tie", "max-pool-tie-overlapping", "max-pool2d-tie"),
+        adapters=("mxnet",), checks=("vjp_vs_refengine",), statuses=("fail",),
+        behaviour="every entry tied for a window's maximum gets the window's whole cotangent "
+                  "(three tied entries: three times the derivative, not a subgradient), as "
+                  "MXNet's max reduction does; torch, JAX and TensorFlow give it to the first, "
+                  "refengine splits it evenly",
+        citation=FOUND + " (cases max-pool-tie, max-pool2d-tie)"),
+    Divergence(
+        op="pad (mx.np.pad, mode constant)", point="constant_values other than 0",
+        cases=("pad-asymmetric-value",), adapters=("mxnet",), checks=("value",),
+        statuses=("fail",),
+        behaviour="mx.np.pad ignores constant_values: pad(ones, ((0, 0), (2, 1)), "
+                  "constant_values=0.5) pads with 0 (the gradient, which the constant does not "
+                  "enter, is right)",
+        citation=FOUND + " (case pad-asymmetric-value)"),
+    Divergence(
+        op="var (nd.moments) in a hybridized graph", point="any point, inference (no record)",
+        cases=("layer-norm", "transformer-block", "var-*", "std-*", "variance-nearly-*"),
+        adapters=("mxnet",), modes=("jit",),
+        checks=("value", "finite", "float32_vs_float64"),
+        statuses=("fail", "nonfinite"),
+        behaviour="a hybridized block (a CachedOp) that uses nd.moments' variance returns wrong "
+                  "values when called outside autograd.record (x / sqrt(var + eps): 0.254 "
+                  "where 0.579 is right, or NaN), and right ones while recording; a user's own "
+                  "HybridBlock with F.moments does the same, so the derivatives (recorded) "
+                  "are right and the inference value is not",
+        citation=FOUND + " (case layer-norm, MXNet jit; a three-line HybridBlock reproduces "
+                 "it, README)"),
     Divergence(
         op="norm", point="entries near 1e-200 (the squares underflow)",
         cases=("norm-tiny-underflow",), adapters=("mxnet",), dtypes=("float64",),
@@ -908,6 +947,20 @@ COSTLY: tuple[Costly, ...] = (
                  "2026-12-07, jax 0.10.2, TensorFlow 2.21)",
         citation="https://docs.jax.dev/en/latest/faq.html (op-by-op dispatch overhead without "
                  "jit); https://www.tensorflow.org/guide/function (eager runs op by op)",
+    ),
+    Costly(
+        cases=("particle", "saddle"), adapters=("mxnet",), modes=("eager",),
+        measured="MXNet can take their values (a nested autograd.grad on a leaf copy at each "
+                 "of ~350 Euler steps, or ~48,000 ascent steps) but not their derivatives "
+                 "(autograd.grad differentiates with respect to leaf variables only: "
+                 "unsupported, said so), so only the value is checked and timed, and that cost "
+                 "a quick run 19 s (particle) and 13 s (saddle) of CPU, checks and timing "
+                 "(float64, MXNet 1.9.1 out of process, this 2-core machine under load; the "
+                 "quick run's MXNet share went from 14 to 40 CPU s with them). "
+                 "tests/test_mxnet.py checks both with --gp-slow.",
+        citation="apache/mxnet src/imperative/imperative.cc (Imperative::Backward checks "
+                 "each variable is a leaf with a gradient: 'Cannot differentiate with respect "
+                 "to the i-th variable because it does not require gradient'); " + FOUND,
     ),
 )
 

@@ -100,6 +100,10 @@ DEFAULT_COVERAGE: dict[tuple[str, str, str], str] = {
     ("mlx", "eager", "float32"): "slow",
     ("mlx", "jit", "float64"): "slow",
     ("mlx", "jit", "float32"): "slow",
+    # MXNet hybridized (jit): a trace, a SymbolBlock and a CachedOp per case and quantity; the
+    # eager mode runs the same operators' backward, so the hybridized one is --gp-slow.
+    ("mxnet", "jit", "float64"): "slow",
+    ("mxnet", "jit", "float32"): "slow",
     # Complex cases (tag complex, 20 cases; measured on the shared 2-core machine, seconds for
     # all 20 cases and every check): refengine 2, torch 6-10, autograd 4 per complex dtype
     # (full); jax.jit 34 per dtype, eager TensorFlow 35, tf.function 27 (wall, on a loaded

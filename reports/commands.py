@@ -80,7 +80,8 @@ def _start(args: argparse.Namespace) -> tuple[Selection, RunFolder]:
                             eager_tags=QUICK_EAGER_TAGS, smoke_only=smoke_only,
                             notes=(*selection.notes, *(
                                 f"--quick: {name} runs the smoke selection (cases tagged "
-                                "model, kink or nn); a run without --quick covers every case"
+                                "model, kink or nn, less those cases.conventions.COSTLY lists "
+                                "for it); a run without --quick covers every case"
                                 for name in sorted(smoke_only))))
     if args.shard:
         from reports.shards import DEFAULT_COSTS, parse_shard, shard_selection

@@ -4,7 +4,7 @@ error that lists the valid choices and the closest match for anything unknown.""
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 __all__ = ["Selection", "SelectionError", "names_given", "select", "some_names"]
@@ -42,7 +42,8 @@ class Selection:
     # and tags of cases that then run eager only (--quick: loops a jit would unroll).
     adapter_modes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     eager_tags: frozenset[str] = frozenset()
-    # Adapters that run only the smoke selection's cases (cases.smoke; --quick: MXNet).
+    # Adapters that run only the smoke selection's cases (cases.smoke; --quick: MXNet), less
+    # their combinations measured as too costly (cases.conventions.COSTLY, which says why).
     smoke_only: frozenset[str] = frozenset()
     # What an option left out (adapters without a --modes mode, ...), said before the run.
     notes: tuple[str, ...] = ()
@@ -54,6 +55,10 @@ class Selection:
 
             if not is_smoke(case.tags):
                 return []
+            from cases.conventions import costly
+
+            every = replace(self, smoke_only=frozenset()).modes_of(adapter, case)
+            return [m for m in every if costly(case.name, adapter.name, m) is None]
         if self.modes is not None:
             return [m for m in adapter.modes if m in self.modes]
         wanted = self.adapter_modes.get(adapter.name)

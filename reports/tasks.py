@@ -56,7 +56,10 @@ __all__ = [
 
 QUICK_CHECKS = ("value", "vjp_vs_refengine", "jvp_vs_refengine", "adjoint", "vjp_vs_oracle",
                 "jvp_vs_oracle", "kink")
-QUICK_MODES: dict[str, tuple[str, ...]] = {"jax": ("jit",), "tensorflow": ("eager",)}
+# MXNet: eager, the mode its users run by default (hybridize traces each case anew: a full
+# run times it, compile separated).
+QUICK_MODES: dict[str, tuple[str, ...]] = {"jax": ("jit",), "tensorflow": ("eager",),
+                                           "mxnet": ("eager",)}
 QUICK_EAGER_TAGS = frozenset({"control-flow"})
 QUICK_UNTIMED_EAGER = frozenset({"jax"})
 # Adapters a quick run covers on the smoke selection only (cases.smoke): MXNet answers from

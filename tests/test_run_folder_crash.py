@@ -426,3 +426,24 @@ def test_a_quick_run_covers_a_smoke_only_adapter_on_the_smoke_selection() -> Non
     assert pairs == {("sin", "torch"), ("gmm", "torch"), ("gmm", "mxnet")}
     full = Selection([plain, model], adapters, None, None)
     assert {(c.name, a.name) for c, a, _, _ in full.combinations()} == pairs | {("sin", "mxnet")}
+
+
+def test_a_quick_run_leaves_out_a_smoke_only_adapters_costly_combinations() -> None:
+    """MXNet's particle and saddle (cases.conventions.COSTLY: their values only, at ~15 CPU s
+    each) stay out of its quick smoke selection; other adapters keep them, and a case
+    COSTLY does not list stays."""
+    from types import SimpleNamespace
+
+    from cases.conventions import costly
+    from reports.selection import Selection
+    from reports.tasks import QUICK_SMOKE_ONLY
+
+    assert costly("particle", "mxnet", "eager") is not None
+    named = [SimpleNamespace(name=n, tags=("model",), dtypes=("float64",))
+             for n in ("particle", "saddle", "gmm")]
+    adapters = [SimpleNamespace(name="mxnet", modes=("eager",)),
+                SimpleNamespace(name="torch", modes=("eager",))]
+    quick = Selection(named, adapters, None, None, smoke_only=QUICK_SMOKE_ONLY)
+    pairs = {(c.name, a.name) for c, a, _, _ in quick.combinations()}
+    assert pairs == {("particle", "torch"), ("saddle", "torch"), ("gmm", "torch"),
+                     ("gmm", "mxnet")}

@@ -55,6 +55,15 @@ UNTIMED: tuple[Untimed, ...] = (
                  "is unrolled into the graph; tf.while_loop / AutoGraph over a tensor keeps it "
                  "one loop, which the case vocabulary has no name for)",
     ),
+    Untimed(
+        case="lstm", adapter="mxnet", mode="jit", sizes=tuple(lstm.GRADBENCH_SIZES.values()),
+        measured="MXNet's hybridized mode traces the unrolled loop into one graph; at "
+                 "GradBench's smallest size (l = 2, c = 1024) its first call had not finished "
+                 "after the worker's 300 s (float64, MXNet 1.9.1, this 2-core machine under "
+                 "load). Eager MXNet runs the sweep.",
+        citation="gradparity's matrix (lstm at its large size, MXNet jit); as jax.jit and "
+                 "tf.function above",
+    ),
 )
 
 
