@@ -23,7 +23,7 @@ Argnums = int | Sequence[int]
 
 
 _DIFFERENTIABLE = frozenset(
-    np.dtype(t) for t in (np.float32, np.float64, np.complex64, np.complex128)
+    np.dtype(t) for t in (np.float16, np.float32, np.float64, np.complex64, np.complex128)
 )
 
 
