@@ -108,12 +108,13 @@ NUMPY_HALF_NOTES: Mapping[str, str] = MappingProxyType({
 # (torch "linalg.inv: Low precision dtypes not supported. Got Half", "... not implemented for
 # 'BFloat16'"; NumPy "array type float16 is unsupported in linalg"; TensorFlow "Value for attr
 # 'T' of bfloat16 is not in the list of allowed values", "Could not find device for node ...
-# T=DT_HALF"). The op is then unsupported in that dtype, with the framework's message.
+# T=DT_HALF", "No OpKernel was registered to support Op 'MatrixTriangularSolve' ... T=DT_HALF").
+# The op is then unsupported in that dtype, with the framework's message.
 _HALF_WORDS = re.compile(r"float16|bfloat16|\bhalf\b|'Half'|Got Half|BFloat16|DT_HALF|"
                          r"DT_BFLOAT16|Low precision", re.IGNORECASE)
 _REFUSAL_WORDS = re.compile(r"not supported|unsupported|not implemented|not in the list of "
-                            r"allowed|could not find device|no registered|no kernel",
-                            re.IGNORECASE)
+                            r"allowed|could not find device|no opkernel was registered|"
+                            r"no kernel", re.IGNORECASE)
 # The second-order quantities beside ``hvp`` (forward over reverse), one per other nesting of
 # the two modes, named <outer>_<inner>. A framework's rules can be right in one nesting and
 # wrong in another (torch 2.13's cumprod at a zero entry: wrong forward over forward, right
