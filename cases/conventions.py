@@ -152,7 +152,7 @@ TABLE: tuple[Divergence, ...] = (
     Divergence(
         op="rules with NumPy float64 constants or int64 counts", point="any point, float16",
         cases=("exp2", "log10", "log2", "max-*", "min-*", "maximum*", "minimum*",
-               "op-scalar-base-power", "var-axis1-ddof1", "where*"),
+               "op-scalar-base-power", "where*"),
         adapters=("autograd",), checks=("half_vs_float64",), dtypes=("float16",),
         message="returned float64 for float16 inputs",
         behaviour="HIPS autograd's float16 JVPs come back float64, as its float32 ones do (the "
@@ -170,16 +170,6 @@ TABLE: tuple[Divergence, ...] = (
                   "in the dtype (t_y + (t_x - t_y) * mask); float64, the VJP and the other "
                   "frameworks select exactly",
         citation=FOUND + " (case minimum-outer, --gp-dtypes float16,bfloat16 --gp-slow)"),
-    Divergence(
-        op="var(ddof=1) VJP", point="an entry where x - mean cancels, float16 and bfloat16",
-        cases=("var-axis1-ddof1",), adapters=("torch", "autograd"),
-        checks=("vjp_vs_oracle", "half_vs_float64"), dtypes=("float16", "bfloat16"),
-        behaviour="the VJP 2 (x - mean) / (n - 1) is formed in the dtype, so where x is close "
-                  "to its mean it keeps few digits: 12 % (125 float16 eps) off on one entry, "
-                  "where refengine's is 4.5 eps off. The half tolerance's conditioning is first "
-                  "order (the derivative's rounding relative to the Jacobian's magnitude) and "
-                  "does not see the cancellation inside the derivative itself",
-        citation=FOUND + " (case var-axis1-ddof1, --gp-dtypes float16,bfloat16 --gp-slow)"),
     # --- NaN traps: the chain rule multiplies 0 by an infinite local derivative -------------
     Divergence(
         op="where / multiply by 0", point="a branch or factor that is inf or NaN where unused",

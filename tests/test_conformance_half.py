@@ -147,3 +147,23 @@ def test_accumulation_in_half_is_measured_accuracy_not_a_failure() -> None:
     assert in_half["value"].max_abs_err > 3 * numpy_sum["value"].max_abs_err
     # each one's error in its own units: NumPy rounds once (under an eps of the sum)
     assert numpy_sum["value"].max_rel_err < EPS["float16"] < in_half["value"].max_rel_err
+
+
+def test_a_derivative_that_cancels_is_judged_by_its_own_conditioning() -> None:
+    """var(ddof=1)'s VJP 2 (x - mean) / (n - 1) cancels where x is near its mean: there its
+    rounding is relative to x, which ``derivative_conditioning`` (|H| |x|) sees and the
+    first-order magnitude does not; a planted 5 % half-only error still fails."""
+    from cases.conformance.half import derivative_conditioning
+    from cases.conformance.reference import flat, reference
+    from refengine.judging import contraction_magnitude
+
+    case = cases.get("var-axis1-ddof1")
+    ref = reference(case, "float16")
+    own = derivative_conditioning(ref, "vjp")
+    first = contraction_magnitude(flat(ref.u), ref.oracle().jac.value, axis=0)
+    assert own is not None and own.shape == first.shape
+    assert np.max(own / first) > 10  # an entry whose derivative cancels
+    assert _by_check(run_case(case, HalfOnlyBug(1.05), "eager", "float16"))[
+        "half_vs_float64"].status == "fail"
+    assert _by_check(run_case(case, HalfOnlyBug(1.0), "eager", "float16"))[
+        "half_vs_float64"].status == "pass"

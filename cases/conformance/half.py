@@ -42,9 +42,13 @@ when (``refengine.judging``'s rule, with the rtol below)
   ``gamma`` is capped at 1 (an error as large as the magnitude: no correct digit), which an
   in-dtype sum reaches where ``(L - 1) u`` nears 1: in bfloat16 from about 200 terms (1000 x
   0.1 sums to 32 in bfloat16, an error of 0.68 of the magnitude).
-- ``magnitude`` is the case's conditioning, as in every dtype (``scales``): for a value
-  ``sum_k |J_ik| |x_k|`` (the condition number times ``|f|``), for ``J^T u`` and ``J v`` the
-  magnitude of the contraction. Rounding every input by ``u`` moves the result by ``u`` times that.
+- ``magnitude`` is the case's conditioning (``scales``): for a value ``sum_k |J_ik| |x_k|``
+  (the condition number times ``|f|``: rounding every input by ``u`` moves the result by ``u``
+  times that), for ``J^T u`` and ``J v`` the magnitude of the contraction, as in every dtype;
+  in half, the larger of that and the derivative's own conditioning ``|K| |x|``
+  (``derivative_conditioning``: ``K`` the Jacobian of the VJP or JVP with respect to x, from
+  refengine in float64), since a derivative that cancels (var's ``x - mean``, k-means'
+  ``c - x``) rounds relative to its intermediates, not to itself.
 
 At the check size (``L`` around 7-40) float16's rtol is 2-3 % at most and a planted error of
 a few percent fails (``tests/test_conformance_half.py``).
@@ -59,8 +63,8 @@ import numpy as np
 from cases.case import HALF_DTYPES
 from refengine.tolerances import EPS, RTOL
 
-__all__ = ["HALF_CHECKS", "HALF_DTYPES", "accumulation_length", "half_rtol", "is_half",
-           "matrix_dtypes"]
+__all__ = ["HALF_CHECKS", "HALF_DTYPES", "accumulation_length", "derivative_conditioning",
+           "half_rtol", "is_half", "matrix_dtypes"]
 HALF_CHECKS = frozenset({"value", "vjp_vs_oracle", "jvp_vs_oracle", "half_vs_float64",
                          "determinism", "finite"})
 
@@ -90,3 +94,55 @@ def half_rtol(family: str, dtype: str, length: int) -> float:
     k = max(length - 1, 0) * u
     gamma = k / (1 - k) if k < 0.5 else 1.0
     return RTOL[(family, dtype)] + min(gamma, 1.0)
+
+
+def derivative_conditioning(ref: Any, quantity: str) -> np.ndarray | None:
+    """The derivative's own conditioning, per entry: ``|K| |x|`` with ``K`` the Jacobian, with
+    respect to the differentiated inputs, of the VJP (``x -> J(x)^T u``, so ``K`` is the
+    Hessian of ``<u, f>``) or of the JVP (``x -> J(x) v``), computed by refengine in float64 at
+    the point. Rounding a derivative's intermediates by ``u`` moves it by about ``u |K| |x|``,
+    which the first-order magnitude does not see where the derivative itself cancels (var's
+    ``2 (x - mean) / (n - 1)`` where x is near its mean; k-means' sums of ``c - x``). None
+    where the inputs are too large for a full Jacobian, or refengine cannot compute it; cached
+    on the reference."""
+    key = f"half-conditioning:{quantity}"
+    if key not in ref._lazy:
+        ref._lazy[key] = _conditioning(ref, quantity)
+    return ref._lazy[key]
+
+
+def _conditioning(ref: Any, quantity: str) -> np.ndarray | None:
+    import adapters
+    import refengine as rf
+    import refengine.numpy as rnp
+    from cases.conformance.reference import FULL_JACOBIAN_MAX, flat
+
+    if ref.n_in > FULL_JACOBIAN_MAX:
+        return None
+    xp = adapters.get("refengine").xp
+    diff64 = ref.diff64()
+    shapes = [np.shape(d) for d in diff64]
+    bounds = np.cumsum([0, *(int(np.prod(s, dtype=np.int64)) for s in shapes)])
+    x0 = flat(diff64)
+    u = np.asarray(ref.u, dtype=np.float64)
+    v = tuple(np.asarray(t, dtype=np.float64) for t in ref.v)
+
+    def f(*diff: Any) -> Any:
+        return ref.case.fn(xp, *ref.full(diff, ref.x64))
+
+    def pieces(x: Any) -> tuple[Any, ...]:
+        return tuple(rnp.reshape(x[a:b], s) for a, b, s in zip(bounds[:-1], bounds[1:], shapes))
+
+    def derivative(x: Any) -> Any:
+        if quantity == "vjp":
+            grads = rf.vjp(f, *pieces(x))[1](u)
+            return rnp.concatenate([rnp.reshape(g, (-1,)) for g in grads])
+        return rnp.reshape(rf.jvp(f, pieces(x), v)[1], (-1,))
+
+    try:
+        k = np.asarray(rf.jacobian(derivative)(x0), dtype=np.float64)
+    except Exception:  # a case refengine cannot nest (its own grad inside): first order only
+        return None
+    k = k.reshape(-1, x0.size)
+    out = np.where(np.isfinite(k), np.abs(k), 0.0) @ np.abs(x0)
+    return out if np.all(np.isfinite(out)) else None
