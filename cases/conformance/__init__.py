@@ -5,7 +5,7 @@ frameworks disagree, with evidence.
 
 ``run_matrix`` / ``run_case`` are the one code path pytest (``cases.pytest_plugin``), the
 CLI and users' scripts share; each returns ``Record`` rows (design.md's conformance schema).
-Modules: ``checks`` (the fourteen checks), ``nestings`` (the second-order nestings check), ``run``
+Modules: ``checks`` (the fifteen checks), ``nestings`` (the second-order nestings check), ``run``
 (a case's checks into records),
 ``check_record`` (the ``Record``), ``verdict`` (entry-by-entry comparison down to the worst
 entry), ``tolerance`` and ``scales`` (which tolerance and magnitude each check uses; the rule
