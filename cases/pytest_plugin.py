@@ -42,6 +42,10 @@ is computed once and the oracle once per case and dtype (the plugin's own schedu
 items by case name: xdist's ``xdist_group`` suffix is lost under pytest 9.2, whose node ids are
 no longer plain strings). A combination listed in ``cases.conventions.COSTLY`` (measured as
 too slow for the default run, with the reason and a citation) is slow too.
+
+Every real case is also planned in float16 and bfloat16 (``cases.conformance.half``); in the
+default run only the ``HALF_SMOKE`` cases (``cases.smoke``) on eager adapters and ``jax.jit``,
+the rest with ``--gp-slow``.
 """
 
 from __future__ import annotations
