@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from adapters.outcomes import Outcome, attempt
-from cases.conformance.half import accumulation_length, half_rtol, is_half
+from cases.conformance.half import accumulation_length, half_rtol, is_half, operation_count
 from cases.conformance.reference import Reference, compute, flat
 from cases.conformance.tolerance import Tol, family_of, tolerance_for
 from cases.conformance.verdict import Verdict
@@ -46,7 +46,7 @@ class Context:
             return tol
         # Half precision: the table's row plus the in-dtype accumulation bound (``half``).
         ref = self.ref
-        length = accumulation_length(ref.inputs, ref.out_shape)
+        length = accumulation_length(ref.inputs, ref.out_shape, operation_count(ref))
         return replace(tol, rtol=half_rtol(family or family_of(check), ref.dtype, length))
 
     def get(self, quantity: str, *, x64: bool = False, call: int = 1) -> Outcome:

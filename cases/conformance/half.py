@@ -36,9 +36,13 @@ when (``refengine.judging``'s rule, with the rtol below)
   ``max_rel_err`` and, in the message, the error in units of ``eps * magnitude``) shows which
   framework accumulated how: an accumulation difference is accuracy, not a failure.
   ``L`` (``accumulation_length``) is the number of entries of all the case's inputs plus those of
-  its output: a reduction over the inputs sums at most the former, a VJP through a broadcast
-  sums over the output. (A case whose intermediates are larger than its inputs and output
-  together, such as a sum over all pairs, can sum more; none of the check sizes needed it.)
+  its output (a reduction over the inputs sums at most the former, a VJP through a broadcast
+  sums over the output), plus the number of array operations the case performs
+  (``operation_count``: refengine's tape length at the point), the longest chain of roundings
+  an entry can pass through: a loop of 350 Euler steps (``particle``) or a fixed-step ascent
+  (``saddle``) keeps no guaranteed half digit, and its tolerance says so. (A case whose
+  intermediates are larger than its inputs and output together, such as a sum over all pairs,
+  can sum more; none of the check sizes needed it.)
   ``gamma`` is capped at 1 (an error as large as the magnitude: no correct digit), which an
   in-dtype sum reaches where ``(L - 1) u`` nears 1: in bfloat16 from about 200 terms (1000 x
   0.1 sums to 32 in bfloat16, an error of 0.68 of the magnitude).
@@ -64,7 +68,7 @@ from cases.case import HALF_DTYPES
 from refengine.tolerances import EPS, RTOL
 
 __all__ = ["HALF_CHECKS", "HALF_DTYPES", "accumulation_length", "derivative_conditioning",
-           "half_rtol", "is_half", "matrix_dtypes"]
+           "half_rtol", "is_half", "matrix_dtypes", "operation_count"]
 HALF_CHECKS = frozenset({"value", "vjp_vs_oracle", "jvp_vs_oracle", "half_vs_float64",
                          "determinism", "finite"})
 
@@ -80,9 +84,37 @@ def matrix_dtypes(case: Any) -> tuple[str, ...]:
     return tuple(case.dtypes)
 
 
-def accumulation_length(inputs: tuple[np.ndarray, ...], out_shape: tuple[int, ...]) -> int:
-    """``L``: every entry of every input, and of the output (the module docstring)."""
-    return int(sum(np.size(x) for x in inputs) + int(np.prod(out_shape, dtype=np.int64)))
+def accumulation_length(inputs: tuple[np.ndarray, ...], out_shape: tuple[int, ...],
+                        operations: int = 0) -> int:
+    """``L``: every entry of every input and of the output, plus the case's array operations
+    (the module docstring)."""
+    entries = sum(np.size(x) for x in inputs) + int(np.prod(out_shape, dtype=np.int64))
+    return int(entries + operations)
+
+
+def operation_count(ref: Any) -> int:
+    """How many array operations refengine records when it evaluates the case at the point
+    (its tape's length, float64): the longest chain of roundings an entry can pass through.
+    0 where refengine cannot record it (the term is then left out). Cached on the reference."""
+    if "half-operations" not in ref._lazy:
+        ref._lazy["half-operations"] = _operations(ref)
+    return int(ref._lazy["half-operations"])
+
+
+def _operations(ref: Any) -> int:
+    import adapters
+    from refengine.traces import ReverseTrace
+
+    xp = adapters.get("refengine").xp
+    trace = ReverseTrace()
+    try:
+        boxed = tuple(trace.new_input(x) for x in ref.diff64())
+        ref.case.fn(xp, *ref.full(boxed, ref.x64))
+    except Exception:  # a case refengine cannot trace this way
+        return 0
+    finally:
+        trace.alive = False
+    return len(trace.tape)
 
 
 def half_rtol(family: str, dtype: str, length: int) -> float:
