@@ -111,6 +111,9 @@ class TorchAdapter(BaseAdapter):
         # (torch.flip copies instead).
         if isinstance(exc, ValueError) and "step must be greater than zero" in message:
             return "torch tensors do not support negative slice steps (x[::-1]; use torch.flip)"
+        # torch.quantile (the median's composite) has no half-precision kernel.
+        if isinstance(exc, RuntimeError) and "must be either float or double dtype" in message:
+            return "no half-precision kernel: " + message.splitlines()[0]
         return super()._classify(exc)
 
     def _reverse(
