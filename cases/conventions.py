@@ -173,7 +173,8 @@ TABLE: tuple[Divergence, ...] = (
         op="scipy.special functions (expit, logit, erf, erfc, gammaln, digamma, xlogy, gelu)",
         point="any point, float16",
         cases=("expit", "logit", "erf", "erfc*", "gammaln*", "digamma*", "xlogy*", "nn-gelu",
-               "dense-gelu", "swish", "bernoulli-loglik", "dirichlet-logpdf", "log-beta"),
+               "dense-gelu", "swish", "bernoulli-loglik", "dirichlet-logpdf", "log-beta", "gmm",
+               "lstm", "transformer-block"),
         adapters=("refengine", "autograd"), checks=("half_vs_float64",), dtypes=("float16",),
         message="returned float64 for float16 inputs",
         behaviour="SciPy's special functions have no float16 loops: NumPy-based AD (refengine, "
