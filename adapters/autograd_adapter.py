@@ -29,7 +29,7 @@ import numpy as np
 
 from adapters import conv_xp
 from adapters.arguments import like_structure
-from adapters.base import COMPLEX_DTYPES, DTYPES, BaseAdapter
+from adapters.base import COMPLEX_DTYPES, DTYPES, NUMPY_HALF_NOTES, BaseAdapter
 from adapters.namespace import Table, by_name, table_from_names
 from adapters.numpy_adapter import nn_composites, numpy_like_table, order_composites
 from adapters.numpy_args import axes_tuple
@@ -119,7 +119,8 @@ def _traceable(g: Callable[..., Any]) -> Callable[..., Any]:
 
 class AutogradAdapter(BaseAdapter):
     name = "autograd"
-    dtypes = DTYPES + COMPLEX_DTYPES
+    dtypes = DTYPES + COMPLEX_DTYPES + ("float16",)
+    dtype_notes = NUMPY_HALF_NOTES
     framework = "autograd"
     distributions = ("autograd",)
 

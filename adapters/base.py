@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import re
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from types import ModuleType
+from types import MappingProxyType, ModuleType
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
@@ -62,6 +63,8 @@ __all__ = [
     "COMPOSITE",
     "COMPLEX_DTYPES",
     "DTYPES",
+    "HALF_DTYPES",
+    "NUMPY_HALF_NOTES",
     "MISSING",
     "NATIVE",
     "QUANTITIES",
@@ -92,6 +95,28 @@ DTYPES = ("float32", "float64")
 # convention, "refengine" (dL/dx - i dL/dy, HIPS autograd's and JAX's) or "conjugate"
 # (dL/dx + i dL/dy, PyTorch's and TensorFlow's), which the matrix measures.
 COMPLEX_DTYPES = ("complex64", "complex128")
+# Half precision: the matrix runs every real case in these on adapters that list them
+# (``cases.conformance.half``); bfloat16 arrays are ``ml_dtypes.bfloat16`` NumPy arrays. An
+# adapter says in ``dtype_notes`` why it leaves one out.
+HALF_DTYPES = ("float16", "bfloat16")
+# NumPy computes float16 (its ufuncs round each result; linalg refuses it: unsupported), so
+# the NumPy-based adapters (refengine, HIPS autograd) list it. bfloat16 (ml_dtypes) has
+# elementwise loops only: matmul and dot return float32 and scipy.special float64, so a case
+# would not be computed in bfloat16 at all.
+NUMPY_HALF_NOTES: Mapping[str, str] = MappingProxyType({
+    "bfloat16": "NumPy has bfloat16 (ml_dtypes) elementwise loops only: matmul/dot return "
+                "float32 and scipy.special float64"})
+# A framework refusing an op in a half dtype: its words for the dtype, and for refusing
+# (torch "linalg.inv: Low precision dtypes not supported. Got Half", "... not implemented for
+# 'BFloat16'"; NumPy "array type float16 is unsupported in linalg"; TensorFlow "Value for attr
+# 'T' of bfloat16 is not in the list of allowed values", "Could not find device for node ...
+# T=DT_HALF", "No OpKernel was registered to support Op 'MatrixTriangularSolve' ... T=DT_HALF").
+# The op is then unsupported in that dtype, with the framework's message.
+_HALF_WORDS = re.compile(r"float16|bfloat16|\bhalf\b|'Half'|Got Half|BFloat16|DT_HALF|"
+                         r"DT_BFLOAT16|Low precision", re.IGNORECASE)
+_REFUSAL_WORDS = re.compile(r"not supported|unsupported|not implemented|not in the list of "
+                            r"allowed|could not find device|no opkernel was registered|"
+                            r"no kernel", re.IGNORECASE)
 # The second-order quantities beside ``hvp`` (forward over reverse), one per other nesting of
 # the two modes, named <outer>_<inner>. A framework's rules can be right in one nesting and
 # wrong in another (torch 2.13's cumprod at a zero entry: wrong forward over forward, right
@@ -210,6 +235,8 @@ class BaseAdapter:
     # How reports may name a mode ("jit" is tf.function in TensorFlow); default: the mode.
     mode_labels: ClassVar[Mapping[str, str]] = {}
     dtypes: tuple[str, ...] = DTYPES
+    # Why a dtype the matrix runs (float16, bfloat16) is not in ``dtypes``: the record's reason.
+    dtype_notes: ClassVar[Mapping[str, str]] = {}
     complex_convention: str = "refengine"
     derivatives: bool = True
     # The framework's arrays cannot be written in place (jax.Array, tf.Tensor): the
@@ -453,6 +480,9 @@ class BaseAdapter:
         NotImplementedError mean that in every framework."""
         if isinstance(exc, (Unsupported, NotImplementedError)):
             return str(exc) or "not implemented"
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        if _HALF_WORDS.search(first) and _REFUSAL_WORDS.search(first):
+            return f"no half-precision kernel: {type(exc).__name__}: {first[:300]}"
         return None
 
     @contextmanager

@@ -32,7 +32,7 @@ import numpy as np
 
 from adapters import conv_xp
 from adapters.arguments import like_structure
-from adapters.base import COMPLEX_DTYPES, DTYPES, BaseAdapter
+from adapters.base import COMPLEX_DTYPES, DTYPES, HALF_DTYPES, BaseAdapter
 from adapters.namespace import Table, by_name, table_from_names
 from adapters.vocabulary import NO_NUMPY_FUNCTION, array_names
 from refengine.tree import partial_in
@@ -102,7 +102,7 @@ def _experimental_x64() -> Any:
 
 class JaxAdapter(BaseAdapter):
     name = "jax"
-    dtypes = DTYPES + COMPLEX_DTYPES
+    dtypes = DTYPES + COMPLEX_DTYPES + HALF_DTYPES
     framework = "jax"
     distributions = ("jax", "jaxlib")
     modes = ("eager", "jit")

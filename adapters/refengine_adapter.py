@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from adapters.base import COMPLEX_DTYPES, DTYPES, BaseAdapter
+from adapters.base import COMPLEX_DTYPES, DTYPES, NUMPY_HALF_NOTES, BaseAdapter
 from adapters.namespace import Table, table_from_names
 from adapters.numpy_adapter import numpy_like_table
 from adapters.vocabulary import NO_NUMPY_FUNCTION, array_names
@@ -23,7 +23,8 @@ __all__ = ["RefengineAdapter"]
 
 class RefengineAdapter(BaseAdapter):
     name = "refengine"
-    dtypes = DTYPES + COMPLEX_DTYPES
+    dtypes = DTYPES + COMPLEX_DTYPES + ("float16",)
+    dtype_notes = NUMPY_HALF_NOTES
     framework = "refengine"
     distributions = ("gradparity",)
 

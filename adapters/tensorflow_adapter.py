@@ -36,7 +36,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from adapters import threads
-from adapters.base import COMPLEX_DTYPES, DTYPES, BaseAdapter, Unsupported
+from adapters.base import COMPLEX_DTYPES, DTYPES, HALF_DTYPES, BaseAdapter, Unsupported
 from adapters.namespace import Table
 from refengine.tree import partial_in, tree_leaves
 
@@ -48,7 +48,7 @@ class TensorflowAdapter(BaseAdapter):
     framework = "tensorflow"
     distributions = ("tensorflow", "tensorflow-cpu")
     imported_version = True
-    dtypes = DTYPES + COMPLEX_DTYPES
+    dtypes = DTYPES + COMPLEX_DTYPES + HALF_DTYPES
     complex_convention = "conjugate"  # measured by the matrix's complex_convention check
     modes = ("eager", "jit")
     mode_labels: ClassVar[Mapping[str, str]] = {"jit": "tf.function"}

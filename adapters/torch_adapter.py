@@ -20,7 +20,7 @@ import numpy as np
 
 from adapters import threads
 from adapters.arguments import map_to_tuples
-from adapters.base import COMPLEX_DTYPES, DTYPES, BaseAdapter
+from adapters.base import COMPLEX_DTYPES, DTYPES, HALF_DTYPES, BaseAdapter
 from adapters.namespace import Table
 from refengine.tree import partial_in, tree_leaves
 
@@ -32,7 +32,7 @@ class TorchAdapter(BaseAdapter):
     framework = "torch"
     distributions = ("torch",)
     imported_version = True
-    dtypes = DTYPES + COMPLEX_DTYPES
+    dtypes = DTYPES + COMPLEX_DTYPES + HALF_DTYPES
     complex_convention = "conjugate"  # measured by the matrix's complex_convention check
 
     def _load(self) -> Table:
@@ -66,6 +66,9 @@ class TorchAdapter(BaseAdapter):
         return ["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"]
 
     def _to_native(self, array: np.ndarray) -> Any:
+        if array.dtype.name == "bfloat16":  # NumPy's is ml_dtypes': through float32, exactly
+            return self._torch.from_numpy(array.astype(np.float32)).to(
+                self.device, self._torch.bfloat16)
         # A copy: torch.from_numpy would share memory with the caller's array.
         return self._torch.from_numpy(np.array(array, copy=True)).to(self.device)
 
@@ -76,11 +79,20 @@ class TorchAdapter(BaseAdapter):
                 # transforms as an "efficient zero tensor", which has no memory: .numpy()
                 # refuses it and .numpy(force=True) can crash the process (a segmentation
                 # fault, torch 2.13, the second of two such tensors): build the zeros here.
-                dtype = self._torch.empty((), dtype=value.dtype).numpy().dtype
-                return np.zeros(tuple(value.shape), dtype=dtype)
+                return np.zeros(tuple(value.shape), dtype=self._numpy_dtype(value.dtype))
+            if value.dtype == self._torch.bfloat16:  # through float32, exactly
+                wide = value.detach().cpu().float().numpy()
+                return wide.astype(self._numpy_dtype(value.dtype))
             # torch.conj is lazy (a conjugate bit), which .numpy() refuses: resolve it.
             return value.detach().cpu().resolve_conj().numpy()
         return np.asarray(value)
+
+    def _numpy_dtype(self, dtype: Any) -> np.dtype:
+        if dtype == self._torch.bfloat16:
+            import ml_dtypes
+
+            return np.dtype(ml_dtypes.bfloat16)
+        return self._torch.empty((), dtype=dtype).numpy().dtype
 
     def sync(self, value: Any) -> Any:
         if self.device.startswith("cuda"):
@@ -103,6 +115,9 @@ class TorchAdapter(BaseAdapter):
         # (torch.flip copies instead).
         if isinstance(exc, ValueError) and "step must be greater than zero" in message:
             return "torch tensors do not support negative slice steps (x[::-1]; use torch.flip)"
+        # torch.quantile (the median's composite) has no half-precision kernel.
+        if isinstance(exc, RuntimeError) and "must be either float or double dtype" in message:
+            return "no half-precision kernel: " + message.splitlines()[0]
         return super()._classify(exc)
 
     def _reverse(

@@ -21,6 +21,7 @@ __all__ = [
     "Arg",
     "Boundary",
     "COMPLEX_DTYPES",
+    "HALF_DTYPES",
     "Case",
     "Kink",
     "Sampler",
@@ -30,6 +31,7 @@ __all__ = [
     "Sizes",
     "Tolerance",
     "matrix",
+    "numpy_dtype",
     "scalar",
     "vector",
 ]
@@ -45,6 +47,22 @@ DTYPES = ("float64", "float32")
 # Opt-in only (``dtypes=COMPLEX_DTYPES``): every floating input becomes complex, its real and
 # imaginary parts drawn independently from the input's domain.
 COMPLEX_DTYPES = ("complex128", "complex64")
+# Not a case's own dtypes: the matrix runs every real case in these too
+# (``cases.conformance.half``). bfloat16 is ``ml_dtypes.bfloat16`` (``numpy_dtype``).
+HALF_DTYPES = ("float16", "bfloat16")
+
+
+def numpy_dtype(name: str) -> np.dtype:
+    """NumPy's dtype called ``name``; ``bfloat16`` is ``ml_dtypes.bfloat16`` (JAX and
+    TensorFlow install ml_dtypes), with a clear error when it is missing."""
+    if name == "bfloat16":
+        try:
+            import ml_dtypes
+        except ImportError as exc:
+            raise ImportError("bfloat16 needs the ml_dtypes package (pip install ml_dtypes; "
+                              "JAX and TensorFlow install it)") from exc
+        return np.dtype(ml_dtypes.bfloat16)
+    return np.dtype(name)
 
 
 def vector(n: int) -> Shape:
@@ -252,7 +270,7 @@ class Case:
         """
         size = self.sizes.check if size is None else size
         raw = self._draw(rng, size)
-        target = np.dtype(dtype)
+        target = numpy_dtype(dtype)
         if target.kind == "c":
             imag = self._draw(rng, size)
             raw = tuple(x + 1j * y if x.dtype.kind == "f" else x for x, y in zip(raw, imag))

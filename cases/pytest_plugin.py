@@ -42,6 +42,10 @@ is computed once and the oracle once per case and dtype (the plugin's own schedu
 items by case name: xdist's ``xdist_group`` suffix is lost under pytest 9.2, whose node ids are
 no longer plain strings). A combination listed in ``cases.conventions.COSTLY`` (measured as
 too slow for the default run, with the reason and a citation) is slow too.
+
+Every real case is also planned in float16 and bfloat16 (``cases.conformance.half``); in the
+default run only the ``HALF_SMOKE`` cases (``cases.smoke``) on eager adapters and ``jax.jit``,
+the rest with ``--gp-slow``.
 """
 
 from __future__ import annotations
@@ -55,7 +59,7 @@ from typing import Any
 
 import pytest
 
-from cases.smoke import SMOKE_TAGS
+from cases.smoke import HALF_SMOKE, SMOKE_TAGS
 
 __all__ = ["DEFAULT_COVERAGE", "DEFAULT_RUN_SLOW", "SMOKE_TAGS", "Handle", "MatrixItem",
            "calls_verify", "coverage", "default_run_slow", "matrix_scope", "plan"]
@@ -118,6 +122,11 @@ DEFAULT_COVERAGE: dict[tuple[str, str, str], str] = {
     ("tensorflow", "eager", "complex64"): "slow",
     ("tensorflow", "jit", "complex128"): "slow",
     ("tensorflow", "jit", "complex64"): "slow",
+    # Half precision (cases.conformance.half): the default run checks the HALF_SMOKE cases
+    # (cases.smoke) on every eager adapter and jax.jit, in both half dtypes; these
+    # combinations and every other case are --gp-slow.
+    **{(name, mode, half): "slow" for half in ("float16", "bfloat16")
+       for name, mode in (("jax", "eager"), ("tensorflow", "jit"))},
 }
 # second_order_nestings on JAX and TensorFlow is slow: of its 528 CPU seconds over the quick
 # run's cases, jax.jit took 223 (one XLA compilation per nesting) and eager TensorFlow 172.
@@ -184,7 +193,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--gp-cases", default="", help="comma-separated case names or globs")
     group.addoption("--gp-tags", default="", help="only cases with any of these tags (comma)")
     group.addoption("--gp-dtypes", default="", help="comma-separated dtypes (float64,float32; "
-                    "complex128,complex64 for the cases that opt in)")
+                    "complex128,complex64 for the cases that opt in; float16,bfloat16 for "
+                    "every real case)")
     group.addoption("--gp-modes", default="", help="comma-separated modes (eager,jit)")
     group.addoption("--gp-checks", default="", help="comma-separated check names")
     group.addoption("--gp-seed", type=int, default=0, help="seed of the inputs and directions")
@@ -354,6 +364,7 @@ def plan(config: pytest.Config) -> Iterator[tuple[MatrixItem, bool]]:
     """Every (item, slow) the options select, in case-major order."""
     import cases as library
     from cases.conformance import planned, resolve_adapter
+    from cases.conformance.half import is_half, matrix_dtypes
     from cases.conventions import costly
 
     names = _split(config.getoption("--gp-cases"))
@@ -383,10 +394,12 @@ def plan(config: pytest.Config) -> Iterator[tuple[MatrixItem, bool]]:
             for mode in adapter.modes:
                 if modes and mode not in modes:
                     continue
-                for dtype in case.dtypes:
+                for dtype in matrix_dtypes(case):
                     if dtypes and dtype not in dtypes:
                         continue
                     tier = coverage(adapter.name, mode, dtype)
+                    if is_half(dtype):  # half precision: the HALF_SMOKE cases, else slow
+                        tier = "full" if case.name in HALF_SMOKE and tier != "slow" else "slow"
                     tier_slow = (tier == "slow" or (tier == "smoke" and not case.tags & SMOKE_TAGS)
                                  or costly(case.name, adapter.name, mode) is not None
                                  or default_run_slow(case.name, adapter.name, mode, dtype)

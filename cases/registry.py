@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from cases.case import COMPLEX_DTYPES, DTYPES, Arg, Case
+from cases.case import COMPLEX_DTYPES, DTYPES, HALF_DTYPES, Arg, Case
 from cases.vocabulary import OPTIONAL
 from cases.vocabulary_trace import VocabularyError, trace
 
@@ -311,7 +311,9 @@ def _check_declarations(case: Case) -> None:
     for tol in case.tolerances:
         if not tol.reason.strip():
             raise _fail(name, f"tolerance override {tol} gives no reason")
-        if tol.rtol < 0 or tol.atol < 0 or tol.dtype not in (None, *DTYPES, *COMPLEX_DTYPES):
+        # half dtypes: every real case runs in them (cases.conformance.half)
+        if tol.rtol < 0 or tol.atol < 0 or tol.dtype not in (None, *DTYPES, *COMPLEX_DTYPES,
+                                                             *HALF_DTYPES):
             raise _fail(name, f"tolerance override {tol} is malformed")
     unknown = case.requires - CAPABILITIES
     if unknown:

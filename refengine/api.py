@@ -23,13 +23,15 @@ Argnums = int | Sequence[int]
 
 
 _DIFFERENTIABLE = frozenset(
-    np.dtype(t) for t in (np.float32, np.float64, np.complex64, np.complex128)
+    np.dtype(t) for t in (np.float16, np.float32, np.float64, np.complex64, np.complex128)
 )
 
 
 def _as_input(x: Any, fname: str, i: int | None = None) -> Any:
-    """Validate one differentiated leaf: float32/float64 and complex64/complex128 arrays, Python
-    floats and complex numbers only."""
+    """Validate one differentiated leaf: float16/float32/float64 and complex64/complex128 arrays,
+    Python floats and complex numbers only. (float16: NumPy's ufuncs compute it, rounding each
+    result; the conformance matrix checks refengine in it. bfloat16 has no matmul/linalg loops
+    in NumPy, so it is not accepted.)"""
     if type(x) is np.ndarray or isinstance(x, Tracer):
         value = x
     elif isinstance(x, float):
@@ -58,7 +60,8 @@ def _as_input(x: Any, fname: str, i: int | None = None) -> Any:
         )
         raise TypeError(
             f"{_what(fname, i)} has dtype {dtype}: {kind} array cannot be differentiated. "
-            "Convert it with .astype(np.float64) (or float32), or leave it out of argnums."
+            "Convert it with .astype(np.float64) (or float32, float16), or leave it out of "
+            "argnums."
         )
     return value
 

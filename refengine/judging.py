@@ -93,8 +93,14 @@ def entry_tolerance(
 
 def tiny_of(dtype: Any) -> float:
     """The dtype's smallest normal number: results below it carry no relative precision
-    (expit(-100) in float32 is 3.7e-44 or 0 depending on the formula)."""
-    return float(np.finfo(np.dtype(dtype)).tiny)
+    (expit(-100) in float32 is 3.7e-44 or 0 depending on the formula). bfloat16 (and other
+    ml_dtypes floats NumPy's finfo does not know) asks ``ml_dtypes.finfo``."""
+    try:
+        return float(np.finfo(np.dtype(dtype)).tiny)
+    except (TypeError, ValueError):
+        import ml_dtypes  # only for a narrow float NumPy does not know (bfloat16, float8_*)
+
+        return float(ml_dtypes.finfo(dtype).tiny)
 
 
 # --- magnitudes ------------------------------------------------------------------------------

@@ -34,11 +34,13 @@ def test_planned_checks_depend_on_adapter_dtype_and_kinks():
     assert "kink" in planned(kink, "torch", "float64") and "kink" not in planned(sin, "torch",
                                                                                    "float64")
     # second_order_nestings, vmap_grad and jacfwd_vs_jacrev: float64 only, in one mode per
-    # framework (jax.jit for JAX); complex_convention: complex dtypes only
+    # framework (jax.jit for JAX); complex_convention: complex dtypes only; half_vs_float64:
+    # float16 and bfloat16 only
     assert set(planned(kink, "torch", "float32")) == set(CHECKS) - {
-        "second_order_nestings", "complex_convention", "vmap_grad", "jacfwd_vs_jacrev"}
+        "second_order_nestings", "complex_convention", "vmap_grad", "jacfwd_vs_jacrev",
+        "half_vs_float64"}
     assert set(planned(kink, "torch", "float64", "eager")) == set(CHECKS) - {
-        "float32_vs_float64", "complex_convention"}
+        "float32_vs_float64", "complex_convention", "half_vs_float64"}
 
 
 def test_records_are_deterministic_and_have_the_schema():

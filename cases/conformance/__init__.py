@@ -5,7 +5,7 @@ frameworks disagree, with evidence.
 
 ``run_matrix`` / ``run_case`` are the one code path pytest (``cases.pytest_plugin``), the
 CLI and users' scripts share; each returns ``Record`` rows (design.md's conformance schema).
-Modules: ``checks`` (the seventeen checks), ``nestings`` (the second-order nestings check),
+Modules: ``checks`` (the eighteen checks), ``nestings`` (the second-order nestings check),
 ``transforms`` (vectorised gradients, forward vs reverse Jacobians, inputs unchanged), ``run``
 (a case's checks into records),
 ``check_record`` (the ``Record``), ``verdict`` (entry-by-entry comparison down to the worst

@@ -1,4 +1,4 @@
-"""The seventeen checks, in design.md's nine steps of strength (the number on the right),
+"""The eighteen checks, in design.md's nine steps of strength (the number on the right),
 strongest first; ``CHECKS`` is their order, taken from the table of check functions at the end.
 
 Each check takes a ``Context`` (one case x adapter x mode x dtype) and returns a ``Verdict``;
@@ -27,6 +27,9 @@ jacfwd_vs_jacrev      the full Jacobian by forward mode vs by reverse mode, each
                       refengine's in the same mode (``transforms``); float64, one mode      (2)
 float32_vs_float64    float32 value/VJP/JVP/HVP vs the same adapter in float64 at the same
                       point, and float32 results must be float32                            (6)
+half_vs_float64       float16/bfloat16 value/VJP/JVP vs the same adapter in float64 at the
+                      same point, and half results must be half; the tolerance admits
+                      in-dtype accumulation, the record measures it (``half``)              (6)
 determinism           each quantity computed twice: the same bits                           (7)
 finite                no NaN/inf in value or derivatives, except where the reference has the
                       same and the derivative does not exist; names where                   (8)
@@ -58,6 +61,7 @@ from cases.conformance import localise
 from cases.conformance.complex_convention import check_complex_convention
 from cases.conformance.complex_pairs import REAL_DTYPE, is_complex
 from cases.conformance.context import Context, blocked
+from cases.conformance.half import HALF_CHECKS, is_half
 from cases.conformance.kink_conventions import KinkEntry, classify, summarize
 from cases.conformance.reference import finite_part, flat
 from cases.conformance.scales import hvp_scale, jvp_scale, value_scale, vjp_scale
@@ -96,7 +100,9 @@ def planned(
 ) -> tuple[str, ...]:
     """The checks that apply, known before anything runs (pytest collects them as items).
     ``mode`` None: whatever the mode (``second_order_nestings`` then only by dtype)."""
-    skip = set()
+    if is_half(dtype):  # half precision: the checks of ``half.HALF_CHECKS`` only
+        return tuple(c for c in CHECKS if c in HALF_CHECKS)
+    skip = {"half_vs_float64"}
     if adapter_name == REFERENCE_ADAPTER:
         # (and refengine has no vectorising map: vmap_grad would only say so)
         skip |= {"vjp_vs_refengine", "jvp_vs_refengine", "hvp_vs_refengine", "vmap_grad"}
@@ -368,6 +374,60 @@ def check_float32_vs_float64(ctx: Context) -> Verdict:
     return max(verdicts, key=lambda v: (_SEVERITY[v.status], v.ratio))
 
 
+def check_half_vs_float64(ctx: Context) -> Verdict:
+    """float16/bfloat16 in, the same dtype out (value, VJP, JVP); and each against the same
+    adapter's float64 at the same point, with ``half``'s tolerance (the dtype's rounding, the
+    in-dtype accumulation bound, the case's conditioning). The message gives the measured
+    error in units of eps times the magnitude: the accuracy, whether it passes or not."""
+    from refengine.tolerances import EPS
+
+    ref = ctx.ref
+    for q in ("value", "vjp", "jvp"):
+        low = ctx.get(q)
+        wrong = [np.asarray(a).dtype for a in _leaves(low.value)
+                 if np.asarray(a).dtype != np.dtype(ref.dtype)] if low.ok else []
+        if wrong:
+            return Verdict(FAIL, worst_index=q, message=(
+                f"{ctx.name} {q} returned {wrong[0]} for {ref.dtype} inputs: the precision "
+                f"was changed silently"))
+    scales = {"value": value_scale, "vjp": vjp_scale, "jvp": jvp_scale}
+    verdicts, accuracy = [], []
+    for q in ("value", "vjp", "jvp"):
+        low, high = ctx.get(q), ctx.get(q, x64=True)
+        if not (low.ok and high.ok):
+            continue
+        e, g = flat(high.value), flat(low.value)
+        scale = scales[q](ref, e)
+        tol = ctx.tol("half_vs_float64")
+        v = compare(g, e, tol, scale=scale,
+                    namer=ref.in_namer() if q == "vjp" else ref.out_namer(),
+                    what=f"{ctx.name} {q.upper()} in {ref.dtype}",
+                    reference="its own float64 result")
+        ulps = _eps_units(g, e, scale, EPS[ref.dtype])
+        accuracy.append(f"{q} {ulps:.3g}")
+        verdicts.append(replace(v, worst_index=f"{q} {v.worst_index}"))
+    if not verdicts:
+        return blocked(*(ctx.get(q) for q in ("value", "vjp", "jvp"))) or Verdict(
+            UNSUPPORTED, message="no quantity computes in both precisions")
+    worst = max(verdicts, key=lambda v: (_SEVERITY[v.status], v.ratio))
+    rtol = ctx.tol("half_vs_float64").rtol
+    return replace(worst, message=(
+        f"measured error in eps x magnitude: {', '.join(accuracy)} (rtol {rtol:.3g} = "
+        f"{rtol / EPS[ref.dtype]:.3g} eps). {worst.message}"))
+
+
+def _eps_units(got: np.ndarray, expected: np.ndarray, scale: Any, eps: float) -> float:
+    """The largest |got - expected| / (eps * max(magnitude, |expected|)) over the finite
+    entries: the measured accuracy in the dtype's own units."""
+    ok = np.isfinite(got) & np.isfinite(expected)
+    mag = np.maximum(np.broadcast_to(np.asarray(scale, dtype=np.float64), expected.shape),
+                     np.abs(expected))
+    ok &= mag > 0
+    if not ok.any():
+        return 0.0
+    return float(np.max(np.abs(got[ok] - expected[ok]) / (eps * mag[ok])))
+
+
 def _leaves(value: object) -> list[object]:
     return list(value) if isinstance(value, (tuple, list)) else [value]
 
@@ -495,6 +555,7 @@ _CHECKS: dict[str, Callable[[Context], Verdict]] = {
     "vmap_grad": _transform("vmap_grad"),
     "jacfwd_vs_jacrev": _transform("jacfwd_vs_jacrev"),
     "float32_vs_float64": check_float32_vs_float64,
+    "half_vs_float64": check_half_vs_float64,
     "determinism": check_determinism,
     "finite": check_finite,
     "kink": check_kink,

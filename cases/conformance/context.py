@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from adapters.outcomes import Outcome, attempt
+from cases.conformance.half import accumulation_length, half_rtol, is_half, operation_count
 from cases.conformance.reference import Reference, compute, flat
-from cases.conformance.tolerance import Tol, tolerance_for
+from cases.conformance.tolerance import Tol, family_of, tolerance_for
 from cases.conformance.verdict import Verdict
 from cases.statuses import ERROR, UNSUPPORTED
 
@@ -45,7 +47,13 @@ class Context:
         return str(self.adapter.name)
 
     def tol(self, check: str, family: str | None = None) -> Tol:
-        return tolerance_for(self.ref.case, self.ref.dtype, check, family)
+        tol = tolerance_for(self.ref.case, self.ref.dtype, check, family)
+        if not is_half(self.ref.dtype):
+            return tol
+        # Half precision: the table's row plus the in-dtype accumulation bound (``half``).
+        ref = self.ref
+        length = accumulation_length(ref.inputs, ref.out_shape, operation_count(ref))
+        return replace(tol, rtol=half_rtol(family or family_of(check), ref.dtype, length))
 
     def get(self, quantity: str, *, x64: bool = False, call: int = 1) -> Outcome:
         """The quantity on this adapter: ``x64`` in float64 at the same point, ``call=2`` a

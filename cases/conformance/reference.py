@@ -26,7 +26,7 @@ import numpy as np
 import adapters
 import adapters.remote
 from adapters.outcomes import Outcome, Unsupported, attempt
-from cases.case import Case, Size
+from cases.case import Case, Size, numpy_dtype
 from cases.conformance.verdict import Namer, index_namer
 from refengine.numeric import Derivative, OracleConfig, directional, jacobian
 
@@ -371,16 +371,18 @@ def reference(case: Case, dtype: str, size: Size | None = None, seed: int = 0) -
         _cache.move_to_end(key)
         return _cache[key]
     inputs = case.sample(np.random.default_rng(_seed_for(seed, case.name)), size, dtype)
-    x64 = tuple(a.astype(np.float64) if a.dtype.kind == "f" else a for a in inputs)
+    npdtype = numpy_dtype(dtype)  # bfloat16 is ml_dtypes' (its kind is "V", not "f")
+    x64 = tuple(a.astype(np.float64) if a.dtype.kind == "f" or a.dtype == npdtype else a
+                for a in inputs)
     out_shape = case.expected_shape(size)
     draw = np.random.default_rng([*_seed_for(seed, case.name), 1])
     if out_shape == ():
-        u = np.asarray(1.0, dtype=dtype)
+        u = np.asarray(1.0, dtype=npdtype)
     else:
-        u = draw.standard_normal(out_shape).astype(dtype)
+        u = draw.standard_normal(out_shape).astype(npdtype)
     # No tangent moves an infinite entry (logsumexp with -inf logits): x + t v is still inf.
     v = tuple(np.where(np.isfinite(inputs[i]), draw.standard_normal(inputs[i].shape), 0.0)
-              .astype(dtype) for i in case.argnums)
+              .astype(npdtype) for i in case.argnums)
     ref = Reference(case, dtype, size, seed, inputs, x64, u, v, out_shape)
     _cache[key] = ref
     while len(_cache) > _CACHE_SIZE:

@@ -32,6 +32,7 @@ from cases.conformance.check_record import Record
 from cases.conformance.checks import CHECKS, planned, run_check
 from cases.conformance.complex_pairs import is_complex, real_pair_case
 from cases.conformance.context import Context
+from cases.conformance.half import matrix_dtypes
 from cases.conformance.reference import reference
 from cases.conformance.verdict import Verdict
 from cases.statuses import ERROR, UNSUPPORTED
@@ -73,10 +74,11 @@ def skip_reason(case: Case, adapter: Any, mode: str, dtype: str) -> str:
         return f"{adapter.name} is not available: {status.reason}"
     if mode not in adapter.modes:
         return f"{adapter.name} has no mode {mode!r} (its modes: {', '.join(adapter.modes)})"
-    if dtype not in case.dtypes:
-        return f"case {case.name} runs in {', '.join(case.dtypes)} only"
+    if dtype not in matrix_dtypes(case):
+        return f"case {case.name} runs in {', '.join(matrix_dtypes(case))} only"
     if dtype not in adapter.dtypes:
-        return f"{adapter.name} does not compute in {dtype}"
+        why = getattr(adapter, "dtype_notes", {}).get(dtype, "")
+        return f"{adapter.name} does not compute in {dtype}" + (f": {why}" if why else "")
     if not getattr(adapter, "derivatives", True):
         return f"{adapter.name} computes values only"
     if mode != "eager" and DATA_DEPENDENT in case.tags:
@@ -155,7 +157,8 @@ def run_matrix(
     """Records for every case x adapter x mode x dtype, one combination at a time (so a
     caller can write them as they come). ``modes``/``dtypes`` of None mean each adapter's
     modes and each case's dtypes; cases come first, so the shared oracle is computed once
-    per case and dtype. ``run_id`` defaults to a fresh random id."""
+    per case and dtype. A real case also runs in float16 and bfloat16 when ``dtypes`` names
+    them (``half.matrix_dtypes``). ``run_id`` defaults to a fresh random id."""
     from cases import get
 
     run_id = uuid.uuid4().hex[:12] if run_id is None else run_id
@@ -165,7 +168,7 @@ def run_matrix(
         for adapter in resolved:
             for mode in (adapter.modes if modes is None else modes):
                 for dtype in (case.dtypes if dtypes is None else dtypes):
-                    if dtype not in case.dtypes:
+                    if dtype not in matrix_dtypes(case):
                         continue
                     yield from run_case(case, adapter, mode, dtype, seed=seed, checks=checks,
                                         size=size, run_id=run_id, conventions=conventions)

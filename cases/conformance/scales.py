@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from cases.conformance.half import derivative_conditioning, is_half
 from cases.conformance.reference import Reference, flat
 from refengine.judging import (
     backward_rounding,
@@ -28,14 +29,23 @@ def vjp_scale(ref: Reference, expected: np.ndarray) -> np.ndarray | float:
     jac = ref.oracle().jac
     if jac is None:
         return largest(expected)
-    return contraction_magnitude(flat(ref.u), jac.value, axis=0)
+    return _in_half(ref, "vjp", contraction_magnitude(flat(ref.u), jac.value, axis=0))
 
 
 def jvp_scale(ref: Reference, expected: np.ndarray) -> np.ndarray | float:
     jac = ref.oracle().jac
     if jac is None:
         return largest(expected)
-    return contraction_magnitude(flat(ref.v), jac.value)
+    return _in_half(ref, "jvp", contraction_magnitude(flat(ref.v), jac.value))
+
+
+def _in_half(ref: Reference, quantity: str, first: np.ndarray) -> np.ndarray:
+    """In float16/bfloat16, the larger of the first-order magnitude and the derivative's own
+    conditioning (``half.derivative_conditioning``); other dtypes: unchanged."""
+    if not is_half(ref.dtype):
+        return first
+    own = derivative_conditioning(ref, quantity)
+    return first if own is None or own.shape != np.shape(first) else np.maximum(first, own)
 
 
 def value_scale(ref: Reference, expected: np.ndarray) -> np.ndarray | float:

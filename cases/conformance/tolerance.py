@@ -63,6 +63,7 @@ _FAMILY = {
     "hvp_vs_oracle": "fd",
     "kink": "fd",
     "float32_vs_float64": "precision",
+    "half_vs_float64": "precision",
     "determinism": "determinism",
     "finite": "exact",
     # Transformations of a derivative vs the plain derivative and refengine (transforms):

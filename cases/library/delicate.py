@@ -82,7 +82,10 @@ SMALL_ARGUMENTS = [
                    Tolerance(1e-6, 0.0, "1 + x keeps only ~6 of x's digits in float64",
                              dtype="float64", check="value"),
                    Tolerance(5e-2, 0.0, "the value moves in steps of 2e-16 (the spacing of "
-                             "1 + x): differences over steps near x are quantised", check="fd")),
+                             "1 + x): differences over steps near x are quantised", check="fd"),
+                   *(Tolerance(0.0, 1e-9, "1 + x rounds x away in bfloat16 (its spacing at 1 "
+                               "is 7.8e-3): the value is 0, not x", dtype="bfloat16", check=c)
+                     for c in ("value", "half_vs_float64"))),
        note="the value loses its digits; the derivative 1 / (1 + x) is still accurate"),
     _d("sqrt-near-zero", lambda xp, x: xp.sqrt(x),
        (Arg("x", D.interval(1e-12, 1e-10, name="(1e-12, 1e-10)")),),
