@@ -137,7 +137,8 @@ TABLE: tuple[Divergence, ...] = (
         citation="https://github.com/pytorch/pytorch/issues/90065"),
     Divergence(
         op="rules with NumPy float64 constants or int64 counts", point="any point, float32",
-        cases=("bernoulli-loglik", "exp2", "kmeans", "kmeans-dir", "log10", "log2", "lse",
+        cases=("bernoulli-loglik", "custom-vjp-softplus-plain", "exp2", "kmeans", "kmeans-dir",
+               "log10", "log2", "lse",
                "masked-softmax-neg-inf", "max-*", "min-*", "maximum*", "minimum*", "nn-relu",
                "op-scalar-base-power", "relu-maximum-at-zero", "relu-nn-at-zero", "scatter-*",
                "where*", "xlogy*"),
@@ -709,6 +710,39 @@ TABLE: tuple[Divergence, ...] = (
                   "inside tf.function raises TypeError ('dtype variant is not compatible with "
                   "int64')",
         citation=FOUND + " (cases cummax-axis1, cummax-single under --gp-slow)"),
+    # --- control flow and derivative control (cases/library/transformations.py) --------------
+    Divergence(
+        op="xp.while_loop (jax.lax.while_loop)", point="any point, reverse mode",
+        cases=("while-until-large",), adapters=("jax",), statuses=("error",),
+        message="Reverse-mode differentiation does not work for lax.while_loop",
+        behaviour="lax.while_loop has a JVP but no transpose: the VJP, the HVP and the "
+                  "nestings through reverse mode raise ValueError; the JVP is right (the "
+                  "Python loop, case while-until-large-plain, differentiates in both modes "
+                  "where it can run)",
+        citation="https://docs.jax.dev/en/latest/_autosummary/jax.lax.while_loop.html "
+                 "(reverse-mode differentiation is not supported)"),
+    Divergence(
+        op="xp.custom_vjp (jax.custom_vjp)", point="any point, forward mode",
+        cases=("custom-vjp-softplus", "custom-vjp-implicit-sqrt"), adapters=("jax",),
+        statuses=("error",), message="can't apply forward-mode autodiff",
+        behaviour="a jax.custom_vjp function has no forward mode: the JVP, the adjoint check, "
+                  "the HVP (forward over reverse) and the forward nestings raise TypeError; "
+                  "torch's autograd.Function without a jvp staticmethod and HIPS autograd's "
+                  "defvjp-only primitive also refuse forward mode (recorded unsupported), "
+                  "TensorFlow's ForwardAccumulator and refengine differentiate the function "
+                  "itself instead",
+        citation="https://docs.jax.dev/en/latest/notebooks/Custom_derivative_rules_for_Python_"
+                 "code.html (custom_vjp functions do not support forward mode)"),
+    Divergence(
+        op="xp.checkpoint (torch.utils.checkpoint, use_reentrant=False)",
+        point="any point, under torch.func.grad/vjp", cases=("checkpoint-*",),
+        adapters=("torch",), statuses=("error",), message="saved tensor hooks",
+        behaviour="non-reentrant checkpointing is built on saved-tensor hooks, which "
+                  "torch.func's grad and vjp refuse: the HVP (jvp over grad) and the "
+                  "reverse-over-forward and reverse-over-reverse nestings raise RuntimeError; "
+                  "the tape's VJP (torch.autograd.grad) and torch.func.jvp are right",
+        citation="https://github.com/pytorch/pytorch/issues/122729; "
+                 "https://github.com/pytorch/pytorch/issues/141845"),
 )
 
 
