@@ -734,6 +734,19 @@ TABLE: tuple[Divergence, ...] = (
         citation="https://docs.jax.dev/en/latest/notebooks/Custom_derivative_rules_for_Python_"
                  "code.html (custom_vjp functions do not support forward mode)"),
     Divergence(
+        op="xp.scan, xp.fori_loop, xp.while_loop (tf.scan, tf.while_loop)",
+        point="any point, forward mode under tf.function",
+        cases=("scan-rnn", "scan-tuple-carry", "fori-horner", "while-until-large",
+               "custom-vjp-implicit-sqrt", "custom-vjp-implicit-sqrt-plain"),
+        adapters=("tensorflow",), modes=("jit",), statuses=("error",),
+        message="variant|StagingError",
+        behaviour="forward mode through TensorFlow's loops inside tf.function fails: the JVP "
+                  "(and the adjoint check and HVP built on it) through tf.scan raises TypeError "
+                  "('dtype variant is not compatible with int64', as cummax's), the HVP "
+                  "(forward over reverse) through tf.while_loop a StagingError; reverse mode "
+                  "is right, and eager TensorFlow is right in both modes",
+        citation=FOUND + " (cases scan-rnn, fori-horner, while-until-large under --gp-slow)"),
+    Divergence(
         op="xp.checkpoint (torch.utils.checkpoint, use_reentrant=False)",
         point="any point, under torch.func.grad/vjp", cases=("checkpoint-*",),
         adapters=("torch",), statuses=("error",), message="saved tensor hooks",
