@@ -194,19 +194,20 @@ def test_checkpointing_lowers_the_peak_memory_of_a_gradient(request: pytest.Fixt
     from cases.timing.run import run_timings
     from cases.timing.sampler import QUICK
 
-    _slow_only(request, "timing three adapters at a batch of 65,536 rows: about a minute")
-    pytest.importorskip("torch")
+    _slow_only(request, "timing two engines at a batch of 65,536 rows: ~40 s")
     batch = T.MLP_SIZES.sweep[-1]
-    records = list(run_timings(["checkpoint-mlp", "checkpoint-mlp-plain"],
-                               ["refengine", "torch", "autograd"], sizes=lambda c: [batch],
-                               quantities=("value_and_grad",), memory=True, budget=QUICK))
+    # tracemalloc counts NumPy's buffers exactly (refengine, autograd); the frameworks measured
+    # by their resident set (torch, JAX, TensorFlow on the CPU) are in the README, not asserted:
+    # page-granular and shaped by the allocator's history, torch's saving read 3 % to 23 %.
+    records = run_timings(["checkpoint-mlp", "checkpoint-mlp-plain"], ["refengine", "autograd"],
+                          sizes=lambda c: [batch], quantities=("value_and_grad",), memory=True,
+                          budget=QUICK)
     peak = {(r.case, r.adapter): r.peak_bytes for r in records if r.case.startswith("check")}
-    for adapter in ("refengine", "torch"):
-        assert peak["checkpoint-mlp", adapter] < 0.85 * peak["checkpoint-mlp-plain", adapter], (
-            adapter, peak)
+    # refengine's checkpoint keeps each block's inputs only: 120 MB against 214 MB, measured.
+    assert peak["checkpoint-mlp", "refengine"] < 0.7 * peak["checkpoint-mlp-plain", "refengine"]
     # HIPS autograd's checkpoint builds its VJPs when the forward pass records the call
     # (VJPNode.__init__ calls the vjp maker), rerunning f under make_vjp once per argument
-    # then: it keeps more than the plain function, not less (README: conventions).
+    # then: it keeps more than the plain function, not less (296 MB against 139 MB).
     assert peak["checkpoint-mlp", "autograd"] > peak["checkpoint-mlp-plain", "autograd"]
 
 
