@@ -140,9 +140,9 @@ DEFAULT_RUN_SLOW: tuple[tuple[str, str, str, tuple[str, ...], str], ...] = (
 )
 # Issue 17's control-flow and derivative-control cases (tag "transform",
 # cases/library/transformations.py): the default run checks all of them on refengine, torch and
-# HIPS autograd (eager, cheap), and only the smoke pair set (tag "transform-smoke": scan, a
-# custom rule, stop_gradient) on the other full combinations (jax.jit and eager TensorFlow in
-# float64); --gp-slow checks everything. Measured costs are in the README (issue 17 section).
+# HIPS autograd (eager, cheap), and two (tag "transform-smoke": lax.scan/tf.scan, and a custom
+# rule over fori_loop) on the other full combinations (jax.jit and eager TensorFlow in float64);
+# --gp-slow checks everything. Measured costs are in the README (issue 17 section).
 TRANSFORM_TAG, TRANSFORM_SMOKE_TAG = "transform", "transform-smoke"
 TRANSFORM_DEFAULT_ADAPTERS = frozenset({"refengine", "torch", "autograd"})
 

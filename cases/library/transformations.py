@@ -11,7 +11,8 @@ derivative is not the function's); the oracle holds the stopped values fixed at 
 the derivative stop_gradient defines.
 
 These cases carry the ``transform`` tag: the default pytest run checks them on refengine,
-torch and autograd and the smoke pair (tag ``transform-smoke``) elsewhere; ``--gp-slow``
+torch and autograd, and two (tag ``transform-smoke``: ``lax.scan``/``tf.scan``, and a custom rule
+over ``fori_loop``) on jax.jit and eager TensorFlow; ``--gp-slow``
 checks every combination; ``gradparity run --quick`` leaves them out (a full run has them).
 """
 
@@ -238,7 +239,7 @@ _SG = {"stop-gradient"}
 CASES = [
     _c("scan-rnn", _rnn_scan, RNN_ARGS, _rnn_out, tags={SMOKE},
        note="xp.scan: h <- tanh(W h + u x_t), 6 steps, the final state and the stacked h^2"),
-    _c("scan-rnn-plain", _rnn_plain, RNN_ARGS, _rnn_out, tags={SMOKE},
+    _c("scan-rnn-plain", _rnn_plain, RNN_ARGS, _rnn_out,
        note="scan-rnn as a Python loop"),
     _c("scan-tuple-carry", _ema_scan, EMA_ARGS, lambda n: (n,),
        note="xp.scan with a (mean, variance) carry, (value, weight) inputs and two outputs"),
@@ -267,10 +268,10 @@ CASES = [
        note="xp.custom_vjp over 8 Newton steps for sqrt(a): the rule 1/(2y) by the implicit "
             "function theorem"),
     _c("custom-vjp-implicit-sqrt-plain", _sqrt_plain, (Arg("a", D.interval(0.5, 2.0)),),
-       lambda n: (n,), tags={SMOKE},
+       lambda n: (n,),
        note="custom-vjp-implicit-sqrt differentiated through the iterations"),
     _c("stop-gradient-straight-through", _straight_through,
-       (Arg("x", D.interval(-2.4, 2.4)), Arg("w")), lambda n: (n,), tags=_SG | {SMOKE},
+       (Arg("x", D.interval(-2.4, 2.4)), Arg("w")), lambda n: (n,), tags=_SG,
        note="x + stop_gradient(round(x) - x): the value rounds, the derivative is 1 "
             "(half-integers, where round jumps, have probability 0)"),
     _c("stop-gradient-target", _target_loss,
