@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from adapters import conv_xp
+from adapters import conv_xp, transforms_xp
 from adapters.arguments import like_structure
 from adapters.base import COMPLEX_DTYPES, DTYPES, NUMPY_HALF_NOTES, BaseAdapter
 from adapters.namespace import Table, by_name, table_from_names
@@ -141,6 +141,7 @@ class AutogradAdapter(BaseAdapter):
             **table_from_names(anp, prefix="nn.",
                                composites=nn_composites(anp, asp.erf, asp.logsumexp)),
             **conv_xp.numpy_like_table(anp),
+            **transforms_xp.autograd_table(),
         }
 
     def _vjp(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:

@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from adapters import conv_xp
+from adapters import conv_xp, transforms_xp
 from adapters.arguments import like_structure
 from adapters.base import COMPLEX_DTYPES, DTYPES, HALF_DTYPES, BaseAdapter
 from adapters.namespace import Table, by_name, table_from_names
@@ -91,6 +91,7 @@ def _table() -> Table:
                            composites=by_name(softmax_cross_entropy)),
         **conv_xp.jax_table(),
         **table_from_names(jnp.fft, array_names("fft"), "fft."),
+        **transforms_xp.jax_table(),
     }
 
 

@@ -550,4 +550,31 @@ def table() -> Table:
         **table_from_names(nd, "relu", "nn.", overrides={
             **by_name(softplus, gelu, conv), "max_pool": _pool("max"),
             "avg_pool": _pool("avg")}, composites=by_name(segment_sum)),
+        **transforms(),
     }
+
+
+def _custom_vjp(f: Any, fwd: Any, bwd: Any) -> Any:
+    """``mx.autograd.Function``: MXNet's own custom-rule mechanism (forward computes, the
+    residuals are kept on the instance, backward applies the rule)."""
+
+    class Custom(mx.autograd.Function):
+        def forward(self, *args: Any) -> Any:
+            out, self.residuals = fwd(*args)
+            return out
+
+        def backward(self, g: Any) -> Any:
+            cts = tuple(bwd(self.residuals, g))
+            return cts[0] if len(cts) == 1 else cts
+
+    return lambda *args: Custom()(*args)
+
+
+def transforms() -> Table:
+    """The vocabulary's transforms: MXNet's ``stop_gradient`` and ``autograd.Function``; the
+    loops in Python (mx.nd's ``contrib.foreach`` is for symbolic graphs) and ``checkpoint``
+    the plain function (MXNet's imperative autograd has no rematerialisation)."""
+    from adapters.transforms_xp import python_table
+
+    return python_table(lambda arrays: stack(list(arrays)), stop_gradient=nd.stop_gradient,
+                        custom_vjp=_custom_vjp)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from adapters import conv_xp
+from adapters import conv_xp, transforms_xp
 from adapters.base import COMPLEX_DTYPES, DTYPES, BaseAdapter
 from adapters.namespace import Table, by_name, table_from_names
 from adapters.vocabulary import NO_NUMPY_FUNCTION, array_names
@@ -107,4 +107,5 @@ class NumpyAdapter(BaseAdapter):
             **table_from_names(np, prefix="nn.",
                                composites=nn_composites(np, sps.erf, sps.logsumexp)),
             **conv_xp.numpy_like_table(np),
+            **transforms_xp.python_table(np.stack),
         }

@@ -38,6 +38,8 @@ class RefengineAdapter(BaseAdapter):
             **table_from_names(rf, "grad"),
             **table_from_names(rnp.special, array_names("special"), "special."),
             **table_from_names(rnp.nn, array_names("nn"), "nn."),
+            **table_from_names(rnp, "scan fori_loop while_loop checkpoint stop_gradient "
+                                    "custom_vjp"),
         }
 
     def versions(self) -> dict[str, str]:

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from adapters import conv_xp
+from adapters import conv_xp, transforms_xp
 from adapters.namespace import Table, by_name, table_from_names
 from adapters.numpy_args import axes_tuple, inserted_axes, over_axes, split_points, wrap_indices
 from adapters.outcomes import Unsupported
@@ -599,4 +599,5 @@ def table() -> Table:
                            composites=by_name(layer_norm)),
         **conv_xp.tensorflow_table(),
         **table_from_names(tf.signal, prefix="fft.", overrides=by_name(fft, ifft)),
+        **transforms_xp.tensorflow_table(),
     }

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from adapters import conv_xp
+from adapters import conv_xp, transforms_xp
 from adapters.namespace import Table, by_name, table_from_names
 from adapters.numpy_args import axes_tuple, inserted_axes, over_axes, split_points, wrap_indices
 
@@ -457,4 +457,5 @@ def table(device: torch.device) -> Table:
                                       **by_name(layer_norm, softmax_cross_entropy)}),
         **conv_xp.torch_table(),
         **table_from_names(torch.fft, prefix="fft.", overrides=by_name(fft, ifft)),
+        **transforms_xp.torch_table(),
     }

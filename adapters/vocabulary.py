@@ -33,6 +33,8 @@ __all__ = [
     "SELECTION",
     "SPECIAL",
     "STRUCTURE",
+    "TAKES_FUNCTIONS",
+    "TRANSFORMS",
     "UNARY",
     "VOCABULARY",
     "Op",
@@ -259,9 +261,28 @@ NESTED = _ops("", """
 grad | grad(f)(x) | nested AD: xp.grad(f)(x) for scalar f; optional capability
 """)
 
+# Control flow and derivative control (issue 17): lax.scan's, lax.fori_loop's and
+# lax.while_loop's contracts, jax.checkpoint's, stop_gradient's and jax.custom_vjp's (the
+# contracts in full: refengine/control.py). Each adapter maps them to its framework's own
+# (lax.scan, tf.scan, torch.utils.checkpoint, torch.autograd.Function, tf.custom_gradient,
+# autograd's primitive + defvjp, ...); a framework without one runs the loop in Python, which is
+# what its users write (a composite), and a framework without rematerialisation runs f as it
+# is (a composite: the derivatives are the same, only the memory differs).
+TRANSFORMS = _ops("", """
+scan          | scan(f, init, xs=None, length=None) | f(carry, x) -> (carry, y); returns (carry, ys)
+fori_loop     | fori_loop(lower, upper, body, init) | body(i, carry) -> carry; Python int bounds
+while_loop    | while_loop(cond, body, init)        | body(carry) while cond(carry)
+checkpoint    | checkpoint(f)                       | f rematerialised in the backward pass
+stop_gradient | stop_gradient(x)                    | the identity, with a zero derivative
+custom_vjp    | custom_vjp(f, fwd, bwd)             | fwd(*a) -> (out, res); bwd(res, g) -> cts
+""")
+# The names whose arguments include functions (a recording or wrapping namespace lifts them).
+TAKES_FUNCTIONS: frozenset[str] = frozenset(
+    {"scan", "fori_loop", "while_loop", "checkpoint", "custom_vjp"})
+
 VOCABULARY: tuple[Op, ...] = tuple(
     UNARY + PIECEWISE_CONSTANT + BINARY + SELECTION + REDUCTIONS + STRUCTURE + CONSTRUCTION
-    + LINALG + SPECIAL + NN + COMPLEX + NESTED + ORDER_AND_NAN + NN_COMPOSITES
+    + LINALG + SPECIAL + NN + COMPLEX + NESTED + ORDER_AND_NAN + NN_COMPOSITES + TRANSFORMS
 )
 
 # Names that are optional capabilities rather than array functions: not every namespace has
@@ -280,7 +301,9 @@ def qualified_names() -> list[str]:
 
 def array_names(module: str = "") -> tuple[str, ...]:
     """The names of one sub-namespace (``""``: the main one; ``"linalg"``, ``"special"``,
-    ``"nn"``, ``"fft"``), unqualified, without the optional capabilities: what a framework
-    that spells the whole vocabulary as NumPy does provides under those names."""
+    ``"nn"``, ``"fft"``), unqualified, without the optional capabilities and the transforms
+    (``TRANSFORMS``: no array library has them under NumPy's names): what a framework that
+    spells the whole vocabulary as NumPy does provides under those names."""
     return tuple(op.name for op in VOCABULARY
-                 if op.module == module and op.qualified not in OPTIONAL)
+                 if op.module == module and op.qualified not in OPTIONAL
+                 and op not in TRANSFORMS)

@@ -62,7 +62,8 @@ import pytest
 from cases.smoke import HALF_SMOKE, SMOKE_TAGS
 
 __all__ = ["DEFAULT_COVERAGE", "DEFAULT_RUN_SLOW", "SMOKE_TAGS", "Handle", "MatrixItem",
-           "calls_verify", "coverage", "default_run_slow", "matrix_scope", "plan"]
+           "calls_verify", "coverage", "default_run_slow", "matrix_scope", "plan",
+           "transform_slow"]
 
 # What the default run covers per (adapter, mode, dtype): "full" (every case), "smoke" (cases
 # tagged SMOKE_TAGS; the rest is slow) or "slow" (nothing by default). Not listed: eager modes
@@ -177,6 +178,21 @@ DEFAULT_RUN_SLOW: tuple[tuple[str, str, str, tuple[str, ...], str], ...] = (
     ("*pool*", "tensorflow", "eager", ("float64",), "(with conv*)"),
     ("segment-sum-*", "tensorflow", "eager", ("float64",), "(with conv*)"),
 )
+# Issue 17's control-flow and derivative-control cases (tag "transform",
+# cases/library/transformations.py): the default run checks all of them on refengine, torch and
+# HIPS autograd (eager, cheap), and two (tag "transform-smoke": lax.scan/tf.scan, and a custom
+# rule over fori_loop) on the other full combinations (jax.jit and eager TensorFlow in float64);
+# --gp-slow checks everything. Measured costs are in the README (issue 17 section).
+TRANSFORM_TAG, TRANSFORM_SMOKE_TAG = "transform", "transform-smoke"
+TRANSFORM_DEFAULT_ADAPTERS = frozenset({"refengine", "torch", "autograd"})
+
+
+def transform_slow(tags: frozenset[str], adapter: str) -> bool:
+    """Whether a case with ``tags`` is left to --gp-slow on ``adapter`` for its cost."""
+    return (TRANSFORM_TAG in tags and adapter not in TRANSFORM_DEFAULT_ADAPTERS
+            and TRANSFORM_SMOKE_TAG not in tags)
+
+
 REQUIRE_ENV = "GRADPARITY_REQUIRE"
 _RECORD_KEY = "gradparity-record"
 _DIVERGENCE_KEY = "gradparity-divergence"
@@ -403,7 +419,7 @@ def plan(config: pytest.Config) -> Iterator[tuple[MatrixItem, bool]]:
                     tier_slow = (tier == "slow" or (tier == "smoke" and not case.tags & SMOKE_TAGS)
                                  or costly(case.name, adapter.name, mode) is not None
                                  or default_run_slow(case.name, adapter.name, mode, dtype)
-                                 is not None)
+                                 is not None or transform_slow(case.tags, adapter.name))
                     applicable = planned(case, adapter.name, dtype, mode)
                     selected = tuple(c for c in applicable if checks is None or c in checks)
                     for size, large in sizes:

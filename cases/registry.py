@@ -46,6 +46,7 @@ ENTRY_POINT_GROUP = "gradparity.cases"
 CAPABILITIES = OPTIONAL
 # The tag a case must carry when Python branches on a traced value (cannot run under jit).
 DATA_DEPENDENT = "data-dependent"
+STOP_GRADIENT = "stop-gradient"  # cases.conformance.reference.STOP_GRADIENT_TAG
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.+\-]*$")
 _SEED = 0  # registration draws its check inputs from this seed
 
@@ -379,6 +380,10 @@ def _check_trace(case: Case, inputs: tuple[np.ndarray, ...]) -> frozenset[str]:
                                "floating point (or complex, in a case with complex dtypes)")
     if "grad" in result.ops and "grad" not in case.requires:
         raise _fail(case.name, "uses xp.grad but does not declare requires={'grad'}")
+    if "stop_gradient" in result.ops and STOP_GRADIENT not in case.tags:
+        raise _fail(case.name, f"uses xp.stop_gradient but is not tagged {STOP_GRADIENT!r} "
+                               "(the tag makes the finite-difference oracle hold the stopped "
+                               "values fixed at the point)")
     if result.branched and DATA_DEPENDENT not in case.tags:
         raise _fail(case.name, f"branches in Python on a traced value; tag it "
                                f"{DATA_DEPENDENT!r} so jit adapters can skip it")

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from adapters.vocabulary import TAKES_FUNCTIONS
 from cases.vocabulary import VOCABULARY
 
 __all__ = ["RecordingNamespace", "Trace", "Traced", "VocabularyError", "numpy_base", "trace"]
@@ -242,6 +243,8 @@ class RecordingNamespace:
             return self._nested_grad
         fn = getattr(self._base, name)
         log = self._log
+        if qualified in TAKES_FUNCTIONS:
+            return _lifted(fn, log, qualified)
 
         def call(*args: Any, **kwargs: Any) -> Any:
             return _wrap(fn(*_unwrap(args), **_unwrap(kwargs)), log)
@@ -261,6 +264,26 @@ class RecordingNamespace:
             return _wrap(grad(inner)(_unwrap(x)), log)
 
         return df
+
+
+def _lifted(fn: Callable[..., Any], log: _Log, qualified: str) -> Callable[..., Any]:
+    """``xp.scan``, ``xp.checkpoint``, ...: the base runs the loop on plain arrays, so the
+    case's functions get recorded values in and give plain ones back; a function that comes
+    back (``checkpoint(f)``, ``custom_vjp(f, fwd, bwd)``) is lifted the other way."""
+
+    def inward(f: Any) -> Any:
+        if not callable(f):
+            return _unwrap(f)
+        return lambda *a: _unwrap(f(*(_wrap(v, log) for v in a)))
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        out = fn(*(inward(a) for a in args), **{k: inward(v) for k, v in kwargs.items()})
+        if callable(out):
+            return lambda *a: _wrap(out(*_unwrap(a)), log)
+        return _wrap(out, log)
+
+    call.__name__ = qualified
+    return call
 
 
 @dataclass(frozen=True)

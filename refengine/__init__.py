@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from refengine import derivatives  # noqa: F401 - loads the rules into the primitives
 from refengine.api import grad, hessian, hvp, jacfwd, jacobian, jvp, value_and_grad, vjp
+from refengine.control import checkpoint, custom_vjp, fori_loop, scan, while_loop
 from refengine.explain_entry import explain  # the explainer itself is loaded on first call
 from refengine.primitive import Primitive, Tracer
 from refengine.primitives import stop_gradient
@@ -37,16 +38,21 @@ __all__ = [
     "Primitive",
     "Tracer",
     "check_grads",
+    "checkpoint",
+    "custom_vjp",
     "explain",
+    "fori_loop",
     "grad",
     "hessian",
     "hvp",
     "jacfwd",
     "jacobian",
     "jvp",
+    "scan",
     "stop_gradient",
     "value_and_grad",
     "vjp",
+    "while_loop",
 ]
 
 __version__ = "0.1.0"

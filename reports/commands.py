@@ -24,6 +24,7 @@ from reports.runner import execute
 from reports.selection import Selection, SelectionError, names_given, select, some_names
 from reports.tasks import (
     QUICK_EAGER_TAGS,
+    QUICK_LEAVES_OUT_TAGS,
     QUICK_MODES,
     QUICK_SMOKE_ONLY,
     QUICK_UNTIMED_EAGER,
@@ -33,7 +34,7 @@ from reports.tasks import (
 )
 
 __all__ = ["HarnessMissingError", "OutputError", "bench", "check", "compare", "listing",
-           "merge", "report", "run", "write_output"]
+           "merge", "quick_cases", "report", "run", "write_output"]
 
 
 def _folder(args: argparse.Namespace, chosen: dict[str, Any]) -> RunFolder:
@@ -61,6 +62,20 @@ def _chosen(selection: Selection, args: argparse.Namespace, sizes: Any) -> dict[
     }
 
 
+def quick_cases(selection: Selection, args: argparse.Namespace) -> Selection:
+    """A quick run's cases: those tagged ``QUICK_LEAVES_OUT_TAGS`` are left out (said in the
+    run's notes) unless ``--cases`` or ``--tags`` chose the cases."""
+    if names_given(args, "cases") is not None or names_given(args, "tags") is not None:
+        return selection
+    left = {c.name for c in selection.cases if QUICK_LEAVES_OUT_TAGS & set(c.tags)}
+    if not left:
+        return selection
+    return replace(selection, cases=[c for c in selection.cases if c.name not in left],
+                   notes=(*selection.notes, f"--quick: the {len(left)} cases tagged "
+                          f"{', '.join(sorted(QUICK_LEAVES_OUT_TAGS))} are left out (a run "
+                          "without --quick, or --tags transform, checks them)"))
+
+
 def _start(args: argparse.Namespace) -> tuple[Selection, RunFolder]:
     from adapters import threads
 
@@ -83,6 +98,8 @@ def _start(args: argparse.Namespace) -> tuple[Selection, RunFolder]:
                                 "model, kink or nn, less those cases.conventions.COSTLY lists "
                                 "for it); a run without --quick covers every case"
                                 for name in sorted(smoke_only))))
+    if args.quick:
+        selection = quick_cases(selection, args)
     if args.shard:
         from reports.shards import DEFAULT_COSTS, parse_shard, shard_selection
 

@@ -18,6 +18,8 @@ What ``--quick`` does, all of it stated in the run's summary:
   compiling the VJP of 40 unrolled RK4 steps takes XLA minutes; JAX checks them eagerly but
   does not time them (``QUICK_UNTIMED_EAGER``: an eager JAX gradient of those loops takes
   seconds a call, and a timing needs at least 7 samples of two quantities);
+- cases: every one except those tagged ``QUICK_LEAVES_OUT_TAGS`` (issue 17's transformation
+  pairs), unless ``--cases`` or ``--tags`` names them;
 - adapters: every one; those in ``QUICK_SMOKE_ONLY`` (MXNet, out of process) on the smoke
   selection (``cases.smoke``) only;
 - timings: every case at its check size, forward, value-and-gradient and compile time,
@@ -38,6 +40,7 @@ import numpy as np
 __all__ = [
     "QUICK_CHECKS",
     "QUICK_EAGER_TAGS",
+    "QUICK_LEAVES_OUT_TAGS",
     "QUICK_UNTIMED_EAGER",
     "QUICK_MODES",
     "QUICK_QUANTITIES",
@@ -84,6 +87,10 @@ def quick_adapters(chosen: list[Any], named: bool) -> tuple[list[Any], list[str]
              f"--adapters {a.name} runs it" for a in left]
     return [a for a in chosen if a not in left], notes
 QUICK_QUANTITIES = ("value_and_grad", "forward", "compile")
+# Case tags a quick run leaves out unless --cases or --tags names them: issue 17's
+# control-flow and derivative-control pairs (cases/library/transformations.py), which a full
+# run and the pytest matrix check; the quick run was at 3 min 56 s of its 4 minutes.
+QUICK_LEAVES_OUT_TAGS = frozenset({"transform"})
 # A full garbage collection costs about 0.4 s with every framework loaded; a quick run does
 # one every this many timing points and freezes the survivors in between (see time_cases):
 # at 16, 13 of them took 5.4 s of a 97-second profile. Garbage without cycles is freed at

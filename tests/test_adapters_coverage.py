@@ -39,6 +39,16 @@ ISSUE17_COMPOSITES = {
 }
 for _name, _extra in ISSUE17_COMPOSITES.items():
     COMPOSITES[_name] = COMPOSITES[_name] | _extra
+# Issue 17's transforms (one block, so merges stay local): loops run in Python where a
+# framework has none; NumPy (values only) has none of the six.
+LOOPS = {"scan", "fori_loop", "while_loop"}
+TRANSFORM_COMPOSITES = {
+    "numpy": LOOPS | {"checkpoint", "stop_gradient", "custom_vjp"},
+    "torch": LOOPS,
+    "autograd": LOOPS,
+}
+for _name, _extra in TRANSFORM_COMPOSITES.items():
+    COMPOSITES[_name] = COMPOSITES[_name] | _extra
 MISSING_NAMES = {"numpy": {"grad"}}
 
 

@@ -282,6 +282,28 @@ SAMPLES += [
       _LABELS),
 ]
 
+# Issue 17's transforms: values only here (their derivatives: cases/library/transformations.py).
+def _scan(xp: Any, x: Any) -> Any:
+    carry, ys = xp.scan(lambda c, row: (c * 0.5 + row, (c * row, c + row)), x[0], x)
+    return carry, ys[0], ys[1]
+
+
+def _softplus_rule(xp: Any, x: Any) -> Any:
+    f = lambda v: xp.log1p(xp.exp(v))
+    return xp.custom_vjp(f, lambda v: (f(v), (v,)),
+                         lambda res, g: (g * xp.special.expit(res[0]),))(x)
+
+
+SAMPLES += [
+    s("scan", _scan, R),
+    s("fori_loop", lambda xp, x: xp.fori_loop(0, 3, lambda i, c: c * x[0] + x[i], x[1]), R),
+    s("while_loop", lambda xp, x: xp.while_loop(lambda c: xp.sum(c * c) < 50.0,
+                                                 lambda c: 2.0 * c, x), R),
+    s("checkpoint", lambda xp, x, y: xp.checkpoint(lambda a, b: xp.sin(a) * b)(x, y), R, R2),
+    s("stop_gradient", lambda xp, x: xp.stop_gradient(x) * x, R),
+    s("custom_vjp", _softplus_rule, R),
+]
+
 # (adapter, sample id) where the framework serves the name but not in this form.
 EXPECTED_UNSUPPORTED = {
     ("tensorflow", "linalg.norm[vector ord=-inf]"): "tf.norm has no negative orders",

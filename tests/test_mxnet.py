@@ -71,7 +71,9 @@ def test_coverage_is_the_documented_one(mxnet):
 
     coverage = mxnet.coverage()
     assert sorted(coverage) == sorted(qualified_names())
-    assert {n for n, w in coverage.items() if w == "composite"} == COMPOSITE
+    # issue 17's transforms: the loops run in Python, checkpoint(f) is f (no remat in MXNet)
+    assert {n for n, w in coverage.items() if w == "composite"} == COMPOSITE | {
+        "scan", "fori_loop", "while_loop", "checkpoint"}
     assert {n for n, w in coverage.items() if w == "missing"} == MISSING
 
 

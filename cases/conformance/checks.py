@@ -278,8 +278,10 @@ def differences_of_first(ctx: Context, method: str, first: str) -> object:
         weights = tuple(t.astype(np.float64) for t in ref.v)
         transform, what = ctx.adapter.jvp, "JVP"
 
+    fn = ref.oracle_fn()  # the case (stop_gradient values held at the point)
+
     def derivative(*diff: np.ndarray) -> np.ndarray:
-        out = transform(ref.case.fn, ref.full(diff, ref.x64), weights, ctx.mode, ref.argnums)
+        out = transform(fn, ref.full(diff, ref.x64), weights, ctx.mode, ref.argnums)
         return flat(out[1])
 
     g, sub = finite_part(derivative, ref.diff64())

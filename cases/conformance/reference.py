@@ -30,11 +30,15 @@ from cases.case import Case, Size, numpy_dtype
 from cases.conformance.verdict import Namer, index_namer
 from refengine.numeric import Derivative, OracleConfig, directional, jacobian
 
-__all__ = ["FULL_JACOBIAN_MAX", "OracleView", "Reference", "clear_cache", "flat", "reference"]
+__all__ = ["FULL_JACOBIAN_MAX", "STOP_GRADIENT_TAG", "OracleView", "Reference", "clear_cache",
+           "flat", "held_stop_gradients", "reference"]
 
 # Inputs with at most this many differentiated entries get the oracle's full Jacobian (one
 # ladder per entry); larger ones are checked along random projections.
 FULL_JACOBIAN_MAX = 32
+# Cases that call xp.stop_gradient (registration enforces the tag): the oracle holds the stopped
+# values fixed at the point.
+STOP_GRADIENT_TAG = "stop-gradient"
 _CACHE_SIZE = 16
 _cache: OrderedDict[tuple[Any, ...], Reference] = OrderedDict()
 # One scalarised function per case (adapters cache compiled functions by function object).
@@ -198,8 +202,26 @@ class Reference:
         return self._lazy["numpy"]
 
     def numpy_fn(self) -> Callable[..., Any]:
+        """The case in float64 as a function of the differentiated inputs, for the oracle.
+        A case tagged ``stop-gradient`` gets each ``xp.stop_gradient`` value held at what it
+        is at the point (``held_stop_gradients``): its finite differences then measure the
+        derivative stop_gradient defines, not the function's."""
         xp = adapters.get(self.value_source).xp
-        return lambda *diff: self.case.fn(xp, *self.full(diff, self.x64))
+        fn = self.oracle_fn()
+        return lambda *diff: fn(xp, *self.full(diff, self.x64))
+
+    def oracle_fn(self) -> Callable[..., Any]:
+        """The case's function as finite differences see it: ``case.fn``, or for a case
+        tagged ``stop-gradient`` the same with each ``xp.stop_gradient`` value held at what it
+        is at the point (NumPy, float64), so that differences measure the derivative
+        stop_gradient defines (``held_stop_gradients``)."""
+        if STOP_GRADIENT_TAG not in self.case.tags:
+            return self.case.fn
+        if "held_fn" not in self._lazy:
+            recording = _Recording(adapters.get(self.value_source).xp)
+            self.case.fn(recording, *self.x64)
+            self._lazy["held_fn"] = held_stop_gradients(self.case.fn, recording.held)
+        return self._lazy["held_fn"]
 
     def oracle(self) -> OracleView:
         if "oracle" not in self._lazy:
@@ -266,6 +288,65 @@ def _copies(value: Any) -> Any:
     if isinstance(value, tuple):
         return tuple(np.array(a, copy=True) for a in value)
     return np.array(value, copy=True)
+
+
+class _Recording:
+    """``xp`` whose ``stop_gradient`` keeps a float64 copy of each argument, in call order."""
+
+    def __init__(self, xp: Any) -> None:
+        self._xp = xp
+        self.held: list[np.ndarray] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._xp, name)
+
+    def stop_gradient(self, x: Any) -> Any:
+        self.held.append(np.array(x, dtype=np.float64, copy=True))
+        return x
+
+
+class _Replaying:
+    """``xp`` whose ``stop_gradient`` returns the kept values in call order (as ``xp``'s
+    arrays of the argument's dtype), whatever it is given."""
+
+    def __init__(self, xp: Any, held: list[np.ndarray]) -> None:
+        self._xp = xp
+        self._held = held
+        self.calls = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._xp, name)
+
+    def stop_gradient(self, x: Any) -> Any:
+        k = self.calls
+        if k >= len(self._held):
+            raise RuntimeError(
+                "the case calls xp.stop_gradient more often away from the point than at it "
+                f"({len(self._held)} calls there): the stopped values can be held fixed only "
+                "when the calls do not depend on the input")
+        if tuple(np.shape(self._held[k])) != tuple(x.shape):
+            raise RuntimeError(f"xp.stop_gradient call {k + 1} has shape {tuple(x.shape)} "
+                               f"away from the point and {np.shape(self._held[k])} at it")
+        self.calls += 1
+        return self._xp.asarray(self._held[k], dtype=x.dtype)
+
+
+def held_stop_gradients(fn: Callable[..., Any], held: list[np.ndarray]) -> Callable[..., Any]:
+    """``fn(xp, *args)`` with its ``xp.stop_gradient`` calls returning ``held`` (the values at
+    the point, in call order): constants, as stop_gradient's derivative says, so that finite
+    differences of it, or of a framework's derivatives of it, measure the derivative the case
+    defines rather than the function's."""
+
+    def held_fn(xp: Any, *args: Any) -> Any:
+        replaying = _Replaying(xp, held)
+        out = fn(replaying, *args)
+        if replaying.calls != len(held):
+            raise RuntimeError(f"the case called xp.stop_gradient {replaying.calls} times away "
+                               f"from the point and {len(held)} times at it")
+        return out
+
+    held_fn.__name__ = f"held_{getattr(fn, '__name__', 'fn')}"
+    return held_fn
 
 
 def finite_part(

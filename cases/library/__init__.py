@@ -29,6 +29,7 @@ from cases.library import (
     selection,
     special,
     structure,
+    transformations,
     traps,
 )
 
@@ -44,6 +45,7 @@ CASES: list[Case] = boundaries.with_boundaries([
     *linalg.CASES,
     *special.CASES,
     *control_flow.CASES,
+    *transformations.CASES,
     *delicate.CASES,
     *traps.CASES,
     *kinks.CASES,

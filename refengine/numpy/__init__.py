@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from refengine import primitives as P
+from refengine.control import checkpoint, custom_vjp, fori_loop, scan, while_loop
 from refengine.numpy import fft, linalg, nn, special
 from refengine.numpy._axes import axis_one, axis_tuple, ndim, shape_of, size
 from refengine.numpy._einsum import einsum, parse_einsum
@@ -163,7 +164,8 @@ __all__ = [
     "cummax", "topk",
     # construction and constants
     "array", "asarray", "copy", "zeros", "ones", "zeros_like", "ones_like", "full", "eye", "arange",
-    "linspace", "shape", "ndim", "size", "stop_gradient", "float32", "float64", "int32",
+    "linspace", "shape", "ndim", "size", "stop_gradient", "scan", "fori_loop", "while_loop",
+    "checkpoint", "custom_vjp", "float32", "float64", "int32",
     "int64", "bool_", "pi", "e", "inf", "nan", "newaxis", "parse_einsum",
 ]
 
