@@ -28,8 +28,9 @@ def _selection_options(parser: argparse.ArgumentParser, *, timing: bool) -> None
                         "available)")
     parser.add_argument("--cases", help="comma-separated case names or glob patterns")
     parser.add_argument("--tags", help="comma-separated tags; a case matches any of them")
-    parser.add_argument("--dtypes", help="float32, float64, complex64, complex128 (default: each "
-                        "case's own; complex only where a case opts in)")
+    parser.add_argument("--dtypes", help="float32, float64, complex64, complex128, float16, "
+                        "bfloat16 (default: each case's own; complex only where a case opts "
+                        "in; float16/bfloat16: every real case, only when named)")
     parser.add_argument("--modes", help="eager, jit (default: every mode of each adapter)")
     parser.add_argument("--threads", type=count(1), default=1,
                         help="threads for every framework (default 1)")

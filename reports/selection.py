@@ -9,7 +9,9 @@ from typing import Any
 
 __all__ = ["Selection", "SelectionError", "names_given", "select", "some_names"]
 
-DTYPES = ("float32", "float64", "complex64", "complex128")  # complex: the cases that opt in
+DTYPES = ("float32", "float64", "complex64", "complex128", "float16", "bfloat16")
+# complex: the cases that opt in; float16/bfloat16: every real case, on request only
+# (cases.conformance.half.matrix_dtypes: the pytest matrix runs them too)
 
 
 class SelectionError(ValueError):
@@ -72,7 +74,7 @@ class Selection:
         for case in self.cases:
             for adapter in self.adapters:
                 for mode in self.modes_of(adapter, case):
-                    for dtype in case.dtypes:
+                    for dtype in _dtypes_of(case, self.dtypes):
                         if self.dtypes is None or dtype in self.dtypes:
                             out.append((case, adapter, mode, dtype))
         return out
@@ -151,12 +153,22 @@ def _with_modes(chosen: list[Any], modes: list[str], notes: list[str]) -> list[A
     return having
 
 
+def _dtypes_of(case: Any, asked: list[str] | None) -> tuple[str, ...]:
+    """A case's dtypes: its own, and float16/bfloat16 for a real case when ``--dtypes`` asks
+    for them (never by default: half precision is a check of its own, not a default)."""
+    if not asked:
+        return tuple(case.dtypes)
+    from cases.conformance.half import matrix_dtypes
+
+    return matrix_dtypes(case)
+
+
 def _with_dtypes(chosen: list[Any], dtypes: list[str], notes: list[str]) -> list[Any]:
     """The cases that have any of ``dtypes`` (``--dtypes``), saying which are left out."""
-    having = [c for c in chosen if set(c.dtypes) & set(dtypes)]
+    having = [c for c in chosen if set(_dtypes_of(c, dtypes)) & set(dtypes)]
     without = [c.name for c in chosen if c not in having]
     if not having:
-        theirs = sorted({d for c in chosen for d in c.dtypes})
+        theirs = sorted({d for c in chosen for d in _dtypes_of(c, dtypes)})
         raise SelectionError(f"--dtypes {','.join(dtypes)} leaves nothing to run: the selected "
                              f"cases have {', '.join(theirs)} only")
     if without:

@@ -16,7 +16,7 @@ from .test_reports import CONFORMANCE, TIMING, make_run
         (["check", "--tags", "modle"], "unknown tag 'modle'; did you mean 'model'"),
         (["check", "--adapters", "torchh"], "unknown adapter 'torchh'; did you mean 'torch'"),
         (["bench", "--modes", "jitt"], "unknown mode 'jitt'; did you mean 'jit'"),
-        (["run", "--dtypes", "float16"], "unknown dtype 'float16'"),
+        (["run", "--dtypes", "float8"], "unknown dtype 'float8'"),
         (["list", "cases", "--tags", "kinkk"], "unknown tag 'kinkk'; did you mean 'kink'"),
     ],
 )

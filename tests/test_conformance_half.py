@@ -167,3 +167,22 @@ def test_a_derivative_that_cancels_is_judged_by_its_own_conditioning() -> None:
         "half_vs_float64"].status == "fail"
     assert _by_check(run_case(case, HalfOnlyBug(1.0), "eager", "float16"))[
         "half_vs_float64"].status == "pass"
+
+
+def test_the_command_line_runs_half_precision_only_when_named() -> None:
+    """``--dtypes float16`` (the CLI) selects every real case in half, as the matrix does; a
+    complex-only case has none; without --dtypes nothing runs in half."""
+    from argparse import Namespace
+
+    from reports.selection import SelectionError, select
+
+    def combos(**kw: str | None) -> set[tuple[str, str]]:
+        args = Namespace(cases=kw.get("cases"), tags=None, adapters="refengine", modes=None,
+                         dtypes=kw.get("dtypes"))
+        return {(c.name, d) for c, _, _, d in select(args).combinations()}
+
+    assert combos(cases="tanh", dtypes="float16,bfloat16") == {("tanh", "float16"),
+                                                                ("tanh", "bfloat16")}
+    assert not {d for _, d in combos(cases="tanh")} & {"float16", "bfloat16"}
+    with pytest.raises(SelectionError, match="leaves nothing to run"):
+        combos(cases="complex-exp", dtypes="float16")
