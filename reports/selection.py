@@ -199,4 +199,8 @@ def select(args: Any) -> Selection:
             raise _unknown("dtype", dtype, list(DTYPES))
     if dtypes:
         chosen = _with_dtypes(chosen, dtypes, notes)
+    half = [d for d in dtypes or [] if d in ("float16", "bfloat16")]
+    if half and getattr(args, "command", "check") != "check":
+        notes.append(f"--dtypes {','.join(half)}: checked, not timed (the timing harness times "
+                     "each case in its own dtypes)")
     return Selection(chosen, chosen_adapters, modes, dtypes, notes=tuple(notes))

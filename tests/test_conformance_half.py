@@ -178,7 +178,7 @@ def test_the_command_line_runs_half_precision_only_when_named() -> None:
 
     def combos(**kw: str | None) -> set[tuple[str, str]]:
         args = Namespace(cases=kw.get("cases"), tags=None, adapters="refengine", modes=None,
-                         dtypes=kw.get("dtypes"))
+                         dtypes=kw.get("dtypes"), command="check")
         return {(c.name, d) for c, _, _, d in select(args).combinations()}
 
     assert combos(cases="tanh", dtypes="float16,bfloat16") == {("tanh", "float16"),
@@ -186,3 +186,13 @@ def test_the_command_line_runs_half_precision_only_when_named() -> None:
     assert not {d for _, d in combos(cases="tanh")} & {"float16", "bfloat16"}
     with pytest.raises(SelectionError, match="leaves nothing to run"):
         combos(cases="complex-exp", dtypes="float16")
+
+
+def test_a_timed_run_says_half_precision_is_not_timed() -> None:
+    from argparse import Namespace
+
+    from reports.selection import select
+
+    args = Namespace(cases="tanh", tags=None, adapters="refengine", modes=None,
+                     dtypes="float16,float64", command="run")
+    assert any("float16: checked, not timed" in note for note in select(args).notes)
