@@ -18,7 +18,14 @@ import adapters
 import cases
 from adapters.mutant_adapter import from_name, mutations, parse
 from cases.conformance import run_case
-from cases.conformance.mutation import difference, outputs, precision, run, usage
+from cases.conformance.mutation import (
+    RULE_CHECKS,
+    difference,
+    outputs,
+    precision,
+    run,
+    usage,
+)
 
 ORDER1 = ["sin", "exp", "tanh", "matmul", "divide", "logsumexp", "cholesky", "solve"]
 ORDER2 = ["sin", "exp", "tanh", "matmul", "logsumexp"]
@@ -37,9 +44,10 @@ def uses():
 def _flagged(case, name):
     # float64, or complex128 for a complex-only case (as the mutation score runs it)
     dtype = precision(case)
-    baseline = {r.check: r.bad
-                for r in run_case(case, "refengine", dtype=dtype, conventions=())}
-    return {r.check for r in run_case(case, name, dtype=dtype, conventions=())
+    baseline = {r.check: r.bad for r in run_case(case, "refengine", dtype=dtype,
+                                                 conventions=(), checks=RULE_CHECKS)}
+    return {r.check for r in run_case(case, name, dtype=dtype, conventions=(),
+                                      checks=RULE_CHECKS)
             if r.bad and not baseline.get(r.check, False)}
 
 

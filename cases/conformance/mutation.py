@@ -38,14 +38,16 @@ from adapters.base import SECOND_ORDER
 from adapters.mutant_adapter import KINDS, Mutation, mutations
 from cases.case import Case
 from cases.conformance.check_record import Record
+from cases.conformance.checks import CHECKS
 from cases.conformance.complex_pairs import real_pair_case
 from cases.conformance.nestings import CHECK as NESTINGS_CHECK
 from cases.conformance.nestings import judged_by_oracle
 from cases.conformance.reference import compute, flat, reference
 from cases.conformance.run import resolve_adapter, run_case
 
-__all__ = ["INDEPENDENT", "TRANSFORM_CONTROLS", "MutantResult", "MutationReport", "difference",
-           "independent", "main", "outputs", "precision", "run", "transform_controls", "usage"]
+__all__ = ["INDEPENDENT", "RULE_CHECKS", "TRANSFORM_CONTROLS", "TRANSFORM_ONLY", "MutantResult",
+           "MutationReport", "difference", "independent", "main", "outputs", "precision", "run",
+           "transform_controls", "usage"]
 
 INDEPENDENT = frozenset({"value", "adjoint", "vjp_vs_oracle", "jvp_vs_oracle", "hvp_vs_oracle",
                          "finite", "kink", "determinism"})
@@ -250,8 +252,10 @@ def run(
             res.cases_run += 1
             if baseline is None:
                 baseline = {r.check: r.bad for r in run_case(
-                    case, "refengine", seed=seed, dtype=precision(case), conventions=())}
-            records = run_case(case, m.name, seed=seed, dtype=precision(case), conventions=())
+                    case, "refengine", seed=seed, dtype=precision(case), conventions=(),
+                    checks=RULE_CHECKS)}
+            records = run_case(case, m.name, seed=seed, dtype=precision(case), conventions=(),
+                               checks=RULE_CHECKS)
             new = [r for r in records if r.bad and not baseline.get(r.check, False)]
             if new:
                 res.first_case = res.first_case or case.name
@@ -261,6 +265,13 @@ def run(
         if progress:
             progress(f"{case.name}: {len(todo)} mutants")
     return MutationReport(list(results.values()), time.perf_counter() - start)
+
+
+# The checks a wrong derivative rule is scored against: all but the two that re-derive whole
+# Jacobians or batches through the framework's own transformations (they would catch a wrong
+# rule too, at many times the cost, and have negative controls of their own below).
+TRANSFORM_ONLY = frozenset({"vmap_grad", "jacfwd_vs_jacrev"})
+RULE_CHECKS: tuple[str, ...] = tuple(c for c in CHECKS if c not in TRANSFORM_ONLY)
 
 
 # The transformation checks' negative controls (adapters.mutant_adapter.TransformMutant): the
