@@ -37,7 +37,8 @@ def _selection_options(parser: argparse.ArgumentParser, *, timing: bool) -> None
     parser.add_argument("--out", type=Path, help="run folder (default: runs/<date-time>)")
     parser.add_argument("--quick", action="store_true",
                         help="a smoke run: first-order checks, float64, one mode per adapter "
-                        "(JAX: jit), timings at the check size with a short budget")
+                        "(JAX: jit), timings at the check size with a short budget (over the whole "
+                        "library: the smoke selection's cases)")
     parser.add_argument("--resume", action="store_true",
                         help="continue the run in --out with the same selection: every unit of "
                         "work not committed there is redone, from its start")

@@ -100,6 +100,15 @@ def _start(args: argparse.Namespace) -> tuple[Selection, RunFolder]:
                                 for name in sorted(smoke_only))))
     if args.quick:
         selection = quick_cases(selection, args)
+        if args.command == "run" and not (getattr(args, "cases", None)
+                                          or getattr(args, "tags", None)):
+            from cases.smoke import SMOKE_TAGS, is_smoke
+
+            timed = sum(is_smoke(c.tags) for c in selection.cases)
+            selection = replace(selection, time_smoke_only=True, notes=(*selection.notes, (
+                f"--quick: checks every case and times the {timed} of the smoke selection "
+                f"(tagged {', '.join(sorted(SMOKE_TAGS))}) at their check size; --cases or "
+                "--tags, or a run without --quick, times every case selected")))
     if args.shard:
         from reports.shards import DEFAULT_COSTS, parse_shard, shard_selection
 

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from cases.smoke import is_smoke
 from reports.rundir import RunFolder
 from reports.selection import Selection
 from reports.tasks import QUICK_UNTIMED_EAGER, Options, Task, run_task, time_case, worker_setup
@@ -103,6 +104,8 @@ def _plan(selection: Selection, folder: RunFolder, *, quick: bool, resume: bool,
         for case in selection.cases:
             if "boundary" in case.tags:
                 continue  # its parent case at one point: the same function, size and timing
+            if selection.time_smoke_only and not is_smoke(case.tags):
+                continue  # --quick times the smoke selection only (its note says so)
             groups = _timing_groups(selection, selection.adapters, case)
             if groups:
                 to_time[case.name] = groups

@@ -47,6 +47,8 @@ class Selection:
     # Adapters that run only the smoke selection's cases (cases.smoke; --quick: MXNet), less
     # their combinations measured as too costly (cases.conventions.COSTLY, which says why).
     smoke_only: frozenset[str] = frozenset()
+    # Time only the smoke selection's cases (--quick over the whole library; cases.smoke).
+    time_smoke_only: bool = False
     # What an option left out (adapters without a --modes mode, ...), said before the run.
     notes: tuple[str, ...] = ()
 

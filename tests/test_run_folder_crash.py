@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -217,6 +218,12 @@ def test_a_quick_run_starts_with_the_models_and_times_no_boundary_point(monkeypa
     checked = {item[0] for task in tasks for item in task.checks}
     assert "b-at-zero" not in timed and "b-at-zero" in checked
     assert sorted(timed) == ["a", "b", "c", "gmm"]
+    # --quick over the whole library (no --cases/--tags): every case checked, the smoke
+    # selection's timed (reports.commands says so before the run)
+    smoke = runner._plan(replace(selection, time_smoke_only=True), CommittedFolder(),
+                         resume=False, quick=True, checks=True, timings=True)[0]
+    assert [n for task in smoke for n in task.timing_cases] == ["gmm"]
+    assert {item[0] for task in smoke for item in task.checks} == checked
 
 
 # --- torn rows --------------------------------------------------------------------------------
