@@ -62,19 +62,20 @@ QUICK_CHECKS = ("value", "vjp_vs_refengine", "jvp_vs_refengine", "adjoint", "vjp
 # MXNet: eager, the mode its users run by default (hybridize traces each case anew: a full
 # run times it, compile separated).
 QUICK_MODES: dict[str, tuple[str, ...]] = {"jax": ("jit",), "tensorflow": ("eager",),
-                                           "mxnet": ("eager",)}
+                                           "mxnet": ("eager",), "tinygrad": ("eager",),
+                                           "mlx": ("eager",)}
 QUICK_EAGER_TAGS = frozenset({"control-flow"})
 QUICK_UNTIMED_EAGER = frozenset({"jax"})
 # Adapters a quick run covers on the smoke selection only (cases.smoke): MXNet answers from
 # another process, each case a round trip (52 CPU s over the whole library, a fifth of the
 # quick run's margin); `gradparity run --adapters mxnet` covers every case.
-QUICK_SMOKE_ONLY = frozenset({"mxnet"})
-# Adapters a quick run leaves out unless --adapters names them: tinygrad schedules and compiles
-# each kernel in Python and clang (~2 CPU s per smoke case and dtype, 121 CPU s over the smoke
-# selection in float64, measured 2026-12-07 on the shared 2-core machine); MLX's smoke
-# selection is cheap to check but adds a timed framework. The quick run is at its margin;
-# `gradparity run --quick --adapters tinygrad,mlx` or a run without --quick covers them.
-QUICK_LEFT_OUT = frozenset({"tinygrad", "mlx"})
+QUICK_SMOKE_ONLY = frozenset({"mxnet", "tinygrad", "mlx"})
+# Adapters a quick run leaves out unless --adapters names them (none today). tinygrad and MLX
+# run as MXNet does: the smoke selection, eager (QUICK_SMOKE_ONLY, QUICK_MODES): measured idle on
+# 2026-12-07, the quick run took 3 min 22 s with them, 4 min 37 s with their jit modes too
+# (mx.compile compiles kernels with the C++ compiler: 105 s of MLX's checks) and 2 min 47 s
+# without them.
+QUICK_LEFT_OUT: frozenset[str] = frozenset()
 
 
 def quick_adapters(chosen: list[Any], named: bool) -> tuple[list[Any], list[str]]:
@@ -89,7 +90,7 @@ def quick_adapters(chosen: list[Any], named: bool) -> tuple[list[Any], list[str]
 QUICK_QUANTITIES = ("value_and_grad", "forward", "compile")
 # Case tags a quick run leaves out unless --cases or --tags names them: issue 17's
 # control-flow and derivative-control pairs (cases/library/transformations.py), which a full
-# run and the pytest matrix check; the quick run was at 3 min 56 s of its 4 minutes.
+# run and the pytest matrix check.
 QUICK_LEAVES_OUT_TAGS = frozenset({"transform"})
 # A full garbage collection costs about 0.4 s with every framework loaded; a quick run does
 # one every this many timing points and freezes the survivors in between (see time_cases):
