@@ -78,13 +78,20 @@ DEFAULT_COVERAGE: dict[tuple[str, str, str], str] = {
     ("jax", "jit", "float64"): "full",
     ("refengine", "eager", "float32"): "smoke",
     ("autograd", "eager", "float32"): "smoke",
-    ("jax", "jit", "float32"): "smoke",
+    # float32 beyond refengine's and autograd's smoke sets: the day's merges (issue 17's half
+    # precision and transformations, issue 22's frameworks, issue 20's cluster tests) took the
+    # default run to 12 min 51 s (fresh clone, idle, 2026-12-07), past its 12-minute margin; the
+    # float32 smoke selections of jax.jit (54 CPU s) and eager TensorFlow (41) went to
+    # --gp-slow and torch float32 (63, every case) to its smoke selection. float32 vs float64
+    # is still checked by default on refengine, autograd and torch.
+    ("jax", "jit", "float32"): "slow",
+    ("torch", "eager", "float32"): "smoke",
     # Eager JAX runs the derivative rules jax.jit runs, and jax.jit covers every case: eager
     # JAX float64's smoke selection cost 91 of the default run's 1,321 CPU seconds (measured
     # per test, 2026-12-07), so it is --gp-slow with the rest of eager JAX.
     ("jax", "eager", "float64"): "slow",
     ("jax", "eager", "float32"): "slow",
-    ("tensorflow", "eager", "float32"): "smoke",
+    ("tensorflow", "eager", "float32"): "slow",
     ("tensorflow", "jit", "float64"): "smoke",
     ("tensorflow", "jit", "float32"): "slow",
     # MXNet, out of process (adapters.remote): every case in both dtypes took 142 s on one
