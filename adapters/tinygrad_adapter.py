@@ -11,10 +11,11 @@
   and the capture) and then replays the captured kernels with new input buffers, so the
   function must do the same work for every input. Cases that branch on values declare it,
   and the harness makes them unsupported in every jit mode, so no stale capture is replayed.
-- Device: tinygrad's ``CPU`` device compiles each kernel with clang (``$CC``). Where no
-  clang is on the PATH, the adapter runs tinygrad's ``PYTHON`` device (its reference
-  emulator: no compiler, slower) and its thread report says so; ``GRADPARITY_TINYGRAD_DEVICE``
-  picks one. ``.ci/run`` installs Debian's clang, so CI runs the CPU device.
+- Device: tinygrad's ``CPU`` device compiles each kernel with clang (``$CC``). The
+  ``tinygrad`` extra installs ``ziglang`` from PyPI, whose ``zig cc`` is clang
+  (``adapters.tinygrad_compiler``: ``$CC`` if set, else zig cc, else a clang on the PATH).
+  With none, the adapter runs tinygrad's ``PYTHON`` device (its reference emulator: no
+  compiler, slower) and its thread report says so; ``GRADPARITY_TINYGRAD_DEVICE`` picks one.
 - Float64: both devices compute in float64 where asked (tinygrad's default float is float32;
   the inputs here carry their own dtype).
 
@@ -24,7 +25,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
@@ -42,17 +42,19 @@ DEVICE_VARIABLE = "GRADPARITY_TINYGRAD_DEVICE"
 _NO_FORWARD = "tinygrad has no forward mode (Tensor.gradient is reverse mode only)"
 
 
-def device_choice() -> tuple[str, str]:
-    """(tinygrad device, why): ``GRADPARITY_TINYGRAD_DEVICE``, else CPU where a C compiler
-    tinygrad can use is on the PATH, else PYTHON."""
+def device_choice() -> tuple[str, str, str | None]:
+    """(tinygrad device, why, the ``CC`` to compile with or None): ``GRADPARITY_TINYGRAD_DEVICE``,
+    else CPU where a C compiler tinygrad can use exists (``adapters.tinygrad_compiler``), else
+    PYTHON."""
+    from adapters.tinygrad_compiler import choose
+
+    compiler = choose()
     named = os.environ.get(DEVICE_VARIABLE, "").strip().upper()
     if named:
-        return named, f"{DEVICE_VARIABLE}={named}"
-    compiler = os.environ.get("CC", "clang")
-    if shutil.which(compiler):
-        return "CPU", f"kernels compiled by {shutil.which(compiler)}"
-    return "PYTHON", (f"no {compiler} on the PATH: tinygrad's Python emulator (install clang, "
-                      f"e.g. `apt-get install clang`, for the CPU device)")
+        return named, f"{DEVICE_VARIABLE}={named}; {compiler.why}", compiler.cc
+    if compiler.cc is not None:
+        return "CPU", compiler.why, compiler.cc
+    return "PYTHON", compiler.why, None
 
 
 class TinygradAdapter(BaseAdapter):
@@ -63,7 +65,7 @@ class TinygradAdapter(BaseAdapter):
     mode_labels: ClassVar[Mapping[str, str]] = {"jit": "TinyJit"}
 
     def prepare_environment(self) -> None:
-        self._tiny_device, self._device_reason = device_choice()
+        self._tiny_device, self._device_reason, self._cc = device_choice()
 
     def _load(self) -> Table:
         import tinygrad
@@ -74,7 +76,23 @@ class TinygradAdapter(BaseAdapter):
 
         self._tiny, self._Tensor = tinygrad, Tensor
         DEV.value = self._tiny_device  # tinygrad's default device, for every tensor made
-        Tensor.empty(1).realize()  # fails here, with the device's reason, if it cannot run
+        # tinygrad reads CC through its cached getenv("CC", "clang") at its first compilation,
+        # which may come from its disk cache at any later point: set CC, read it once through
+        # that same call so the cache holds it, and put the environment back, so that nothing
+        # else in this process (torch's extension builder reads CC) sees the wrapper.
+        before = os.environ.get("CC")
+        if self._cc is not None:
+            os.environ["CC"] = self._cc
+        try:
+            from tinygrad.helpers import getenv
+
+            getenv("CC", "clang")
+            Tensor.empty(1).realize()  # fails here, with the device's reason, if it cannot run
+        finally:
+            if before is None:
+                os.environ.pop("CC", None)
+            else:
+                os.environ["CC"] = before
         self._thread_report = {"tinygrad_device": Device.DEFAULT,
                                "why": self._device_reason}
         return tinygrad_xp.table()

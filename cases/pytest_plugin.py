@@ -99,16 +99,16 @@ DEFAULT_COVERAGE: dict[tuple[str, str, str], str] = {
     # float64 by default (~10 s), float32 and everything else with --gp-slow.
     ("mxnet", "eager", "float64"): "smoke",
     ("mxnet", "eager", "float32"): "slow",
-    # tinygrad and MLX (in process) are --gp-slow whole: tinygrad's smoke selection in
-    # float64 took 121 CPU s (each kernel scheduled in Python and compiled by clang), MLX's
-    # (mx.compile aside) over a minute on the shared 2-core machine (2026-12-07), against the
-    # ~10 s the default run's margin leaves. tests/test_tinygrad.py and tests/test_mlx.py
-    # check their adapters and documented behaviours on a few cases by default.
-    ("tinygrad", "eager", "float64"): "slow",
+    # tinygrad and MLX (in process): the smoke selection in float64, eager, by default (their
+    # costliest cases are in DEFAULT_RUN_SLOW below); float32, jit and the rest --gp-slow.
+    # Measured per test on the 2-core machine (2026-12-07): the whole float64 smoke selection
+    # took 64.7 s of tests on tinygrad (every kernel scheduled in Python and compiled by zig
+    # cc) and 27.6 s on MLX; without the cases below, 20 s and 5 s.
+    ("tinygrad", "eager", "float64"): "smoke",
     ("tinygrad", "eager", "float32"): "slow",
     ("tinygrad", "jit", "float64"): "slow",
     ("tinygrad", "jit", "float32"): "slow",
-    ("mlx", "eager", "float64"): "slow",
+    ("mlx", "eager", "float64"): "smoke",
     ("mlx", "eager", "float32"): "slow",
     ("mlx", "jit", "float64"): "slow",
     ("mlx", "jit", "float32"): "slow",
@@ -184,6 +184,17 @@ DEFAULT_RUN_SLOW: tuple[tuple[str, str, str, tuple[str, ...], str], ...] = (
      "cases, op by op"),
     ("*pool*", "tensorflow", "eager", ("float64",), "(with conv*)"),
     ("segment-sum-*", "tensorflow", "eager", ("float64",), "(with conv*)"),
+    # tinygrad's and MLX's smoke selections in float64 (seconds of the tests, per case)
+    ("lstm", "tinygrad", "eager", ("float64",), "16.7 s: each step's kernels scheduled and "
+     "compiled one by one"),
+    ("transformer-block", "tinygrad", "eager", ("float64",), "8.8 s"),
+    ("ode", "tinygrad", "eager", ("float64",), "6.1 s"),
+    ("det-by-minors", "tinygrad", "eager", ("float64",), "5.9 s"),
+    ("sort-tie", "tinygrad", "eager", ("float64",), "3.8 s"),
+    ("dense-gelu", "tinygrad", "eager", ("float64",), "3.4 s"),
+    ("particle", "mlx", "eager", ("float64",), "14.8 s: the nested gradients of GradBench's "
+     "descent, op by op"),
+    ("saddle", "mlx", "eager", ("float64",), "7.9 s: the same, for the saddle ascent"),
 )
 # Issue 17's control-flow and derivative-control cases (tag "transform",
 # cases/library/transformations.py): the default run checks all of them on refengine, torch and

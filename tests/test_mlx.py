@@ -1,8 +1,9 @@
 """MLX (in process, its Linux CPU build: the ``mlx`` extra): forward mode, ``mx.compile`` as its
 jit, and what the matrix found, documented in the divergence table.
 
-The conformance matrix runs MLX only under ``--gp-slow`` (the default run's margin is gone);
-these checks are the default run's share. Skipped, with the reason, where MLX is not installed.
+The conformance matrix runs MLX's float64 smoke selection (eager) by default, everything else
+with ``--gp-slow``; these tests check the adapter itself. Skipped, with the reason, where MLX
+is not installed.
 """
 
 from __future__ import annotations

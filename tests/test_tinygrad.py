@@ -1,12 +1,17 @@
 """tinygrad (in process, the ``tinygrad`` extra): its adapter's contract, and what users found
 (issue 22) reproduced by the case library and documented in the divergence table.
 
-The conformance matrix runs tinygrad only under ``--gp-slow`` (its smoke selection cost 121
-CPU s: every kernel is scheduled in Python and compiled by clang); these few checks are the
-default run's share. Skipped, with the reason, where tinygrad is not installed.
+The conformance matrix runs tinygrad's float64 smoke selection (eager) by default, everything
+else with ``--gp-slow``; these tests check the adapter itself and the compiler it is given.
+Skipped, with the reason, where tinygrad is not installed.
 """
 
 from __future__ import annotations
+
+import platform
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -60,12 +65,68 @@ def test_coverage_names_the_composites(tinygrad):
     assert coverage["special.erf"] == "native" and coverage["linalg.inv"] == "missing"
 
 
-def test_without_clang_the_python_device_is_chosen_and_said(monkeypatch):
+def test_without_a_compiler_the_python_device_is_chosen_and_said(monkeypatch):
+    from adapters import tinygrad_compiler
     from adapters.tinygrad_adapter import DEVICE_VARIABLE, device_choice
 
     monkeypatch.delenv(DEVICE_VARIABLE, raising=False)
     monkeypatch.setenv("CC", "no-such-compiler-gradparity")
-    device, why = device_choice()
-    assert device == "PYTHON" and "no no-such-compiler-gradparity on the PATH" in why
+    device, why, cc = device_choice()
+    assert (device, cc) == ("PYTHON", None) and "CC=no-such-compiler-gradparity" in why
+    monkeypatch.delenv("CC")
+    monkeypatch.setattr(tinygrad_compiler, "zig_executable", lambda: None)
+    monkeypatch.setenv("PATH", "/nonexistent-gradparity")
+    device, why, cc = device_choice()
+    assert (device, cc) == ("PYTHON", None) and "pip install ziglang" in why
     monkeypatch.setenv(DEVICE_VARIABLE, "cpu")  # the variable wins, in tinygrad's spelling
     assert device_choice()[0] == "CPU"
+
+
+def test_the_registry_compiler_is_chosen_without_clang(monkeypatch):
+    # The README's install gives every machine zig cc (PyPI's ziglang): it comes before a
+    # clang on the PATH, and it compiles what tinygrad hands it.
+    from adapters import tinygrad_compiler
+
+    monkeypatch.delenv("CC", raising=False)
+    zig = tinygrad_compiler.zig_executable()
+    if zig is None:
+        pytest.skip("ziglang is not installed (the tinygrad extra installs it)")
+    choice = tinygrad_compiler.choose()
+    assert choice.cc is not None and "zig cc" in choice.why
+    source = b"float f(const float *a) { return __builtin_sqrtf(a[0]) * 2.0f; }"
+    flags = ["-c", "-x", "c", "-O2", "-fPIC", "-ffreestanding", "-fno-math-errno", "-nostdlib",
+             "-fno-ident", "--target=x86_64-none-unknown-elf", "-march=native", "-", "-o", "-"]
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        pytest.skip("the flags above are tinygrad's for x86_64")
+    obj = subprocess.run([choice.cc, *flags], input=source, capture_output=True, check=True,
+                         env={"PATH": "/nonexistent-gradparity"}).stdout
+    assert obj[:4] == b"\x7fELF" and obj[18] == 62  # an ELF object for x86-64 (EM_X86_64)
+
+
+def test_tinygrad_kernels_run_on_the_cpu_device_without_clang_on_the_path(tmp_path):
+    # A fresh process whose PATH has no clang: the CPU device opens through zig cc and
+    # computes a gradient (tinygrad's disk cache is pointed at an empty folder, so every
+    # kernel really is compiled).
+    from adapters import tinygrad_compiler
+
+    if tinygrad_compiler.zig_executable() is None:
+        pytest.skip("ziglang is not installed (the tinygrad extra installs it)")
+    script = (
+        "import numpy as np\n"
+        "from adapters.tinygrad_adapter import TinygradAdapter\n"
+        "a = TinygradAdapter()\n"
+        "assert a.available(), a.available().reason\n"
+        "from tinygrad import Device, Tensor\n"
+        "x = Tensor(np.array([0.5, 1.5]))\n"
+        "(g,) = (x.exp() * x.sin()).sum().gradient(x)\n"
+        "print(Device.DEFAULT, a._device_reason, g.numpy().tolist())\n")
+    env = {"PATH": str(Path(sys.executable).parent), "HOME": str(tmp_path),
+           "CACHEDB": str(tmp_path / "cache.db"), "PYTHONPATH": str(Path(__file__).parents[1])}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.startswith("CPU ") and "zig cc" in out.stdout, out.stdout
+    x = np.array([0.5, 1.5])
+    expected = np.exp(x) * (np.sin(x) + np.cos(x))
+    got = np.array(eval(out.stdout[out.stdout.rindex("["):]))
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
