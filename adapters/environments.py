@@ -78,7 +78,8 @@ OWN_ENVIRONMENT = {
         "mxnet", ("mxnet==1.9.1", "numpy<1.24"),
         "MXNet 1.9.1, its last release, uses NumPy aliases (np.bool) removed in NumPy 1.24"),
     # JAX's last 0.4 release (2024-12), beside the installed one: 634 MB and 64 s to make on
-    # the shared 2-core machine (2026-12-07), so CI does not make it; its test skips saying so.
+    # the shared 2-core machine (2026-12-07). .ci/run makes it (tests/test_version_changes.py);
+    # elsewhere that test skips saying how to make it.
     "jax@0.4.38": Environment(
         "jax@0.4.38", ("jax==0.4.38", "jaxlib==0.4.38"),
         "an older JAX release, run beside the installed one (two versions side by side)"),

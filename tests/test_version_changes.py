@@ -4,7 +4,7 @@ changed between it and the installed JAX.
 
 The unit tests (a synthetic frame, the naming, the unavailable reason) cost nothing. The
 end-to-end test needs the older JAX's environment (634 MB, ~64 s to make on the shared 2-core
-machine), which CI does not make: it skips with the command that makes it.
+machine), which ``.ci/run`` makes; elsewhere it skips with the command that makes it.
 """
 
 from __future__ import annotations
