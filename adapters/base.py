@@ -45,6 +45,7 @@ from adapters.arguments import (
     like_structure,
     map_to_tuples,
 )
+from adapters.input_watch import InputWatching, changes
 from adapters.namespace import (
     COMPOSITE,
     MISSING,
@@ -212,7 +213,7 @@ class Adapter(Protocol):
 
 
 # --- the shared implementation ---------------------------------------------------------------
-class BaseAdapter:
+class BaseAdapter(InputWatching):
     """Everything but the translation. A framework module subclasses it and fills in:
 
     ``framework`` (the module to import), ``distributions`` (for versions without importing),
@@ -255,7 +256,6 @@ class BaseAdapter:
             weakref.WeakKeyDictionary()
         )
         # While ``watching_inputs`` is on: what the NumPy-level calls changed in their inputs.
-        self._input_changes: list[Any] | None = None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} device={self.device!r}>"
@@ -473,6 +473,20 @@ class BaseAdapter:
     def _jacrev(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
         raise Unsupported(f"{self.name}: the adapter builds no reverse-mode Jacobian")
 
+    @staticmethod
+    def _full_jacobian(f: Callable[..., Any], argnums: tuple[int, ...],
+                       transform: Callable[..., Any]) -> Callable[..., Any]:
+        """A ``_jacfwd``/``_jacrev`` body for a framework whose Jacobian transform takes
+        ``(g, argnums=...)`` as ``jax.jacfwd`` does (JAX, ``torch.func``, refengine): one
+        Jacobian per differentiated input, of ``f`` with the other inputs held fixed."""
+        everything = tuple(range(len(argnums)))
+
+        def call(inputs: tuple[Any, ...], _direction: Any = None) -> Any:
+            g, diff = partial_in(f, inputs, argnums)
+            return tuple(transform(g, argnums=everything)(*diff))
+
+        return call
+
     # -- error capture --
     def _classify(self, exc: Exception) -> str | None:
         """A reason when ``exc`` means "the framework cannot do this" (unsupported) rather
@@ -514,25 +528,9 @@ class BaseAdapter:
                     and not self.immutable_arrays):
                 self._watch(quantity, inputs, native_inputs, direction, native_direction)
 
-    # -- did a call change its inputs? (adapters.input_watch) --
-    @contextmanager
-    def watching_inputs(self) -> Iterator[list[Any]]:
-        """While on, every NumPy-level call (``vjp``, ``jvp``, ...) reads back the native
-        inputs and directions it made once it has returned, and appends an
-        ``adapters.input_watch.Change`` to the yielded list for each one it changed (the
-        ``inputs_unchanged`` check; a read-back per array, no framework call)."""
-        outer, self._input_changes = self._input_changes, []
-        try:
-            yield self._input_changes
-        finally:
-            if outer is not None:
-                outer.extend(self._input_changes)
-            self._input_changes = outer
-
+    # -- did a call change its inputs? (adapters.input_watch; watching_inputs is inherited) --
     def _watch(self, quantity: str, inputs: Sequence[Any], natives: tuple[Any, ...],
                direction: Any, native_direction: Any) -> None:
-        from adapters.input_watch import changes
-
         assert self._input_changes is not None
         found = changes(quantity, list(inputs), list(natives), self._to_numpy, "input")
         if direction is not None:

@@ -16,13 +16,14 @@ Comparisons are bit for bit (a NaN equals a NaN in the same place).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Change", "changes", "describe", "differ"]
+__all__ = ["Change", "InputWatching", "changes", "describe", "differ"]
 
 
 @dataclass(frozen=True)
@@ -94,3 +95,26 @@ def changes(
             out.append(Change(quantity, f"{label} {i}", n, int(np.size(original)), k, before,
                               after, note))
     return out
+
+
+class InputWatching:
+    """The ``watching_inputs`` switch, for in-process adapters (``BaseAdapter``, whose calls
+    fill the list) and out-of-process ones (``adapters.remote.RemoteAdapter``, whose worker
+    sends what it found with each reply) alike. Nested watches see their own calls, and the
+    outer one sees them too."""
+
+    _input_changes: list[Change] | None = None  # a list while a watch is on
+
+    @contextmanager
+    def watching_inputs(self) -> Iterator[list[Change]]:
+        """While on, every NumPy-level call (``vjp``, ``jvp``, ...) reads back the native
+        inputs and directions it made once it has returned, and appends a ``Change`` to the
+        yielded list for each one it changed (the ``inputs_unchanged`` check; a read-back per
+        array, no framework call)."""
+        outer, self._input_changes = self._input_changes, []
+        try:
+            yield self._input_changes
+        finally:
+            if outer is not None:
+                outer.extend(self._input_changes)
+            self._input_changes = outer

@@ -266,17 +266,7 @@ class JaxAdapter(BaseAdapter):
         return call
 
     def _jacfwd(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
-        return self._jacobian(f, argnums, self._jax.jacfwd)
+        return self._full_jacobian(f, argnums, self._jax.jacfwd)
 
     def _jacrev(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
-        return self._jacobian(f, argnums, self._jax.jacrev)
-
-    def _jacobian(self, f: Callable[..., Any], argnums: tuple[int, ...],
-                  transform: Callable[..., Any]) -> Callable[..., Any]:
-        everything = tuple(range(len(argnums)))
-
-        def call(inputs: tuple[Any, ...], _direction: Any = None) -> Any:
-            g, diff = partial_in(f, inputs, argnums)
-            return tuple(transform(g, argnums=everything)(*diff))
-
-        return call
+        return self._full_jacobian(f, argnums, self._jax.jacrev)

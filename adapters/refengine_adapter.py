@@ -136,20 +136,9 @@ class RefengineAdapter(BaseAdapter):
     def _jacfwd(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
         import refengine as rf
 
-        return _jacobian(rf.jacfwd, f, argnums)
+        return self._full_jacobian(f, argnums, rf.jacfwd)
 
     def _jacrev(self, f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
         import refengine as rf
 
-        return _jacobian(rf.jacobian, f, argnums)
-
-
-def _jacobian(transform: Callable[..., Any], f: Callable[..., Any],
-              argnums: tuple[int, ...]) -> Callable[..., Any]:
-    everything = tuple(range(len(argnums)))
-
-    def call(inputs: tuple[Any, ...], _direction: Any = None) -> Any:
-        g, diff = partial_in(f, inputs, argnums)
-        return tuple(transform(g, everything)(*diff))
-
-    return call
+        return self._full_jacobian(f, argnums, rf.jacobian)

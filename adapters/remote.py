@@ -27,14 +27,14 @@ import subprocess
 import tempfile
 import time
 import weakref
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from adapters.arguments import check_argnums, check_tangent_count
 from adapters.environments import OWN_ENVIRONMENT, ROOT, WORKER_VARIABLE
+from adapters.input_watch import InputWatching
 from adapters.outcomes import Availability, FrameworkError, Unavailable, Unsupported
 
 __all__ = ["DEFAULT_TIMEOUT_S", "NAMERS", "RemoteAdapter", "WorkerDiedError", "reference"]
@@ -138,7 +138,7 @@ def _close_all() -> None:
         worker.close()
 
 
-class RemoteAdapter:
+class RemoteAdapter(InputWatching):
     """``adapter`` run by ``python`` in a worker process; named ``label`` in records
     (default the adapter's name). The harness's ``Adapter`` protocol, computing through the
     worker; ``prepare`` (native callables) has no meaning across processes and declines."""
@@ -158,7 +158,6 @@ class RemoteAdapter:
         self._info: dict[str, Any] | None = None
         self._worker: _Worker | None = None
         self.starts = 0  # workers started so far (a crash or hang makes the next call restart)
-        self._input_changes: list[Any] | None = None  # while watching_inputs is on
 
     def __repr__(self) -> str:
         return f"<RemoteAdapter {self.name!r} in {self.python}>"
@@ -354,14 +353,3 @@ class RemoteAdapter:
                argnums: Sequence[int] | None = None) -> Any:
         return self._call("jacrev", fn, inputs, None, mode, check_argnums(argnums, inputs))
 
-    @contextmanager
-    def watching_inputs(self) -> Iterator[list[Any]]:
-        """As ``BaseAdapter.watching_inputs``: the worker watches every call and sends what
-        it changed with the reply."""
-        outer, self._input_changes = self._input_changes, []
-        try:
-            yield self._input_changes
-        finally:
-            if outer is not None:
-                outer.extend(self._input_changes)
-            self._input_changes = outer
