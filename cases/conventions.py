@@ -956,9 +956,15 @@ TABLE: tuple[Divergence, ...] = (
         behaviour="particle's derivative with respect to w (through ~350 Euler steps, each "
                   "force a nested mx.grad of a potential that closes over w) is 0 in both "
                   "modes, where it is 4.97; saddle's first derivatives are right but its "
-                  "second derivatives are 0. A small nested mx.grad over a closure "
-                  "differentiates correctly, so the cause is not isolated yet",
-        citation=FOUND + " (cases particle, saddle)"),
+                  "second derivatives are 0. Isolated: a Python bool of the nested gradient's "
+                  "result (particle's crossing test, the descents' stopping tests) evaluates "
+                  "it inside the outer transformation, and the outer gradient then is 0: "
+                  "d/dw of mx.grad(lambda p: sum((p - w)**2))(1.0) is -2, and 0 once "
+                  "bool(g > 100) has looked at it (tests/test_mlx.py). The same looks without "
+                  "nesting, or at values before the nested mx.grad, are harmless",
+        citation=FOUND + " (cases particle, saddle; reduced to five lines in "
+                 "tests/test_mlx.py); https://github.com/ml-explore/mlx/issues/610 (an eval "
+                 "inside mx.vjp zeroed its gradient, fixed for the non-nested case)"),
     # --- control flow and derivative control (cases/library/transformations.py) --------------
     Divergence(
         op="xp.while_loop (jax.lax.while_loop)", point="any point, reverse mode",
