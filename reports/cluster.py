@@ -57,7 +57,7 @@ from reports.cluster_tasks import (
     worker_versions,
 )
 from reports.rundir import RunFolder
-from reports.runner import label, write_result
+from reports.runner import failed_result, label, write_result
 from reports.tasks import Options, Task
 
 __all__ = ["ALLOWED_FAILURES", "FAKE_VERSION", "KILL", "ClusterError", "VersionMismatchError",
@@ -162,23 +162,11 @@ def check_versions(client: Any, adapter_names: Sequence[str]) -> dict[str, Any]:
 
 
 def _failed(task: Task, options: Options, error: BaseException) -> dict[str, Any]:
-    """A task the cluster gave up on: its checks as ``error`` records, its timings as a
-    failure note, each with the reason."""
-    import cases
-
-    reason = (f"not done: the worker running this task died {ALLOWED_FAILURES + 1} times or "
-              f"more ({type(error).__name__}: {str(error).splitlines()[0][:300]}); run the "
-              "case again to retry it")
-    conformance = [
-        {"run_id": options.run_id, "case": case, "tags": cases.get(case).tags,
-         "adapter": adapter, "mode": mode, "dtype": dtype, "check": "task",
-         "status": "error", "message": reason, "host": ""}
-        for case, adapter, mode, dtype in task.checks]
-    notes = {"failures": [{"case": case, "adapter": "*", "returncode": None,
-                           "timed_out": False, "stderr_tail": reason}
-                          for case in task.timing_cases]} if task.timing_cases else {}
-    return {"conformance": conformance, "timing": [], "notes": notes, "pid": "",
-            "host": "", "remote": True}
+    """A task the cluster gave up on (``reports.runner.failed_result``)."""
+    return failed_result(task, options, (
+        f"not done: the worker running this task died {ALLOWED_FAILURES + 1} times or more "
+        f"({type(error).__name__}: {str(error).splitlines()[0][:300]}); run the case again "
+        "to retry it"))
 
 
 def _same_versions(result: dict[str, Any]) -> None:

@@ -11,10 +11,11 @@ from typing import Any
 
 from reports.tasks import Options, Task, run_task, time_case
 
-__all__ = ["ALLOWED_FAILURES", "BASE_PACKAGES", "FAKE_VERSION", "KILL", "on_worker",
+__all__ = ["ALLOWED_FAILURES", "BASE_PACKAGES", "FAKE_VERSION", "KILL", "in_pool", "on_worker",
            "versions_here", "worker_versions"]
 
-# Deaths of the worker running a task before the task is committed as failed (LocalCluster).
+# Deaths of the worker running a task before the task is committed as failed (LocalCluster,
+# and the local process pool of reports.runner).
 ALLOWED_FAILURES = 2
 FAKE_VERSION = "GRADPARITY_TEST_FAKE_VERSION"  # test hook: package=version a worker reports
 KILL = "GRADPARITY_TEST_KILL"  # test hook: once:PATH or always:CASE (reports.cluster)
@@ -79,6 +80,14 @@ def on_worker(task: Task, options: Options, timing: bool) -> dict[str, Any]:
         result = run_task(task, options)
     _test_kill(task)
     result["remote"] = True
+    return result
+
+
+def in_pool(task: Task, options: Options) -> dict[str, Any]:
+    """A task in a worker of the local process pool (reports.runner), with the same test hook
+    as on a cluster."""
+    result = run_task(task, options)
+    _test_kill(task)
     return result
 
 

@@ -24,9 +24,16 @@ from reports.rundir import RunFolder
 from reports.selection import Selection
 from reports.tasks import QUICK_UNTIMED_EAGER, Options, Task, run_task, time_case, worker_setup
 
-__all__ = ["QUICK_CHUNK", "execute", "label", "write_result"]
+__all__ = ["QUICK_CHUNK", "TASKS_PER_WORKER", "execute", "failed_result", "label",
+           "write_result"]
 
 QUICK_CHUNK = 6  # cases per quick task
+# A pool worker process is replaced after this many tasks. The frameworks' caches (a case's
+# compiled XLA programs, traced tf.functions) outlive its task, so a long-lived worker only
+# grows: the first full run of the matrix (every case, adapter, mode and dtype; 2026-12-07)
+# took a worker to 10 GB, where XLA's LLVM said "Cannot allocate memory" and the process then
+# died in a segfault, 410 cases in. A new worker costs its framework imports (a few seconds).
+TASKS_PER_WORKER = 40
 
 Groups = tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]  # (modes, adapter names) pairs
 CheckItem = tuple[str, str, str, str]  # case, adapter, mode, dtype
@@ -43,14 +50,17 @@ def execute(selection: Selection, folder: RunFolder, options: Options, *, checks
     total = sum(t.size for t in worker) + sum(t.size for t in main)
     try:
         with _progress(total, description, quiet) as advance:
-            if scheduler is not None:
-                from reports.cluster import run_on_cluster
+            if scheduler is not None or not options.quick:
                 from reports.shards import case_costs
 
-                # the largest tasks first (by the costs --shard balances with): on many
-                # workers the run lasts at least as long as its largest task
+                # the largest tasks first (by the costs --shard balances with): a run lasts at
+                # least as long as its largest task, which then starts at once (--quick plans
+                # its own order: the models first, a few cases per task)
                 costs = case_costs(selection)
                 worker.sort(key=lambda t: -sum(costs.get(c, 0.0) for c in _cases_of(t)))
+            if scheduler is not None:
+                from reports.cluster import run_on_cluster
+
                 run_on_cluster(scheduler, worker, main, options, folder, advance,
                                adapters=[a.name for a in selection.adapters])
                 return True
@@ -212,7 +222,6 @@ def _in_workers(tasks: list[Task], options: Options, folder: RunFolder, jobs: in
             gc.unfreeze()  # a quick run's timings leave the heap frozen (tasks._POINTS)
         return
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
 
     # spawn, not fork: the frameworks' thread pools do not survive a fork.
     context = multiprocessing.get_context("spawn")
@@ -220,15 +229,83 @@ def _in_workers(tasks: list[Task], options: Options, folder: RunFolder, jobs: in
     pin = options.quick and jobs * options.threads <= len(cpus)
     initargs = ((options.threads, context.Value("i", 0), cpus) if pin
                 else (options.threads,))
-    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=worker_setup,
-                               initargs=initargs)
-    try:
-        futures = {pool.submit(run_task, task, options): task for task in tasks}
-        for future in as_completed(futures):
-            _write(folder, futures[future], future.result())  # written as each finishes
-            advance(futures[future].size, note=label(futures[future]))
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    # A pinned worker keeps its CPUs for the run, so it is never replaced; otherwise a worker
+    # is replaced after TASKS_PER_WORKER tasks.
+    _pool_run(tasks, options, folder, jobs, advance, context=context, initargs=initargs,
+              tasks_per_worker=None if pin else TASKS_PER_WORKER)
+
+
+def _pool_run(tasks: list[Task], options: Options, folder: RunFolder, jobs: int, advance: Any,
+              *, context: Any, initargs: tuple[Any, ...], tasks_per_worker: int | None) -> None:
+    """The tasks on a pool of ``jobs`` processes, at most ``jobs`` in flight, each result
+    committed as it arrives. A worker process that dies (a segfault, the OOM killer) breaks
+    the pool: the tasks in flight go back to the queue as suspects and a new pool starts. A
+    suspect runs alone, so a death then is its own: after ``ALLOWED_FAILURES`` + 1 of them
+    it is committed as failed (an ``error`` record per check, with the reason), as on a
+    cluster. Nothing is lost or committed twice."""
+    from collections import deque
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    from reports.cluster_tasks import ALLOWED_FAILURES, in_pool
+
+    queue = deque(tasks)
+    suspects: dict[int, int] = {}  # id(task) -> deaths while it ran alone
+    while queue:
+        pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=worker_setup,
+                                   initargs=initargs, max_tasks_per_child=tasks_per_worker)
+        running: dict[Any, Task] = {}
+        try:
+            while queue or running:
+                alone = any(id(t) in suspects for t in running.values())
+                while queue and len(running) < jobs and not alone:
+                    if running and id(queue[0]) in suspects:
+                        break  # a suspect waits for the pool to empty, then runs alone
+                    task = queue[0]  # left in the queue if the pool is broken already
+                    running[pool.submit(in_pool, task, options)] = task
+                    queue.popleft()
+                    alone = id(task) in suspects
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    result = future.result()  # BrokenProcessPool when a worker died
+                    task = running.pop(future)
+                    _write(folder, task, result)  # written as each finishes
+                    advance(task.size, note=label(task))
+        except BrokenProcessPool as error:
+            in_flight = list(running.values())
+            for task in reversed(in_flight):
+                if len(in_flight) == 1 and id(task) in suspects:
+                    suspects[id(task)] += 1
+                    if suspects[id(task)] > ALLOWED_FAILURES:
+                        _write(folder, task, failed_result(task, options, (
+                            f"not done: the worker process running this task alone died "
+                            f"{suspects[id(task)]} times ({type(error).__name__}: "
+                            f"{str(error).splitlines()[0][:300]}); run the case again to "
+                            f"retry it")))
+                        advance(task.size, note=label(task))
+                        continue
+                else:
+                    suspects.setdefault(id(task), 0)
+                queue.appendleft(task)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def failed_result(task: Task, options: Options, reason: str) -> dict[str, Any]:
+    """A task given up on: its checks as ``error`` records (check ``task``), its timings as a
+    failure note, each with ``reason``."""
+    import cases
+
+    conformance = [
+        {"run_id": options.run_id, "case": case, "tags": cases.get(case).tags,
+         "adapter": adapter, "mode": mode, "dtype": dtype, "check": "task",
+         "status": "error", "message": reason, "host": ""}
+        for case, adapter, mode, dtype in task.checks]
+    notes = {"failures": [{"case": case, "adapter": "*", "returncode": None,
+                           "timed_out": False, "stderr_tail": reason}
+                          for case in task.timing_cases]} if task.timing_cases else {}
+    return {"conformance": conformance, "timing": [], "notes": notes, "pid": "",
+            "host": "", "remote": True}
 
 
 def _time_here(task: Task, options: Options, folder: RunFolder, advance: Any) -> None:
