@@ -136,6 +136,12 @@ class TinygradAdapter(BaseAdapter):
 
         count: list[int] = [0]
         shape: list[Any] = []
+        # One TinyJit per input signature (shapes and dtypes): a capture replays its kernels
+        # for buffers like the ones it was captured with, so a quantity prepared once and
+        # called in float64 and then float32 (the matrix's dtypes share the prepared call)
+        # needs a capture of each, as jax.jit traces again for a new signature. One TinyJit
+        # for all made the first full matrix's float32 items "args mismatch in JIT" errors.
+        captures: dict[Any, Any] = {}
 
         def flat(*arrays: Any) -> Any:
             count[0] += 1  # TinyJit runs the Python function on its first two calls only
@@ -148,8 +154,6 @@ class TinygradAdapter(BaseAdapter):
                 self._Tensor.realize(*leaves)
             return out
 
-        jitted = TinyJit(flat)
-
         def run(inputs: tuple[Any, ...], direction: Any = None) -> Any:
             leaves, treedef = _flatten(direction)
             key = (len(inputs), direction is not None, treedef)
@@ -157,7 +161,12 @@ class TinygradAdapter(BaseAdapter):
                 raise Unsupported("TinyJit replays one call signature; this quantity was "
                                   "captured with another")
             shape[:] = [key]
-            return jitted(*inputs, *leaves)
+            arrays = (*inputs, *leaves)
+            signature = tuple((tuple(a.shape), str(a.dtype)) if isinstance(a, self._Tensor)
+                              else (type(a).__name__, repr(a)) for a in arrays)
+            if signature not in captures:
+                captures[signature] = TinyJit(flat)
+            return captures[signature](*arrays)
 
         return run, lambda: count[0]
 

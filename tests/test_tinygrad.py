@@ -52,6 +52,17 @@ def test_tinyjit_replays_its_capture_with_new_inputs(tinygrad):
     assert prepared.traces() == 2  # TinyJit's warm-up and capture, then replays
 
 
+def test_tinyjit_captures_each_dtype_of_one_prepared_quantity(tinygrad):
+    # The matrix's dtypes share one prepared call per quantity: a capture made with float64
+    # buffers replayed with float32 ones was an "args mismatch in JIT" error for 1,158 items
+    # of the first full matrix. Each input signature now has its own capture.
+    for dtype in ("float64", "float32", "float64"):
+        records = run_case(cases.get("exp"), tinygrad, "jit", dtype,
+                           checks=["value", "vjp_vs_refengine", "hvp_vs_refengine"])
+        assert {r.status for r in records} == {"pass"}, [(r.check, r.message[:200])
+                                                         for r in records]
+
+
 def test_what_a_user_found_is_documented(tinygrad):
     # One of issue 22's findings here (the rest run with --gp-slow: erf, sort-tie, ...).
     (record,) = run_case(cases.get("logsumexp-all-neg-inf"), tinygrad, checks=["value"])
