@@ -118,6 +118,26 @@ _HALF_WORDS = re.compile(r"float16|bfloat16|\bhalf\b|'Half'|Got Half|BFloat16|DT
 _REFUSAL_WORDS = re.compile(r"not supported|unsupported|not implemented|not in the list of "
                             r"allowed|could not find device|no opkernel was registered|"
                             r"no kernel", re.IGNORECASE)
+
+
+def _declined_inside(exc: BaseException) -> Unsupported | None:
+    """The ``Unsupported`` an adapter raised while a framework traced or vectorised its code,
+    found along the exception chain: TensorFlow re-raises it as a ``StagingError`` whose
+    ``__context__`` is the original (measured, TensorFlow 2.21, under ``tf.function`` and
+    ``tf.vectorized_map``). Without this a decline inside a trace became an error record. Only
+    a wrapper that quotes the decline counts: an error raised while some code handled an
+    ``Unsupported`` (a fallback that then failed) has it as context too, and stays an error."""
+    seen: set[int] = set()
+    text = str(exc)
+    link = exc.__cause__ or exc.__context__
+    while link is not None and id(link) not in seen:
+        if isinstance(link, Unsupported) and str(link) and str(link) in text:
+            return link
+        seen.add(id(link))
+        link = link.__cause__ or link.__context__
+    return None
+
+
 # The second-order quantities beside ``hvp`` (forward over reverse), one per other nesting of
 # the two modes, named <outer>_<inner>. A framework's rules can be right in one nesting and
 # wrong in another (torch 2.13's cumprod at a zero entry: wrong forward over forward, right
@@ -494,6 +514,9 @@ class BaseAdapter(InputWatching):
         NotImplementedError mean that in every framework."""
         if isinstance(exc, (Unsupported, NotImplementedError)):
             return str(exc) or "not implemented"
+        declined = _declined_inside(exc)
+        if declined is not None:  # raised under a framework's tracer, which wrapped it
+            return str(declined) or "not implemented"
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         if _HALF_WORDS.search(first) and _REFUSAL_WORDS.search(first):
             return f"no half-precision kernel: {type(exc).__name__}: {first[:300]}"

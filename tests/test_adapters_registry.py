@@ -204,6 +204,30 @@ def test_array_interface_gaps_are_unsupported_in_tensorflow() -> None:
         np.testing.assert_array_equal(tf.value(lambda xp, x: x[x > 0], (X,), mode), X[X > 0])
 
 
+def test_a_decline_inside_a_trace_is_unsupported_and_a_failed_fallback_is_not() -> None:
+    # tf.norm has no nuclear norm; under tf.function and tf.vectorized_map TensorFlow re-raises
+    # the adapter's Unsupported as a StagingError that quotes it (full matrix, session 12:
+    # 24 error records on norm-nuclear, norm-matrix-neg2 and norm-vector-neg-inf).
+    tf = require("tensorflow")
+    square = np.arange(1.0, 5.0).reshape(2, 2)
+
+    def nuclear(xp: Any, x: Any) -> Any:
+        return xp.linalg.norm(x, ord="nuc")
+
+    outcome = attempt(tf.vjp, nuclear, (square,), np.float64(1), "jit")
+    assert outcome.status == "unsupported" and "nuc" in outcome.message, outcome
+    assert attempt(tf.value, nuclear, (square,), "eager").status == "unsupported"
+
+    # Negative control: an error raised while handling a decline is still an error.
+    def fallback_fails(xp: Any, x: Any) -> Any:
+        try:
+            raise Unsupported("no such op")
+        except Unsupported:
+            return xp.reshape(x, (7,))
+
+    assert attempt(tf.value, fallback_fails, (square,), "eager").status == "error"
+
+
 def test_data_dependent_shapes_are_unsupported_under_jit() -> None:
     jax = require("jax")
     positive = jax.value(lambda xp, x: x[x > 0], (X,))
