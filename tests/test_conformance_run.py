@@ -119,6 +119,16 @@ def test_kink_check_names_the_convention():
     assert record.status == "pass" and record.convention == "average"
 
 
+@pytest.mark.parametrize("n", [None, 100])
+def test_a_declared_infinite_slope_is_expected_past_the_full_jacobian_size(n):
+    # sqrt'(0) = inf at x[0]: at n = 100 (past FULL_JACOBIAN_MAX) the oracle has no Jacobian,
+    # and the case's declared kink says where the derivative does not exist (it was
+    # "nonfinite" for every framework at the sweep size).
+    case = cases.get("sqrt-at-zero")
+    (rec,) = run_case(case, "refengine", checks=["finite"], conventions=(), size=n)
+    assert rec.status == "pass" and "vjp x[0] = -inf" in rec.message, rec
+
+
 def test_nonfinite_is_reported_where_it_appears_and_documented_entries_apply():
     case = cases.get("where-nan-sqrt")
     (raw,) = run_case(case, "refengine", checks=["finite"], conventions=())

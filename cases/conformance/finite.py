@@ -75,7 +75,13 @@ def _expected(ctx: Context, quantity: str, x: np.ndarray) -> np.ndarray:
     if not view.available:
         return same  # the oracle cannot evaluate here (inf inputs): refengine is all we have
     if view.jac is None:
-        return none
+        # Past FULL_JACOBIAN_MAX inputs the oracle has no Jacobian to say where derivatives
+        # are undefined: the case's declared kinks say it instead (sqrt-at-zero at n = 100:
+        # sqrt'(0) = inf, which every framework and refengine return, was "nonfinite").
+        kinks = ref.kink_columns()
+        if quantity == "jvp":  # an output row through a kink entry: not known without J
+            return same & kinks.any()
+        return same & kinks if kinks.size == x.size else none
     bad_cols = view.invalid_columns()
     if quantity == "vjp":
         return same & bad_cols
