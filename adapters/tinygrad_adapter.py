@@ -174,6 +174,16 @@ class TinygradAdapter(BaseAdapter):
         message = str(exc)
         if isinstance(exc, (AssertionError, RuntimeError)) and "jit" in message.lower():
             return f"TinyJit: {message.splitlines()[0]}"
+        # TinyJit captures kernels; a function that launches none (the VJP of a reshape is a
+        # reshape of the cotangent, a view) is refused on the capturing call.
+        if type(exc).__name__ == "JitError" and "didn't JIT anything" in message:
+            return ("TinyJit: didn't JIT anything (the function launches no kernels: its "
+                    "result is a view of its inputs)")
+        # tinygrad tensors are lazy and have no truth value: a case that branches in Python
+        # on a value cannot run (tinygrad users call .item() or .numpy() first).
+        if isinstance(exc, TypeError) and "__bool__ on Tensor is not defined" in message:
+            return ("tinygrad tensors have no truth value (__bool__ on Tensor is not defined): "
+                    "the case branches in Python on a tensor's value")
         return super()._classify(exc)
 
     # -- reverse mode --

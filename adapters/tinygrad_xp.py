@@ -16,6 +16,7 @@ gammaln, digamma, xlogy, conv, pooling, segment_sum, grad and the complex names.
 
 from __future__ import annotations
 
+import builtins
 import itertools
 from typing import Any
 
@@ -305,8 +306,15 @@ def arange(n: int) -> Any:
 
 
 # --- linalg, special, nn ---------------------------------------------------------------------
-def qr(a: Any) -> Any:
-    return a.qr()
+def qr(a: Any, mode: str = "reduced") -> Any:
+    # tinygrad's qr is the complete factorisation (Q m x m, R m x n); NumPy's default, which
+    # the cases mean, is the reduced one: Q's first k = min(m, n) columns, R's first k rows.
+    # Without the slice a tall matrix's Q Q^T was the identity (qr-projection, --gp-slow).
+    if mode != "reduced":
+        raise Unsupported(f"tinygrad_xp.qr: mode {mode!r}; only NumPy's default 'reduced'")
+    q, r = a.qr()
+    k = builtins.min(a.shape[-2], a.shape[-1])  # this module's min is the array reduction
+    return q[..., :, :k], r[..., :k, :]
 
 
 def svd(a: Any, full_matrices: bool = False, compute_uv: bool = True) -> Any:

@@ -141,3 +141,28 @@ def test_tinygrad_kernels_run_on_the_cpu_device_without_clang_on_the_path(tmp_pa
     expected = np.exp(x) * (np.sin(x) + np.cos(x))
     got = np.array(eval(out.stdout[out.stdout.rindex("["):]))
     np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def test_qr_is_numpys_reduced_factorisation(tinygrad):
+    # tinygrad's Tensor.qr is the complete one; a tall matrix's Q Q^T was the identity
+    # (qr-projection, --gp-slow) before the adapter sliced it to NumPy's reduced form.
+    a = np.random.default_rng(0).normal(size=(5, 3))
+    q, r = tinygrad.value(lambda xp, x: xp.linalg.qr(x), [a])
+    assert q.shape == (5, 3) and r.shape == (3, 3)
+    q_numpy = np.linalg.qr(a)[0]
+    np.testing.assert_allclose(q @ q.T, q_numpy @ q_numpy.T, atol=1e-12)
+    (record,) = run_case(cases.get("qr-projection"), tinygrad, checks=["vjp_vs_refengine"])
+    assert record.status == "pass", record.message
+
+
+def test_what_tinygrad_cannot_do_is_unsupported_with_its_reason(tinygrad):
+    # Python branching on a lazy tensor's value, and a TinyJit capture that launches no
+    # kernels (the VJP of a reshape is a view): unsupported, not errors.
+    (branch,) = run_case(cases.get("branch-on-sum-true"), tinygrad, checks=["vjp_vs_oracle"])
+    assert branch.status == "unsupported" and "truth value" in branch.message, branch.message
+    prepared = tinygrad.prepare(lambda xp, x: xp.reshape(x, (2, 2)), "value", "jit")
+    x = tinygrad.to_native(np.arange(4.0))
+    prepared((x,))  # TinyJit's first call runs the function plainly; the second captures
+    with pytest.raises(adapters.Unsupported, match="didn't JIT anything"):
+        with tinygrad._errors("value"):
+            prepared((x,))
