@@ -128,7 +128,7 @@ class MLXAdapter(BaseAdapter):
         message = str(exc)
         for marker in ("not supported", "Not supported", "not implemented", "Not implemented",
                        "does not support", "cannot be compiled", "only supported",
-                       "not yet implemented"):
+                       "not yet implemented", "not yet supported"):
             if marker in message:
                 return message.splitlines()[0]
         return super()._classify(exc)

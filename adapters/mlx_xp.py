@@ -27,6 +27,7 @@ import mlx.nn as mnn
 import numpy as np
 
 from adapters.namespace import Table, by_name, table_from_names
+from adapters.outcomes import Unsupported
 from adapters.vocabulary import NO_NUMPY_FUNCTION, array_names
 
 __all__ = ["table"]
@@ -69,6 +70,14 @@ def topk(x: Any, k: int) -> Any:
     return -mx.sort(-mx.topk(x, k, axis=-1), axis=-1)
 
 
+def repeat(x: Any, repeats: Any, axis: int | None = None) -> Any:
+    # mx.repeat takes one count for every entry; NumPy's per-entry counts (an array) have no
+    # MLX form: its arrays have static shapes computed before the values are known.
+    if not isinstance(repeats, (int, np.integer)):
+        raise Unsupported("mx.repeat takes one repeat count (an int), not one per entry")
+    return mx.repeat(x, int(repeats), axis=axis)
+
+
 def cummax(x: Any, axis: int = -1) -> Any:
     return mx.cummax(x, axis=axis)
 
@@ -103,7 +112,7 @@ def softmax_cross_entropy(logits: Any, labels: Any) -> Any:
 
 def table() -> Table:
     """``{qualified name: (function, coverage word)}`` for the MLX adapter."""
-    overrides = by_name(var, std, pad, dot, take, take_along_axis, topk, cummax)
+    overrides = by_name(var, std, pad, dot, take, take_along_axis, topk, cummax, repeat)
     main = [n for n in array_names() if n not in NO_NUMPY_FUNCTION
             and hasattr(mx, n) and n not in overrides]
     linalg = [n for n in array_names("linalg") if hasattr(mx.linalg, n)]

@@ -81,3 +81,11 @@ def test_a_look_at_a_nested_gradient_zeroes_the_outer_gradient(mlx):
     assert mx.grad(lambda w: f(w, True))(w).item() == 0.0, "MLX fixed it: update the entry"
     assert mx.grad(lambda v: h(v, False))(mx.array(2.0)).item() == 12.0
     assert mx.grad(lambda v: h(v, True))(mx.array(2.0)).item() == 12.0
+
+
+def test_what_mlx_cannot_do_is_unsupported_with_its_reason(mlx):
+    # Per-entry repeat counts and boolean masks: MLX's shapes are static (--gp-slow found
+    # them as errors, from MLX's TypeError and its "not yet supported" ValueError).
+    for name, words in (("repeat-counts", "one repeat count"), ("mask-data", "boolean indices")):
+        (record,) = run_case(cases.get(name), mlx, checks=["value"])
+        assert record.status == "unsupported" and words in record.message, record.message
