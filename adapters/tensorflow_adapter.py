@@ -112,6 +112,13 @@ class TensorflowAdapter(BaseAdapter):
             found = re.search(r"No pfor vectorization defined for [^\s:]+", message)
             return ("tf.vectorized_map (pfor, no while-loop fallback): "
                     + (found.group(0) if found else "no vectorization of an op"))
+        # pfor's other refusal: an op whose argument it can only take unbatched (the filter
+        # of a convolution and of its input gradient, when the filter is what is mapped).
+        if isinstance(exc, ValueError) and "expected to be loop invariant" in message:
+            found = re.search(r'Input "[^"]+" of op \'[^\']+\' expected to be loop invariant',
+                              message)
+            return ("tf.vectorized_map (pfor, no while-loop fallback): "
+                    + (found.group(0) if found else "an input must be loop invariant"))
         if type(exc).__name__ == "OperatorNotAllowedInGraphError":
             found = re.search(r"Using a symbolic `tf.Tensor` as a Python `bool` is not allowed",
                               message)

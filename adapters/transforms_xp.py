@@ -83,10 +83,15 @@ def _torch_custom_vjp(f: Callable[..., Any], fwd: Callable[..., Any],
     ``backward`` for the residuals, as torch's documentation asks of a Function that is to be
     differentiated twice: residuals saved from ``forward`` would be constants to the second
     derivative (measured: reverse over reverse then loses the terms through them). No ``jvp``
-    staticmethod: as for a user who writes only the backward, forward mode is refused."""
+    staticmethod: as for a user who writes only the backward, forward mode is refused.
+    ``generate_vmap_rule`` lets ``torch.func.vmap`` (and so the batched VJP) run forward and
+    backward per batch entry, as a user following torch's "Extending torch.func" page would;
+    without it vmap refuses the Function outright."""
     import torch
 
     class Custom(torch.autograd.Function):
+        generate_vmap_rule = True
+
         @staticmethod
         def forward(*args: Any) -> Any:
             return f(*args)

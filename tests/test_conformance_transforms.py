@@ -218,3 +218,11 @@ def test_a_changed_point_is_restored_even_when_inputs_unchanged_is_not_run():
     saved = tuple(a.copy() for a in ref.inputs)
     run_case(cases.get("sin"), "refengine-broken:mutates-caller-input", checks=["vjp_vs_oracle"])
     assert all(np.array_equal(a, b) for a, b in zip(saved, ref.inputs))
+
+
+def test_torch_vmaps_a_custom_function():
+    # torch.autograd.Function with generate_vmap_rule: torch.func.vmap runs it per batch
+    # entry (without it: "You tried to vmap over Custom_f, but it does not have vmap support").
+    pytest.importorskip("torch")
+    (record,) = run_case(cases.get("custom-vjp-softplus"), "torch", checks=["vmap_grad"])
+    assert record.status == "pass", record.message
