@@ -61,7 +61,8 @@ class Divergence:
                  # an older release side by side ("jax@0.4.38") is its framework's adapter;
                  # ``versions`` tells the releases apart
                  or record.adapter.partition("@")[0] in self.adapters)
-            and (not self.checks or record.check in self.checks)
+            and (not self.checks or record.check in self.checks
+                 or _implied(self.checks, record))
             and record.status in self.statuses
             and (not self.dtypes or record.dtype in self.dtypes)
             and (not self.modes or record.mode in self.modes)
@@ -71,6 +72,22 @@ class Divergence:
 
     def summary(self) -> str:
         return f"{self.op} at {self.point}: {self.behaviour} [{self.citation}]"
+
+
+# The transformation checks compare a framework's vectorised VJP and its forward- and
+# reverse-mode Jacobians with refengine's VJP and JVP (cases/conformance/transforms.py). Where
+# the framework agrees with itself (its vectorised VJP with its own VJP point by point, its
+# forward-mode Jacobian with its own reverse-mode one) and only differs from refengine, the
+# difference is the one an entry documents for the VJP or JVP: the entry covers those records
+# too. A framework that disagrees with itself is not covered: that is a new finding.
+_IMPLIED_CHECKS = {"vjp_vs_refengine": ("vmap_grad", "jacfwd_vs_jacrev"),
+                   "jvp_vs_refengine": ("jacfwd_vs_jacrev",)}
+_SELF_CONSISTENT = re.compile(r"\[vs its own [^:\]]*: pass;")
+
+
+def _implied(checks: tuple[str, ...], record: Record) -> bool:
+    return (any(record.check in _IMPLIED_CHECKS.get(c, ()) for c in checks)
+            and _SELF_CONSISTENT.search(record.message) is not None)
 
 
 def _version(text: str) -> tuple[int, ...]:
@@ -256,7 +273,7 @@ TABLE: tuple[Divergence, ...] = (
     Divergence(
         op="norm", point="entries near 1e-200 (the squares underflow) or an inf entry",
         cases=("norm-tiny-underflow", "norm-vector-inf"),
-        adapters=("jax", "tensorflow", "autograd"),
+        adapters=("jax", "tensorflow", "autograd", "mlx"),
         behaviour="the gradient x / norm(x) is computed with an unscaled norm: inf where the "
                   "squares underflow to 0, NaN with an infinite entry; refengine's scaled norm "
                   "is finite",
@@ -484,7 +501,7 @@ TABLE: tuple[Divergence, ...] = (
     Divergence(
         op="x * w in a loop (forward over forward)",
         point="late in a long process (after many nested ForwardAccumulators)",
-        cases=("loop-stack-states",), adapters=("tensorflow",), modes=("eager",),
+        cases=("loop-stack-states", "lstm"), adapters=("tensorflow",), modes=("eager",),
         checks=("second_order_nestings",), message=failing_only("forward-over-forward"),
         behaviour="eager TensorFlow's nested ForwardAccumulators give a wrong f''[v, v] for "
                   "this case after the matrix has run a few hundred cases in the same process "
@@ -654,10 +671,12 @@ TABLE: tuple[Divergence, ...] = (
     # --- issue 17: the new ops and the library's boundary points (Boundary, -at- cases) -----
     Divergence(
         op="cummax", point="an entry tying the earlier running maximum",
-        cases=("cummax-*-at-tie",), adapters=("torch", "jax"),
+        cases=("cummax-*-at-tie",), adapters=("torch", "jax", "mlx", "tinygrad"),
         checks=("vjp_vs_refengine", "jvp_vs_refengine"),
-        behaviour="torch.cummax gives the tied outputs' cotangent to the later entry (its index "
-                  "is the last maximum), jax.lax.cummax splits it evenly (a scan of max); "
+        behaviour="torch.cummax and mx.cummax give the tied outputs' cotangent to the later "
+                  "entry (its index is the last maximum), jax.lax.cummax splits it evenly (a "
+                  "scan of max), and so does tinygrad's Tensor.cummax (a MAX reduction per "
+                  "prefix, whose gradient divides among the tied entries); "
                   "refengine, TensorFlow's scan of tf.maximum and autograd give it to the "
                   "earlier one. All are subgradients (the kink check passes)",
         citation=FOUND + " (cases cummax-axis1-at-tie, cummax-axis0-at-tie)"),
@@ -731,7 +750,7 @@ TABLE: tuple[Divergence, ...] = (
                  "'Second derivative is just softmax derivative w.r.t. logits'); " + FOUND),
     Divergence(
         op="std", point="a constant slice (std = 0)", cases=("std-*-at-constant",),
-        adapters=("jax", "tensorflow", "autograd", "mxnet"),
+        adapters=("jax", "tensorflow", "autograd", "mxnet", "mlx", "tinygrad"),
         behaviour="the gradient (x - mean) / (n std) is 0/0 = NaN in every entry, at first and "
                   "second order; torch and refengine return 0 (a subgradient: std is the norm "
                   "of the centred input, a cone at a constant)",
@@ -746,7 +765,7 @@ TABLE: tuple[Divergence, ...] = (
         citation=FOUND + " (cases std-all-at-constant, norm-vector-2-at-zero)"),
     Divergence(
         op="linalg.norm (2-norm)", point="the zero vector", cases=("norm-vector-2-at-zero",),
-        adapters=("jax", "tensorflow", "autograd", "mxnet"),
+        adapters=("jax", "tensorflow", "autograd", "mxnet", "mlx"),
         behaviour="x / norm(x) = 0/0 = NaN; torch and refengine return 0",
         citation="https://github.com/jax-ml/jax/issues/21723; "
                  "https://github.com/HIPS/autograd/issues/151"),
@@ -859,6 +878,85 @@ TABLE: tuple[Divergence, ...] = (
                   "both are 0 (XLA's simplification), which then disagrees with refengine's NaN",
         citation=FOUND + " (case sqrt-at-zero; jax.jacfwd(jnp.sqrt) at [0, 1, 2] eager and "
                  "jitted)"),
+    Divergence(
+        op="0 * inf in full Jacobians", point="an input entry where a partial derivative is "
+        "infinite or undefined (cbrt'(0), the gradient of logsumexp over a -inf row, x ** y "
+        "with respect to y at x < 0)",
+        cases=("cbrt-at-zero", "logsumexp-row-neg-inf", "power-negative-base-exponent-gradient"),
+        adapters=EVERY, checks=("jacfwd_vs_jacrev",), statuses=("fail", "nonfinite"),
+        behaviour="the forward-mode Jacobian pushes basis tangents whose zero entries meet the "
+                  "infinite (or NaN) partial: 0 * inf = NaN lands in every output that entry "
+                  "feeds, while reverse mode's cotangents meet it only in the entry's own "
+                  "column; so the forward- and reverse-mode Jacobians of refengine, torch, "
+                  "autograd and TensorFlow disagree there (jax.jit's too, on two of the three), "
+                  "and on cbrt-at-zero jax.jit, whose XLA simplification drops the zero "
+                  "tangents, gives 0 where refengine's forward mode gives NaN (the sqrt entry "
+                  "above, for more cases)",
+        citation="https://docs.jax.dev/en/latest/faq.html#gradients-contain-nan-where-using-"
+                 "where (0 * inf in the chain rule); " + FOUND + " (cases cbrt-at-zero, "
+                 "logsumexp-row-neg-inf, power-negative-base-exponent-gradient, --gp-slow)"),
+    Divergence(
+        op="tf.scan and tf.while_loop under tf.vectorized_map (and the forward-mode Jacobian "
+           "built on it)",
+        point="any point", cases=("cummax-*", "scan-*", "while-until-large"),
+        adapters=("tensorflow",), checks=("vmap_grad", "jacfwd_vs_jacrev"), statuses=("error",),
+        message=r"dtype.*variant.*is not compatible|list with 0 elements",
+        behaviour="pfor cannot vectorise the TensorList that tf.scan and tf.while_loop keep "
+                  "their states in: it raises TypeError \"`dtype` <dtype: 'variant'> is not "
+                  "compatible with 0 of dtype int64\" (tf.scan, cummax) or InvalidArgumentError "
+                  "\"Trying to access element 0 in a list with 0 elements\" (a while loop), "
+                  "though each derivative runs one point at a time",
+        citation="https://github.com/tensorflow/tensorflow/issues/41789; "
+                 "https://github.com/tensorflow/tensorflow/issues/46559 (the same family: "
+                 "scan and while_loop inside vectorized_map); tensorflow/python/ops/parallel_for/"
+                 "pfor.py (version 2.21.0)"),
+    Divergence(
+        op="einsum (a trace, 'ii->') under tf.vectorized_map",
+        point="any point", cases=("einsum-trace",), adapters=("tensorflow",),
+        checks=("vmap_grad", "jacfwd_vs_jacrev"), statuses=("error",),
+        message="Output subscripts contain a label appearing more than once|vectorizing the "
+                "jacobian",
+        behaviour="the gradient of a trace is an einsum 'i->ii' (a diagonal matrix); pfor "
+                  "batches it to 'ai->aii', which tf.einsum refuses ('Output subscripts "
+                  "contain a label appearing more than once'), so the batched VJP and "
+                  "tape.jacobian fail where the plain VJP is right",
+        citation="tensorflow/python/ops/special_math_ops.py (einsum) and parallel_for/pfor.py "
+                 "(version 2.21.0); " + FOUND + " (case einsum-trace)"),
+    Divergence(
+        op="max pooling (nn.max_pool) padded with -inf, under tf.vectorized_map",
+        point="windows that overlap the -inf padding", cases=("max-pool1d",),
+        adapters=("tensorflow",), checks=("vmap_grad",), statuses=("fail",),
+        message=r"\[vs its own VJP one point at a time: fail",
+        behaviour="the VJP of tf.nn.max_pool1d over an input padded with -inf (tf.pad) gives "
+                  "different cotangents under tf.vectorized_map than one point at a time: 5 of "
+                  "108 entries in a batch of 3 (2 x 3 x 6 inputs, window 3, stride 2, padding 1; "
+                  "without the padding all agree). Silently wrong: the vectorised result moves "
+                  "cotangent to other entries",
+        citation=FOUND + " (case max-pool1d; reproduced with tf.vectorized_map of a "
+                 "GradientTape VJP, TensorFlow 2.21)"),
+    Divergence(
+        op="max pooling (nn.max_pool), forward-mode Jacobian under tf.vectorized_map",
+        point="a one-entry window", cases=("max-pool-single-element",),
+        adapters=("tensorflow",), checks=("jacfwd_vs_jacrev",), statuses=("fail",),
+        behaviour="a ForwardAccumulator JVP of tf.nn.max_pool1d with window 1 is 1 eagerly "
+                  "and 0 inside tf.vectorized_map (the basis of the forward-mode Jacobian): "
+                  "pfor drops the tangent of a one-entry window. Silently wrong",
+        citation=FOUND + " (case max-pool-single-element; reproduced with tf.vectorized_map "
+                 "of a ForwardAccumulator JVP, TensorFlow 2.21)"),
+    Divergence(
+        op="forward over forward (nested tf.autodiff.ForwardAccumulator), eager",
+        point="GradBench's bundle adjustment, any point", cases=("ba",),
+        adapters=("tensorflow",), modes=("eager",), checks=("second_order_nestings",),
+        message=failing_only("forward-over-forward"),
+        behaviour="f''[v, v] of ba is wrong in a fresh process (12 of 18 entries, rel. error "
+                  "up to 4 %; both sizes) while the other nestings and every first-order check "
+                  "pass. Narrowed through the adapter to take(cams)[:, 0:3] * take(points) "
+                  "computed beside the rotation angle sqrt(sum(rot^2)): wrong by 2.6 against "
+                  "the exact bilinear value, which refengine gives; the same ops written "
+                  "directly in TensorFlow (tf.gather, slicing, tf.sqrt, nested "
+                  "ForwardAccumulators) give the exact value, so the trigger is not isolated",
+        citation=FOUND + " (case ba, --gp-slow); possibly the trace state of entry 'x * w in "
+                 "a loop (forward over forward)' above"),
     # --- tinygrad 0.14 (in process; issue 22: what a user found, reproduced by the matrix) ---
     Divergence(
         op="special.erf (and the exact nn.gelu built on it)", point="any point",
@@ -873,7 +971,8 @@ TABLE: tuple[Divergence, ...] = (
         citation="tinygrad/mixin/elementwise.py (Tensor.erf, 'aands page_299 7.1.26'); "
                  "reproduced by erf; found by a user (issue 22) and by gradparity"),
     Divergence(
-        op="sort", point="tied entries", cases=("sort-tie", "sort-at-tie", "sort-*-at-tie"),
+        op="sort (and topk, which tinygrad computes by sorting)", point="tied entries",
+        cases=("sort-tie", "sort-at-tie", "sort-*-at-tie", "topk-*-at-tie*"),
         adapters=("tinygrad",),
         checks=("vjp_vs_refengine", "hvp_vs_refengine", "second_order_nestings"),
         behaviour="Tensor.sort is a bitonic network of maximum/minimum, whose gradients split a "
@@ -883,12 +982,62 @@ TABLE: tuple[Divergence, ...] = (
         citation="tinygrad/mixin/op.py (Tensor.sort: 'Performs a bitonic sort', "
                  "x_top.maximum(x_bottom)); reproduced by sort-tie; found by a user (issue 22)"),
     Divergence(
-        op="special.logsumexp", point="every entry -inf", cases=("logsumexp-all-neg-inf",),
+        op="special.logsumexp", point="every entry -inf (of the whole array or of one row)",
+        cases=("logsumexp-all-neg-inf", "logsumexp-row-neg-inf"),
         adapters=("tinygrad",), checks=("value", "finite"), statuses=("nonfinite",),
         behaviour="Tensor.logsumexp subtracts the (detached) maximum first: -inf - (-inf) is "
                   "NaN, where NumPy and SciPy give -inf (and exp of it 0)",
         citation="tinygrad/mixin/op.py (Tensor.logsumexp: (self - m).exp().sum().log() + m); "
                  "reproduced by logsumexp-all-neg-inf; found by a user (issue 22)"),
+    Divergence(
+        op="arcsin, arccos, arctan", point="any point (float64)",
+        cases=("arcsin", "arccos", "arctan"), adapters=("tinygrad",), dtypes=("float64",),
+        behaviour="Tensor.asin is Abramowitz and Stegun's 4.4.46 polynomial (|error| <= 2e-8) "
+                  "in every dtype, and acos and atan are built on it: float64 values are off "
+                  "by ~2e-8 (arcsin: 6.7e-7 relative near 0.03), and the derivatives, which "
+                  "differentiate the polynomial, by as much",
+        citation="tinygrad/mixin/elementwise.py (Tensor.asin, 'aands page_81 4.4.46'; acos = "
+                 "pi/2 - asin, atan = asin(x / sqrt(1 + x^2))); " + FOUND),
+    Divergence(
+        op="prod (second order)", point="two zero entries",
+        cases=("prod-*-at-two-zeros",), adapters=("tinygrad",),
+        checks=("hvp_vs_oracle", "hvp_vs_refengine", "second_order_nestings"),
+        behaviour="tinygrad's rule for a product reduction returns, for a zero entry when two "
+                  "are zero, the constant 0: right at first order, but the mixed second "
+                  "derivative through the two zeros (the product of the others: -69.3 in the "
+                  "case) is lost, and the HVP there is 0",
+        citation="tinygrad/mixin/gradient.py (reduce_gradient, Ops.MUL: "
+                 "zero_count.eq(1).where(..., 0)); " + FOUND + " (cases prod-*-at-two-zeros)"),
+    Divergence(
+        op="special.logsumexp (and log_softmax, cross entropy)",
+        point="confident logits (a loss near 5e-15)", cases=("cross-entropy-confident",),
+        adapters=("tinygrad",),
+        behaviour="Tensor.logsumexp is log(sum(exp(x - max))) + max: log of 1 + 5e-15 loses "
+                  "what log1p keeps, so the loss is 4.66e-15 where NumPy gives 5.33e-15 "
+                  "(float64) and the derivatives at that scale are off by 12 to 40 %; in "
+                  "float32 they round to 0. Absolute errors stay below 1e-14",
+        citation="tinygrad/mixin/op.py (Tensor.logsumexp); " + FOUND +
+                 " (case cross-entropy-confident, --gp-slow)"),
+    Divergence(
+        op="TinyJit", point="a quantity that launches no kernels (the VJP of a reshape or "
+        "squeeze: a view of the cotangent)",
+        cases=("*",), adapters=("tinygrad",), modes=("jit",), checks=("determinism",),
+        statuses=("fail",), message="didn't JIT anything",
+        behaviour="TinyJit runs the function plainly on its first call and captures kernels on "
+                  "the second; with none to capture it raises JitError \"didn't JIT anything!\" "
+                  "there, so the quantity works once and is refused the next time (the other "
+                  "checks record it as unsupported)",
+        citation="tinygrad/engine/jit.py (TinyJit.__call__: 'didn't JIT anything!'); "
+                 + FOUND + " (cases reshape, squeeze-all under --gp-slow)"),
+    Divergence(
+        op="linalg.qr", point="R's entries below the diagonal",
+        cases=("qr-r-squared",), adapters=("tinygrad",), checks=("value",),
+        behaviour="Tensor.qr applies Householder reflections to the whole matrix and returns "
+                  "R as computed: its below-diagonal entries are rounding residue (~1e-16 in "
+                  "float64, ~1e-8 in float32), where NumPy's LAPACK R has exact zeros; "
+                  "qr-r-squared squares them (1e-32), outside a tolerance relative to 0. The "
+                  "derivatives agree with refengine's",
+        citation="tinygrad/mixin/op.py (Tensor.qr); " + FOUND + " (case qr-r-squared)"),
     # --- MLX 0.32 (its Linux CPU build, in process) ---
     Divergence(
         op="exp, sin, cos, erf in float64 (and everything built on them)",
@@ -965,6 +1114,49 @@ TABLE: tuple[Divergence, ...] = (
         citation=FOUND + " (cases particle, saddle; reduced to five lines in "
                  "tests/test_mlx.py); https://github.com/ml-explore/mlx/issues/610 (an eval "
                  "inside mx.vjp zeroed its gradient, fixed for the non-nested case)"),
+    Divergence(
+        op="exp in float64", point="arguments past float32's range (exp(x), x > 88.7)",
+        cases=("exp-near-overflow",), adapters=("mlx",), dtypes=("float64",),
+        behaviour="MLX's CPU exp of a float64 array goes through its float32 approximation "
+                  "(the entry on exp, sin, cos above), which overflows at x = 88.7: exp(705) "
+                  "is inf where float64 holds 9.4e306, and so are its derivatives",
+        citation="https://github.com/ml-explore/mlx/issues/3047 (the float32 approximations); "
+                 + FOUND + " (case exp-near-overflow)"),
+    Divergence(
+        op="cos, exp in float64, where the formula cancels", point="x near 0",
+        cases=("one-minus-cos-over-square", "expm1-near-zero"), adapters=("mlx",),
+        dtypes=("float64",),
+        behaviour="(1 - cos x) / x^2 near 0 divides the float32-accurate cos (above) by x^2: "
+                  "its float64 derivatives are off by 0.2 to 0.7 %; expm1's forward-over-forward "
+                  "second derivative is right, but finite differences of MLX's own float64 JVP "
+                  "are float32 noise there",
+        citation="https://github.com/ml-explore/mlx/issues/3047; " + FOUND +
+                 " (cases one-minus-cos-over-square, expm1-near-zero)"),
+    Divergence(
+        op="cumprod (second order)", point="a zero entry", cases=("cumprod-with-zero",),
+        adapters=("mlx",), checks=("second_order_nestings",), statuses=("fail", "nonfinite"),
+        behaviour="first derivatives and the HVP are right; reverse over reverse returns NaN "
+                  "in every entry where refengine, torch and JAX agree with finite "
+                  "differences (observed; the cause is not established)",
+        citation=FOUND + " (case cumprod-with-zero, --gp-slow)"),
+    Divergence(
+        op="topk", point="a tie at the k-th place", cases=("topk-*-at-tie-at-k",),
+        adapters=("mlx",), checks=("vjp_vs_refengine", "jvp_vs_refengine"),
+        behaviour="mx.topk (a partition) keeps a different one of the entries tied for the "
+                  "k-th place than refengine does, and the derivative goes to the one it keeps "
+                  "(the VJP is 0 where refengine's is -1.8). Either is a subgradient",
+        citation=FOUND + " (case topk-2-at-tie-at-k)"),
+    Divergence(
+        op="linalg.solve", point="any point, reverse mode",
+        cases=("solve-*", "normal-equations", "ridge-regression", "gaussian-logpdf"),
+        adapters=("mlx",), statuses=("error",),
+        message=r"Cannot calculate VJP with respect to indices",
+        behaviour="mx.linalg.solve's VJP raises ValueError '[gather_axis] Cannot calculate "
+                  "VJP with respect to indices. Use stop_gradient on indices' (a gather inside "
+                  "MLX's solve, whose indices it tries to differentiate); the value is right, "
+                  "and forward mode has no rule ('Not implemented for LUF': unsupported)",
+        citation=FOUND + " (cases solve-vector, solve-matrix, normal-equations, "
+                 "ridge-regression, gaussian-logpdf under --gp-slow)"),
     # --- control flow and derivative control (cases/library/transformations.py) --------------
     Divergence(
         op="xp.while_loop (jax.lax.while_loop)", point="any point, reverse mode",
