@@ -399,7 +399,7 @@ def plan(config: pytest.Config) -> Iterator[tuple[MatrixItem, bool]]:
     import cases as library
     from cases.conformance import planned, resolve_adapter
     from cases.conformance.half import is_half, matrix_dtypes
-    from cases.conventions import costly
+    from cases.conventions import costly, unbounded
 
     names = _split(config.getoption("--gp-cases"))
     tags = _split(config.getoption("--gp-tags")) or None
@@ -427,6 +427,9 @@ def plan(config: pytest.Config) -> Iterator[tuple[MatrixItem, bool]]:
         for name, adapter in resolved:
             for mode in adapter.modes:
                 if modes and mode not in modes:
+                    continue
+                # measured not to finish (COSTLY, unbounded): only when named exactly
+                if unbounded(case.name, adapter.name, mode) and case.name not in names:
                     continue
                 for dtype in matrix_dtypes(case):
                     if dtypes and dtype not in dtypes:

@@ -51,9 +51,20 @@ class Selection:
     time_smoke_only: bool = False
     # What an option left out (adapters without a --modes mode, ...), said before the run.
     notes: tuple[str, ...] = ()
+    # Cases named exactly by --cases: only they run a combination measured not to finish
+    # (cases.conventions.COSTLY, unbounded).
+    named: frozenset[str] = frozenset()
 
     def modes_of(self, adapter: Any, case: Any = None) -> list[str]:
         """The modes ``adapter`` runs in this selection (for ``case``, when given)."""
+        modes = self._modes_of(adapter, case)
+        if case is None or case.name in self.named:
+            return modes
+        from cases.conventions import unbounded
+
+        return [m for m in modes if unbounded(case.name, adapter.name, m) is None]
+
+    def _modes_of(self, adapter: Any, case: Any = None) -> list[str]:
         if case is not None and adapter.name in self.smoke_only:
             from cases.smoke import is_smoke
 
@@ -205,4 +216,25 @@ def select(args: Any) -> Selection:
     if half and getattr(args, "command", "check") != "check":
         notes.append(f"--dtypes {','.join(half)}: checked, not timed (the timing harness times "
                      "each case in its own dtypes)")
-    return Selection(chosen, chosen_adapters, modes, dtypes, notes=tuple(notes))
+    named = frozenset(names_given(args, "cases") or ()) & {c.name for c in chosen}
+    notes += _unbounded_notes(chosen, chosen_adapters, modes, named)
+    return Selection(chosen, chosen_adapters, modes, dtypes, notes=tuple(notes), named=named)
+
+
+def _unbounded_notes(chosen: list[Any], chosen_adapters: list[Any], modes: list[str] | None,
+                     named: frozenset[str]) -> list[str]:
+    """One note per combination left out because it is measured not to finish."""
+    from cases.conventions import unbounded
+
+    notes = []
+    for case in chosen:
+        if case.name in named:
+            continue
+        for adapter in chosen_adapters:
+            for mode in adapter.modes:
+                entry = unbounded(case.name, adapter.name, mode)
+                if entry is not None and (not modes or mode in modes):
+                    notes.append(f"left out {case.name} on {adapter.name} {mode}: measured not "
+                                 f"to finish ({entry.measured.split(':')[0]}); name it in "
+                                 f"--cases to run it anyway")
+    return notes

@@ -110,6 +110,10 @@ def test_bad_run_options_are_refused_before_the_folder_is_made(argv, status, mes
      "rk4-lotka-volterra"),
     (["run", "--cases", "sin,sort-tie"],
      "not timed (no timing sweep, --sizes sweep): sort-tie"),
+    (["check", "--tags", "ode", "--adapters", "jax", "--modes", "jit"],
+     "left out rk4-lotka-volterra on jax jit: measured not to finish (jax.jit unrolls the 40 "
+     "Python-loop RK4 steps and XLA's CPU compile time grows superlinearly with their "
+     "number); name it in --cases to run it anyway"),
 ])
 def test_what_an_option_leaves_out_is_said(argv, note, tmp_path, capsys, monkeypatch) -> None:
     """Options that leave part of the selection out say so (on stderr, and in
@@ -313,3 +317,24 @@ def test_explain_options_are_checked_by_the_parser(argv, message, capsys) -> Non
     assert status == EXIT_USAGE
     assert message in err
     assert "Traceback" not in err
+
+
+def test_a_combination_measured_not_to_finish_runs_only_when_named() -> None:
+    # rk4-lotka-volterra's jax.jit VJP: one XLA compile held a worker of the first full matrix
+    # for 51 minutes. A tag or pattern leaves it out; its exact name puts it back.
+    from types import SimpleNamespace
+
+    import adapters
+    import cases
+    from reports.selection import select
+
+    def jax_modes(selection_text: str, tags: str | None = None) -> list[str]:
+        args = SimpleNamespace(cases=selection_text, tags=tags, adapters="jax", modes=None,
+                               dtypes=None)
+        return select(args).modes_of(adapters.get("jax"), cases.get("rk4-lotka-volterra"))
+
+    if not adapters.get("jax").available():
+        pytest.skip("jax unavailable")
+    assert jax_modes("rk4-*") == ["eager"]
+    assert jax_modes(None, tags="ode") == ["eager"]
+    assert jax_modes("rk4-lotka-volterra") == ["eager", "jit"]

@@ -232,3 +232,19 @@ def test_a_default_run_slow_combination_is_collected_only_with_gp_slow(slow: boo
     assert ("float64", False) in collected
     assert (("float32", True) in collected) == slow
     assert ("float32", False) not in collected
+
+
+@pytest.mark.parametrize(("cases_option", "tags_option", "with_jit"), [
+    ("rk4-*", None, False), (None, "ode", False), ("rk4-lotka-volterra", None, True)])
+def test_a_combination_measured_not_to_finish_is_collected_only_when_named(
+        cases_option: str | None, tags_option: str | None, with_jit: bool) -> None:
+    """COSTLY's unbounded entries (rk4-lotka-volterra under jax.jit: one XLA compile held a
+    worker for 51 minutes) stay out of --gp-slow unless --gp-cases names the case exactly."""
+    from cases.pytest_plugin import plan
+
+    config = _Options(**{"--gp-adapters": "jax", "--gp-cases": cases_option or "",
+                         "--gp-tags": tags_option or "", "--gp-checks": "value",
+                         "--gp-slow": True})
+    modes = {item.mode for item, _ in plan(config)  # type: ignore[arg-type]
+             if item.case.name == "rk4-lotka-volterra"}
+    assert modes == ({"eager", "jit"} if with_jit else {"eager"})
