@@ -57,7 +57,7 @@ from reports.cluster_tasks import (
     worker_versions,
 )
 from reports.rundir import RunFolder
-from reports.runner import failed_result, label, write_result
+from reports.runner import TASKS_PER_WORKER, failed_result, label, write_result
 from reports.tasks import Options, Task
 
 __all__ = ["ALLOWED_FAILURES", "FAKE_VERSION", "KILL", "ClusterError", "VersionMismatchError",
@@ -188,8 +188,13 @@ def _same_versions(result: dict[str, Any]) -> None:
 
 
 def _stream(client: Any, tasks: Sequence[Task], options: Options, folder: RunFolder,
-            advance: Any, *, timing: bool) -> None:
-    """Submit ``tasks`` and commit each result as it arrives."""
+            advance: Any, *, timing: bool, recycle_after: int | None = None) -> None:
+    """Submit ``tasks`` and commit each result as it arrives. With ``recycle_after`` (a
+    ``LocalCluster`` started here) at most one task per worker thread is in flight, and a
+    worker process is restarted by its nanny, between tasks, once it has run that many: as the
+    local pool replaces its workers (reports.runner.TASKS_PER_WORKER), since the frameworks'
+    caches outlive each task. Without it (an external cluster, whose workers its owner runs,
+    with ``dask worker --lifetime`` for the same purpose) every task is submitted at once."""
     from distributed import as_completed
     from distributed.scheduler import KilledWorker
 
@@ -197,14 +202,29 @@ def _stream(client: Any, tasks: Sequence[Task], options: Options, folder: RunFol
         return
     token = uuid.uuid4().hex[:8]
     kind = "timing" if timing else "task"
-    futures = {}
-    for i, task in enumerate(tasks):
+    waiting = list(enumerate(tasks))[::-1]  # popped from the end: largest first
+    futures: dict[str, tuple[Any, Task]] = {}
+    finished = as_completed()
+    ran: dict[str, int] = {}  # worker address -> tasks it ran since it (re)started
+
+    def submit() -> None:
+        i, task = waiting.pop()
         future = client.submit(on_worker, task, options, timing, pure=False,
                                key=f"gradparity-{kind}-{i}-{token}", priority=-i)
         futures[future.key] = (future, task)
+        finished.add(future)
+
+    def window() -> float:
+        if recycle_after is None:
+            return float("inf")
+        return max(1, sum(client.nthreads().values()))
+
+    while waiting and len(futures) < window():
+        submit()
     try:
-        for future in as_completed([f for f, _ in futures.values()]):
-            task = futures[future.key][1]
+        for future in finished:
+            _, task = futures.pop(future.key)
+            holders = client.who_has([future]).get(future.key, ()) if recycle_after else ()
             try:
                 result = future.result()
             except KilledWorker as e:
@@ -213,6 +233,13 @@ def _stream(client: Any, tasks: Sequence[Task], options: Options, folder: RunFol
             write_result(folder, task, result)  # committed as each finishes
             advance(task.size, note=label(task))
             future.release()
+            for worker in holders:  # the worker that ran it holds its result
+                ran[worker] = ran.get(worker, 0) + 1
+                if ran[worker] >= (recycle_after or 0):
+                    client.restart_workers([worker], raise_for_error=False)
+                    ran.pop(worker)
+            while waiting and len(futures) < window():
+                submit()
     finally:
         client.cancel([f for f, _ in futures.values()])
 
@@ -246,7 +273,13 @@ def run_on_cluster(scheduler: str, worker_tasks: Sequence[Task], main_tasks: Seq
         client = opened if opened is not None else _SESSION[scheduler]
         if opened is not None:
             check_versions(client, adapters)
-        _stream(client, worker_tasks, options, folder, advance, timing=False)
+        # A LocalCluster started here has its workers restarted every TASKS_PER_WORKER
+        # tasks: without it the first full matrix on local:2 (2026-12-07) had workers of 13
+        # and 10 GB after 538 cases, the 24 GB machine out of memory and the run crawling.
+        recycle = TASKS_PER_WORKER if parse_scheduler(scheduler)[1] is not None else None
+        _stream(client, worker_tasks, options, folder, advance, timing=False,
+                recycle_after=recycle)
         per_case = [Task(timing_cases=(case,), groups=task.groups)
                     for task in main_tasks for case in task.timing_cases]
-        _stream(client, per_case, options, folder, advance, timing=True)
+        _stream(client, per_case, options, folder, advance, timing=True,
+                recycle_after=recycle)

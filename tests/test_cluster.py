@@ -107,6 +107,32 @@ def gives_the_local_pools_records(cluster, local_pool, tmp_path) -> None:
     assert folder.environment()["run"]["scheduler"] == address
 
 
+def test_a_local_cluster_restarts_its_workers_between_tasks(local_pool, tmp_path,
+                                                            monkeypatch) -> None:
+    """``local:N`` restarts a worker every TASKS_PER_WORKER tasks, as the pool replaces its
+    own (the first full matrix on local:2 grew workers to 13 and 10 GB). Here after every
+    task: the records are the pool's, each unit committed once, one restart per task."""
+    from distributed import Client
+
+    from reports import cluster as cluster_module
+
+    restarted: list[list[str]] = []
+    real = Client.restart_workers
+
+    def counting(self, workers, *args, **kwargs):
+        restarted.append(list(workers))
+        return real(self, workers, *args, **kwargs)
+
+    monkeypatch.setattr(cluster_module, "TASKS_PER_WORKER", 1)
+    monkeypatch.setattr(Client, "restart_workers", counting)
+    out = tmp_path / "run"
+    assert main([*CHECK, "--scheduler", "local:2", "--out", str(out)]) == EXIT_OK
+    pd.testing.assert_frame_equal(records(out), local_pool)
+    units = committed_units(out)
+    assert len(units) == len(set(units)) == 2
+    assert len(restarted) == 2 and all(len(w) == 1 for w in restarted), restarted
+
+
 @pytest.mark.slow
 def test_ctrl_c_keeps_what_was_committed_and_resume_sends_only_the_rest(tmp_path,
                                                                        request) -> None:
