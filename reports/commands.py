@@ -47,6 +47,16 @@ def _folder(args: argparse.Namespace, chosen: dict[str, Any]) -> RunFolder:
         raise SelectionError(str(e)) from e
 
 
+def _setup(adapter: Any) -> dict[str, Any]:
+    """What an adapter set up in this process: its thread settings, device, and for tinygrad
+    the C compiler its CPU device uses (``adapters.tinygrad_compiler``): the environment
+    a record's numbers came from. A failure to say is recorded, not raised."""
+    try:
+        return dict(adapter.threads())
+    except Exception as exc:  # the run goes on; the file says what happened
+        return {"error": f"{type(exc).__name__}: {exc}"}
+
+
 def _chosen(selection: Selection, args: argparse.Namespace, sizes: Any) -> dict[str, Any]:
     """What a run selected, exactly: recorded in environment.json, and what --resume must
     find unchanged (everything but how many workers share the work)."""
@@ -152,6 +162,7 @@ def _start(args: argparse.Namespace) -> tuple[Selection, RunFolder]:
             folder.write_environment(collect_environment(
                 threads=threads.describe() if hasattr(threads, "describe") else args.threads,
                 adapters={a.name: a.versions() for a in selection.adapters},
+                adapter_setup={a.name: _setup(a) for a in selection.adapters},
                 run=description, selection=chosen,
             ))
     except BaseException:

@@ -43,8 +43,21 @@ def environment_lines(env: dict[str, Any]) -> list[str]:
         f"Python {env.get('python', '?')}, {env.get('platform', '?')}",
         f"- versions: {versions}",
         f"- threads: {threads}",
+        *_setup_lines(env),
         f"- command: `{' '.join(env.get('command_line', []))}`",
     ]
+
+
+def _setup_lines(env: dict[str, Any]) -> list[str]:
+    """An adapter's own account of how it runs, where it gives one (tinygrad: its device and
+    the C compiler that device uses), from environment.json's ``adapter_setup``."""
+    lines = []
+    for name, setup in sorted((env.get("adapter_setup") or {}).items()):
+        why = (setup or {}).get("why")
+        if why:
+            device = next((v for k, v in setup.items() if k.endswith("_device")), None)
+            lines.append(f"- {name}: {f'{device} device, ' if device else ''}{why}")
+    return lines
 
 
 def timing_by_host(timing: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:

@@ -166,3 +166,16 @@ def test_what_tinygrad_cannot_do_is_unsupported_with_its_reason(tinygrad):
     with pytest.raises(adapters.Unsupported, match="didn't JIT anything"):
         with tinygrad._errors("value"):
             prepared((x,))
+
+
+def test_the_run_records_and_shows_tinygrads_device_and_compiler(tinygrad):
+    # environment.json's adapter_setup carries each adapter's own account (threads, device);
+    # the summary names tinygrad's device and the C compiler behind it.
+    from reports.commands import _setup
+    from reports.render import environment_lines
+
+    setup = _setup(tinygrad)
+    assert setup["tinygrad_device"] and setup["why"], setup
+    lines = environment_lines({"adapter_setup": {"tinygrad": setup, "torch": {"requested": 1}}})
+    assert f"- tinygrad: {setup['tinygrad_device']} device, {setup['why']}" in lines
+    assert not any(line.startswith("- torch:") for line in lines)  # nothing to say
