@@ -119,6 +119,12 @@ class MXNetAdapter(BaseAdapter):
         if "non-differentiable because it didn't register FGradient" in message:
             line = next((ln for ln in message.splitlines() if "FGradient" in ln), message)
             return line.strip()
+        # mx.autograd.Function (xp.custom_vjp) records its backward through the custom-function
+        # C API, which a hybridized block's symbolic graph cannot hold: MXNet stops with
+        # "Not reached" there (c_api_function.cc; the full matrix, custom-vjp-* under jit).
+        if "c_api_function.cc" in message and "Not reached" in message:
+            return ("mx.autograd.Function cannot run inside a hybridized block (MXNet: 'Not "
+                    "reached' in src/c_api/c_api_function.cc)")
         if "CachedOp does not support higher order gradients" in message:
             return ("CachedOp does not support higher order gradients (MXNet: \"please do not "
                     "use hybridize\" for backward with create_graph=True)")

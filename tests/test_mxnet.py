@@ -231,6 +231,8 @@ def test_hybridized_mode_refuses_what_a_graph_cannot_hold(mxnet):
     assert nested.status == "unsupported" and "autograd.grad" in nested.message
     (mask,) = run_case(cases.get("mask-from-values"), mxnet, mode="jit", checks=["value"])
     assert mask.status == "unsupported" and "data-dependent" in mask.message
+    (custom,) = run_case(cases.get("custom-vjp-softplus"), mxnet, mode="jit", checks=["value"])
+    assert custom.status == "unsupported" and "autograd.Function" in custom.message, custom
 
 
 def test_hybridized_moments_outside_record_is_the_documented_divergence(mxnet):
