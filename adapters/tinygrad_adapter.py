@@ -70,12 +70,17 @@ class TinygradAdapter(BaseAdapter):
     def _load(self) -> Table:
         import tinygrad
         from tinygrad import Device, Tensor
-        from tinygrad.helpers import DEV
+        from tinygrad.helpers import DEV, PARALLEL
 
         from adapters import tinygrad_xp
 
         self._tiny, self._Tensor = tinygrad, Tensor
         DEV.value = self._tiny_device  # tinygrad's default device, for every tensor made
+        # Compile in this process. tinygrad otherwise compiles a batch of kernels in a pool of
+        # spawned processes, which read CC afresh (the environment is put back below, so they
+        # would run plain `clang`, absent where zig cc is the compiler) and would add processes
+        # beside the one thread every framework gets.
+        PARALLEL.value = 0
         # tinygrad reads CC through its cached getenv("CC", "clang") at its first compilation,
         # which may come from its disk cache at any later point: set CC, read it once through
         # that same call so the cache holds it, and put the environment back, so that nothing

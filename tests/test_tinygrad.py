@@ -117,7 +117,8 @@ def test_the_registry_compiler_is_chosen_without_clang(monkeypatch):
 def test_tinygrad_kernels_run_on_the_cpu_device_without_clang_on_the_path(tmp_path):
     # A fresh process whose PATH has no clang: the CPU device opens through zig cc and
     # computes a gradient (tinygrad's disk cache is pointed at an empty folder, so every
-    # kernel really is compiled).
+    # kernel really is compiled), then a QR: many kernels at once, which tinygrad would
+    # compile in a pool of spawned processes that read CC afresh and ran plain clang.
     from adapters import tinygrad_compiler
 
     if tinygrad_compiler.zig_executable() is None:
@@ -130,6 +131,9 @@ def test_tinygrad_kernels_run_on_the_cpu_device_without_clang_on_the_path(tmp_pa
         "from tinygrad import Device, Tensor\n"
         "x = Tensor(np.array([0.5, 1.5]))\n"
         "(g,) = (x.exp() * x.sin()).sum().gradient(x)\n"
+        "m = np.arange(15.0).reshape(5, 3) ** 0.5\n"
+        "q, r = a.value(lambda xp, v: xp.linalg.qr(v), [m])\n"
+        "np.testing.assert_allclose(q @ r, m, atol=1e-12)\n"
         "print(Device.DEFAULT, a._device_reason, g.numpy().tolist())\n")
     env = {"PATH": str(Path(sys.executable).parent), "HOME": str(tmp_path),
            "CACHEDB": str(tmp_path / "cache.db"), "PYTHONPATH": str(Path(__file__).parents[1])}
